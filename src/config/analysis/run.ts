@@ -1,0 +1,87 @@
+// Runs the whole analysis: loader problems, kind support, schema validation (IST0106), then every registered analyzer.
+
+import { compareDiagnostics, diagnosticFor, type Diagnostic, type MessageType } from '../diagnostics.js';
+import { kindSupport } from '../kinds.js';
+import type { LoadError } from '../loader.js';
+import { resourceKey, type Resource } from '../resource.js';
+import { validateResource } from '../validation/index.js';
+import type { Analyzer, AnalysisContext } from './analyzer.js';
+import { ConfigIndex } from './config-index.js';
+import { Messages } from './messages.js';
+import { ANALYZERS } from './registry.js';
+
+export interface AnalyzeOptions {
+  /** Problems found while loading; they become TRL000x diagnostics. */
+  loadErrors?: readonly LoadError[];
+  /** Defaults to every registered analyzer. */
+  analyzers?: readonly Analyzer[];
+}
+
+export interface AnalysisResult {
+  diagnostics: Diagnostic[];
+  /** Resources of known kinds that passed schema validation: what a control plane would accept. */
+  valid: Resource[];
+}
+
+export function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): AnalysisResult {
+  const diagnostics: Diagnostic[] = [];
+  for (const e of options.loadErrors ?? []) diagnostics.push(loadErrorDiagnostic(e));
+
+  const valid: Resource[] = [];
+  const seen = new Map<string, Resource>();
+  for (const r of resources) {
+    const key = resourceKey(r);
+    const earlier = seen.get(key);
+    if (earlier) {
+      const where = earlier.source ? ` (first defined at ${earlier.source.file}:${earlier.source.position.line})` : '';
+      diagnostics.push(diagnosticFor(Messages.DuplicateResource, r, '', `${r.kind} ${r.metadata.namespace ? r.metadata.namespace + '/' : ''}${r.metadata.name} is defined more than once${where}`));
+    }
+    seen.set(key, r);
+
+    const support = kindSupport(r.group, r.version, r.kind);
+    if (support.status === 'unknown-kind') {
+      diagnostics.push(diagnosticFor(Messages.UnknownKind, r, '/kind', `Trellis does not read kind "${r.kind}" of "${r.apiVersion}"; it is kept but has no effect`));
+      continue;
+    }
+    if (support.status === 'unknown-version') {
+      diagnostics.push(
+        diagnosticFor(Messages.UnsupportedAPIVersion, r, '/apiVersion', `${r.kind} has no version "${r.version}" in group "${r.group || 'core'}"; use one of: ${support.info.versions.map((v) => (r.group ? `${r.group}/${v}` : v)).join(', ')}`),
+      );
+      continue;
+    }
+    const issues = validateResource(r);
+    for (const issue of issues) {
+      const type: MessageType = issue.level === 'Error' ? Messages.SchemaValidationError : { ...Messages.SchemaValidationError, level: 'Warning' };
+      diagnostics.push(diagnosticFor(type, r, issue.path, `Schema validation error: ${issue.message}`));
+    }
+    if (!issues.some((i) => i.level === 'Error')) valid.push(r);
+  }
+
+  const index = new ConfigIndex(resources);
+  const ctx: AnalysisContext = {
+    resources: valid,
+    index,
+    report: (type, resource, field, message) => diagnostics.push(diagnosticFor(type, resource, field, message)),
+  };
+  for (const analyzer of options.analyzers ?? ANALYZERS) {
+    try {
+      analyzer.analyze(ctx);
+    } catch (err) {
+      // An analyzer bug must not hide every other finding: report it as Istio does, and go on.
+      diagnostics.push({ code: Messages.InternalError.code, name: Messages.InternalError.name, level: 'Error', message: `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}` });
+    }
+  }
+  diagnostics.sort(compareDiagnostics);
+  return { diagnostics, valid };
+}
+
+function loadErrorDiagnostic(e: LoadError): Diagnostic {
+  const type =
+    e.code === 'FileNotFound' || e.code === 'FileUnreadable' ? Messages.ConfigFileNotFound : e.code === 'YAMLSyntax' ? Messages.YAMLSyntaxError : Messages.NotAKubernetesObject;
+  const d: Diagnostic = { code: type.code, name: type.name, level: type.level, message: e.message, file: e.file };
+  if (e.line > 0) {
+    d.line = e.line;
+    d.column = e.column;
+  }
+  return d;
+}

@@ -1,0 +1,111 @@
+// Spec shapes of the plain Kubernetes objects Trellis reads (core/v1 and apps/v1), limited to what a mesh uses.
+
+import type { Resource } from '../resource.js';
+
+export interface ServicePort {
+  name?: string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  appProtocol?: string;
+  port?: number;
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface ServiceSpec {
+  type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+  clusterIP?: string;
+  clusterIPs?: string[];
+  externalName?: string;
+  sessionAffinity?: string;
+}
+
+export interface EnvVar {
+  name?: string;
+  value?: string;
+  valueFrom?: Record<string, unknown>;
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort?: number;
+  protocol?: string;
+  hostPort?: number;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port?: number | string; scheme?: string; httpHeaders?: Array<{ name?: string; value?: string }> };
+  tcpSocket?: { port?: number | string };
+  exec?: { command?: string[] };
+  grpc?: { port?: number; service?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  successThreshold?: number;
+}
+
+export interface Container {
+  name?: string;
+  image?: string;
+  imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: unknown[];
+  ports?: ContainerPort[];
+  workingDir?: string;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: Record<string, unknown>;
+  volumeMounts?: unknown[];
+  securityContext?: Record<string, unknown>;
+}
+
+export interface PodSpec {
+  containers?: Container[];
+  initContainers?: Container[];
+  serviceAccountName?: string;
+  serviceAccount?: string;
+  volumes?: unknown[];
+  restartPolicy?: string;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown>;
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; name?: string };
+  spec?: PodSpec;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key?: string; operator?: string; values?: string[] }>;
+}
+
+export interface DeploymentSpec {
+  replicas?: number;
+  selector?: LabelSelector;
+  template?: PodTemplate;
+  strategy?: Record<string, unknown>;
+}
+
+export type NamespaceSpec = Record<string, unknown>;
+
+export type Service = Resource<ServiceSpec>;
+export type Deployment = Resource<DeploymentSpec>;
+export type Pod = Resource<PodSpec>;
+export type Namespace = Resource<NamespaceSpec>;
+/** ServiceAccount, Secret and ConfigMap keep their payload at the top level (`data`, `stringData`), in `raw`. */
+export type ServiceAccount = Resource<Record<string, never>>;
+export type Secret = Resource<Record<string, never>>;
+export type ConfigMap = Resource<Record<string, never>>;
+
+/** The pod template of a workload kind (Deployment, StatefulSet, DaemonSet, ReplicaSet), or a Pod's own spec. */
+export function podTemplateOf(r: Resource): PodTemplate | undefined {
+  if (r.group === '' && r.kind === 'Pod') return { metadata: { labels: r.metadata.labels, annotations: r.metadata.annotations }, spec: r.spec as PodSpec };
+  if (r.group === 'apps') return (r.spec as DeploymentSpec).template;
+  return undefined;
+}

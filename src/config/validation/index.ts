@@ -1,0 +1,34 @@
+// Schema validation for every kind Trellis reads: one validator per group/kind, gathered from the per-group modules.
+
+import type { Resource } from '../resource.js';
+import type { FieldIssue, KindValidator } from './validator.js';
+import { networkingValidators } from './networking.js';
+import { securityValidators } from './security.js';
+import { telemetryValidators } from './telemetry.js';
+import { gatewayApiValidators } from './gateway-api.js';
+import { maistraValidators } from './maistra.js';
+import { kubernetesValidators } from './kubernetes.js';
+
+export type { FieldIssue, KindValidator } from './validator.js';
+
+/** Keyed by `group/Kind` (core kinds have an empty group: `/Service`). */
+const validators = new Map<string, KindValidator>(
+  Object.entries({
+    ...networkingValidators,
+    ...securityValidators,
+    ...telemetryValidators,
+    ...gatewayApiValidators,
+    ...maistraValidators,
+    ...kubernetesValidators,
+  }),
+);
+
+/** Field-level issues of one resource; an unknown kind has none (it is reported elsewhere). */
+export function validateResource(resource: Resource): FieldIssue[] {
+  const validate = validators.get(`${resource.group}/${resource.kind}`);
+  return validate ? validate(resource) : [];
+}
+
+export function hasValidator(group: string, kind: string): boolean {
+  return validators.has(`${group}/${kind}`);
+}
