@@ -1,0 +1,60 @@
+// End-to-end tests of `trellis analyze` as a user runs it: the real bin script, exit codes, formats, stdin.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/trellis.js`;
+const samples = `${root}../shared/istio-samples`;
+
+function trellis(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, input, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('the upstream Bookinfo sample analyzes clean, exit status 0', () => {
+  const r = trellis(['analyze', `${samples}/bookinfo/platform/kube/bookinfo.yaml`, `${samples}/bookinfo/networking/bookinfo-gateway.yaml`, `${samples}/bookinfo/networking/destination-rule-all.yaml`, '--output-threshold', 'Error']);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /No validation issues found/);
+  assert.equal(r.code, 0);
+});
+
+test('malformed YAML from stdin: one located message, exit 79, no stack trace', () => {
+  const r = trellis(['analyze', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [x\n');
+  assert.equal(r.code, 79);
+  assert.match(r.stdout, /^Error \[TRL0002\] \(<stdin>:\d+:\d+\) invalid YAML/);
+  assert.doesNotMatch(r.stdout + r.stderr, /at .*\.js:\d+/);
+});
+
+test('a missing file is named; JSON output is a list of records', () => {
+  const r = trellis(['analyze', 'no/such/file.yaml', '-o', 'json']);
+  assert.equal(r.code, 79);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.length, 1);
+  assert.equal(out[0].code, 'TRL0001');
+  assert.equal(out[0].file, 'no/such/file.yaml');
+});
+
+test('thresholds and suppressions decide what is shown and the exit status', () => {
+  const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n';
+  const info = trellis(['analyze', '-', '-o', 'json'], widget);
+  assert.equal(info.code, 0, 'an Info message does not fail by default');
+  assert.equal(JSON.parse(info.stdout)[0].code, 'TRL0004');
+  assert.equal(trellis(['analyze', '-', '--failure-threshold', 'Info'], widget).code, 79);
+  const hidden = trellis(['analyze', '-', '-o', 'json', '--output-threshold', 'Warning'], widget);
+  assert.deepEqual(JSON.parse(hidden.stdout), []);
+  const suppressed = trellis(['analyze', '-', '-o', 'json', '--failure-threshold', 'Info', '-S', 'TRL0004=Widget default/*'], widget);
+  assert.deepEqual(JSON.parse(suppressed.stdout), []);
+  assert.equal(suppressed.code, 0);
+});
+
+test('usage errors exit 2 with the usage text', () => {
+  const r = trellis(['analyze', '-o', 'xml', 'x.yaml']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--output must be text, json or yaml/);
+  assert.match(r.stderr, /Usage: trellis analyze/);
+  assert.equal(trellis(['analyze']).code, 2);
+  assert.equal(trellis(['nonsense']).code, 2);
+});

@@ -1,0 +1,106 @@
+// `trellis analyze PATH...`: load YAML, validate every field, run Istio's analyzers, print messages with positions.
+
+import { parseArgs } from 'node:util';
+import { Messages } from '../../config/analysis/messages.js';
+import { render, type OutputFormat } from '../../config/analysis/format.js';
+import { analyzeResources } from '../../config/analysis/run.js';
+import { displayPath, LEVEL_ORDER, type Level } from '../../config/diagnostics.js';
+import { loadPaths } from '../../config/loader.js';
+import { UsageError, type Command } from '../command.js';
+
+/** istioctl's exit status when the analysis finds issues at or above the failure threshold. */
+export const EXIT_ANALYZER_FOUND_ISSUES = 79;
+
+const USAGE = `Usage: trellis analyze [options] PATH...
+
+Analyze Istio, Gateway API, Maistra and Kubernetes YAML (files, directories, or - for stdin)
+as istioctl analyze does, with the file, line and column of every message.
+
+Options:
+  -o, --output FORMAT           text (default), json or yaml
+  -n, --namespace NS            namespace of objects that name none (default: default)
+      --failure-threshold LVL   lowest level that makes the exit status non-zero: Error (default), Warning, Info
+      --output-threshold LVL    lowest level that is printed: Info (default), Warning, Error
+  -S, --suppress CODE=KIND NS/NAME   hide a message, e.g. "IST0102=Namespace default" (repeatable; * is a wildcard)
+      --list-codes              print every message code Trellis can report and exit
+
+Exit status: 0 when nothing at or above the failure threshold was found, ${EXIT_ANALYZER_FOUND_ISSUES} otherwise (as istioctl),
+2 on a usage error.`;
+
+function parseLevel(value: string | undefined, flag: string, fallback: Level): Level {
+  if (value === undefined) return fallback;
+  const found = (['Error', 'Warning', 'Info'] as const).find((l) => l.toLowerCase() === value.toLowerCase());
+  if (!found) throw new UsageError(`${flag} must be Error, Warning or Info, not "${value}"`);
+  return found;
+}
+
+interface Suppression {
+  code: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+function parseSuppression(text: string): Suppression {
+  const m = /^([A-Z]{3}\d{4}|\*)=(\S+)\s+(?:(\S+)\/)?(\S+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--suppress must look like "IST0102=Namespace default" or "IST0101=VirtualService default/reviews", not "${text}"`);
+  return { code: m[1]!, kind: m[2]!, namespace: m[3] ?? '*', name: m[4]! };
+}
+
+function glob(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return re.test(value);
+}
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'Check Istio/Kubernetes YAML and report problems with Istio\'s message codes and positions',
+  usage: USAGE,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          output: { type: 'string', short: 'o', default: 'text' },
+          namespace: { type: 'string', short: 'n' },
+          'failure-threshold': { type: 'string' },
+          'output-threshold': { type: 'string' },
+          suppress: { type: 'string', short: 'S', multiple: true },
+          'list-codes': { type: 'boolean' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values['list-codes']) {
+      for (const t of Object.values(Messages)) process.stdout.write(`${t.code}  ${t.level.padEnd(7)}  ${t.name}: ${t.description}\n`);
+      return 0;
+    }
+    const format = values.output as OutputFormat;
+    if (!['text', 'json', 'yaml'].includes(format)) throw new UsageError(`--output must be text, json or yaml, not "${format}"`);
+    if (positionals.length === 0) throw new UsageError('name at least one file or directory to analyze (or - for stdin)');
+    const failAt = parseLevel(values['failure-threshold'], '--failure-threshold', 'Error');
+    const showAt = parseLevel(values['output-threshold'], '--output-threshold', 'Info');
+    const suppressions = (values.suppress ?? []).map(parseSuppression);
+
+    const loaded = await loadPaths(positionals, values.namespace ? { defaultNamespace: values.namespace } : {});
+    const { diagnostics } = analyzeResources(loaded.resources, { loadErrors: loaded.errors });
+    const kept = diagnostics.filter(
+      (d) =>
+        !suppressions.some(
+          (s) => glob(s.code, d.code) && d.resource && glob(s.kind, d.resource.kind) && glob(s.namespace, d.resource.namespace) && glob(s.name, d.resource.name),
+        ),
+    );
+    const shown = kept.filter((d) => LEVEL_ORDER[d.level] <= LEVEL_ORDER[showAt]);
+    if (format === 'text' && shown.length === 0) {
+      process.stdout.write(`\u2714 No validation issues found when analyzing ${loaded.resources.length} resource${loaded.resources.length === 1 ? '' : 's'}.\n`);
+    } else {
+      process.stdout.write(render(shown, format, displayPath));
+    }
+    return kept.some((d) => LEVEL_ORDER[d.level] <= LEVEL_ORDER[failAt]) ? EXIT_ANALYZER_FOUND_ISSUES : 0;
+  },
+};
