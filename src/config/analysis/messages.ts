@@ -13,7 +13,7 @@ export const Messages = {
   NotAKubernetesObject: type('TRL0003', 'NotAKubernetesObject', 'Error', 'A YAML document is not a Kubernetes object (no apiVersion, kind or metadata.name).'),
   UnknownKind: type('TRL0004', 'UnknownKind', 'Info', 'A kind Trellis does not read; the object is kept but has no effect on the mesh.'),
   UnsupportedAPIVersion: type('TRL0005', 'UnsupportedAPIVersion', 'Error', 'A known kind in an API version that does not exist for it.'),
-  DuplicateResource: type('TRL0006', 'DuplicateResource', 'Error', 'Two documents define the same kind, namespace and name; the later one wins.'),
+  DuplicateResource: type('TRL0006', 'DuplicateResource', 'Warning', 'Two documents define the same kind, namespace and name; as with kubectl apply, the later one replaces the earlier.'),
 
   // Istio's analyzer messages (same codes, names and levels as istioctl analyze).
   InternalError: type('IST0001', 'InternalError', 'Error', 'There was an internal error in the toolchain.'),

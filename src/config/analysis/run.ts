@@ -27,17 +27,22 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
   const diagnostics: Diagnostic[] = [];
   for (const e of options.loadErrors ?? []) diagnostics.push(loadErrorDiagnostic(e));
 
-  const valid: Resource[] = [];
-  const seen = new Map<string, Resource>();
+  // As in a cluster, a later definition of the same object replaces the earlier one (kubectl apply).
+  const latest = new Map<string, Resource>();
   for (const r of resources) {
     const key = resourceKey(r);
-    const earlier = seen.get(key);
+    const earlier = latest.get(key);
     if (earlier) {
-      const where = earlier.source ? ` (first defined at ${earlier.source.file}:${earlier.source.position.line})` : '';
-      diagnostics.push(diagnosticFor(Messages.DuplicateResource, r, '', `${r.kind} ${r.metadata.namespace ? r.metadata.namespace + '/' : ''}${r.metadata.name} is defined more than once${where}`));
+      const where = r.source ? ` by the definition at ${r.source.file}:${r.source.position.line}` : '';
+      diagnostics.push(diagnosticFor(Messages.DuplicateResource, earlier, '', `${earlier.kind} ${earlier.metadata.namespace ? earlier.metadata.namespace + '/' : ''}${earlier.metadata.name} is defined more than once; this definition is replaced${where}`));
+      latest.delete(key);
     }
-    seen.set(key, r);
+    latest.set(key, r);
+  }
+  const effective = [...latest.values()];
 
+  const valid: Resource[] = [];
+  for (const r of effective) {
     const support = kindSupport(r.group, r.version, r.kind);
     if (support.status === 'unknown-kind') {
       diagnostics.push(diagnosticFor(Messages.UnknownKind, r, '/kind', `Trellis does not read kind "${r.kind}" of "${r.apiVersion}"; it is kept but has no effect`));
@@ -57,7 +62,7 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
     if (!issues.some((i) => i.level === 'Error')) valid.push(r);
   }
 
-  const index = new ConfigIndex(resources);
+  const index = new ConfigIndex(effective);
   const ctx: AnalysisContext = {
     resources: valid,
     index,

@@ -1,0 +1,157 @@
+// A config store over a directory of YAML files, watched for changes; a bad edit is rejected and the last good version stays.
+
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { formatText } from '../../config/analysis/format.js';
+import { listYamlFiles, loadText } from '../../config/loader.js';
+import { resourceKey, type Resource } from '../../config/resource.js';
+import { BaseStore, type ConfigStore, type Rejection } from './config-store.js';
+import { diffResources } from './diff.js';
+import { screen } from './screen.js';
+
+export interface DirectoryStoreOptions {
+  /** Quiet period after a file event before rescanning; editors write files in several steps. */
+  debounceMs?: number;
+  /** Where log lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+interface FileState {
+  text: string;
+  /** Accepted resources of this file, by key, in file order. */
+  resources: Map<string, Resource>;
+}
+
+export class DirectoryStore extends BaseStore implements ConfigStore {
+  private readonly files = new Map<string, FileState>();
+  private readonly rejected = new Map<string, Rejection>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly debounceMs: number;
+  private readonly log: (line: string) => void;
+
+  private constructor(
+    readonly dir: string,
+    options: DirectoryStoreOptions,
+  ) {
+    super();
+    this.debounceMs = options.debounceMs ?? 50;
+    this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
+  }
+
+  /** Load the directory, then watch it. Resolves once the first load is done. */
+  static async open(dir: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
+    const store = new DirectoryStore(dir, options);
+    await store.rescan('initial load');
+    // Recursive watching is native on Linux from Node 20; the rescan itself finds what changed.
+    store.watcher = watch(dir, { recursive: true }, () => store.schedule());
+    store.watcher.on('error', (err) => store.log(`config: watching ${dir} failed: ${err.message}`));
+    return store;
+  }
+
+  rejections(): readonly Rejection[] {
+    return [...this.rejected.values()];
+  }
+
+  /** Rescan now (tests and `trellis up` use it to avoid waiting for the debounce). Resolves when applied. */
+  sync(reason = 'sync'): Promise<void> {
+    this.scanning = this.scanning.then(() => this.rescan(reason));
+    return this.scanning;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    await this.scanning;
+    this.removeAllListeners();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.sync('files changed'), this.debounceMs);
+  }
+
+  private async rescan(reason: string): Promise<void> {
+    if (this.closed) return;
+    let paths: string[];
+    try {
+      paths = await listYamlFiles(this.dir);
+    } catch (err) {
+      this.log(`config: cannot read ${this.dir}: ${(err as Error).message}; keeping the last good config`);
+      return;
+    }
+    const changedFiles: string[] = [];
+    const present = new Set(paths);
+    for (const path of [...this.files.keys()]) {
+      if (!present.has(path)) {
+        this.files.delete(path);
+        this.rejected.delete(path);
+        changedFiles.push(`${this.name(path)} removed`);
+      }
+    }
+    for (const path of paths) {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch {
+        continue; // removed between listing and reading: the next event rescans
+      }
+      const before = this.files.get(path);
+      if (before && before.text === text) continue;
+      this.applyFile(path, text, before);
+      changedFiles.push(this.name(path));
+    }
+    if (!changedFiles.length) return;
+    this.commit(`${reason}: ${changedFiles.join(', ')}`);
+  }
+
+  /** Accept the valid objects of a new file version; keep the previous version of each rejected object. */
+  private applyFile(path: string, text: string, before: FileState | undefined): void {
+    const { resources, errors: loadErrors } = loadText(text, path);
+    const screened = loadErrors.length ? screen([], loadErrors) : screen(resources);
+    const next = new Map<string, Resource>();
+    if (loadErrors.length) {
+      // Unparseable: nothing in it can be trusted, so the whole previous version stays.
+      for (const [k, r] of before?.resources ?? []) next.set(k, r);
+    } else {
+      for (const r of resources) {
+        const key = resourceKey(r);
+        if (!screened.rejectedKeys.has(key)) next.set(key, r);
+        else {
+          const previous = before?.resources.get(key);
+          if (previous) next.set(key, previous);
+        }
+      }
+    }
+    this.files.set(path, { text, resources: next });
+    if (screened.errors.length) {
+      const rejection: Rejection = { source: path, at: Date.now(), diagnostics: screened.errors };
+      this.rejected.set(path, rejection);
+      for (const d of screened.errors) this.log(`config: rejected ${formatText({ ...d, file: d.file ? this.name(d.file) : d.file })}; the last good version stays in force`);
+      this.emit('rejected', rejection);
+    } else {
+      this.rejected.delete(path);
+    }
+  }
+
+  private commit(reason: string): void {
+    // Later files win on duplicate keys, in the stable name order of listYamlFiles.
+    const merged = new Map<string, Resource>();
+    for (const path of [...this.files.keys()].sort()) for (const [k, r] of this.files.get(path)!.resources) merged.set(k, r);
+    const next = [...merged.values()];
+    const change = diffResources(this.current, next, reason);
+    if (!change) return;
+    this.current = next;
+    this.rev++;
+    this.emit('change', change);
+  }
+
+  private name(path: string): string {
+    return relative(this.dir, path) || path;
+  }
+}
