@@ -1,0 +1,30 @@
+// Installs the Debian packages that the tests (and `trellis up`) run as real peers, when they are missing.
+// Usage: node scripts/system-deps.mjs [test|demo]
+import { spawnSync } from 'node:child_process';
+
+/** command on PATH → Debian package that provides it, per purpose. */
+const NEEDS = {
+  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl' },
+  demo: {},
+};
+
+function have(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function ensureSystemDeps(purpose) {
+  const wanted = NEEDS[purpose] ?? {};
+  const packages = [...new Set(Object.entries(wanted).filter(([cmd]) => !have(cmd)).map(([, pkg]) => pkg))];
+  if (packages.length === 0) return true;
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  const run = (args) => {
+    const [cmd, ...rest] = [...sudo, ...args];
+    return spawnSync(cmd, rest, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  };
+  process.stderr.write(`installing Debian packages: ${packages.join(' ')}\n`);
+  const ok = run(['apt-get', 'update', '-qq']) && run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  if (!ok) process.stderr.write(`could not install ${packages.join(' ')}; tests that need them will fail\n`);
+  return ok;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensureSystemDeps(process.argv[2] ?? 'test');
