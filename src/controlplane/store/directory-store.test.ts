@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { DirectoryStore } from './directory-store.js';
 import type { ConfigChange } from './config-store.js';
 
-const vs = (host: string, weight = 100) => `apiVersion: networking.istio.io/v1
+const vs = (host: string, timeout = '5s') => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
   name: reviews
 spec:
   hosts: [reviews]
   http:
-  - route:
+  - timeout: ${timeout}
+    route:
     - destination: {host: ${host}}
-      weight: ${weight}
 `;
 
 const sa = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bookinfo-reviews}\n';
@@ -60,7 +60,7 @@ test('a watched directory follows edits, and a bad edit keeps the last good vers
     assert.equal(store.list().length, 2);
 
     // A schema error in one object: that object keeps its last good version, the rest applies.
-    await writeFile(join(dir, 'vs.yaml'), vs('reviews-v2', 90) + '---\n' + sa.replace('bookinfo-reviews', 'bookinfo-ratings'));
+    await writeFile(join(dir, 'vs.yaml'), vs('reviews-v2', 'five seconds') + '---\n' + sa.replace('bookinfo-reviews', 'bookinfo-ratings'));
     await until(store, () => store.rejections().length === 1);
     assert.equal(host(store), 'reviews', 'the rejected VirtualService keeps its previous version');
     assert.deepEqual(store.list().filter((r) => r.kind === 'ServiceAccount').map((r) => r.metadata.name), ['bookinfo-ratings']);

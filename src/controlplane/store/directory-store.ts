@@ -1,8 +1,8 @@
 // A config store over a directory of YAML files, watched for changes; a bad edit is rejected and the last good version stays.
 
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { formatText } from '../../config/analysis/format.js';
 import { listYamlFiles, loadText } from '../../config/loader.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
@@ -26,7 +26,8 @@ interface FileState {
 export class DirectoryStore extends BaseStore implements ConfigStore {
   private readonly files = new Map<string, FileState>();
   private readonly rejected = new Map<string, Rejection>();
-  private watcher: FSWatcher | undefined;
+  /** One plain watch per directory: Node 20's recursive mode on Linux misses unlinks after a rename. */
+  private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private closed = false;
@@ -46,9 +47,6 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   static async open(dir: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
     const store = new DirectoryStore(dir, options);
     await store.rescan('initial load');
-    // Recursive watching is native on Linux from Node 20; the rescan itself finds what changed.
-    store.watcher = watch(dir, { recursive: true }, () => store.schedule());
-    store.watcher.on('error', (err) => store.log(`config: watching ${dir} failed: ${err.message}`));
     return store;
   }
 
@@ -65,8 +63,9 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    this.watcher?.close();
     await this.scanning;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     this.removeAllListeners();
   }
 
@@ -76,8 +75,26 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
     this.timer = setTimeout(() => void this.sync('files changed'), this.debounceMs);
   }
 
+  /** Watch every directory under the root (and only those), so new subdirectories are followed too. */
+  private async refreshWatches(): Promise<void> {
+    const dirs = await listDirectories(this.dir).catch(() => [this.dir]);
+    const wanted = new Set(dirs);
+    for (const [d, w] of this.watchers) if (!wanted.has(d)) (w.close(), this.watchers.delete(d));
+    for (const d of dirs) {
+      if (this.watchers.has(d) || this.closed) continue;
+      try {
+        const w = watch(d, () => this.schedule());
+        w.on('error', (err) => this.log(`config: watching ${d} failed: ${err.message}`));
+        this.watchers.set(d, w);
+      } catch (err) {
+        this.log(`config: cannot watch ${d}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private async rescan(reason: string): Promise<void> {
     if (this.closed) return;
+    await this.refreshWatches();
     let paths: string[];
     try {
       paths = await listYamlFiles(this.dir);
@@ -154,4 +171,12 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   private name(path: string): string {
     return relative(this.dir, path) || path;
   }
+}
+
+async function listDirectories(root: string): Promise<string[]> {
+  const out = [root];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    if (entry.isDirectory() && !entry.name.startsWith('.')) out.push(...(await listDirectories(join(root, entry.name))));
+  }
+  return out;
 }
