@@ -70,13 +70,15 @@ export interface HTTPPathModifier {
 }
 
 export interface HTTPRouteFilter {
-  type?: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'RequestMirror' | 'RequestRedirect' | 'URLRewrite' | 'ExtensionRef';
+  type?: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'RequestMirror' | 'RequestRedirect' | 'URLRewrite' | 'ExtensionRef' | 'CORS' | 'ExternalAuth';
   requestHeaderModifier?: HTTPHeaderFilter;
   responseHeaderModifier?: HTTPHeaderFilter;
   requestMirror?: { backendRef?: BackendRef; percent?: number; fraction?: { numerator?: number; denominator?: number } };
   requestRedirect?: { scheme?: string; hostname?: string; path?: HTTPPathModifier; port?: number; statusCode?: number };
   urlRewrite?: { hostname?: string; path?: HTTPPathModifier };
   extensionRef?: { group?: string; kind?: string; name?: string };
+  cors?: Record<string, unknown>;
+  externalAuth?: Record<string, unknown>;
 }
 
 export interface HTTPRouteRule {
@@ -85,6 +87,8 @@ export interface HTTPRouteRule {
   filters?: HTTPRouteFilter[];
   backendRefs?: BackendRef[];
   timeouts?: { request?: string; backendRequest?: string };
+  retry?: { codes?: number[]; attempts?: number; backoff?: string };
+  sessionPersistence?: Record<string, unknown>;
 }
 
 export interface HTTPRouteSpec {

@@ -241,8 +241,14 @@ export interface Subset {
   trafficPolicy?: TrafficPolicy;
 }
 
+/** DestinationRule's selector (type.v1beta1.WorkloadSelector). */
 export interface WorkloadSelector {
   matchLabels?: Record<string, string>;
+}
+
+/** Sidecar's and ServiceEntry's selector (networking.v1alpha3.WorkloadSelector): the field is `labels`. */
+export interface WorkloadLabelSelector {
+  labels?: Record<string, string>;
 }
 
 export interface DestinationRuleSpec {
@@ -306,7 +312,7 @@ export interface ServiceEntrySpec {
   location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
   resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
   endpoints?: WorkloadEntrySpec[];
-  workloadSelector?: WorkloadSelector;
+  workloadSelector?: WorkloadLabelSelector;
   exportTo?: string[];
   subjectAltNames?: string[];
 }
@@ -327,7 +333,7 @@ export interface IstioIngressListener {
 }
 
 export interface SidecarSpec {
-  workloadSelector?: WorkloadSelector;
+  workloadSelector?: WorkloadLabelSelector;
   ingress?: IstioIngressListener[];
   egress?: IstioEgressListener[];
   outboundTrafficPolicy?: { mode?: 'REGISTRY_ONLY' | 'ALLOW_ANY'; egressProxy?: Destination };

@@ -30,6 +30,8 @@ export interface Source {
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];
   notRemoteIpBlocks?: string[];
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
 }
 
 export interface Operation {
