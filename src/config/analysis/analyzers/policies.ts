@@ -1,0 +1,98 @@
+// Security policy analyzers: AuthorizationPolicy, PeerAuthentication and RequestAuthentication selectors that match no workload; unknown source namespaces.
+
+import { GROUPS } from '../../kinds.js';
+import { pointer } from '../../resource.js';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from '../../types/security.js';
+import type { Analyzer, AnalysisContext } from '../analyzer.js';
+import type { ConfigIndex, Typed, Workload } from '../config-index.js';
+import { matchesLabels, selectorString, stringRecord } from '../labels.js';
+import { Messages } from '../messages.js';
+import { INJECT, INJECTION_LABEL } from './injection-state.js';
+import { arr, isRecord, ofKind } from './util.js';
+
+type Policy = Typed<AuthorizationPolicySpec | PeerAuthenticationSpec | RequestAuthenticationSpec>;
+
+/**
+ * Workloads a policy can act on: those that get a sidecar. Trellis runs every workload with one, unless its pod or its
+ * namespace opts out (`sidecar.istio.io/inject: "false"`, `istio-injection=disabled`); a policy on those has no effect.
+ */
+export function proxiedWorkloads(index: ConfigIndex): Workload[] {
+  return index.workloads.filter((w) => {
+    const inject = w.labels[INJECT] ?? w.annotations[INJECT];
+    if (inject !== undefined) return inject.toLowerCase() !== 'false';
+    const namespaceLabel = index.namespaceResource(w.namespace)?.metadata.labels[INJECTION_LABEL];
+    return namespaceLabel === undefined || namespaceLabel === 'enabled';
+  });
+}
+
+/** Istio's AuthorizationPolicy rule, applied to every selector-based security policy kind. */
+function checkPolicySelectors(ctx: AnalysisContext, policies: readonly Policy[]): void {
+  const workloads = proxiedWorkloads(ctx.index);
+  for (const p of policies) {
+    if (isRecord((p.spec as AuthorizationPolicySpec).targetRef) || arr((p.spec as AuthorizationPolicySpec).targetRefs).length > 0) continue;
+    const ns = p.metadata.namespace;
+    const selector = stringRecord(p.spec.selector?.matchLabels);
+    const hasSelector = Object.keys(selector).length > 0;
+    if (ns === ctx.index.rootNamespace) {
+      // A mesh-wide policy: without a selector it applies everywhere; with one, to matching workloads in any namespace.
+      if (hasSelector && !workloads.some((w) => matchesLabels(selector, w.labels))) report(ctx, p, selector);
+      continue;
+    }
+    const inNamespace = workloads.filter((w) => w.namespace === ns);
+    if (!hasSelector) {
+      if (inNamespace.length === 0) report(ctx, p, undefined);
+      continue;
+    }
+    if (!inNamespace.some((w) => matchesLabels(selector, w.labels))) report(ctx, p, selector);
+  }
+}
+
+function report(ctx: AnalysisContext, p: Policy, selector: Record<string, string> | undefined): void {
+  ctx.report(Messages.NoMatchingWorkloadsFound, p, selector ? '/spec/selector' : '/metadata/name', `No matching workloads for this resource with the following labels: ${selectorString(selector)}`);
+}
+
+export const authorizationPoliciesAnalyzer: Analyzer = {
+  name: 'auth.AuthorizationPoliciesAnalyzer',
+  description: 'Checks the validity of authorization policies',
+  analyze(ctx) {
+    const policies = ofKind<AuthorizationPolicySpec>(ctx.resources, GROUPS.ISTIO_SEC, 'AuthorizationPolicy');
+    checkPolicySelectors(ctx, policies);
+    const known = ctx.index.knownNamespaces;
+    for (const ap of policies) {
+      arr(ap.spec.rules).forEach((rule, i) => {
+        arr(rule?.from).forEach((from, j) => {
+          for (const field of ['namespaces', 'notNamespaces'] as const) {
+            arr(from?.source?.[field]).forEach((value, k) => {
+              if (typeof value !== 'string' || [...known].some((ns) => namespaceMatches(ns, value))) return;
+              ctx.report(Messages.ReferencedResourceNotFound, ap, pointer('spec', 'rules', i, 'from', j, 'source', field, k), `Referenced namespace not found: ${JSON.stringify(value)}`);
+            });
+          }
+        });
+      });
+    }
+  },
+};
+
+/** Istio's namespace match in policies: exact (case-insensitive), `*`, `prefix*` or `*suffix`. */
+function namespaceMatches(ns: string, pattern: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*')) return ns.endsWith(pattern.slice(1));
+  if (pattern.endsWith('*')) return ns.startsWith(pattern.slice(0, -1));
+  return ns.toLowerCase() === pattern.toLowerCase();
+}
+
+export const peerAuthenticationSelectorAnalyzer: Analyzer = {
+  name: 'auth.PeerAuthenticationSelectorAnalyzer',
+  description: 'Checks that PeerAuthentication selectors match workloads (Istio has this check for AuthorizationPolicy only)',
+  analyze(ctx) {
+    checkPolicySelectors(ctx, ofKind<PeerAuthenticationSpec>(ctx.resources, GROUPS.ISTIO_SEC, 'PeerAuthentication'));
+  },
+};
+
+export const requestAuthenticationSelectorAnalyzer: Analyzer = {
+  name: 'auth.RequestAuthenticationSelectorAnalyzer',
+  description: 'Checks that RequestAuthentication selectors match workloads (Istio has this check for AuthorizationPolicy only)',
+  analyze(ctx) {
+    checkPolicySelectors(ctx, ofKind<RequestAuthenticationSpec>(ctx.resources, GROUPS.ISTIO_SEC, 'RequestAuthentication'));
+  },
+};
