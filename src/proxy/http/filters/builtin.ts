@@ -1,0 +1,5 @@
+// Registers the HTTP filters that ship with the proxy (importing this module is enough).
+
+import './cors-filter.js';
+import './fault-filter.js';
+import './router-filter.js';

@@ -1,0 +1,105 @@
+// Header hygiene between hops: hop-by-hop and pseudo headers are not forwarded; request ids; gRPC detection.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderMap } from '../config/header-mutation.js';
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
+
+function connectionTokens(v: string | string[] | undefined): string[] | undefined {
+  if (!v) return undefined;
+  const s = Array.isArray(v) ? v.join(',') : v;
+  const out: string[] = [];
+  for (const t of s.split(',')) {
+    const n = t.trim().toLowerCase();
+    if (n && n !== 'close' && n !== 'keep-alive' && n !== 'upgrade') out.push(n);
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * The headers to send upstream: everything but hop-by-hop headers, headers the Connection header names,
+ * pseudo-headers and Host (the authority travels separately). `te: trailers` survives (gRPC needs it).
+ */
+export function upstreamRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
+  const out: HeaderMap = {};
+  const extra = connectionTokens(src.connection);
+  for (const k in src) {
+    if (k.charCodeAt(0) === 58 /* : */ || k === 'host') continue;
+    if (HOP_BY_HOP.has(k)) {
+      if (k === 'te' && /(^|,)\s*trailers\s*(,|$)/i.test(String(src.te))) out.te = 'trailers';
+      continue;
+    }
+    if (extra && extra.includes(k)) continue;
+    out[k] = src[k];
+  }
+  return out;
+}
+
+/** Removes hop-by-hop headers from an upstream response before it goes downstream (in place). */
+export function cleanResponseHeaders(h: IncomingHttpHeaders): HeaderMap {
+  const extra = connectionTokens(h.connection);
+  if (h.connection !== undefined) delete h.connection;
+  if (h['keep-alive'] !== undefined) delete h['keep-alive'];
+  if (h['transfer-encoding'] !== undefined) delete h['transfer-encoding'];
+  if (h['proxy-connection'] !== undefined) delete h['proxy-connection'];
+  if (h.upgrade !== undefined) delete h.upgrade;
+  if (extra) for (const k of extra) delete h[k];
+  return h as HeaderMap;
+}
+
+export function isGrpcContentType(ct: string | string[] | undefined): boolean {
+  return typeof ct === 'string' && ct.startsWith('application/grpc');
+}
+
+/** gRPC's mapping from an HTTP status to a status code, as Envoy applies it to local replies. */
+export function httpToGrpcStatus(status: number): number {
+  switch (status) {
+    case 400:
+      return 13; // INTERNAL
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14; // UNAVAILABLE
+    default:
+      return 2; // UNKNOWN
+  }
+}
+
+/** grpc-message is percent-encoded outside printable ASCII (and "%" itself). */
+export function encodeGrpcMessage(msg: string): string {
+  let out = '';
+  for (const b of Buffer.from(msg, 'utf8')) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/** grpc-timeout ("100m", "5S") in milliseconds. */
+export function parseGrpcTimeout(v: string | string[] | undefined): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d{1,8})([HMSmun])$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 'H':
+      return n * 3_600_000;
+    case 'M':
+      return n * 60_000;
+    case 'S':
+      return n * 1000;
+    case 'm':
+      return n;
+    case 'u':
+      return Math.ceil(n / 1000);
+    default:
+      return Math.ceil(n / 1e6);
+  }
+}

@@ -1,0 +1,25 @@
+// What the data-plane layers need from the proxy around them: clusters, route tables, stats and observers (a narrow seam).
+
+import type { RouteTable } from './config/route-table.js';
+import type { Observers } from './records.js';
+import type { HttpCounters, HttpGauges, StatGroup, StatsStore } from './stats.js';
+import type { UpstreamCluster } from './upstream/upstream-cluster.js';
+import type { ConnectionManager } from './http/connection-manager.js';
+import type { ConnectionInfo } from './http/http-stream.js';
+
+export interface ProxyRuntime {
+  cluster(name: string): UpstreamCluster | undefined;
+  routeTable(name: string): RouteTable | undefined;
+  readonly stats: StatsStore;
+  readonly observers: Observers;
+  /** Shared HTTP statistics for a connection manager's stat_prefix. */
+  httpStats(statPrefix: string): { counters: HttpCounters; gauges: HttpGauges };
+  /** Shared tcp_proxy statistics for a stat_prefix. */
+  tcpStats(statPrefix: string): StatGroup;
+  readonly draining: boolean;
+  /**
+   * For useOriginalDst listeners: the HTTP connection manager of the listener a request's target names
+   * (port, and address unless the listener is a wildcard), as Envoy's original_dst hand-off would pick it.
+   */
+  originalDstHttp?(target: { host: string; port: number }, info: ConnectionInfo): { cm: ConnectionManager; info: ConnectionInfo } | undefined;
+}
