@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { istioSamplesDir } from '../samples.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/trellis.js`;
-const samples = `${root}../shared/istio-samples`;
+const samples = istioSamplesDir();
 
 function trellis(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, input, encoding: 'utf8', timeout: 30_000 });

@@ -3,7 +3,6 @@
 
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { analyzeResources } from '../../config/analysis/run.js';
 import { formatText } from '../../config/analysis/format.js';
 import { loadPaths } from '../../config/loader.js';
@@ -13,16 +12,17 @@ import { startRatings } from '../../apps/bookinfo/ratings.js';
 import { startReviews } from '../../apps/bookinfo/reviews.js';
 import type { RunningApp } from '../../apps/lib/serve.js';
 import { UsageError, type Command } from '../command.js';
+import { istioSamplesDir } from '../../samples.js';
 
 const USAGE = `Usage: trellis demo [--port 9080] [--samples DIR] [--reviews v1|v2|v3]
 
-Analyzes Istio's Bookinfo sample (../shared/istio-samples/bookinfo by default), then runs
+Analyzes Istio's Bookinfo sample (../shared/istio-samples/bookinfo, or $TRELLIS_ISTIO_SAMPLES/bookinfo), then runs
 productpage, details, reviews and ratings on 127.0.0.1 and prints the URL of /productpage.
 Stops every service on Ctrl-C or SIGTERM.`;
 
 /** The Bookinfo sample as shipped beside this repository (see the README). */
 function defaultSamplesDir(): string {
-  return fileURLToPath(new URL('../../../../shared/istio-samples/bookinfo', import.meta.url));
+  return `${istioSamplesDir()}/bookinfo`;
 }
 
 export const demoCommand: Command = {

@@ -3,13 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../diagnostics.js';
 import { loadPaths } from '../loader.js';
 import { analyzeResources } from './run.js';
+import { istioSamplesDir } from '../../samples.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const samples = `${root}../shared/istio-samples/`;
+const samples = `${istioSamplesDir()}/`;
 
 const bookinfo = 'bookinfo/platform/kube/bookinfo.yaml';
 const versions = 'bookinfo/platform/kube/bookinfo-versions.yaml';

@@ -7,8 +7,9 @@ import { loadPaths } from '../loader.js';
 import { resourceLabel } from '../resource.js';
 import { networkingValidators } from './networking.js';
 import { issuesOf, manifest } from './testing.js';
+import { istioSamplesDir } from '../../samples.js';
 
-const SAMPLES = '/work/shared/istio-samples';
+const SAMPLES = istioSamplesDir();
 
 test('every networking.istio.io kind in the catalogue has a validator', () => {
   const kinds = KINDS.filter((k) => k.group === 'networking.istio.io').map((k) => `${k.group}/${k.kind}`);

@@ -10,8 +10,9 @@ import { gatewayApiValidators } from './gateway-api.js';
 import { maistraValidators } from './maistra.js';
 import { kubernetesValidators } from './kubernetes.js';
 import type { KindValidator } from './validator.js';
+import { istioSamplesDir } from '../../samples.js';
 
-const SAMPLES = '/work/shared/istio-samples';
+const SAMPLES = istioSamplesDir();
 
 const validators: Record<string, KindValidator> = {
   ...securityValidators,
