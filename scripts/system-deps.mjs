@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 const NEEDS = {
   test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl' },
   demo: {},
+  bench: { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client' },
 };
 
 function have(command) {
