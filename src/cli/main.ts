@@ -2,10 +2,11 @@
 
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
+import { proxyConfigCommand } from './commands/proxy-config.js';
 import { UsageError, type Command } from './command.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: readonly Command[] = [analyzeCommand, demoCommand];
+const COMMANDS: readonly Command[] = [analyzeCommand, demoCommand, proxyConfigCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

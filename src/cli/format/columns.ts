@@ -1,0 +1,7 @@
+// Plain-text tables the way istioctl prints them: upper-case headers, columns padded to the widest cell.
+
+export function columns(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 5))).join('').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
