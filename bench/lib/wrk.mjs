@@ -2,7 +2,7 @@
 // connection waits an exponentially distributed time between requests (wrk's delay()), so the arrivals form a
 // steady Poisson stream instead of synchronized bursts. Results come back as JSON from wrk's done() hook.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,8 +27,10 @@ end
 let script;
 function luaScript() {
   if (!script) {
-    script = join(mkdtempSync(join(tmpdir(), 'trellis-bench-')), 'rate.lua');
+    const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-'));
+    script = join(dir, 'rate.lua');
     writeFileSync(script, LUA);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return script;
 }
