@@ -1,0 +1,170 @@
+// The ADS server against Trellis's own ADS client over real gRPC on 127.0.0.1: SotW and delta, ACK/NACK,
+// debouncing, pushes only to proxies whose config changed, reconnects.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdsServer } from './ads-server.js';
+import { AdsClient, type XdsSnapshot } from './ads-client.js';
+import type { ConfigGenerator, ProxyResources } from './generator.js';
+import { TypeUrl, type ProxyNode, type XdsResource } from './resource.js';
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+
+/** A small sidecar-shaped config whose route points at `cluster`, with `port` as the upstream port. */
+function config(cluster: string, port: number): ProxyResources {
+  const r = (typeUrl: string, name: string, value: Record<string, unknown>): XdsResource => ({ typeUrl, name, value });
+  return new Map([
+    [TypeUrl.Listener, [r(TypeUrl.Listener, '0.0.0.0_9080', {
+      name: '0.0.0.0_9080',
+      address: { socketAddress: { address: '127.0.0.1', portValue: 0 } },
+      filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: { '@type': HCM, statPrefix: 'x', rds: { routeConfigName: '9080', configSource: { ads: {} } }, httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': ROUTER } }] } }] }],
+    })]],
+    [TypeUrl.RouteConfiguration, [r(TypeUrl.RouteConfiguration, '9080', { name: '9080', virtualHosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }] })]],
+    [TypeUrl.Cluster, [r(TypeUrl.Cluster, cluster, { name: cluster, type: 'EDS', edsClusterConfig: { edsConfig: { ads: {} } }, connectTimeout: '1s' })]],
+    [TypeUrl.ClusterLoadAssignment, [r(TypeUrl.ClusterLoadAssignment, cluster, { clusterName: cluster, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } }] }] })]],
+  ]);
+}
+
+/** A generator whose output per node id the test sets. */
+class TestGenerator implements ConfigGenerator {
+  readonly byNode = new Map<string, ProxyResources>();
+  calls = 0;
+  generate(node: ProxyNode): ProxyResources {
+    this.calls++;
+    return this.byNode.get(node.id) ?? this.byNode.get('*') ?? new Map();
+  }
+}
+
+const node = (id: string): ProxyNode => ({ id, cluster: 'test', metadata: { NAMESPACE: 'default', LABELS: { app: 'reviews' } } });
+
+async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function setup(mode: 'sotw' | 'delta') {
+  const gen = new TestGenerator();
+  gen.byNode.set('*', config('outbound|9080||reviews.default.svc.cluster.local', 1000));
+  const logs: string[] = [];
+  const server = new AdsServer({ generator: gen, debounceMs: 20, log: (l) => logs.push(l) });
+  const port = await server.listen('127.0.0.1', 0);
+  const clients: AdsClient[] = [];
+  const connect = (id: string, onUpdate: (s: XdsSnapshot) => void = () => {}) => {
+    const updates: XdsSnapshot[] = [];
+    const c = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode, log: () => {}, onUpdate: (s) => (onUpdate(s), updates.push(s), undefined) });
+    c.start();
+    clients.push(c);
+    return { client: c, updates };
+  };
+  const status = (id: string) => server.proxies().find((p) => p.id === id);
+  const synced = (id: string) => {
+    const p = status(id);
+    return !!p && p.types.length >= 4 && p.types.every((t) => t.state === 'SYNCED');
+  };
+  return {
+    gen, server, port, logs, connect, status, synced,
+    close: async () => {
+      for (const c of clients) c.close();
+      await server.close();
+    },
+  };
+}
+
+for (const mode of ['sotw', 'delta'] as const) {
+  test(`${mode}: a proxy gets listeners, routes, clusters and endpoints, ACKs them, and follows a live change`, async () => {
+    const t = await setup(mode);
+    try {
+      const a = t.connect('sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local');
+      await waitFor(() => t.synced(a.client ? 'sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local' : ''), 'SYNCED');
+      const first = a.updates.at(-1)!;
+      assert.equal(first.listeners.length, 1);
+      assert.equal(first.routes[0]!.name, '9080');
+      assert.equal((first.endpoints[0]!.endpoints as Array<{ lbEndpoints: Array<{ endpoint: { address: { socketAddress: { portValue: number } } } }> }>)[0]!.lbEndpoints[0]!.endpoint.address.socketAddress.portValue, 1000);
+      const st = t.status('sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local')!;
+      assert.equal(st.identity.namespace, 'default');
+      assert.equal(st.identity.podName, 'reviews-v1-1');
+      assert.deepEqual(st.identity.labels, { app: 'reviews' });
+
+      // A burst of ten push requests is one push; the new cluster arrives and is ACKed.
+      const pushes: number[] = [];
+      t.server.on('push', (p) => pushes.push(p.proxies));
+      t.gen.byNode.set('*', config('outbound|9080|v2|reviews.default.svc.cluster.local', 2000));
+      for (let i = 0; i < 10; i++) t.server.requestPush({ reason: `edit ${i}` });
+      await waitFor(() => a.updates.some((u) => u.clusters.some((c) => c.name === 'outbound|9080|v2|reviews.default.svc.cluster.local') && u.endpoints.length === 1 && u.endpoints[0]!.clusterName === 'outbound|9080|v2|reviews.default.svc.cluster.local'), 'the new cluster');
+      await waitFor(() => t.synced('sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local'), 'SYNCED again');
+      assert.equal(pushes.length, 1);
+      const last = a.updates.at(-1)!;
+      assert.deepEqual(last.clusters.map((c) => c.name), ['outbound|9080|v2|reviews.default.svc.cluster.local']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test(`${mode}: a NACKed config is reported and not resent; a fixed one is`, async () => {
+    const t = await setup(mode);
+    try {
+      const id = 'sidecar~127.0.0.2~ratings-v1-1.default~default.svc.cluster.local';
+      let reject = false;
+      const a = t.connect(id, () => {
+        if (reject) throw new Error('TRL2000 bad cluster');
+      });
+      await waitFor(() => t.synced(id), 'SYNCED');
+      const before = a.updates.length;
+      reject = true;
+      t.gen.byNode.set('*', config('outbound|9080||broken.default.svc.cluster.local', 3000));
+      t.server.requestPush({ reason: 'bad edit' });
+      await waitFor(() => t.status(id)!.types.some((x) => x.state === 'NACK'), 'a NACK');
+      const nacked = t.status(id)!.types.find((x) => x.state === 'NACK')!;
+      assert.match(nacked.nack!.message, /TRL2000 bad cluster/);
+      assert.ok(t.logs.some((l) => l.includes('rejected') && l.includes('TRL2000')));
+      assert.equal(a.updates.length, before, 'the rejected config was not applied');
+
+      // Pushing the same config again sends nothing new.
+      let responses = 0;
+      const sent = (p: { sent: number }) => (responses += p.sent);
+      t.server.on('push', sent);
+      t.server.pushNow({ reason: 'unrelated change' });
+      assert.equal(responses, 0);
+
+      reject = false;
+      t.gen.byNode.set('*', config('outbound|9080||fixed.default.svc.cluster.local', 4000));
+      t.server.pushNow({ reason: 'fix' });
+      await waitFor(() => t.synced(id) && a.client.snapshot().clusters[0]?.name === 'outbound|9080||fixed.default.svc.cluster.local', 'the fix applied');
+    } finally {
+      await t.close();
+    }
+  });
+}
+
+test('only proxies whose config changed get a push; a reconnecting proxy gets its full state', async () => {
+  const t = await setup('sotw');
+  try {
+    const idA = 'sidecar~127.0.0.3~a-1.default~default.svc.cluster.local';
+    const idB = 'sidecar~127.0.0.4~b-1.default~default.svc.cluster.local';
+    const a = t.connect(idA);
+    const b = t.connect(idB);
+    await waitFor(() => t.synced(idA) && t.synced(idB), 'both SYNCED');
+    const bUpdates = b.updates.length;
+    t.gen.byNode.set(idA, config('outbound|9080||only-a.default.svc.cluster.local', 5000));
+    let sent = 0;
+    t.server.on('push', (p) => (sent += p.sent));
+    t.server.pushNow({ reason: 'a only' });
+    await waitFor(() => a.client.snapshot().clusters[0]?.name === 'outbound|9080||only-a.default.svc.cluster.local' && t.synced(idA), 'a updated');
+    assert.equal(b.updates.length, bUpdates, 'b got nothing');
+    assert.equal(sent, 3, 'three responses, all to a: CDS, EDS, RDS (its listener did not change)');
+
+    // A new stream for the same proxy starts from nothing and gets everything.
+    a.client.close();
+    await waitFor(() => !t.status(idA), 'a gone');
+    const again = t.connect(idA);
+    await waitFor(() => t.synced(idA) && again.updates.length > 0, 'a back');
+    assert.equal(again.updates.at(-1)!.clusters[0]!.name, 'outbound|9080||only-a.default.svc.cluster.local');
+    assert.ok(t.server.configFor('a-1.default'), 'configFor finds a proxy by pod.namespace');
+  } finally {
+    await t.close();
+  }
+});

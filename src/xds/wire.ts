@@ -1,0 +1,130 @@
+// The ADS wire messages (DiscoveryRequest/Response and their delta forms) as protobufjs types, plus the
+// serializers grpc-js needs, and a per-resource encoding cache so a resource shared by many proxies is encoded once.
+
+import { createHash } from 'node:crypto';
+import type protobuf from 'protobufjs';
+import { encodeJson, messageToJson } from './codec.js';
+import { envoyProtos } from './protos.js';
+import type { XdsResource } from './resource.js';
+
+let types: { req: protobuf.Type; res: protobuf.Type; dreq: protobuf.Type; dres: protobuf.Type } | undefined;
+
+export function wireTypes() {
+  if (!types) {
+    const root = envoyProtos();
+    types = {
+      req: root.lookupType('envoy.service.discovery.v3.DiscoveryRequest'),
+      res: root.lookupType('envoy.service.discovery.v3.DiscoveryResponse'),
+      dreq: root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
+      dres: root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse'),
+    };
+  }
+  return types;
+}
+
+/** A resource ready for the wire: its bytes and a content hash (the delta protocol's per-resource version). */
+export interface EncodedResource {
+  name: string;
+  typeUrl: string;
+  bytes: Uint8Array;
+  hash: string;
+}
+
+// Translation may hand the same value object to many proxies; then it is hashed and encoded once.
+const byValue = new WeakMap<object, EncodedResource>();
+
+export function encodeResource(r: XdsResource): EncodedResource {
+  const cached = byValue.get(r.value);
+  if (cached && cached.name === r.name && cached.typeUrl === r.typeUrl) return cached;
+  const bytes = encodeJson(r.typeUrl, r.value, `${r.name}`);
+  const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 16);
+  const e = { name: r.name, typeUrl: r.typeUrl, bytes, hash };
+  byValue.set(r.value, e);
+  return e;
+}
+
+/** A version string for a set of resources: stable for equal content, so re-sending the same config is visible. */
+export function versionOf(resources: readonly EncodedResource[]): string {
+  const h = createHash('sha1');
+  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(r.name).update('\0').update(r.hash).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+export interface DiscoveryRequest {
+  versionInfo: string;
+  node?: { id?: string; cluster?: string; metadata?: unknown; locality?: Record<string, string>; userAgentName?: string; userAgentVersion?: string };
+  resourceNames: string[];
+  typeUrl: string;
+  responseNonce: string;
+  errorDetail?: { code?: number; message?: string };
+}
+
+export interface DeltaDiscoveryRequest {
+  node?: DiscoveryRequest['node'];
+  typeUrl: string;
+  resourceNamesSubscribe: string[];
+  resourceNamesUnsubscribe: string[];
+  initialResourceVersions: Record<string, string>;
+  responseNonce: string;
+  errorDetail?: { code?: number; message?: string };
+}
+
+const toObject = { longs: String, enums: String, defaults: true, arrays: true, objects: true } as const;
+
+/** Node as proto3 JSON (metadata Struct → plain JSON), only when the request carries one. */
+function nodeJson(t: protobuf.Type, raw: Record<string, unknown>): DiscoveryRequest['node'] {
+  if (!raw.node) return undefined;
+  return messageToJson(t.fields.node!.resolvedType as protobuf.Type, raw.node as Record<string, unknown>) as DiscoveryRequest['node'];
+}
+
+export function decodeRequest(buf: Buffer): DiscoveryRequest {
+  const t = wireTypes().req;
+  const raw = t.decode(buf) as unknown as Record<string, unknown>;
+  const out = t.toObject(raw as unknown as protobuf.Message, toObject) as unknown as DiscoveryRequest;
+  out.node = nodeJson(t, raw);
+  if (!raw.errorDetail) delete out.errorDetail;
+  return out;
+}
+
+export function decodeDeltaRequest(buf: Buffer): DeltaDiscoveryRequest {
+  const t = wireTypes().dreq;
+  const raw = t.decode(buf) as unknown as Record<string, unknown>;
+  const out = t.toObject(raw as unknown as protobuf.Message, toObject) as unknown as DeltaDiscoveryRequest;
+  out.node = nodeJson(t, raw);
+  if (!raw.errorDetail) delete out.errorDetail;
+  return out;
+}
+
+export function encodeResponse(r: { versionInfo: string; typeUrl: string; nonce: string; resources: readonly EncodedResource[]; controlPlane?: string }): Buffer {
+  const t = wireTypes().res;
+  const msg = t.fromObject({
+    versionInfo: r.versionInfo,
+    typeUrl: r.typeUrl,
+    nonce: r.nonce,
+    resources: r.resources.map((x) => ({ type_url: x.typeUrl, value: x.bytes })),
+    controlPlane: r.controlPlane ? { identifier: r.controlPlane } : undefined,
+  });
+  return Buffer.from(t.encode(msg).finish());
+}
+
+export function encodeDeltaResponse(r: { systemVersionInfo: string; typeUrl: string; nonce: string; resources: readonly EncodedResource[]; removed: readonly string[] }): Buffer {
+  const t = wireTypes().dres;
+  const msg = t.fromObject({
+    systemVersionInfo: r.systemVersionInfo,
+    typeUrl: r.typeUrl,
+    nonce: r.nonce,
+    resources: r.resources.map((x) => ({ name: x.name, version: x.hash, resource: { type_url: x.typeUrl, value: x.bytes } })),
+    removedResources: [...r.removed],
+  });
+  return Buffer.from(t.encode(msg).finish());
+}
+
+// Serializers for the client side (our own ADS client and the benchmark's simulated proxies).
+export function encodeRequest(r: Partial<DiscoveryRequest> & { node?: unknown }): Buffer {
+  const t = wireTypes().req;
+  return Buffer.from(t.encode(t.fromObject(r as Record<string, unknown>)).finish());
+}
+export function encodeDeltaRequest(r: Partial<DeltaDiscoveryRequest> & { node?: unknown }): Buffer {
+  const t = wireTypes().dreq;
+  return Buffer.from(t.encode(t.fromObject(r as Record<string, unknown>)).finish());
+}
