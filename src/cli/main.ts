@@ -3,10 +3,12 @@
 import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
 import { proxyConfigCommand } from './commands/proxy-config.js';
+import { controlplaneCommand } from './commands/controlplane.js';
+import { proxyStatusCommand } from './commands/proxy-status.js';
 import { UsageError, type Command } from './command.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: readonly Command[] = [analyzeCommand, demoCommand, proxyConfigCommand];
+const COMMANDS: readonly Command[] = [analyzeCommand, demoCommand, controlplaneCommand, proxyStatusCommand, proxyConfigCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

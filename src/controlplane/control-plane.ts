@@ -1,0 +1,68 @@
+// The control plane (istiod's role) wired together: a config store feeds the service registry and a new push
+// context per change; the ADS server pushes what changed to every connected proxy; the debug server reports it.
+
+import { AdsServer } from '../xds/ads-server.js';
+import type { ConfigStore } from './store/config-store.js';
+import { ServiceRegistry } from './registry/service-registry.js';
+import { DEFAULT_MESH, PushContext, type MeshOptions } from './translate/push-context.js';
+import { MeshConfigGenerator } from './translate/generator.js';
+
+export interface ControlPlaneOptions {
+  store: ConfigStore;
+  mesh?: Partial<MeshOptions>;
+  /** Debounce of pushes (default 100 ms). */
+  debounceMs?: number;
+  log?: (line: string) => void;
+}
+
+export class ControlPlane {
+  readonly registry: ServiceRegistry;
+  readonly ads: AdsServer;
+  readonly mesh: MeshOptions;
+  private push: PushContext;
+  private version = 0;
+  private readonly log: (line: string) => void;
+  readonly startedAt = new Date();
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.log = options.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.mesh = { ...DEFAULT_MESH, ...options.mesh };
+    this.registry = new ServiceRegistry(this.mesh.domain);
+    this.registry.setResources(options.store.list());
+    this.push = this.newPushContext();
+    this.ads = new AdsServer({ generator: new MeshConfigGenerator(this.push), debounceMs: options.debounceMs, identifier: 'trellis', log: this.log });
+    options.store.on('change', (change) => {
+      this.log(`config: ${change.reason} (+${change.added.length} ~${change.updated.length} -${change.removed.length})`);
+      this.registry.setResources(options.store.list());
+    });
+    // Registry changes come from config (above) and from the runtime's workloads: both rebuild and push.
+    this.registry.on('change', () => this.rebuild('registry changed'));
+  }
+
+  private newPushContext(): PushContext {
+    return new PushContext(this.options.store.list(), this.registry, this.mesh, ++this.version);
+  }
+
+  private rebuild(reason: string): void {
+    this.push = this.newPushContext();
+    this.ads.setGenerator(new MeshConfigGenerator(this.push));
+    this.ads.requestPush({ reason });
+  }
+
+  get pushContext(): PushContext {
+    return this.push;
+  }
+
+  get store(): ConfigStore {
+    return this.options.store;
+  }
+
+  async listen(host: string, xdsPort: number): Promise<number> {
+    return this.ads.listen(host, xdsPort);
+  }
+
+  async close(): Promise<void> {
+    await this.ads.close();
+    await this.options.store.close();
+  }
+}

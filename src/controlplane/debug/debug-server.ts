@@ -1,0 +1,65 @@
+// The control plane's debug endpoints (istiod's /debug on its monitoring port): syncz, config_dump, registryz, configz.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { VERSION } from '../../version.js';
+import type { ControlPlane } from '../control-plane.js';
+import { configDump } from './config-dump.js';
+
+export class DebugServer {
+  private readonly server: http.Server;
+
+  constructor(private readonly cp: ControlPlane) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, null, 2));
+    };
+    switch (url.pathname) {
+      case '/ready':
+      case '/healthz/ready':
+        res.writeHead(200).end('ok\n');
+        return;
+      case '/version':
+        return json(200, { version: VERSION, startedAt: this.cp.startedAt.toISOString() });
+      case '/debug/syncz':
+        return json(200, this.cp.ads.proxies());
+      case '/debug/config_dump': {
+        const id = url.searchParams.get('proxyID');
+        if (!id) return json(400, { error: 'proxyID is required' });
+        const found = this.cp.ads.configFor(id);
+        if (!found) return json(404, { error: `no connected proxy matches "${id}" (see /debug/syncz)` });
+        return json(200, configDump(found.id, found.resources, found.versions));
+      }
+      case '/debug/registryz':
+        return json(200, { services: this.cp.registry.services().map(({ resource: _r, ...s }) => s), workloads: this.cp.registry.workloads() });
+      case '/debug/configz':
+        return json(200, {
+          revision: this.cp.store.revision(),
+          resources: this.cp.store.list().map((r) => ({ kind: r.kind, apiVersion: r.apiVersion, namespace: r.metadata.namespace, name: r.metadata.name, file: r.source?.file })),
+          rejections: this.cp.store.rejections(),
+        });
+      default:
+        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/ready', '/version'] });
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}

@@ -1,0 +1,262 @@
+// The service registry: services and their endpoints from Kubernetes Services + Pods/Deployments, from ServiceEntry +
+// WorkloadEntry (Istio's VM model), and from local workloads the runtime registers with real addresses.
+
+import { EventEmitter } from 'node:events';
+import { resolveHost, serviceFqdn } from '../../config/hosts.js';
+import type { Resource } from '../../config/resource.js';
+import type { Deployment, Pod, Service as K8sService } from '../../config/types/kubernetes.js';
+import type { ServiceEntry, WorkloadEntry } from '../../config/types/networking.js';
+import { istioProtocol, portProtocol, type Protocol } from './protocol.js';
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  /** Number, or a container port name resolved per workload. */
+  targetPort: number | string;
+  protocol: Protocol;
+}
+
+export interface MeshService {
+  /** FQDN (`reviews.default.svc.cluster.local`) or a ServiceEntry host. */
+  hostname: string;
+  name: string;
+  namespace: string;
+  ports: ServicePort[];
+  /** Labels that select the service's workloads; undefined for ServiceEntries with inline endpoints. */
+  selector: Record<string, string> | undefined;
+  /** Virtual IPs (clusterIP, ServiceEntry addresses). */
+  addresses: string[];
+  exportTo: string[];
+  origin: 'Kubernetes' | 'ServiceEntry';
+  /** ServiceEntry resolution; Kubernetes services are STATIC over their endpoints (EDS). */
+  resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  /** Inline ServiceEntry endpoints (STATIC/DNS). */
+  staticEndpoints?: Array<{ address: string; ports: Record<string, number>; labels: Record<string, string>; locality?: string; weight?: number }>;
+  resource?: Resource<unknown>;
+}
+
+/** A running instance: a pod (manifest or local process) or a WorkloadEntry. */
+export interface Workload {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  /** Where peers reach it (pod IP; in the local runtime, the address its sidecar listens on). */
+  address: string;
+  /** Named container ports (for named targetPorts). */
+  ports: Record<string, number>;
+  /** Where its sidecar forwards inbound traffic (the app itself), when it differs from `address:port`. */
+  appAddress?: string;
+  /** containerPort → the port the app really listens on (the local runtime moves apps off the pod's ports). */
+  appPorts?: Record<number, number>;
+  locality?: string;
+  healthy: boolean;
+  /** Whether it has a sidecar (mTLS capable, metadata exchange). */
+  meshed: boolean;
+  origin: 'Pod' | 'WorkloadEntry' | 'Local';
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  workload: Workload | undefined;
+  labels: Record<string, string>;
+  locality?: string;
+  weight?: number;
+  healthy: boolean;
+}
+
+const DEFAULT_DOMAIN = 'cluster.local';
+
+export class ServiceRegistry extends EventEmitter<{ change: [] }> {
+  private configServices: MeshService[] = [];
+  private configWorkloads: Workload[] = [];
+  private readonly local = new Map<string, Workload>();
+  private byHost = new Map<string, MeshService[]>();
+
+  constructor(private readonly domain = DEFAULT_DOMAIN) {
+    super();
+  }
+
+  /** Rebuild the config-derived part from the current resources (store change). */
+  setResources(resources: readonly Resource[]): void {
+    const services: MeshService[] = [];
+    const workloads: Workload[] = [];
+    for (const r of resources) {
+      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain));
+      else if (r.group === 'networking.istio.io' && r.kind === 'ServiceEntry') services.push(...fromServiceEntry(r as ServiceEntry));
+      else if (r.group === '' && r.kind === 'Pod') {
+        const w = fromPod(r as Pod);
+        if (w) workloads.push(w);
+      } else if (r.group === 'networking.istio.io' && r.kind === 'WorkloadEntry') workloads.push(fromWorkloadEntry(r as WorkloadEntry));
+    }
+    this.configServices = services;
+    this.configWorkloads = workloads;
+    this.reindex();
+    this.emit('change');
+  }
+
+  /** A local workload (the runtime's pod) appears or changes. */
+  upsertWorkload(w: Omit<Workload, 'origin'> & { origin?: Workload['origin'] }): void {
+    this.local.set(`${w.namespace}/${w.name}`, { origin: 'Local', ...w });
+    this.emit('change');
+  }
+
+  removeWorkload(namespace: string, name: string): void {
+    if (this.local.delete(`${namespace}/${name}`)) this.emit('change');
+  }
+
+  private reindex(): void {
+    const m = new Map<string, MeshService[]>();
+    for (const s of this.configServices) {
+      const list = m.get(s.hostname) ?? [];
+      list.push(s);
+      m.set(s.hostname, list);
+    }
+    this.byHost = m;
+  }
+
+  services(): MeshService[] {
+    return this.configServices;
+  }
+
+  workloads(): Workload[] {
+    return [...this.configWorkloads, ...this.local.values()];
+  }
+
+  /** Services with this hostname (a ServiceEntry and a Service may share one). */
+  service(hostname: string): MeshService | undefined {
+    return this.byHost.get(hostname)?.[0];
+  }
+
+  /** The endpoints of a service port, optionally only those whose labels match a subset's. */
+  endpoints(svc: MeshService, port: ServicePort, subsetLabels?: Record<string, string>): Endpoint[] {
+    const out: Endpoint[] = [];
+    const matches = (labels: Record<string, string>) => !subsetLabels || Object.entries(subsetLabels).every(([k, v]) => labels[k] === v);
+    if (svc.staticEndpoints) {
+      for (const e of svc.staticEndpoints) {
+        if (!matches(e.labels)) continue;
+        const p = e.ports[port.name] ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
+        out.push({ address: e.address, port: p, workload: undefined, labels: e.labels, locality: e.locality, weight: e.weight, healthy: true });
+      }
+      return out;
+    }
+    if (!svc.selector) return out;
+    for (const w of this.workloads()) {
+      if (w.namespace !== svc.namespace && svc.origin === 'Kubernetes') continue;
+      if (!Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)) continue;
+      if (!matches(w.labels)) continue;
+      const target = typeof port.targetPort === 'number' ? port.targetPort : w.ports[port.targetPort];
+      if (target === undefined) continue;
+      out.push({ address: w.address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
+    }
+    return out;
+  }
+
+  /** The workload a proxy serves: by namespace and name (pod name), else by address. */
+  workloadOf(namespace: string, name: string, address?: string): Workload | undefined {
+    return this.local.get(`${namespace}/${name}`) ?? this.workloads().find((w) => (w.namespace === namespace && w.name === name) || (address && w.address === address));
+  }
+
+  /** Services whose selector picks this workload (its inbound side). */
+  servicesOf(w: Workload): MeshService[] {
+    return this.configServices.filter((s) => s.selector && (s.origin === 'ServiceEntry' || s.namespace === w.namespace) && Object.keys(s.selector).length > 0 && Object.entries(s.selector).every(([k, v]) => w.labels[k] === v));
+  }
+}
+
+function exportToOf(r: Pick<Resource, 'metadata'>, spec?: string[]): string[] {
+  const annotation = r.metadata.annotations?.['networking.istio.io/exportTo'];
+  const list = spec ?? (annotation ? annotation.split(',').map((s) => s.trim()) : undefined);
+  return list && list.length ? list.map((e) => (e === '.' ? r.metadata.namespace : e)) : ['*'];
+}
+
+function fromKubernetesService(r: K8sService, domain: string): MeshService[] {
+  const spec = r.spec ?? {};
+  if (spec.type === 'ExternalName') return [];
+  const ports: ServicePort[] = (spec.ports ?? [])
+    .filter((p) => (p.protocol ?? 'TCP') === 'TCP' && typeof p.port === 'number')
+    .map((p) => ({ name: p.name ?? String(p.port), port: p.port!, targetPort: p.targetPort ?? p.port!, protocol: portProtocol(p.name, p.appProtocol) }));
+  return [
+    {
+      hostname: serviceFqdn(r.metadata.name, r.metadata.namespace, domain),
+      name: r.metadata.name,
+      namespace: r.metadata.namespace,
+      ports,
+      selector: spec.selector,
+      addresses: spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : [],
+      exportTo: exportToOf(r),
+      origin: 'Kubernetes',
+      resolution: 'STATIC',
+      location: 'MESH_INTERNAL',
+      resource: r,
+    },
+  ];
+}
+
+function fromServiceEntry(r: ServiceEntry): MeshService[] {
+  const spec = r.spec ?? {};
+  const ports: ServicePort[] = (spec.ports ?? []).map((p) => ({ name: p.name ?? String(p.number), port: p.number ?? 0, targetPort: p.targetPort ?? p.number ?? 0, protocol: istioProtocol(p.protocol) }));
+  const selector = spec.workloadSelector?.labels;
+  const staticEndpoints = selector
+    ? undefined
+    : (spec.endpoints ?? []).map((e) => ({ address: e.address ?? '', ports: e.ports ?? {}, labels: e.labels ?? {}, locality: e.locality, weight: e.weight }));
+  return (spec.hosts ?? []).map((host) => ({
+    hostname: resolveHost(host, r.metadata.namespace),
+    name: host,
+    namespace: r.metadata.namespace,
+    ports,
+    selector,
+    addresses: spec.addresses ?? [],
+    exportTo: exportToOf(r, spec.exportTo),
+    origin: 'ServiceEntry' as const,
+    resolution: (spec.resolution ?? 'NONE') as MeshService['resolution'],
+    location: (spec.location ?? 'MESH_EXTERNAL') as MeshService['location'],
+    // DNS resolution without endpoints resolves the host itself.
+    staticEndpoints: staticEndpoints && staticEndpoints.length === 0 && (spec.resolution === 'DNS' || spec.resolution === 'DNS_ROUND_ROBIN') ? [{ address: host, ports: {}, labels: {} }] : staticEndpoints,
+    resource: r,
+  }));
+}
+
+function containerPorts(containers: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of containers ?? []) for (const p of c.ports ?? []) if (p.name && p.containerPort) out[p.name] = p.containerPort;
+  return out;
+}
+
+function fromPod(r: Pod): Workload | undefined {
+  const ip = (r.raw.status as { podIP?: string } | undefined)?.podIP;
+  if (!ip) return undefined; // a manifest without a status has no address until something runs it
+  return {
+    name: r.metadata.name,
+    namespace: r.metadata.namespace,
+    labels: r.metadata.labels ?? {},
+    serviceAccount: r.spec.serviceAccountName ?? 'default',
+    address: ip,
+    ports: containerPorts(r.spec.containers),
+    healthy: true,
+    meshed: r.metadata.annotations?.['sidecar.istio.io/inject'] !== 'false',
+    origin: 'Pod',
+  };
+}
+
+function fromWorkloadEntry(r: WorkloadEntry): Workload {
+  const s = r.spec ?? {};
+  return {
+    name: r.metadata.name,
+    namespace: r.metadata.namespace,
+    labels: s.labels ?? {},
+    serviceAccount: s.serviceAccount ?? 'default',
+    address: s.address ?? '',
+    ports: s.ports ?? {},
+    locality: s.locality,
+    healthy: true,
+    meshed: true,
+    origin: 'WorkloadEntry',
+  };
+}
+
+/** A Deployment's pod template labels and service account: what a pod of it will look like (for planning). */
+export function deploymentTemplate(d: Deployment): { labels: Record<string, string>; serviceAccount: string } {
+  return { labels: d.spec.template?.metadata?.labels ?? {}, serviceAccount: d.spec.template?.spec?.serviceAccountName ?? 'default' };
+}
