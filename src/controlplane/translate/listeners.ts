@@ -5,7 +5,7 @@ import { isHttp, type Protocol } from '../registry/protocol.js';
 import type { MeshService, Workload } from '../registry/service-registry.js';
 import { BLACKHOLE, inboundCluster, outboundCluster, PASSTHROUGH, T } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
-import { defaultRetryPolicy, defaultRoute, virtualServiceRoutes, type RouteScope } from './routes.js';
+import { defaultRetryPolicy, defaultRoute, hashPolicyFor, virtualServiceRoutes, type RouteScope } from './routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -110,7 +110,12 @@ function virtualHost(svc: MeshService, port: number, scope: RouteScope, namespac
   const routes = bound ? virtualServiceRoutes(bound, scope) : [];
   const cluster = outboundCluster(port, '', svc.hostname);
   // A VirtualService whose rules all have matches falls through to the service itself, as in Istio.
-  if (!routes.length || !routes.some((r) => isCatchAll(r))) routes.push(defaultRoute(cluster));
+  if (!routes.length || !routes.some((r) => isCatchAll(r))) {
+    const route = defaultRoute(cluster);
+    const hash = hashPolicyFor(cluster, scope);
+    if (hash) (route.route as Json).hashPolicy = hash;
+    routes.push(route);
+  }
   return { name: `${svc.hostname}:${port}`, domains: domainsFor(svc, port, namespace), routes, includeRequestAttemptCount: true };
 }
 
