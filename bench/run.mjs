@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { ensureSystemDeps } from '../scripts/system-deps.mjs';
 import { runDataplane } from './dataplane.mjs';
+import { runControlplane } from './controlplane.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -19,4 +20,10 @@ if (want('dataplane')) {
     ? { sizes: [100], rates: [1000], seconds: 3, rounds: 1, connections: 32, kinds: ['trellis', 'nginx', 'haproxy'] }
     : { sizes: [100, 65536], rates: [100, 1000, 5000], seconds: 5, rounds: 3, connections: 32, kinds: ['trellis', 'nginx', 'haproxy'] };
   process.stdout.write((await runDataplane(o)) + '\n\n');
+}
+
+if (want('controlplane')) {
+  process.stdout.write('## Control plane\n\n');
+  const o = quick ? { services: [10, 100], proxies: [10, 100] } : { services: [10, 100, 1000], proxies: [10, 100, 500] };
+  process.stdout.write((await runControlplane(o)) + '\n\n');
 }

@@ -10,6 +10,7 @@ export function median(values) {
 export function fmt(x, digits = 2) {
   if (x === undefined || x === null || Number.isNaN(x)) return '—';
   if (typeof x === 'string') return x;
+  if (Number.isInteger(x)) return x.toLocaleString('en-US');
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
   return x.toFixed(digits);
 }

@@ -12,8 +12,43 @@ type Json = Record<string, unknown>;
 
 const res = (typeUrl: string, name: string, value: Json): XdsResource => ({ typeUrl, name, value });
 
+interface Outbound {
+  clusters: Json[];
+  endpoints: Json[];
+  /** Sidecar/proxyless listeners and routes that do not depend on the proxy's own address. */
+  listeners?: Json[];
+  routes?: Json[];
+}
+
 export class MeshConfigGenerator implements ConfigGenerator {
+  /**
+   * Outbound clusters and endpoints depend only on (namespace, labels, role, flavour) within one push context, so
+   * proxies of the same shape (replicas, clients) share the objects — and the ADS server then encodes them once.
+   */
+  private readonly outboundCache = new Map<string, Outbound>();
+
   constructor(readonly push: PushContext) {}
+
+  private outbound(id: ReturnType<typeof proxyIdentity>, labels: Record<string, string>, services: ProxyScope['services']): Outbound {
+    const key = `${id.generator}|${id.role}|${id.namespace}|${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}`;
+    let o = this.outboundCache.get(key);
+    if (o) return o;
+    o = { clusters: [], endpoints: [] };
+    for (const svc of services) {
+      for (const port of svc.ports) {
+        for (const built of outboundClusters(this.push, svc, port, id.namespace, labels)) {
+          o.clusters.push(built.cluster);
+          if (built.endpoints) o.endpoints.push(built.endpoints);
+        }
+      }
+    }
+    if (id.generator === 'grpc') {
+      // Proxyless gRPC balances with round robin or ring hash only (it rejects clusters with other policies).
+      o.clusters = o.clusters.map((c) => (c.lbPolicy !== 'RING_HASH' && c.type === 'EDS' ? { ...c, lbPolicy: 'ROUND_ROBIN' } : c));
+    }
+    this.outboundCache.set(key, o);
+    return o;
+  }
 
   generate(node: ProxyNode): ProxyResources {
     const id = proxyIdentity(node);
@@ -24,29 +59,26 @@ export class MeshConfigGenerator implements ConfigGenerator {
     const services = this.push.visibleServices(id.namespace, id.role === 'router' ? undefined : sidecar);
     const scope: ProxyScope = { push: this.push, namespace: id.namespace, labels, services };
 
-    const clusters: Json[] = [];
-    const endpoints: Json[] = [];
-    for (const svc of services) {
-      for (const port of svc.ports) {
-        for (const built of outboundClusters(this.push, svc, port, id.namespace, labels)) {
-          clusters.push(built.cluster);
-          if (built.endpoints) endpoints.push(built.endpoints);
-        }
-      }
-    }
+    const shared = this.outbound(id, labels, services);
+    const clusters: Json[] = [...shared.clusters];
+    const endpoints: Json[] = shared.endpoints;
     let listeners: Json[] = [];
     let routes: Json[] = [];
     if (id.generator === 'grpc') {
-      ({ listeners, routes } = proxylessListeners(scope));
-      // Proxyless gRPC balances with round robin or ring hash only (it rejects clusters with other policies).
-      for (const c of clusters) if (c.lbPolicy !== 'RING_HASH' && c.type === 'EDS') c.lbPolicy = 'ROUND_ROBIN';
+      shared.listeners ??= proxylessListeners(scope).listeners;
+      shared.routes ??= proxylessListeners(scope).routes;
+      listeners = [...shared.listeners];
+      routes = shared.routes;
     } else if (id.role === 'router') {
       const portMap = typeof md.GATEWAY_PORTS === 'object' && md.GATEWAY_PORTS ? (md.GATEWAY_PORTS as Record<string, number>) : {};
       ({ listeners, routes } = gatewayListeners(this.push, labels, id.namespace, id.ip || '0.0.0.0', portMap));
       clusters.push(blackHoleCluster());
     } else {
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
-      ({ listeners, routes } = sidecarOutbound(scope, id.ip || '127.0.0.1', outboundPort));
+      if (!shared.listeners) ({ listeners: shared.listeners, routes: shared.routes } = sidecarOutbound(scope, '0.0.0.0', 15001));
+      // Only virtualOutbound carries the proxy's own address.
+      listeners = shared.listeners.map((l) => (l.name === 'virtualOutbound' ? { ...l, address: { socketAddress: { address: id.ip || '127.0.0.1', portValue: outboundPort } } } : l));
+      routes = shared.routes!;
       clusters.push(blackHoleCluster(), passthroughCluster());
       if (workload) {
         const inbound = sidecarInbound(scope, workload);
