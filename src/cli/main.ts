@@ -5,10 +5,12 @@ import { demoCommand } from './commands/demo.js';
 import { proxyConfigCommand } from './commands/proxy-config.js';
 import { controlplaneCommand } from './commands/controlplane.js';
 import { proxyStatusCommand } from './commands/proxy-status.js';
+import { proxyCommand } from './commands/proxy.js';
+import { upCommand } from './commands/up.js';
 import { UsageError, type Command } from './command.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: readonly Command[] = [analyzeCommand, demoCommand, controlplaneCommand, proxyStatusCommand, proxyConfigCommand];
+const COMMANDS: readonly Command[] = [upCommand, analyzeCommand, demoCommand, controlplaneCommand, proxyCommand, proxyStatusCommand, proxyConfigCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -9,6 +9,9 @@ import type { EnvoySnapshot } from './config/envoy-types.js';
 import { ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
 import { TrellisProxy } from './proxy.js';
+import { AdsClient } from '../xds/ads-client.js';
+import { nodeId } from '../xds/node.js';
+import { VERSION } from '../version.js';
 
 const logger = log('main');
 
@@ -46,16 +49,32 @@ export async function main(argv: string[]): Promise<void> {
       'drain-time-s': { type: 'string', default: '5' },
       'log-level': { type: 'string', short: 'l' },
       watch: { type: 'boolean', default: false },
+      // xDS mode: the control plane's address and who this proxy is (Istio's node id and metadata).
+      xds: { type: 'string' },
+      'xds-mode': { type: 'string', default: 'sotw' },
+      role: { type: 'string', default: 'sidecar' },
+      pod: { type: 'string' },
+      namespace: { type: 'string', default: 'default' },
+      ip: { type: 'string', default: '127.0.0.1' },
+      labels: { type: 'string', default: '' },
+      'service-account': { type: 'string', default: 'default' },
+      metadata: { type: 'string' },
     },
   });
   if (values['log-level']) setLevel(values['log-level']);
   const drainMs = Number(values['drain-time-s']) * 1000;
-  const proxy = new TrellisProxy({ nodeId: values['node-id'], serviceCluster: values['service-cluster'], listenerDrainMs: drainMs });
+  const role = values.role === 'gateway' ? 'router' : values.role!;
+  if (!['sidecar', 'router'].includes(role)) throw new Error(`--role must be sidecar or gateway, not "${values.role}"`);
+  const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : 'proxy'}-${process.pid}`;
+  const nodeIdValue = values['node-id'] ?? nodeId(role as 'sidecar' | 'router', values.ip!, pod, values.namespace!);
+  const proxy = new TrellisProxy({ nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs });
+  let xdsClient: AdsClient | undefined;
   let exiting = false;
   const exit = async (why: string) => {
     if (exiting) return;
     exiting = true;
     logger.info(`${why}: draining for up to ${drainMs} ms`);
+    xdsClient?.close();
     await proxy.drain(drainMs);
     await admin.close();
     await proxy.close();
@@ -83,6 +102,31 @@ export async function main(argv: string[]): Promise<void> {
         timer = setTimeout(() => void load(file), 100);
       });
     }
+  }
+  if (values.xds) {
+    const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+    const extra = values.metadata ? (JSON.parse(values.metadata) as Record<string, unknown>) : {};
+    xdsClient = new AdsClient({
+      address: values.xds,
+      mode: values['xds-mode'] === 'delta' ? 'delta' : 'sotw',
+      node: {
+        id: nodeIdValue,
+        cluster: labels.app ?? pod,
+        metadata: { NAMESPACE: values.namespace, LABELS: labels, SERVICE_ACCOUNT: values['service-account'], NAME: pod, INSTANCE_IPS: values.ip, ISTIO_VERSION: VERSION, CLUSTER_ID: 'Kubernetes', ...extra },
+      },
+      log: (l) => logger.warn(l),
+      onUpdate: async (snapshot) => {
+        try {
+          const r = await proxy.apply(snapshot as EnvoySnapshot);
+          logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters)`);
+        } catch (err) {
+          if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
+          throw err; // NACK: the control plane is told, the proxy keeps its last good config
+        }
+      },
+    });
+    xdsClient.start();
+    logger.info(`xds: connecting to ${values.xds} as ${nodeIdValue}`);
   }
   process.on('SIGTERM', () => void exit('SIGTERM'));
   process.on('SIGINT', () => void exit('SIGINT'));

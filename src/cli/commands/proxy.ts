@@ -1,0 +1,29 @@
+// `trellis proxy`: the data-plane proxy program (sidecar or gateway), configured over xDS or from a file.
+
+import { type Command } from '../command.js';
+import { main } from '../../proxy/main.js';
+
+const USAGE = `Usage: trellis proxy --xds HOST:PORT [--role sidecar|gateway] [identity] [options]
+       trellis proxy --config FILE [--watch]
+
+Identity (Istio's node id and metadata; the control plane picks the config by them):
+  --pod NAME --namespace NS --ip ADDR --labels k=v,k=v --service-account SA [--metadata JSON]
+  or --node-id sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local
+
+Options:
+  --xds-mode sotw|delta    ADS flavour (default sotw)
+  --admin-port N           Envoy-style admin port (default 15000; 0 picks one), --admin-address (127.0.0.1)
+  --drain-time-s N         graceful drain on SIGTERM or /quitquitquit (default 5)
+  -l, --log-level LEVEL    trace, debug, info, warning, error`;
+
+export const proxyCommand: Command = {
+  name: 'proxy',
+  summary: 'Run the proxy (sidecar or gateway) with config from the control plane over xDS',
+  usage: USAGE,
+  async run(args) {
+    await main(args);
+    // The proxy runs until SIGTERM/SIGINT or /quitquitquit, which exit the process themselves.
+    await new Promise(() => {});
+    return 0;
+  },
+};

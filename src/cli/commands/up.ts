@@ -1,0 +1,74 @@
+// `trellis up DIR`: run the manifests in DIR as a local mesh (control plane, a sidecar per pod, ingress gateway).
+
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { UsageError, type Command } from '../command.js';
+import { LocalMesh } from '../../runtime/local-mesh.js';
+
+const USAGE = `Usage: trellis up DIR [options]
+
+Runs every Deployment replica and Pod in DIR as local processes, each behind its own Trellis sidecar, with the
+control plane watching DIR (add, edit or remove YAML to change the mesh live) and an ingress gateway
+(labels istio: ingressgateway) on the ingress port. Prints a line starting with "ready" when everything serves.
+
+Options:
+  --ingress-port N      host port of the ingress gateway (default 8080)
+  --image-map FILE      extra container image → local program mappings (YAML: images: {name: {program, args, env}})
+  --state-dir DIR       what survives a restart (default DIR/.trellis)
+  --xds-port N          control plane xDS port (default 15010)
+  --debug-port N        control plane debug port (default 15014)`;
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'Run Kubernetes manifests as a local mesh: sidecars, control plane, ingress gateway',
+  usage: USAGE,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          'ingress-port': { type: 'string', default: '8080' },
+          'image-map': { type: 'string' },
+          'state-dir': { type: 'string' },
+          'xds-port': { type: 'string', default: '15010' },
+          'debug-port': { type: 'string', default: '15014' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError('give one directory of manifests');
+    const num = (v: string | undefined, name: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${name} must be a port number`);
+      return n;
+    };
+    const dir = resolve(positionals[0]!);
+    const mesh = await LocalMesh.start({
+      dir,
+      stateDir: values['state-dir'] ?? `${dir}/.trellis`,
+      ingressPort: num(values['ingress-port'], '--ingress-port'),
+      imageMapFile: values['image-map'],
+      xdsPort: num(values['xds-port'], '--xds-port'),
+      debugPort: num(values['debug-port'], '--debug-port'),
+    });
+    const stopping = new Promise<void>((r) => {
+      process.once('SIGINT', r);
+      process.once('SIGTERM', r);
+    });
+    try {
+      await Promise.race([mesh.waitReady(), stopping]);
+      process.stdout.write(mesh.summary() + '\n');
+    } catch (err) {
+      process.stderr.write(`trellis up: ${(err as Error).message}\n`);
+    }
+    await stopping;
+    process.stdout.write('stopping…\n');
+    await mesh.stop();
+    process.stdout.write('stopped\n');
+    return 0;
+  },
+};

@@ -1,0 +1,240 @@
+// `trellis up`: a one-node "cluster" on this machine. The control plane watches DIR; every Deployment replica and Pod
+// runs as local processes behind its own sidecar (a Trellis proxy over xDS); an ingress gateway serves Istio Gateways.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlPlane } from '../controlplane/control-plane.js';
+import { DebugServer } from '../controlplane/debug/debug-server.js';
+import { DirectoryStore } from '../controlplane/store/directory-store.js';
+import { loadImageMap, type ImageMap } from './image-map.js';
+import { planPods, type PodPlan } from './plan.js';
+import { Supervisor } from './supervisor.js';
+
+const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
+
+export interface LocalMeshOptions {
+  dir: string;
+  stateDir: string;
+  /** Host port of the ingress gateway (Istio's default profile serves 80/8080 there). */
+  ingressPort?: number;
+  ingressAddress?: string;
+  imageMapFile?: string;
+  xdsPort?: number;
+  debugPort?: number;
+  /** Second octet of pod addresses (127.N.x.y). */
+  addressBase?: number;
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+interface RunningPod {
+  plan: PodPlan;
+  processes: string[];
+}
+
+export class LocalMesh {
+  readonly supervisor: Supervisor;
+  private readonly pods = new Map<string, RunningPod>();
+  private readonly imageMap: ImageMap;
+  private readonly log: (line: string) => void;
+  private cp!: ControlPlane;
+  private debug!: DebugServer;
+  xdsPort = 0;
+  debugPort = 0;
+  gatewayAdmin: string | undefined;
+  private stopped = false;
+  private reconciling: Promise<void> = Promise.resolve();
+
+  private constructor(readonly options: LocalMeshOptions) {
+    this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
+    this.supervisor = new Supervisor(this.log);
+    this.imageMap = loadImageMap(options.imageMapFile);
+  }
+
+  static async start(options: LocalMeshOptions): Promise<LocalMesh> {
+    const mesh = new LocalMesh(options);
+    try {
+      await mesh.boot();
+    } catch (err) {
+      await mesh.stop();
+      throw err;
+    }
+    return mesh;
+  }
+
+  get controlPlane(): ControlPlane {
+    return this.cp;
+  }
+
+  get ingressUrl(): string {
+    return `http://${this.options.ingressAddress ?? '127.0.0.1'}:${this.options.ingressPort ?? 8080}`;
+  }
+
+  private async boot(): Promise<void> {
+    mkdirSync(this.options.stateDir, { recursive: true });
+    const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
+    this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
+    this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
+    this.debug = new DebugServer(this.cp);
+    this.debugPort = await this.debug.listen('127.0.0.1', this.options.debugPort ?? 0);
+    // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
+    const plan = planPods(store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+    this.startGateway();
+    for (const pod of plan) this.startPod(pod);
+    store.on('change', () => {
+      this.reconciling = this.reconciling.then(() => this.reconcile()).catch((err) => this.log(`[runtime] ${(err as Error).message}`));
+    });
+    this.writeState();
+  }
+
+  /** Pods follow the manifests: new ones start, removed or changed ones stop (a changed template is a new pod name). */
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    let plan: PodPlan[];
+    try {
+      plan = planPods(this.cp.store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+    } catch (err) {
+      this.log(`[runtime] ${(err as Error).message}; running pods are left as they are`);
+      return;
+    }
+    const wanted = new Map(plan.map((p) => [`${p.namespace}/${p.name}`, p]));
+    for (const [key, running] of this.pods) {
+      const next = wanted.get(key);
+      if (!next || next.podIP !== running.plan.podIP) await this.stopPod(key);
+    }
+    for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
+    this.writeState();
+  }
+
+  private startGateway(): void {
+    const port = this.options.ingressPort ?? 8080;
+    const address = this.options.ingressAddress ?? '127.0.0.1';
+    const name = 'istio-ingressgateway-local';
+    this.supervisor.start({
+      name: `${name}/istio-proxy`,
+      command: process.execPath,
+      args: [
+        BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', name, '--namespace', 'istio-system', '--ip', address,
+        '--labels', 'istio=ingressgateway,app=istio-ingressgateway', '--service-account', 'istio-ingressgateway-service-account',
+        '--admin-address', '127.0.0.1', '--admin-port', '0', '--drain-time-s', '1',
+        // Istio's default ingress Service maps 80 → 8080 and 443 → 8443: both land on the chosen host port.
+        '--metadata', JSON.stringify({ GATEWAY_PORTS: { '80': port, '8080': port, '443': port + 363, '8443': port + 363 } }),
+      ],
+      env: {},
+      onLine: (line) => {
+        const m = /admin listening on ([\d.]+:\d+)/.exec(line);
+        if (m) this.gatewayAdmin = m[1];
+      },
+    });
+  }
+
+  private startPod(pod: PodPlan): void {
+    const key = `${pod.namespace}/${pod.name}`;
+    const processes: string[] = [];
+    this.cp.registry.upsertWorkload({
+      name: pod.name,
+      namespace: pod.namespace,
+      labels: pod.labels,
+      serviceAccount: pod.serviceAccount,
+      address: pod.podIP,
+      ports: Object.fromEntries(pod.ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
+      appAddress: pod.appAddress,
+      healthy: true,
+      meshed: pod.meshed,
+    });
+    if (pod.meshed) {
+      const name = `${pod.name}/istio-proxy`;
+      this.supervisor.start({
+        name,
+        command: process.execPath,
+        args: [
+          BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
+          '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
+          '--admin-address', pod.podIP, '--admin-port', '15000', '--drain-time-s', '1', '--log-level', 'warning',
+        ],
+        env: {},
+      });
+      processes.push(name);
+    }
+    for (const c of pod.containers) {
+      const name = `${pod.name}/${c.name}`;
+      this.supervisor.start({ name, command: c.command, args: c.args, env: c.env });
+      processes.push(name);
+    }
+    this.pods.set(key, { plan: pod, processes });
+  }
+
+  private async stopPod(key: string): Promise<void> {
+    const running = this.pods.get(key);
+    if (!running) return;
+    this.pods.delete(key);
+    this.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
+    await Promise.all(running.processes.map((p) => this.supervisor.stop(p, 3000)));
+  }
+
+  /** Wait until every sidecar and the gateway ACKed their config and every app and the ingress accept connections. */
+  async waitReady(timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const meshed = [...this.pods.values()].filter((p) => p.plan.meshed).length;
+    for (;;) {
+      const proxies = this.cp.ads.proxies();
+      const synced = proxies.length >= meshed + 1 && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
+      const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
+      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
+      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && this.gatewayAdmin) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The `ready` summary: ingress, services, admin ports, control plane. */
+  summary(): string {
+    const lines = [`ready: ${this.pods.size} pods, ingress ${this.ingressUrl}`];
+    const paths = new Set<string>();
+    for (const b of this.cp.pushContext.virtualServices) {
+      if (b.gateways.every((g) => g === 'mesh')) continue;
+      for (const rule of b.vs.spec.http ?? []) for (const m of rule.match ?? []) if (m.uri?.exact) paths.add(m.uri.exact);
+    }
+    if (paths.size) lines.push(`  ingress     ${[...paths].slice(0, 3).map((p) => this.ingressUrl + p).join('  ')}`);
+    for (const svc of this.cp.registry.services()) {
+      if (svc.origin !== 'Kubernetes') continue;
+      lines.push(`  service     ${svc.name}.${svc.namespace}  ${svc.ports.map((p) => `${p.name}:${p.port}`).join(' ')}`);
+    }
+    for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:15000` : '  (no sidecar)'}`);
+    }
+    if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
+    lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
+    lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
+    return lines.join('\n');
+  }
+
+  private writeState(): void {
+    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
+    writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.reconciling;
+    await this.supervisor.stopAll(3000);
+    await this.debug?.close();
+    await this.cp?.close();
+  }
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(1000, () => done(false));
+  });
+}

@@ -1,0 +1,174 @@
+// Kubernetes manifests → local pods: every Deployment replica and bare Pod gets a name, its own loopback address,
+// its containers mapped to local programs, and the environment Kubernetes and its sidecar would give it.
+
+import { createHash } from 'node:crypto';
+import { positionOf, type Resource } from '../config/resource.js';
+import type { Container, Deployment, Pod, PodSpec, Service } from '../config/types/kubernetes.js';
+import { lookupImage, programPath, type ImageMap } from './image-map.js';
+
+export interface ContainerPlan {
+  name: string;
+  /** Executable and arguments (node programs are run with the current node). */
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface PodPlan {
+  name: string;
+  namespace: string;
+  /** The Deployment it belongs to, if any (replicas share it). */
+  owner?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  serviceAccount: string;
+  /** Where peers (through sidecars) reach it: the sidecar's inbound side listens here. */
+  podIP: string;
+  /** Where the app itself listens, known only to its sidecar (the app is reachable only through it). */
+  appAddress: string;
+  /** Named and numbered container ports. */
+  ports: Array<{ name?: string; containerPort: number }>;
+  meshed: boolean;
+  containers: ContainerPlan[];
+  source: string;
+}
+
+export class PlanError extends Error {}
+
+export interface PlanOptions {
+  imageMap: ImageMap;
+  /** Second octet of pod addresses (127.<base>.x.y); app addresses use base+1. */
+  addressBase?: number;
+  /** The sidecar's outbound port that HTTP_PROXY points at. */
+  outboundPort?: number;
+  domain?: string;
+}
+
+const dnsEnv = (name: string) => name.toUpperCase().replace(/-/g, '_');
+
+function stableSuffix(seed: string, length: number): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const h = createHash('sha1').update(seed).digest();
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[h[i]! % alphabet.length];
+  return out;
+}
+
+/** Kubernetes-style service links for every Service in the namespace, pointing at names so sidecars route them. */
+function serviceEnv(services: Service[], namespace: string, domain: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of services) {
+    if (s.metadata.namespace !== namespace) continue;
+    const ports = s.spec.ports ?? [];
+    if (!ports.length) continue;
+    const prefix = dnsEnv(s.metadata.name);
+    // A name, not a ClusterIP: the request then goes through the sidecar by name and Istio routing applies.
+    env[`${prefix}_SERVICE_HOST`] = `${s.metadata.name}.${namespace}.svc.${domain}`;
+    env[`${prefix}_SERVICE_PORT`] = String(ports[0]!.port);
+    for (const p of ports) if (p.name) env[`${prefix}_SERVICE_PORT_${dnsEnv(p.name)}`] = String(p.port);
+  }
+  return env;
+}
+
+function where(r: Resource<unknown>, ptr: string): string {
+  const pos = positionOf(r, ptr);
+  return pos && r.source ? `${r.source.file}:${pos.line}:${pos.column}` : (r.source?.file ?? "inline");
+}
+
+function containerPlan(r: Resource<unknown>, c: Container, i: number, map: ImageMap, env: Record<string, string>, ptr: string): ContainerPlan {
+  const image = c.image ?? '';
+  const entry = lookupImage(map, image);
+  if (!entry) throw new PlanError(`${where(r, `${ptr}/containers/${i}/image`)}: image "${image}" has no local program in the image map (pass --image-map FILE with images: {"${image.split('/').pop()?.split(':')[0]}": {program: ...}})`);
+  // Kubernetes: command replaces the image's entrypoint, args replace its default arguments.
+  let program = entry.program;
+  let args = entry.args ?? [];
+  if (c.command?.length) {
+    const mapped = entry.commands?.[c.command[0]!];
+    if (!mapped) throw new PlanError(`${where(r, `${ptr}/containers/${i}/command`)}: command "${c.command[0]}" of image "${image}" has no local program (add it under "commands" in the image map)`);
+    program = mapped;
+    args = c.command.slice(1);
+  }
+  if (c.args) args = c.args;
+  const containerEnv: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    if (!e.name) continue;
+    if (e.value !== undefined) containerEnv[e.name] = e.value;
+    const field = (e.valueFrom as { fieldRef?: { fieldPath?: string } } | undefined)?.fieldRef?.fieldPath;
+    if (field === 'metadata.name') containerEnv[e.name] = env.POD_NAME!;
+    if (field === 'metadata.namespace') containerEnv[e.name] = env.POD_NAMESPACE!;
+    if (field === 'status.podIP') containerEnv[e.name] = env.INSTANCE_IP!;
+    if (field === 'spec.serviceAccountName') containerEnv[e.name] = env.SERVICE_ACCOUNT!;
+  }
+  const path = programPath(program);
+  const node = path.endsWith('.js') || path.endsWith('.mjs');
+  return {
+    name: c.name ?? `container-${i}`,
+    command: node ? process.execPath : path,
+    args: node ? [path, ...args] : args,
+    env: { ...entry.env, ...env, ...containerEnv },
+  };
+}
+
+/** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
+export function planPods(resources: readonly Resource[], o: PlanOptions): PodPlan[] {
+  const base = o.addressBase ?? 10;
+  const domain = o.domain ?? 'cluster.local';
+  const outbound = o.outboundPort ?? 15001;
+  const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
+  const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
+  const pods: Array<{ r: Resource<unknown>; name: string; namespace: string; owner?: string; meta: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec; ptr: string }> = [];
+  for (const r of resources) {
+    if (r.group === 'apps' && r.kind === 'Deployment') {
+      const d = r as unknown as Deployment;
+      const replicas = d.spec.replicas ?? 1;
+      const template = d.spec.template ?? {};
+      const hash = stableSuffix(`${d.metadata.namespace}/${d.metadata.name}/${JSON.stringify(template)}`, 10);
+      for (let i = 0; i < replicas; i++) {
+        pods.push({ r, name: `${d.metadata.name}-${hash}-${stableSuffix(`${hash}/${i}`, 5)}`, namespace: d.metadata.namespace, owner: d.metadata.name, meta: template.metadata ?? {}, spec: template.spec ?? {}, ptr: '/spec/template/spec' });
+      }
+    } else if (r.group === '' && r.kind === 'Pod') {
+      const p = r as unknown as Pod;
+      pods.push({ r, name: p.metadata.name, namespace: p.metadata.namespace, meta: p.metadata, spec: p.spec, ptr: '/spec' });
+    }
+  }
+  return pods.map((p, index) => {
+    const n = index + 1;
+    const podIP = `127.${base}.${n >> 8}.${n & 255}`;
+    const appAddress = `127.${base + 1}.${n >> 8}.${n & 255}`;
+    const annotations = p.meta.annotations ?? {};
+    const nsLabels = namespaces.get(p.namespace) ?? {};
+    const meshed = annotations['sidecar.istio.io/inject'] !== 'false' && nsLabels['istio-injection'] !== 'disabled' && p.meta.labels?.['sidecar.istio.io/inject'] !== 'false';
+    const serviceAccount = p.spec.serviceAccountName ?? 'default';
+    const env: Record<string, string> = {
+      ...serviceEnv(services, p.namespace, domain),
+      HOSTNAME: p.name,
+      POD_NAME: p.name,
+      POD_NAMESPACE: p.namespace,
+      INSTANCE_IP: podIP,
+      SERVICE_ACCOUNT: serviceAccount,
+      SERVICES_DOMAIN: `${p.namespace}.svc.${domain}`,
+    };
+    if (meshed) {
+      // Outbound traffic goes to the sidecar; the app itself listens on its private address.
+      Object.assign(env, { HTTP_PROXY: `http://${podIP}:${outbound}`, http_proxy: `http://${podIP}:${outbound}`, NO_PROXY: `localhost,127.0.0.1,${podIP},${appAddress}`, BIND_ADDRESS: appAddress });
+    } else {
+      env.BIND_ADDRESS = podIP;
+    }
+    const ports = (p.spec.containers ?? []).flatMap((c) => (c.ports ?? []).filter((x) => x.containerPort).map((x) => ({ name: x.name, containerPort: x.containerPort! })));
+    if (ports.length) env.PORT = String(ports[0]!.containerPort);
+    return {
+      name: p.name,
+      namespace: p.namespace,
+      owner: p.owner,
+      labels: p.meta.labels ?? {},
+      annotations,
+      serviceAccount,
+      podIP,
+      appAddress: meshed ? appAddress : podIP,
+      ports,
+      meshed,
+      containers: (p.spec.containers ?? []).map((c, i) => containerPlan(p.r, c, i, o.imageMap, env, p.ptr)),
+      source: where(p.r, ''),
+    };
+  });
+}
