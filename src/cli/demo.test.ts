@@ -2,19 +2,20 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-test('trellis demo serves /productpage with ratings and stops cleanly on SIGTERM', async () => {
-  const child = spawn(process.execPath, [`${root}bin/trellis.js`, 'demo', '--port', '0', '--reviews', 'v3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+test('trellis demo serves /productpage through the ingress gateway and stops every process on SIGTERM', { timeout: 90_000 }, async () => {
+  const child = spawn(process.execPath, [`${root}bin/trellis.js`, 'demo', '--ingress-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
     child.stdout.setEncoding('utf8');
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line in time:\n${out}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no ready line in time:\n${out}`)), 60_000);
       child.stdout.on('data', (chunk: string) => {
         out += chunk;
         const m = /^ready: Bookinfo at (\S+)/m.exec(out);
@@ -29,11 +30,17 @@ test('trellis demo serves /productpage with ratings and stops cleanly on SIGTERM
     const page = await (await fetch(url)).text();
     assert.match(page, /The Comedy of Errors/);
     assert.match(page, /Reviewer1/);
-    assert.match(page, /color:\s*red/, 'reviews v3 shows red stars');
+    const dir = /^try: cp \S+ (\S+)\/$/m.exec(out)![1]!;
+    assert.match(out, /^  pod\s+reviews-v3-\S+\.default\s+127\.10\.\d+\.\d+\s+admin/m);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const [code] = await exited;
     assert.equal(code, 0);
+    assert.equal(existsSync(dir), false, 'the config directory is removed');
+    // No process of the demo is left: no sidecar, app or gateway.
+    const xds = /controlplane xDS (127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    const left = spawnSync('pgrep', ['-f', `--xds ${xds}`], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

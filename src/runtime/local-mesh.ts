@@ -74,6 +74,7 @@ export class LocalMesh {
 
   private async boot(): Promise<void> {
     mkdirSync(this.options.stateDir, { recursive: true });
+    if (!this.options.ingressPort) this.options.ingressPort = await freePort(this.options.ingressAddress ?? '127.0.0.1');
     const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
@@ -224,6 +225,18 @@ export class LocalMesh {
     await this.debug?.close();
     await this.cp?.close();
   }
+}
+
+/** A port nothing listens on now (the ingress gateway binds it a moment later). */
+export function freePort(host = '127.0.0.1', preferred = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (err) => (preferred ? freePort(host, 0).then(resolve, reject) : reject(err)));
+    s.listen(preferred, host, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -1,49 +1,41 @@
-// `trellis demo`: analyze the upstream Bookinfo sample, then run its TypeScript services on loopback until Ctrl-C.
-// Until `trellis up` lands (sidecars, gateway, routing), the services call each other directly.
+// `trellis demo` (what `npm start` runs): Istio's Bookinfo sample, analyzed, then run as a local mesh with its
+// ingress gateway — upstream's manifests unchanged, each service behind its own Trellis sidecar.
 
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
-import { analyzeResources } from '../../config/analysis/run.js';
 import { formatText } from '../../config/analysis/format.js';
+import { analyzeResources } from '../../config/analysis/run.js';
 import { loadPaths } from '../../config/loader.js';
-import { startDetails } from '../../apps/bookinfo/details.js';
-import { startProductPage } from '../../apps/bookinfo/productpage.js';
-import { startRatings } from '../../apps/bookinfo/ratings.js';
-import { startReviews } from '../../apps/bookinfo/reviews.js';
-import type { RunningApp } from '../../apps/lib/serve.js';
-import { UsageError, type Command } from '../command.js';
+import { LocalMesh, freePort } from '../../runtime/local-mesh.js';
 import { istioSamplesDir } from '../../samples.js';
+import { UsageError, type Command } from '../command.js';
 
-const USAGE = `Usage: trellis demo [--port 9080] [--samples DIR] [--reviews v1|v2|v3]
+const USAGE = `Usage: trellis demo [--ingress-port 8080] [--samples DIR]
 
-Analyzes Istio's Bookinfo sample (../shared/istio-samples/bookinfo, or $TRELLIS_ISTIO_SAMPLES/bookinfo), then runs
-productpage, details, reviews and ratings on 127.0.0.1 and prints the URL of /productpage.
-Stops every service on Ctrl-C or SIGTERM.`;
+Analyzes Istio's Bookinfo sample (../shared/istio-samples/bookinfo, or $TRELLIS_ISTIO_SAMPLES/bookinfo), copies
+bookinfo.yaml, bookinfo-gateway.yaml and destination-rule-all.yaml into a fresh config directory and runs them
+with \`trellis up\`: every service behind its sidecar, the ingress gateway on --ingress-port. Copy more of
+Bookinfo's routing samples into the printed directory to change the traffic live. Ctrl-C stops everything.`;
 
-/** The Bookinfo sample as shipped beside this repository (see the README). */
-function defaultSamplesDir(): string {
-  return `${istioSamplesDir()}/bookinfo`;
-}
+const FILES = ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml'];
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Analyze the Bookinfo sample and run its services locally',
+  summary: 'Run the Bookinfo sample as a local mesh (what npm start does)',
   usage: USAGE,
   async run(args) {
     let values;
     try {
-      ({ values } = parseArgs({
-        args,
-        options: { port: { type: 'string', default: '9080' }, samples: { type: 'string' }, reviews: { type: 'string', default: 'v2' } },
-      }));
+      ({ values } = parseArgs({ args, options: { 'ingress-port': { type: 'string', default: '8080' }, samples: { type: 'string' } } }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port}"`);
-    if (!['v1', 'v2', 'v3'].includes(values.reviews!)) throw new UsageError('--reviews must be v1, v2 or v3');
-    const samples = values.samples ?? defaultSamplesDir();
-    const files = ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml'].map((f) => `${samples}/${f}`);
+    const port = Number(values['ingress-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--ingress-port must be a port number, not "${values['ingress-port']}"`);
+    const samples = values.samples ?? `${istioSamplesDir()}/bookinfo`;
+    const files = FILES.map((f) => `${samples}/${f}`);
     if (!files.every((f) => existsSync(f))) throw new Error(`Bookinfo sample not found under ${samples} (pass --samples DIR)`);
 
     const loaded = await loadPaths(files);
@@ -52,31 +44,29 @@ export const demoCommand: Command = {
     process.stdout.write(`analyzed ${loaded.resources.length} Bookinfo resources: ${problems.length ? `${problems.length} issue(s)` : 'no issues'}\n`);
     for (const d of problems) process.stdout.write(`  ${formatText(d)}\n`);
 
-    const apps: RunningApp[] = [];
-    const stop = async () => {
-      await Promise.all(apps.splice(0).map((a) => a.close()));
-    };
-    try {
-      const host = '127.0.0.1';
-      const ratings = await startRatings({ host, port: 0, env: { HOSTNAME: 'ratings-v1-demo' } });
-      apps.push(ratings);
-      const peers = (name: string, app: RunningApp) => ({ [`${name}_SERVICE_HOST`]: host, [`${name}_SERVICE_PORT`]: String(app.port) });
-      const reviews = await startReviews({ host, port: 0, env: { SERVICE_VERSION: values.reviews, HOSTNAME: `reviews-${values.reviews}-demo`, ...peers('RATINGS', ratings) } });
-      apps.push(reviews);
-      const details = await startDetails({ host, port: 0, env: { HOSTNAME: 'details-v1-demo' } });
-      apps.push(details);
-      const productpage = await startProductPage({ host, port, env: { HOSTNAME: 'productpage-v1-demo', ...peers('DETAILS', details), ...peers('REVIEWS', reviews), ...peers('RATINGS', ratings) } });
-      apps.push(productpage);
-      process.stdout.write(`ready: Bookinfo at ${productpage.url}/productpage (reviews ${values.reviews}; Ctrl-C to stop)\n`);
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    const dir = mkdtempSync(join(tmpdir(), 'trellis-bookinfo-'));
+    for (const f of files) copyFileSync(f, join(dir, basename(f)));
+    const mesh = await LocalMesh.start({
+      dir,
+      stateDir: join(dir, '.trellis'),
+      ingressPort: port === 0 ? 0 : await freePort('127.0.0.1', port).then((p) => (p === port ? p : Promise.reject(new Error(`port ${port} is in use; pass --ingress-port`)))),
+      xdsPort: await freePort('127.0.0.1', 15010),
+      debugPort: await freePort('127.0.0.1', 15014),
     });
-    await stop();
+    const stopping = new Promise<void>((r) => {
+      process.once('SIGINT', r);
+      process.once('SIGTERM', r);
+    });
+    try {
+      await Promise.race([mesh.waitReady(), stopping]);
+      process.stdout.write(`ready: Bookinfo at ${mesh.ingressUrl}/productpage (Ctrl-C to stop)\n${mesh.summary()}\n`);
+      process.stdout.write(`try: cp ${samples}/networking/virtual-service-reviews-v3.yaml ${dir}/\n`);
+    } catch (err) {
+      process.stderr.write(`trellis demo: ${(err as Error).message}\n`);
+    }
+    await stopping;
+    await mesh.stop();
+    rmSync(dir, { recursive: true, force: true });
     process.stdout.write('stopped\n');
     return 0;
   },
