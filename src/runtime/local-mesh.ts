@@ -64,6 +64,11 @@ export class LocalMesh {
     return mesh;
   }
 
+  /** The pods running now, as planned. */
+  podPlans(): PodPlan[] {
+    return [...this.pods.values()].map((p) => p.plan);
+  }
+
   get controlPlane(): ControlPlane {
     return this.cp;
   }
