@@ -6,6 +6,7 @@ import type { ConfigStore } from './store/config-store.js';
 import { ServiceRegistry } from './registry/service-registry.js';
 import { DEFAULT_MESH, PushContext, type MeshOptions } from './translate/push-context.js';
 import { MeshConfigGenerator } from './translate/generator.js';
+import { ControlPlaneMetrics } from '../telemetry/controlplane-metrics.js';
 
 export interface ControlPlaneOptions {
   store: ConfigStore;
@@ -23,6 +24,7 @@ export class ControlPlane {
   private version = 0;
   private readonly log: (line: string) => void;
   readonly startedAt = new Date();
+  readonly metrics: ControlPlaneMetrics;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.log = options.log ?? ((l) => process.stderr.write(l + '\n'));
@@ -31,6 +33,7 @@ export class ControlPlane {
     this.registry.setResources(options.store.list());
     this.push = this.newPushContext();
     this.ads = new AdsServer({ generator: new MeshConfigGenerator(this.push), debounceMs: options.debounceMs, identifier: 'trellis', log: this.log });
+    this.metrics = new ControlPlaneMetrics(this.ads, () => this.registry.services().length);
     options.store.on('change', (change) => {
       this.log(`config: ${change.reason} (+${change.added.length} ~${change.updated.length} -${change.removed.length})`);
       this.registry.setResources(options.store.list());

@@ -12,6 +12,10 @@ import { TrellisProxy } from './proxy.js';
 import { AdsClient } from '../xds/ads-client.js';
 import { nodeId } from '../xds/node.js';
 import { VERSION } from '../version.js';
+import { IstioMetrics } from '../telemetry/istio-metrics.js';
+import { MetricsCollector } from '../telemetry/collector.js';
+import { StatsServer } from '../telemetry/stats-server.js';
+import { workloadMetadata, workloadOfPod } from '../telemetry/workload-metadata.js';
 
 const logger = log('main');
 
@@ -59,6 +63,8 @@ export async function main(argv: string[]): Promise<void> {
       labels: { type: 'string', default: '' },
       'service-account': { type: 'string', default: 'default' },
       metadata: { type: 'string' },
+      'stats-port': { type: 'string' },
+      'app-metrics': { type: 'string' },
     },
   });
   if (values['log-level']) setLevel(values['log-level']);
@@ -69,12 +75,14 @@ export async function main(argv: string[]): Promise<void> {
   const nodeIdValue = values['node-id'] ?? nodeId(role as 'sidecar' | 'router', values.ip!, pod, values.namespace!);
   const proxy = new TrellisProxy({ nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs });
   let xdsClient: AdsClient | undefined;
+  let stats: StatsServer | undefined;
   let exiting = false;
   const exit = async (why: string) => {
     if (exiting) return;
     exiting = true;
     logger.info(`${why}: draining for up to ${drainMs} ms`);
     xdsClient?.close();
+    await stats?.close();
     await proxy.drain(drainMs);
     await admin.close();
     await proxy.close();
@@ -126,6 +134,15 @@ export async function main(argv: string[]): Promise<void> {
       },
     });
     xdsClient.start();
+    // Istio's standard metrics for this workload, on the admin port and the merged stats port (15020).
+    const metrics = new IstioMetrics();
+    proxy.observe(new MetricsCollector({ metrics, local: workloadMetadata({ workload: typeof extra.WORKLOAD_NAME === 'string' ? extra.WORKLOAD_NAME : workloadOfPod(pod), namespace: values.namespace!, labels, serviceAccount: values['service-account'] }) }));
+    admin.register('/stats/prometheus', 'print server stats in Prometheus format', false, async () => ({ body: await metrics.render(), type: metrics.contentType }));
+    if (values['stats-port']) {
+      stats = new StatsServer({ metrics, appMetricsUrl: values['app-metrics'], ready: () => proxy.ready });
+      const p = await stats.listen(values.ip!, Number(values['stats-port']));
+      logger.info(`stats listening on ${values.ip}:${p}`);
+    }
     logger.info(`xds: connecting to ${values.xds} as ${nodeIdValue}`);
   }
   process.on('SIGTERM', () => void exit('SIGTERM'));

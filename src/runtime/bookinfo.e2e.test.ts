@@ -17,7 +17,7 @@ const logs: string[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trellis-up-'));
   for (const f of ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml']) copyFileSync(`${SAMPLES}/${f}`, join(dir, f.split('/').pop()!));
-  mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 30, log: (l) => logs.push(l) });
+  mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 30, prometheusPort: 0, scrapeInterval: '1s', log: (l) => logs.push(l) });
   await mesh.waitReady(60_000);
 });
 
@@ -166,4 +166,28 @@ test('a request loop sees no failure while routing changes and while a reviews r
   await loop;
   const failures = Object.entries(results).filter(([k]) => !/^v\d$/.test(k));
   assert.deepEqual(failures, [], `no failed requests: ${JSON.stringify(results)}`);
+});
+
+test("a real Prometheus scrapes Istio's standard metrics from every sidecar, the gateway and the control plane", async () => {
+  const prom = mesh.prometheus!;
+  type Row = { [label: string]: string | number; value: number };
+  const rows = async (q: string): Promise<Row[]> => (await prom.query(q)).map((r) => ({ ...r.metric, value: Number(r.value[1]) }));
+  // Server side (reporter=destination): reviews versions called by productpage, named through peer metadata.
+  await until('destination-reported reviews traffic by version', async () => {
+    const r = await rows('sum(istio_requests_total{reporter="destination",destination_service_name="reviews"}) by (destination_version, source_workload, source_app)');
+    return ['v1', 'v2', 'v3'].every((v) => r.some((x) => x.destination_version === v && x.source_workload === 'productpage-v1' && x.source_app === 'productpage' && x.value > 0));
+  }, 30_000);
+  // Client side (reporter=source): the gateway calling productpage, and productpage calling reviews v3 with its labels.
+  await until('source-reported traffic', async () => {
+    const gw = await rows('sum(istio_requests_total{reporter="source",source_workload="istio-ingressgateway",destination_service_name="productpage"}) by (destination_workload, response_code)');
+    const pp = await rows('sum(istio_requests_total{reporter="source",source_app="productpage",destination_app="reviews"}) by (destination_version, destination_service)');
+    return gw.some((x) => x.destination_workload === 'productpage-v1' && x.response_code === '200') && pp.some((x) => x.destination_version === 'v3' && x.destination_service === 'reviews.default.svc.cluster.local');
+  }, 30_000);
+  // Histograms with Istio's buckets, and the fault injected earlier shows with its response flag.
+  const buckets = await rows('count(istio_request_duration_milliseconds_bucket{reporter="destination",destination_app="ratings"}) by (le)');
+  assert.ok(buckets.some((b) => b.le === '0.5') && buckets.some((b) => b.le === '3600000'), JSON.stringify(buckets.map((b) => b.le)));
+  const faults = await rows('sum(istio_requests_total{reporter="source",destination_service_name="details",response_code="555"}) by (response_flags)');
+  assert.ok(faults.some((f) => f.response_flags === 'FI'), JSON.stringify(faults));
+  const pilot = await rows('pilot_xds');
+  assert.ok(pilot.some((p) => p.value >= 7), JSON.stringify(pilot));
 });

@@ -11,6 +11,7 @@ import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
 import { Supervisor } from './supervisor.js';
+import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -25,6 +26,10 @@ export interface LocalMeshOptions {
   debugPort?: number;
   /** Second octet of pod addresses (127.N.x.y). */
   addressBase?: number;
+  /** Port of the local Prometheus (0 picks one; undefined or -1: none). */
+  prometheusPort?: number;
+  /** Scrape interval of the local Prometheus (default 5s). */
+  scrapeInterval?: string;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
 }
@@ -44,6 +49,8 @@ export class LocalMesh {
   xdsPort = 0;
   debugPort = 0;
   gatewayAdmin: string | undefined;
+  gatewayStats: string | undefined;
+  prometheus: PrometheusRunner | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
 
@@ -87,8 +94,23 @@ export class LocalMesh {
     this.debugPort = await this.debug.listen('127.0.0.1', this.options.debugPort ?? 0);
     // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
     const plan = planPods(store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+    if (this.options.prometheusPort !== undefined && this.options.prometheusPort >= 0) {
+      try {
+        this.prometheus = await PrometheusRunner.start({
+          stateDir: this.options.stateDir,
+          port: this.options.prometheusPort || (await freePort()),
+          scrapeInterval: this.options.scrapeInterval,
+          staticJobs: [{ job: 'trellis-controlplane', target: `127.0.0.1:${this.debugPort}`, path: '/metrics' }],
+          log: (l) => this.log(`[prometheus] ${l}`),
+        });
+      } catch (err) {
+        // The mesh runs without it; metrics stay on every proxy's stats port.
+        this.log(`[runtime] ${(err as Error).message}; continuing without Prometheus`);
+      }
+    }
     this.startGateway();
     for (const pod of plan) this.startPod(pod);
+    this.updateTargets();
     store.on('change', () => {
       this.reconciling = this.reconciling.then(() => this.reconcile()).catch((err) => this.log(`[runtime] ${(err as Error).message}`));
     });
@@ -111,7 +133,18 @@ export class LocalMesh {
       if (!next || next.podIP !== running.plan.podIP) await this.stopPod(key);
     }
     for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
+    this.updateTargets();
     this.writeState();
+  }
+
+  /** Prometheus scrapes every sidecar's merged stats port and the gateway's, as Kubernetes pod discovery would. */
+  private updateTargets(): void {
+    if (!this.prometheus) return;
+    const targets = [...this.pods.values()]
+      .filter((p) => p.plan.meshed)
+      .map((p) => ({ address: `${p.plan.podIP}:15020`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
+    if (this.gatewayStats) targets.push({ address: this.gatewayStats, labels: { namespace: 'istio-system', pod: 'istio-ingressgateway-local', app: 'istio-ingressgateway' } });
+    this.prometheus.setTargets(targets);
   }
 
   private startGateway(): void {
@@ -124,14 +157,19 @@ export class LocalMesh {
       args: [
         BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', name, '--namespace', 'istio-system', '--ip', address,
         '--labels', 'istio=ingressgateway,app=istio-ingressgateway', '--service-account', 'istio-ingressgateway-service-account',
-        '--admin-address', '127.0.0.1', '--admin-port', '0', '--drain-time-s', '1',
+        '--admin-address', '127.0.0.1', '--admin-port', '0', '--drain-time-s', '1', '--stats-port', '0',
         // Istio's default ingress Service maps 80 → 8080 and 443 → 8443: both land on the chosen host port.
-        '--metadata', JSON.stringify({ GATEWAY_PORTS: { '80': port, '8080': port, '443': port + 363, '8443': port + 363 } }),
+        '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: { '80': port, '8080': port, '443': port + 363, '8443': port + 363 } }),
       ],
       env: {},
       onLine: (line) => {
         const m = /admin listening on ([\d.]+:\d+)/.exec(line);
         if (m) this.gatewayAdmin = m[1];
+        const s = /stats listening on ([\d.]+:\d+)/.exec(line);
+        if (s) {
+          this.gatewayStats = s[1];
+          this.updateTargets();
+        }
       },
     });
   }
@@ -159,6 +197,8 @@ export class LocalMesh {
           BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
           '--admin-address', pod.podIP, '--admin-port', '15000', '--drain-time-s', '1', '--log-level', 'warning',
+          '--stats-port', '15020', '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
+          ...appMetrics(pod),
         ],
         env: {},
       });
@@ -213,6 +253,7 @@ export class LocalMesh {
     }
     if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
+    if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');
   }
@@ -227,6 +268,7 @@ export class LocalMesh {
     this.stopped = true;
     await this.reconciling;
     await this.supervisor.stopAll(3000);
+    await this.prometheus?.stop();
     await this.debug?.close();
     await this.cp?.close();
   }
@@ -242,6 +284,13 @@ export function freePort(host = '127.0.0.1', preferred = 0): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */
+function appMetrics(pod: PodPlan): string[] {
+  const a = pod.annotations;
+  if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return [];
+  return ['--app-metrics', `http://${pod.appAddress}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

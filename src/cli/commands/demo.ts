@@ -52,6 +52,7 @@ export const demoCommand: Command = {
       ingressPort: port === 0 ? 0 : await freePort('127.0.0.1', port).then((p) => (p === port ? p : Promise.reject(new Error(`port ${port} is in use; pass --ingress-port`)))),
       xdsPort: await freePort('127.0.0.1', 15010),
       debugPort: await freePort('127.0.0.1', 15014),
+      prometheusPort: await freePort('127.0.0.1', 9090),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

@@ -16,7 +16,8 @@ Options:
   --image-map FILE      extra container image → local program mappings (YAML: images: {name: {program, args, env}})
   --state-dir DIR       what survives a restart (default DIR/.trellis)
   --xds-port N          control plane xDS port (default 15010)
-  --debug-port N        control plane debug port (default 15014)`;
+  --debug-port N        control plane debug port (default 15014)
+  --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to skip)`;
 
 export const upCommand: Command = {
   name: 'up',
@@ -34,6 +35,7 @@ export const upCommand: Command = {
           'state-dir': { type: 'string' },
           'xds-port': { type: 'string', default: '15010' },
           'debug-port': { type: 'string', default: '15014' },
+          'prometheus-port': { type: 'string', default: '9090' },
         },
       });
     } catch (err) {
@@ -54,6 +56,7 @@ export const upCommand: Command = {
       imageMapFile: values['image-map'],
       xdsPort: num(values['xds-port'], '--xds-port'),
       debugPort: num(values['debug-port'], '--debug-port'),
+      prometheusPort: values['prometheus-port'] === 'none' ? -1 : num(values['prometheus-port'], '--prometheus-port'),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

@@ -32,6 +32,12 @@ export class DebugServer {
       case '/healthz/ready':
         res.writeHead(200).end('ok\n');
         return;
+      case '/metrics':
+        void this.cp.metrics.render().then((body) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+          res.end(body);
+        });
+        return;
       case '/version':
         return json(200, { version: VERSION, startedAt: this.cp.startedAt.toISOString() });
       case '/debug/syncz':

@@ -7,6 +7,7 @@ import { TypeUrl, type ProxyNode, type XdsResource } from '../../xds/resource.js
 import { blackHoleCluster, inboundClusterFor, outboundClusters, passthroughCluster } from './clusters.js';
 import { gatewayListeners, proxylessListeners, sidecarInbound, sidecarOutbound, type ProxyScope } from './listeners.js';
 import type { PushContext } from './push-context.js';
+import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,8 +30,8 @@ export class MeshConfigGenerator implements ConfigGenerator {
 
   constructor(readonly push: PushContext) {}
 
-  private outbound(id: ReturnType<typeof proxyIdentity>, labels: Record<string, string>, services: ProxyScope['services']): Outbound {
-    const key = `${id.generator}|${id.role}|${id.namespace}|${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}`;
+  private outbound(id: ReturnType<typeof proxyIdentity>, labels: Record<string, string>, services: ProxyScope['services'], workload: string): Outbound {
+    const key = `${id.generator}|${id.role}|${id.namespace}|${workload}|${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}`;
     let o = this.outboundCache.get(key);
     if (o) return o;
     o = { clusters: [], endpoints: [] };
@@ -59,7 +60,12 @@ export class MeshConfigGenerator implements ConfigGenerator {
     const services = this.push.visibleServices(id.namespace, id.role === 'router' ? undefined : sidecar);
     const scope: ProxyScope = { push: this.push, namespace: id.namespace, labels, services };
 
-    const shared = this.outbound(id, labels, services);
+    const workloadName = typeof md.WORKLOAD_NAME === 'string' ? md.WORKLOAD_NAME : workloadOfPod(id.podName);
+    const shared = this.outbound(id, labels, services, workloadName);
+    // Istio's metadata exchange: who this proxy is travels on requests (outbound) and responses (inbound), so
+    // the other side's metrics can name it.
+    const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
+    const peerHeaders = [{ header: { key: PEER_METADATA, value: peer }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
     const clusters: Json[] = [...shared.clusters];
     const endpoints: Json[] = shared.endpoints;
     let listeners: Json[] = [];
@@ -72,16 +78,20 @@ export class MeshConfigGenerator implements ConfigGenerator {
     } else if (id.role === 'router') {
       const portMap = typeof md.GATEWAY_PORTS === 'object' && md.GATEWAY_PORTS ? (md.GATEWAY_PORTS as Record<string, number>) : {};
       ({ listeners, routes } = gatewayListeners(this.push, labels, id.namespace, id.ip || '0.0.0.0', portMap));
+      for (const r of routes) r.requestHeadersToAdd = peerHeaders;
       clusters.push(blackHoleCluster());
     } else {
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
-      if (!shared.listeners) ({ listeners: shared.listeners, routes: shared.routes } = sidecarOutbound(scope, '0.0.0.0', 15001));
+      if (!shared.listeners) {
+        ({ listeners: shared.listeners, routes: shared.routes } = sidecarOutbound(scope, '0.0.0.0', 15001));
+        for (const r of shared.routes!) r.requestHeadersToAdd = peerHeaders;
+      }
       // Only virtualOutbound carries the proxy's own address.
       listeners = shared.listeners.map((l) => (l.name === 'virtualOutbound' ? { ...l, address: { socketAddress: { address: id.ip || '127.0.0.1', portValue: outboundPort } } } : l));
       routes = shared.routes!;
       clusters.push(blackHoleCluster(), passthroughCluster());
       if (workload) {
-        const inbound = sidecarInbound(scope, workload);
+        const inbound = sidecarInbound(scope, workload, peerHeaders);
         listeners.push(...inbound.listeners);
         for (const p of inbound.ports) clusters.push(inboundClusterFor(workload, p.port, p.protocol));
       }

@@ -125,7 +125,7 @@ function isCatchAll(r: Json): boolean {
 }
 
 /** Sidecar inbound: one listener per port of the workload's services, on the pod address, to the app. */
-export function sidecarInbound(s: ProxyScope, w: Workload): { listeners: Json[]; ports: Array<{ port: number; protocol: Protocol }> } {
+export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: Json[] = []): { listeners: Json[]; ports: Array<{ port: number; protocol: Protocol }> } {
   const byPort = new Map<number, Protocol>();
   for (const svc of s.push.registry.servicesOf(w)) {
     for (const p of svc.ports) {
@@ -144,6 +144,7 @@ export function sidecarInbound(s: ProxyScope, w: Workload): { listeners: Json[];
               name: cluster,
               virtualHosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s', maxGrpcTimeout: '0s' }, decorator: { operation: `${w.name}.${w.namespace}:${port}/*` } }] }],
               validateClusters: false,
+              ...(responseHeadersToAdd.length ? { responseHeadersToAdd } : {}),
             },
           }),
           useRemoteAddress: false,

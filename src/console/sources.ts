@@ -1,0 +1,253 @@
+// The two things the console reads: the mesh (the control plane's API, or manifests) and the metrics (Prometheus).
+
+import type { Level } from '../config/diagnostics.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inventory: what the manifests say (Kubernetes objects and Istio config), with the analyzers' findings.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Record<string, string>;
+  /** From `istio-injection` / `istio.io/rev`; undefined when the namespace says nothing. */
+  injection?: 'enabled' | 'disabled';
+}
+
+export interface ServicePortInfo {
+  name?: string;
+  port: number;
+  protocol: string;
+  appProtocol?: string;
+}
+
+export interface ServiceInfo {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  ports: ServicePortInfo[];
+  type: string;
+  /** Workloads (names, same namespace) whose pod labels the selector matches. */
+  workloads: string[];
+  /** `app` labels of those workloads. */
+  apps: string[];
+  source?: SourceRef;
+}
+
+export interface WorkloadInfo {
+  namespace: string;
+  name: string;
+  /** Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod. */
+  kind: string;
+  /** Pod labels (the template's for controllers): what telemetry and selectors see. */
+  labels: Record<string, string>;
+  /** Pod annotations (the template's for controllers): where `sidecar.istio.io/inject` lives. */
+  annotations: Record<string, string>;
+  app?: string;
+  version?: string;
+  serviceAccount: string;
+  replicas: number;
+  sidecar: boolean;
+  /** Why the workload has (or has not) a sidecar, in words. */
+  sidecarReason: string;
+  /** Services (names, same namespace) that select it. */
+  services: string[];
+  /** Gateways are drawn apart in the graph, as Kiali does. */
+  isGateway: boolean;
+  source?: SourceRef;
+}
+
+export interface AppInfo {
+  namespace: string;
+  name: string;
+  workloads: string[];
+  services: string[];
+  versions: string[];
+}
+
+/** Where an object is written: file and the line of its first key. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+/** One analyzer or schema finding, as the console shows it. */
+export interface Validation {
+  code: string;
+  name: string;
+  level: Level;
+  message: string;
+  /** JSON Pointer of the field, when known. */
+  field?: string;
+  /** 1-based line and column in the object's file (for objects loaded from files). */
+  line?: number;
+  column?: number;
+}
+
+export interface ConfigRef {
+  /** Kind as written (`VirtualService`); with `group` it is unambiguous (Istio's vs the Gateway API's Gateway). */
+  kind: string;
+  group: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ConfigObject extends ConfigRef {
+  apiVersion: string;
+  source?: SourceRef;
+  validations: Validation[];
+  /** The worst level among the validations, or `Valid`. */
+  status: Level | 'Valid';
+  /** Hosts this object applies to (VirtualService/DestinationRule/ServiceEntry hosts), fully qualified. */
+  hosts: string[];
+  /** Pod label selector, for objects that select workloads (PeerAuthentication, AuthorizationPolicy, Sidecar…). */
+  workloadSelector?: Record<string, string>;
+  /** The object as written (spec and everything else). */
+  object: Record<string, unknown>;
+}
+
+export interface MeshInventory {
+  /** Changes whenever what the source reads changes; clients can cache on it. */
+  revision: string;
+  namespaces: NamespaceInfo[];
+  services: ServiceInfo[];
+  workloads: WorkloadInfo[];
+  apps: AppInfo[];
+  /** Istio, Gateway API and Maistra objects (not plain Kubernetes ones). */
+  config: ConfigObject[];
+  /** Findings not tied to an object (a file that does not parse, an analyzer failure). */
+  otherValidations: Array<Validation & { file?: string }>;
+}
+
+/** The YAML text of one object, as written, with the line numbers of its file. */
+export interface ConfigText {
+  ref: ConfigRef;
+  file: string;
+  /** The document's own text (from its first line to its last). */
+  yaml: string;
+  /** Line number, in the file, of the first line of `yaml`. */
+  firstLine: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Control-plane views: proxies and their sync state, the CA, mesh settings.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** istioctl proxy-status's states, per xDS type. */
+export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACK' | 'IGNORED';
+
+export interface ProxyCertificate {
+  /** SPIFFE identity, `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`. */
+  identity: string;
+  notBefore?: string;
+  notAfter?: string;
+  serialNumber?: string;
+}
+
+export interface ProxyStatus {
+  /** Node id (`sidecar~10.1.2.3~reviews-v1-abc.default~default.svc.cluster.local`). */
+  id: string;
+  namespace: string;
+  pod: string;
+  /** The workload the pod belongs to, when it can be told. */
+  workload?: string;
+  role: string;
+  istioVersion?: string;
+  connectedAt?: string;
+  /** Keys: CDS, LDS, EDS, RDS, SDS (and ECDS, NDS… when present). */
+  sync: Record<string, SyncState>;
+  /** The NACK message, when the proxy rejected the last push. */
+  nackMessage?: string;
+  certificate?: ProxyCertificate;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  serialNumber?: string;
+}
+
+export interface MeshSettings {
+  trustDomain: string;
+  /** Istio's meshMTLS.minProtocolVersion (TLSV1_2 when not set, as in Istio). */
+  minProtocolVersion: string;
+  /** Mesh-wide PeerAuthentication mode (in the root namespace), when there is one. */
+  meshWideMtlsMode?: string;
+  rootNamespace: string;
+  /** Whether mTLS is picked automatically between sidecars (Istio's enableAutoMtls, on by default). */
+  autoMtls: boolean;
+}
+
+export interface ControlPlaneInfo {
+  version: string;
+  /** Which Istio/Kiali release the behaviour follows. */
+  compatibleWith: string;
+  /** Where this information comes from (`config directory /x`, `istiod at …`). */
+  source: string;
+  connectedProxies: number;
+  syncedProxies: number;
+  caRoot?: CertificateInfo;
+  mesh: MeshSettings;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writes.
+// ---------------------------------------------------------------------------------------------------------------
+
+export type WriteResult =
+  | { ok: true; applied: Array<ConfigRef & { file: string; created: boolean }>; validations: Validation[] }
+  | {
+      ok: false;
+      /** Stable code: `INVALID_YAML`, `VALIDATION_FAILED`, `NOT_FOUND`, `UNSUPPORTED`. */
+      code: string;
+      message: string;
+      /** Lines and columns here refer to the submitted text. */
+      validations: Validation[];
+    };
+
+export interface ApplyOptions {
+  /** Namespace for objects that name none. */
+  namespace?: string;
+  /** When set, the text must hold exactly this object (an edit of an existing one, not a create). */
+  replace?: ConfigRef;
+}
+
+/**
+ * The mesh as the console reads it. The control plane implements it over its stores; `YamlMeshSource`
+ * implements it over a directory of manifests, for `trellis up` before the control plane serves it and for tests.
+ */
+export interface MeshSource {
+  inventory(): Promise<MeshInventory>;
+  configText(ref: ConfigRef): Promise<ConfigText | undefined>;
+  proxies(): Promise<ProxyStatus[]>;
+  controlPlane(): Promise<ControlPlaneInfo>;
+  /** Validate and store one or more objects (YAML, possibly several documents). */
+  apply(yamlText: string, options?: ApplyOptions): Promise<WriteResult>;
+  /** Set (string) or remove (null) annotations on a workload's pods (the template, for controllers). */
+  annotateWorkload(namespace: string, name: string, changes: Record<string, string | null>): Promise<WriteResult>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metrics: Prometheus's HTTP API, as Kiali reads it.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One series of an instant vector: labels and the value at the query time. */
+export interface Sample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+/** One series of a range query: labels and [unix seconds, value] pairs. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: Array<[number, number]>;
+}
+
+export interface MetricsSource {
+  /** PromQL instant query (`/api/v1/query`) at `time` (unix seconds; now when omitted). */
+  query(promql: string, time?: number): Promise<Sample[]>;
+  /** PromQL range query (`/api/v1/query_range`), steps in seconds. */
+  queryRange(promql: string, start: number, end: number, step: number): Promise<RangeSeries[]>;
+}
