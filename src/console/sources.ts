@@ -31,6 +31,8 @@ export interface ServiceInfo {
   workloads: string[];
   /** `app` labels of those workloads. */
   apps: string[];
+  /** Findings about the Service object itself (port naming…). */
+  validations: Validation[];
   source?: SourceRef;
 }
 
@@ -54,6 +56,8 @@ export interface WorkloadInfo {
   services: string[];
   /** Gateways are drawn apart in the graph, as Kiali does. */
   isGateway: boolean;
+  /** Findings about the workload's object (injection, annotations…). */
+  validations: Validation[];
   source?: SourceRef;
 }
 

@@ -15,6 +15,7 @@ import { VERSION } from '../version.js';
 import { IstioMetrics } from '../telemetry/istio-metrics.js';
 import { MetricsCollector } from '../telemetry/collector.js';
 import { StatsServer } from '../telemetry/stats-server.js';
+import { ProxyTelemetry, registerTelemetryFilters } from '../telemetry/proxy-telemetry.js';
 import { workloadMetadata, workloadOfPod } from '../telemetry/workload-metadata.js';
 
 const logger = log('main');
@@ -73,15 +74,18 @@ export async function main(argv: string[]): Promise<void> {
   if (!['sidecar', 'router'].includes(role)) throw new Error(`--role must be sidecar or gateway, not "${values.role}"`);
   const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : 'proxy'}-${process.pid}`;
   const nodeIdValue = values['node-id'] ?? nodeId(role as 'sidecar' | 'router', values.ip!, pod, values.namespace!);
+  registerTelemetryFilters(); // before any snapshot: the control plane may configure istio.stats and trellis.tracing
   const proxy = new TrellisProxy({ nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs });
   let xdsClient: AdsClient | undefined;
   let stats: StatsServer | undefined;
+  let telemetry: ProxyTelemetry | undefined;
   let exiting = false;
   const exit = async (why: string) => {
     if (exiting) return;
     exiting = true;
     logger.info(`${why}: draining for up to ${drainMs} ms`);
     xdsClient?.close();
+    await telemetry?.exporter.flush();
     await stats?.close();
     await proxy.drain(drainMs);
     await admin.close();
@@ -126,6 +130,7 @@ export async function main(argv: string[]): Promise<void> {
       onUpdate: async (snapshot) => {
         try {
           const r = await proxy.apply(snapshot as EnvoySnapshot);
+          telemetry?.configure(snapshot as EnvoySnapshot);
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters)`);
         } catch (err) {
           if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
@@ -136,7 +141,11 @@ export async function main(argv: string[]): Promise<void> {
     xdsClient.start();
     // Istio's standard metrics for this workload, on the admin port and the merged stats port (15020).
     const metrics = new IstioMetrics();
-    proxy.observe(new MetricsCollector({ metrics, local: workloadMetadata({ workload: typeof extra.WORKLOAD_NAME === 'string' ? extra.WORKLOAD_NAME : workloadOfPod(pod), namespace: values.namespace!, labels, serviceAccount: values['service-account'] }) }));
+    const local = workloadMetadata({ workload: typeof extra.WORKLOAD_NAME === 'string' ? extra.WORKLOAD_NAME : workloadOfPod(pod), namespace: values.namespace!, labels, serviceAccount: values['service-account'] });
+    const t = new ProxyTelemetry({ nodeId: nodeIdValue, serviceName: `${local.canonicalService}.${local.namespace}`, log: (l) => logger.warn(l) });
+    telemetry = t;
+    proxy.observe(new MetricsCollector({ metrics, local, policy: (prefix) => t.statsPolicy(prefix) }));
+    proxy.observe(t);
     admin.register('/stats/prometheus', 'print server stats in Prometheus format', false, async () => ({ body: await metrics.render(), type: metrics.contentType }));
     if (values['stats-port']) {
       stats = new StatsServer({ metrics, appMetricsUrl: values['app-metrics'], ready: () => proxy.ready });

@@ -40,6 +40,8 @@ export interface HttpRequestRecord {
   attempts: number;
   /** The request headers as received (for telemetry that reads them, e.g. peer metadata). */
   requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request headers as forwarded upstream, after filters and route edits (trace context, for example). */
+  forwardedHeaders: Readonly<Record<string, string | string[] | undefined>>;
   responseHeaders: Readonly<Record<string, string | string[] | undefined>> | undefined;
   websocket: boolean;
 }

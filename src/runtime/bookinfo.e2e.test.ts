@@ -4,6 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { istioSamplesDir } from '../samples.js';
@@ -190,4 +192,127 @@ test("a real Prometheus scrapes Istio's standard metrics from every sidecar, the
   assert.ok(faults.some((f) => f.response_flags === 'FI'), JSON.stringify(faults));
   const pilot = await rows('pilot_xds');
   assert.ok(pilot.some((p) => p.value >= 7), JSON.stringify(pilot));
+});
+
+test('Telemetry API: a metric disabled and a tag added; access logs filtered to 5xx; tracing at 100% and 0%', async () => {
+  // A test collector standing in for Zipkin.
+  const spans: Array<{ traceId: string; id: string; parentId?: string; kind: string; localEndpoint: { serviceName: string }; tags: Record<string, string> }> = [];
+  const collector = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      spans.push(...JSON.parse(body));
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+  const zipkinPort = (collector.address() as AddressInfo).port;
+  try {
+    writeFileSync(join(dir, 'mesh-config.yaml'), `apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    extensionProviders:
+    - name: zipkin
+      zipkin: {service: 127.0.0.1, port: ${zipkinPort}}
+`);
+    const telemetry = (sampling: number) => `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing:
+  - providers: [{name: zipkin}]
+    randomSamplingPercentage: ${sampling}
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: bookinfo}
+spec:
+  metrics:
+  - providers: [{name: prometheus}]
+    overrides:
+    - match: {metric: REQUEST_COUNT, mode: SERVER}
+      tagOverrides:
+        request_host: {value: "request.host"}
+    - match: {metric: REQUEST_SIZE}
+      disabled: true
+  accessLogging:
+  - providers: [{name: envoy}]
+    filter: {expression: "response.code >= 500"}
+`;
+    writeFileSync(join(dir, 'telemetry.yaml'), telemetry(100));
+    const rid = (n: string) => `trellis-test-${n}-${Date.now()}-${Math.random()}`;
+    const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+    // A caller that decided to sample: a W3C context with the sampled flag, which every proxy honours.
+    const sampledContext = () => ({ traceparent: `00-${hex(32)}-${hex(16)}-01` });
+    // 100%: one request gives one trace across gateway, productpage, details, reviews (and ratings for v2/v3).
+    // Each attempt is a new request: connections opened before the change finish on their old filter chains.
+    let traced = '';
+    await until('a complete trace', async () => {
+      traced = rid('traced');
+      await fetch(`${mesh.ingressUrl}/productpage`, { headers: { 'x-request-id': traced } });
+      await until('its spans', async () => spans.some((sp) => sp.tags['guid:x-request-id'] === traced), 5000).catch(() => {});
+      const mine = spans.filter((sp) => sp.tags['guid:x-request-id'] === traced);
+      const servers = new Set(mine.filter((sp) => sp.kind === 'SERVER').map((sp) => sp.localEndpoint.serviceName));
+      return ['productpage.default', 'details.default', 'reviews.default'].every((sv) => servers.has(sv)) && mine.some((sp) => sp.localEndpoint.serviceName === 'istio-ingressgateway.istio-system');
+    }, 30_000);
+    const mine = spans.filter((sp) => sp.tags['guid:x-request-id'] === traced);
+    const traceIds = new Set(mine.map((sp) => sp.traceId));
+    assert.equal(traceIds.size, 1, 'one request, one trace');
+    // Every span of the request's trace links to a parent in it, except the gateway's root.
+    const trace = spans.filter((sp) => sp.traceId === [...traceIds][0]);
+    const ids = new Set(trace.map((sp) => sp.id));
+    const roots = trace.filter((sp) => !sp.parentId || !ids.has(sp.parentId));
+    assert.equal(roots.length, 1, JSON.stringify(trace.map((sp) => [sp.localEndpoint.serviceName, sp.kind, sp.id, sp.parentId])));
+    assert.equal(roots[0]!.localEndpoint.serviceName, 'istio-ingressgateway.istio-system');
+
+    // 0%: no spans for an unsampled request; a request whose caller sampled it (traceparent flag 01) still is, and
+    // since each proxy exports in order, its spans arriving means the unsampled request's would have too.
+    writeFileSync(join(dir, 'telemetry.yaml'), telemetry(0));
+    await until('sampling at 0%', async () => {
+      const id = rid('probe');
+      const forcedBefore = rid('forced0');
+      await fetch(`${mesh.ingressUrl}/productpage`, { headers: { 'x-request-id': id } });
+      await fetch(`${mesh.ingressUrl}/productpage`, { headers: { 'x-request-id': forcedBefore, ...sampledContext() } });
+      await until('the sampled probe', async () => new Set(spans.filter((sp) => sp.tags['guid:x-request-id'] === forcedBefore).map((sp) => sp.localEndpoint.serviceName)).size >= 3, 5000).catch(() => {});
+      return !spans.some((sp) => sp.tags['guid:x-request-id'] === id);
+    }, 30_000);
+    const unsampled = rid('unsampled');
+    const forced = rid('forced');
+    await fetch(`${mesh.ingressUrl}/productpage`, { headers: { 'x-request-id': unsampled } });
+    await fetch(`${mesh.ingressUrl}/productpage`, { headers: { 'x-request-id': forced, ...sampledContext() } });
+    await until('the forced trace', async () => new Set(spans.filter((sp) => sp.tags['guid:x-request-id'] === forced).map((sp) => sp.localEndpoint.serviceName)).size >= 3);
+    assert.equal(spans.filter((sp) => sp.tags['guid:x-request-id'] === unsampled).length, 0);
+
+    // Metrics: REQUEST_COUNT on the server side gains request_host; REQUEST_SIZE stops counting.
+    const reviewsPod = mesh.podPlans().find((p) => p.labels.app === 'reviews' && p.labels.version === 'v1')!;
+    const stats = async () => (await fetch(`http://${reviewsPod.podIP}:15020/stats/prometheus`)).text();
+    await until('request_host on reviews', async () => {
+      await fetch(`${mesh.ingressUrl}/productpage`);
+      return /istio_requests_total\{[^}]*reporter="destination"[^}]*request_host="reviews[^"]*"/.test(await stats());
+    });
+    const sizeCount = (text: string) => [...text.matchAll(/^istio_request_bytes_count\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const requestCount = (text: string) => [...text.matchAll(/^istio_requests_total\{[^}]*reporter="destination"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    const before = await stats();
+    for (let i = 0; i < 6; i++) await fetch(`${mesh.ingressUrl}/productpage`);
+    await until('more reviews requests counted', async () => requestCount(await stats()) > requestCount(before));
+    assert.equal(sizeCount(await stats()), sizeCount(before), 'istio_request_bytes is disabled');
+
+    // Access logs: only 5xx lines, in Envoy's default format, from the productpage sidecar calling a failing details.
+    apply('fault-injection-details-v1.yaml', '30-details.yaml');
+    const logStart = logs.length;
+    await until('a 5xx access log line', async () => {
+      await fetch(`${mesh.ingressUrl}/productpage`);
+      return logs.slice(logStart).some((l) => /istio-proxy\] \[[^\]]+\] "GET \/details\/0 HTTP\/1\.1" 555 FI fault_filter_abort/.test(l));
+    });
+    const accessLines = logs.slice(logStart).filter((l) => /istio-proxy\] \[\d{4}-[^\]]+\] "/.test(l));
+    assert.ok(accessLines.length > 0);
+    assert.ok(accessLines.every((l) => /" 5\d\d /.test(l)), accessLines.join('\n'));
+    unlinkSync(join(dir, '30-details.yaml'));
+  } finally {
+    for (const f of ['telemetry.yaml', 'mesh-config.yaml']) rmSync(join(dir, f), { force: true });
+    collector.closeAllConnections();
+    await new Promise((r) => collector.close(r));
+  }
 });

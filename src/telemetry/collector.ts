@@ -4,6 +4,7 @@
 import type { HttpRequestRecord, ProxyObserver, TcpConnectionRecord } from '../proxy/records.js';
 import type { IstioMetrics, RequestLabels, TcpLabels } from './istio-metrics.js';
 import { decodePeerMetadata, PEER_METADATA, UNKNOWN, type WorkloadMetadata } from './workload-metadata.js';
+import { attributesOf, type StatsPolicy } from './proxy-telemetry.js';
 
 export interface CollectorOptions {
   local: WorkloadMetadata;
@@ -11,6 +12,8 @@ export interface CollectorOptions {
   domain?: string;
   /** Whether traffic on this side is mutual TLS (until the CA lands, none). */
   mtls?: () => boolean;
+  /** Telemetry API overrides for a connection manager (by stat prefix). */
+  policy?: (statPrefix: string) => StatsPolicy | undefined;
 }
 
 interface Side {
@@ -100,7 +103,13 @@ export class MetricsCollector implements ProxyObserver {
       response_flags: r.responseFlags || '-',
       connection_security_policy: inbound ? (mtls ? 'mutual_tls' : 'none') : UNKNOWN,
     };
-    this.o.metrics.recordRequest(labels, r.duration, r.bytesReceived, r.bytesSent);
+    const policy = this.o.policy?.(r.statPrefix);
+    if (policy?.tags.length) {
+      const attrs = attributesOf(r);
+      const l = labels as RequestLabels & Record<string, string>;
+      for (const t of policy.tags) l[t.name] = t.remove ? '' : String(t.value?.(attrs) ?? '');
+    }
+    this.o.metrics.recordRequest(labels, r.duration, r.bytesReceived, r.bytesSent, policy?.disabled);
   }
 
   private tcpLabels(cluster: string): TcpLabels {

@@ -19,53 +19,96 @@ export type TcpLabels = Record<string, string>;
 export const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 export const SIZE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
 
+/** Istio's metric enum (Telemetry API `match.metric`) → metric names. */
+export const METRIC_NAMES: Record<string, string> = {
+  REQUEST_COUNT: 'istio_requests_total',
+  REQUEST_DURATION: 'istio_request_duration_milliseconds',
+  REQUEST_SIZE: 'istio_request_bytes',
+  RESPONSE_SIZE: 'istio_response_bytes',
+  TCP_SENT_BYTES: 'istio_tcp_sent_bytes_total',
+  TCP_RECEIVED_BYTES: 'istio_tcp_received_bytes_total',
+  TCP_OPENED_CONNECTIONS: 'istio_tcp_connections_opened_total',
+  TCP_CLOSED_CONNECTIONS: 'istio_tcp_connections_closed_total',
+};
+
+type Series = { requests: client.Counter.Internal; duration: client.Histogram.Internal<string>; req: client.Histogram.Internal<string>; res: client.Histogram.Internal<string> };
+
 export class IstioMetrics {
   readonly registry = new client.Registry();
-  private readonly requests: client.Counter<string>;
-  private readonly duration: client.Histogram<string>;
-  private readonly requestBytes: client.Histogram<string>;
-  private readonly responseBytes: client.Histogram<string>;
-  private readonly tcpSent: client.Counter<string>;
-  private readonly tcpReceived: client.Counter<string>;
-  private readonly tcpOpened: client.Counter<string>;
-  private readonly tcpClosed: client.Counter<string>;
-  private readonly series = new Map<string, { requests: client.Counter.Internal; duration: client.Histogram.Internal<string>; req: client.Histogram.Internal<string>; res: client.Histogram.Internal<string> }>();
+  private requests!: client.Counter<string>;
+  private duration!: client.Histogram<string>;
+  private requestBytes!: client.Histogram<string>;
+  private responseBytes!: client.Histogram<string>;
+  private tcpSent!: client.Counter<string>;
+  private tcpReceived!: client.Counter<string>;
+  private tcpOpened!: client.Counter<string>;
+  private tcpClosed!: client.Counter<string>;
+  private series = new Map<string, Series>();
+  /** Tags added by Telemetry overrides (UPSERT of a new name): the metrics are rebuilt with them as labels. */
+  private extra: string[] = [];
 
   constructor() {
+    this.build();
+  }
+
+  private build(): void {
+    this.registry.clear();
+    this.series = new Map();
     const r = [this.registry];
-    const labelNames = [...REQUEST_LABELS];
+    const labelNames = [...REQUEST_LABELS, ...this.extra];
     this.requests = new client.Counter({ name: 'istio_requests_total', help: 'Total requests.', labelNames, registers: r });
     this.duration = new client.Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds.', labelNames, buckets: DURATION_BUCKETS, registers: r });
     this.requestBytes = new client.Histogram({ name: 'istio_request_bytes', help: 'Request body sizes in bytes.', labelNames, buckets: SIZE_BUCKETS, registers: r });
     this.responseBytes = new client.Histogram({ name: 'istio_response_bytes', help: 'Response body sizes in bytes.', labelNames, buckets: SIZE_BUCKETS, registers: r });
-    const tcp = [...TCP_LABELS];
+    const tcp = [...TCP_LABELS, ...this.extra];
     this.tcpSent = new client.Counter({ name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent during a TCP connection.', labelNames: tcp, registers: r });
     this.tcpReceived = new client.Counter({ name: 'istio_tcp_received_bytes_total', help: 'Bytes received during a TCP connection.', labelNames: tcp, registers: r });
     this.tcpOpened = new client.Counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened.', labelNames: tcp, registers: r });
     this.tcpClosed = new client.Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed.', labelNames: tcp, registers: r });
   }
 
-  recordRequest(labels: RequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
-    const key = REQUEST_LABELS.map((l) => labels[l]).join('\u0001');
+  /**
+   * Record one request. `disabled` holds metric names a Telemetry override turned off; labels may carry extra
+   * tags (an empty value is how a removed tag disappears: Prometheus drops empty labels).
+   */
+  recordRequest(labels: RequestLabels & Record<string, string>, durationMs: number, requestBytes: number, responseBytes: number, disabled?: ReadonlySet<string>): void {
+    const names = Object.keys(labels);
+    if (names.length !== REQUEST_LABELS.length + this.extra.length) {
+      const fresh = names.filter((n) => !(REQUEST_LABELS as readonly string[]).includes(n) && !this.extra.includes(n));
+      if (fresh.length) {
+        this.extra = [...this.extra, ...fresh];
+        this.build();
+      }
+    }
+    const full: Record<string, string> = {};
+    for (const n of [...REQUEST_LABELS, ...this.extra]) full[n] = labels[n] ?? '';
+    const key = Object.values(full).join('\u0001');
     let s = this.series.get(key);
     if (!s) {
-      s = { requests: this.requests.labels(labels), duration: this.duration.labels(labels), req: this.requestBytes.labels(labels), res: this.responseBytes.labels(labels) };
+      s = { requests: this.requests.labels(full), duration: this.duration.labels(full), req: this.requestBytes.labels(full), res: this.responseBytes.labels(full) };
       this.series.set(key, s);
     }
-    s.requests.inc();
-    s.duration.observe(durationMs);
-    s.req.observe(requestBytes);
-    s.res.observe(responseBytes);
+    if (!disabled?.has('istio_requests_total')) s.requests.inc();
+    if (!disabled?.has('istio_request_duration_milliseconds')) s.duration.observe(durationMs);
+    if (!disabled?.has('istio_request_bytes')) s.req.observe(requestBytes);
+    if (!disabled?.has('istio_response_bytes')) s.res.observe(responseBytes);
+  }
+
+  private tcp(labels: TcpLabels): Record<string, string> {
+    const full: Record<string, string> = {};
+    for (const n of [...TCP_LABELS, ...this.extra]) full[n] = labels[n] ?? '';
+    return full;
   }
 
   recordTcpOpen(labels: TcpLabels): void {
-    this.tcpOpened.inc(labels);
+    this.tcpOpened.inc(this.tcp(labels));
   }
 
   recordTcpClose(labels: TcpLabels, sent: number, received: number): void {
-    this.tcpClosed.inc(labels);
-    this.tcpSent.inc(labels, sent);
-    this.tcpReceived.inc(labels, received);
+    const l = this.tcp(labels);
+    this.tcpClosed.inc(l);
+    this.tcpSent.inc(l, sent);
+    this.tcpReceived.inc(l, received);
   }
 
   /** Prometheus text exposition. */

@@ -7,6 +7,7 @@ import { TypeUrl, type ProxyNode, type XdsResource } from '../../xds/resource.js
 import { blackHoleCluster, inboundClusterFor, outboundClusters, passthroughCluster } from './clusters.js';
 import { gatewayListeners, proxylessListeners, sidecarInbound, sidecarOutbound, type ProxyScope } from './listeners.js';
 import type { PushContext } from './push-context.js';
+import { effectiveTelemetry, withTelemetry, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 
 type Json = Record<string, unknown>;
@@ -65,6 +66,8 @@ export class MeshConfigGenerator implements ConfigGenerator {
     // Istio's metadata exchange: who this proxy is travels on requests (outbound) and responses (inbound), so
     // the other side's metrics can name it.
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
+    let eff: EffectiveTelemetry | undefined;
+    const telemetry = () => (eff ??= effectiveTelemetry(this.push.resources, this.push.telemetry, this.push.mesh.rootNamespace, id.namespace, labels));
     const peerHeaders = [{ header: { key: PEER_METADATA, value: peer }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
     const clusters: Json[] = [...shared.clusters];
     const endpoints: Json[] = shared.endpoints;
@@ -78,12 +81,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
     } else if (id.role === 'router') {
       const portMap = typeof md.GATEWAY_PORTS === 'object' && md.GATEWAY_PORTS ? (md.GATEWAY_PORTS as Record<string, number>) : {};
       ({ listeners, routes } = gatewayListeners(this.push, labels, id.namespace, id.ip || '0.0.0.0', portMap));
+      listeners = withTelemetry(listeners, telemetry(), () => 'CLIENT');
       for (const r of routes) r.requestHeadersToAdd = peerHeaders;
       clusters.push(blackHoleCluster());
     } else {
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
       if (!shared.listeners) {
         ({ listeners: shared.listeners, routes: shared.routes } = sidecarOutbound(scope, '0.0.0.0', 15001));
+        shared.listeners = withTelemetry(shared.listeners, telemetry(), () => 'CLIENT');
         for (const r of shared.routes!) r.requestHeadersToAdd = peerHeaders;
       }
       // Only virtualOutbound carries the proxy's own address.
@@ -92,7 +97,7 @@ export class MeshConfigGenerator implements ConfigGenerator {
       clusters.push(blackHoleCluster(), passthroughCluster());
       if (workload) {
         const inbound = sidecarInbound(scope, workload, peerHeaders);
-        listeners.push(...inbound.listeners);
+        listeners.push(...withTelemetry(inbound.listeners, telemetry(), () => 'SERVER'));
         for (const p of inbound.ports) clusters.push(inboundClusterFor(workload, p.port, p.protocol));
       }
     }

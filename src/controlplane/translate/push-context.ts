@@ -5,6 +5,7 @@ import { hostMatches, resolveHost, splitNamespacedHost } from '../../config/host
 import type { Resource } from '../../config/resource.js';
 import type { DestinationRule, IstioGateway, Sidecar, VirtualService } from '../../config/types/networking.js';
 import type { MeshService, ServiceRegistry, Workload } from '../registry/service-registry.js';
+import { meshTelemetry, type MeshTelemetry } from '../../telemetry/telemetry-api.js';
 
 export interface MeshOptions {
   /** Istio's root namespace: mesh-wide DestinationRules, Sidecars and policies (default `istio-system`). */
@@ -36,6 +37,8 @@ export class PushContext {
   private readonly sidecars: Sidecar[];
   readonly gateways: IstioGateway[];
   readonly version: number;
+  /** Extension providers and defaults from the mesh config (the `istio` ConfigMap in the root namespace). */
+  readonly telemetry: MeshTelemetry;
 
   constructor(
     readonly resources: readonly Resource[],
@@ -44,6 +47,7 @@ export class PushContext {
     version = 0,
   ) {
     this.version = version;
+    this.telemetry = meshTelemetry(resources, mesh.rootNamespace);
     this.services = registry.services();
     for (const s of this.services) if (!this.servicesByHost.has(s.hostname)) this.servicesByHost.set(s.hostname, s);
     const of = <T>(kind: string) => resources.filter((r) => r.group === 'networking.istio.io' && r.kind === kind) as unknown as T[];

@@ -408,6 +408,7 @@ export class HttpStream implements MatchInput, HeaderFormatContext {
       bytesSent: this.bytesSent,
       attempts: this.attempts,
       requestHeaders: h,
+      forwardedHeaders: this.headers,
       responseHeaders: this.responseHeaders,
       websocket: this.upgradeType === 'websocket',
     };

@@ -1,0 +1,55 @@
+// Which Istio config applies to a service, workload or app, and each namespace's mTLS posture (pure).
+
+import { DEFAULT_DOMAIN, hostMatches } from '../../config/hosts.js';
+import type { ConfigObject, MeshInventory, MeshSettings, WorkloadInfo } from '../sources.js';
+
+/** Kinds that apply to a whole namespace (or, in the root namespace, the mesh) when they select no workload. */
+const NAMESPACE_WIDE = new Set(['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Sidecar', 'Telemetry']);
+
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+function appliesToWorkload(c: ConfigObject, w: WorkloadInfo, rootNamespace: string): boolean {
+  if (c.namespace !== w.namespace && c.namespace !== rootNamespace) return false;
+  if (c.workloadSelector && Object.keys(c.workloadSelector).length) return selects(c.workloadSelector, w.labels);
+  return NAMESPACE_WIDE.has(c.kind);
+}
+
+function routesTo(c: ConfigObject, fqdn: string): boolean {
+  return c.hosts.some((h) => hostMatches(h, fqdn));
+}
+
+export function configForService(inv: MeshInventory, namespace: string, name: string, settings: Pick<MeshSettings, 'rootNamespace'>, domain = DEFAULT_DOMAIN): ConfigObject[] {
+  const fqdn = `${name}.${namespace}.svc.${domain}`;
+  const svc = inv.services.find((s) => s.namespace === namespace && s.name === name);
+  const workloads = inv.workloads.filter((w) => w.namespace === namespace && svc?.workloads.includes(w.name));
+  return inv.config.filter((c) => routesTo(c, fqdn) || workloads.some((w) => appliesToWorkload(c, w, settings.rootNamespace)));
+}
+
+export function configForWorkload(inv: MeshInventory, w: WorkloadInfo, settings: Pick<MeshSettings, 'rootNamespace'>, domain = DEFAULT_DOMAIN): ConfigObject[] {
+  const fqdns = w.services.map((s) => `${s}.${w.namespace}.svc.${domain}`);
+  return inv.config.filter((c) => appliesToWorkload(c, w, settings.rootNamespace) || fqdns.some((f) => routesTo(c, f)));
+}
+
+export function configForApp(inv: MeshInventory, namespace: string, app: string, settings: Pick<MeshSettings, 'rootNamespace'>, domain = DEFAULT_DOMAIN): ConfigObject[] {
+  const seen = new Set<ConfigObject>();
+  for (const w of inv.workloads) if (w.namespace === namespace && w.app === app) for (const c of configForWorkload(inv, w, settings, domain)) seen.add(c);
+  return inv.config.filter((c) => seen.has(c));
+}
+
+export type MtlsStatus = 'enabled' | 'permissive' | 'disabled' | 'auto';
+
+/**
+ * A namespace's mTLS as configured: its own namespace-wide PeerAuthentication, else the mesh-wide one, else
+ * Istio's default (permissive, with auto mTLS between sidecars).
+ */
+export function namespaceMtls(inv: MeshInventory, namespace: string, settings: MeshSettings): { status: MtlsStatus; source: 'namespace' | 'mesh' | 'default' } {
+  const pa = inv.config.find((c) => c.kind === 'PeerAuthentication' && c.namespace === namespace && !c.workloadSelector && c.status !== 'Error');
+  const modeOf = (m: string | undefined): MtlsStatus | undefined => (m === 'STRICT' ? 'enabled' : m === 'DISABLE' ? 'disabled' : m === 'PERMISSIVE' ? 'permissive' : undefined);
+  const nsMode = modeOf(((pa?.object.spec as { mtls?: { mode?: string } } | undefined)?.mtls?.mode));
+  if (nsMode) return { status: nsMode, source: 'namespace' };
+  const meshMode = modeOf(settings.meshWideMtlsMode);
+  if (meshMode) return { status: meshMode, source: 'mesh' };
+  return { status: settings.autoMtls ? 'auto' : 'permissive', source: 'default' };
+}

@@ -1,0 +1,59 @@
+// Proxy status from the control plane's `/debug/syncz` (the ADS server's view, what istioctl proxy-status shows).
+
+import type { ProxyStatus as AdsProxyStatus } from '../../xds/ads-server.js';
+import { TypeUrl } from '../../xds/resource.js';
+import type { ProxyCertificate, ProxyStatus, SyncState } from '../sources.js';
+
+const SHORT: Record<string, string> = {
+  [TypeUrl.Cluster]: 'CDS',
+  [TypeUrl.Listener]: 'LDS',
+  [TypeUrl.ClusterLoadAssignment]: 'EDS',
+  [TypeUrl.RouteConfiguration]: 'RDS',
+  [TypeUrl.Secret]: 'SDS',
+};
+
+/** One syncz entry; `certificate` is read when the control plane adds it (the CA issues the proxy's cert). */
+export type SynczEntry = AdsProxyStatus & { certificate?: ProxyCertificate };
+
+/** The workload of a pod named the Deployment way (`reviews-v1-7f9c6d-x2x9z` → `reviews-v1`), or its label. */
+function workloadOf(pod: string, labels: Record<string, string>): string | undefined {
+  const m = /^(.*)-[a-z0-9]{5,10}-[a-z0-9]{5}$/.exec(pod);
+  if (m) return m[1];
+  return labels['app'] && labels['version'] ? `${labels['app']}-${labels['version']}` : undefined;
+}
+
+export function fromSyncz(entries: readonly SynczEntry[], trustDomain = 'cluster.local'): ProxyStatus[] {
+  return entries.map((e) => {
+    const sync: Record<string, SyncState> = { CDS: 'NOT SENT', LDS: 'NOT SENT', EDS: 'NOT SENT', RDS: 'NOT SENT' };
+    let nack: string | undefined;
+    for (const t of e.types) {
+      sync[SHORT[t.typeUrl] ?? t.typeUrl.split('.').pop()!] = t.state;
+      if (t.state === 'NACK' && t.nack) nack = t.nack.message;
+    }
+    const id = e.identity;
+    const p: ProxyStatus = {
+      id: e.id,
+      namespace: id.namespace,
+      pod: id.podName,
+      role: id.role,
+      sync,
+      certificate: e.certificate ?? { identity: `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount || 'default'}` },
+    };
+    const wl = workloadOf(id.podName, id.labels);
+    if (wl) p.workload = wl;
+    if (id.istioVersion) p.istioVersion = id.istioVersion;
+    if (e.connectedAt) p.connectedAt = e.connectedAt;
+    if (nack) p.nackMessage = nack;
+    return p;
+  });
+}
+
+/** A `proxies` provider for YamlMeshSource that asks a control plane's debug port (15014). */
+export function synczProxies(debugUrl: string, trustDomain?: string): () => Promise<ProxyStatus[]> {
+  const url = `${debugUrl.replace(/\/+$/, '')}/debug/syncz`;
+  return async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+    return fromSyncz((await res.json()) as SynczEntry[], trustDomain);
+  };
+}
