@@ -5,6 +5,7 @@ import os from 'node:os';
 import { ensureSystemDeps } from '../scripts/system-deps.mjs';
 import { runDataplane } from './dataplane.mjs';
 import { runControlplane } from './controlplane.mjs';
+import { runTelemetry } from './telemetry.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -26,4 +27,9 @@ if (want('controlplane')) {
   process.stdout.write('## Control plane\n\n');
   const o = quick ? { services: [10, 100], proxies: [10, 100] } : { services: [10, 100, 1000], proxies: [10, 100, 500] };
   process.stdout.write((await runControlplane(o)) + '\n\n');
+}
+
+if (want('telemetry')) {
+  process.stdout.write('## Telemetry\n\n');
+  process.stdout.write((await runTelemetry({ series: quick ? [100, 1000] : [100, 1000, 5000] })) + '\n\n');
 }

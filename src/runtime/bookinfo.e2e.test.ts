@@ -179,6 +179,12 @@ test("a real Prometheus scrapes Istio's standard metrics from every sidecar, the
     const r = await rows('sum(istio_requests_total{reporter="destination",destination_service_name="reviews"}) by (destination_version, source_workload, source_app)');
     return ['v1', 'v2', 'v3'].every((v) => r.some((x) => x.destination_version === v && x.source_workload === 'productpage-v1' && x.source_app === 'productpage' && x.value > 0));
   }, 30_000);
+  // The issue's query, as Kiali and dashboards ask it.
+  await until('rates by version', async () => {
+    await fetch(`${mesh.ingressUrl}/productpage`);
+    const r = await rows('sum(rate(istio_requests_total{reporter="destination",destination_service_name="reviews"}[1m])) by (destination_version)');
+    return ['v1', 'v2', 'v3'].every((v) => r.some((x) => x.destination_version === v && x.value > 0));
+  }, 30_000);
   // Client side (reporter=source): the gateway calling productpage, and productpage calling reviews v3 with its labels.
   await until('source-reported traffic', async () => {
     const gw = await rows('sum(istio_requests_total{reporter="source",source_workload="istio-ingressgateway",destination_service_name="productpage"}) by (destination_workload, response_code)');

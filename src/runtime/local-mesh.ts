@@ -28,6 +28,8 @@ export interface LocalMeshOptions {
   addressBase?: number;
   /** Port of the local Prometheus (0 picks one; undefined or -1: none). */
   prometheusPort?: number;
+  /** Don't run Prometheus; write the scrape config and targets for one the user runs (Istio's "bring your own"). */
+  externalPrometheus?: boolean;
   /** Scrape interval of the local Prometheus (default 5s). */
   scrapeInterval?: string;
   log?: (line: string) => void;
@@ -51,6 +53,7 @@ export class LocalMesh {
   gatewayAdmin: string | undefined;
   gatewayStats: string | undefined;
   prometheus: PrometheusRunner | undefined;
+  externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
 
@@ -108,6 +111,9 @@ export class LocalMesh {
         this.log(`[runtime] ${(err as Error).message}; continuing without Prometheus`);
       }
     }
+    if (this.options.externalPrometheus) {
+      this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: [{ job: 'trellis-controlplane', target: `127.0.0.1:${this.debugPort}`, path: '/metrics' }] });
+    }
     this.startGateway();
     for (const pod of plan) this.startPod(pod);
     this.updateTargets();
@@ -139,12 +145,13 @@ export class LocalMesh {
 
   /** Prometheus scrapes every sidecar's merged stats port and the gateway's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
-    if (!this.prometheus) return;
+    const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
+    if (!sink) return;
     const targets = [...this.pods.values()]
       .filter((p) => p.plan.meshed)
       .map((p) => ({ address: `${p.plan.podIP}:15020`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     if (this.gatewayStats) targets.push({ address: this.gatewayStats, labels: { namespace: 'istio-system', pod: 'istio-ingressgateway-local', app: 'istio-ingressgateway' } });
-    this.prometheus.setTargets(targets);
+    sink(targets);
   }
 
   private startGateway(): void {
@@ -254,6 +261,7 @@ export class LocalMesh {
     if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
+    if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');
   }

@@ -42,6 +42,20 @@ export class PrometheusRunner {
     return `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs.join('\n')}\n`;
   }
 
+  /** For a Prometheus the user runs: the scrape config file and a targets writer (file SD), no process. */
+  static writeExternal(o: Pick<PrometheusOptions, 'stateDir' | 'scrapeInterval' | 'staticJobs'>): { config: string; targets: (t: ScrapeTarget[]) => void } {
+    mkdirSync(o.stateDir, { recursive: true });
+    const sdFile = join(o.stateDir, 'prometheus-targets.json');
+    const config = join(o.stateDir, 'prometheus-scrape.yml');
+    writeFileSync(config, PrometheusRunner.config(o, sdFile));
+    const targets = (t: ScrapeTarget[]) => {
+      writeFileSync(`${sdFile}.tmp`, JSON.stringify(t.map((x) => ({ targets: [x.address], labels: x.labels })), null, 1));
+      renameSync(`${sdFile}.tmp`, sdFile);
+    };
+    targets([]);
+    return { config, targets };
+  }
+
   static async start(o: PrometheusOptions): Promise<PrometheusRunner> {
     const p = new PrometheusRunner(o);
     mkdirSync(join(o.stateDir, 'prometheus'), { recursive: true });

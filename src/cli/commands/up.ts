@@ -17,7 +17,8 @@ Options:
   --state-dir DIR       what survives a restart (default DIR/.trellis)
   --xds-port N          control plane xDS port (default 15010)
   --debug-port N        control plane debug port (default 15014)
-  --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to skip)`;
+  --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to
+                        skip; "external" writes the scrape config and file-SD targets for a Prometheus you run)`;
 
 export const upCommand: Command = {
   name: 'up',
@@ -56,7 +57,8 @@ export const upCommand: Command = {
       imageMapFile: values['image-map'],
       xdsPort: num(values['xds-port'], '--xds-port'),
       debugPort: num(values['debug-port'], '--debug-port'),
-      prometheusPort: values['prometheus-port'] === 'none' ? -1 : num(values['prometheus-port'], '--prometheus-port'),
+      prometheusPort: ['none', 'external'].includes(values['prometheus-port']!) ? -1 : num(values['prometheus-port'], '--prometheus-port'),
+      externalPrometheus: values['prometheus-port'] === 'external',
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

@@ -63,7 +63,10 @@ export function editDocument(text: string, index: number, edit: (doc: Document.P
   const { docs } = parse(text);
   const doc = docs[index];
   if (!doc) throw new Error(`no document ${index}`);
+  const span = documentSpans(text)[index]!;
+  // Keep the file's style of sequences: Kubernetes samples often write `- item` at the indentation of their key.
+  const indentSeq = !/^( *)[^\s#-][^\n]*:[ \t]*\n\1- /m.test(text.slice(span.start, span.end));
   edit(doc);
   doc.directives.docStart = null;
-  return replaceDocument(text, index, doc.toString({ lineWidth: 0 }));
+  return replaceDocument(text, index, doc.toString({ lineWidth: 0, indentSeq }));
 }

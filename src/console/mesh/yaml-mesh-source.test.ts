@@ -21,6 +21,12 @@ after(() => fx.cleanup());
 
 const VS = 'networking.istio.io';
 
+/** Index of the document of `file` that contains `needle`. */
+async function docOf(file: string, needle: string): Promise<number> {
+  const text = await readFile(file, 'utf8');
+  return documentSpans(text).findIndex((s) => text.slice(s.start, s.end).includes(needle));
+}
+
 /** Every document of a file but one, to check that a write left them alone. */
 async function otherDocuments(file: string, except: number): Promise<string[]> {
   const text = await readFile(file, 'utf8');
@@ -70,7 +76,7 @@ test('apply: the traffic-shifting wizard replaces the reviews VS and DR in place
   const workloads = inv.workloads.filter((w) => w.app === 'reviews');
   const yaml = routingYaml({ namespace: 'default', service: 'reviews', subsets: subsetsFor(workloads), weights: [{ subset: 'v1', weight: 50 }, { subset: 'v2', weight: 0 }, { subset: 'v3', weight: 50 }] }, 'traffic-shifting');
   const drFile = join(fx.dir, 'destination-rule-all.yaml');
-  const drIndex = 1; // reviews is the second DestinationRule in Istio's file
+  const drIndex = await docOf(drFile, 'name: reviews');
   const othersBefore = await otherDocuments(drFile, drIndex);
   const r = await mesh.apply(yaml);
   assert.equal(r.ok, true, JSON.stringify(r));
@@ -131,7 +137,7 @@ test('annotate: sets and removes a pod-template annotation, leaving the other do
   const file = join(fx.dir, 'bookinfo.yaml');
   const index = (await mesh.inventory()).workloads.find((w) => w.name === 'ratings-v1')!;
   assert.equal(index.sidecar, true);
-  const docIndex = 2; // Service, ServiceAccount, then the ratings Deployment
+  const docIndex = await docOf(file, 'name: ratings-v1');
   const others = await otherDocuments(file, docIndex);
   const r = await mesh.annotateWorkload('default', 'ratings-v1', { 'sidecar.istio.io/inject': 'false' });
   assert.ok(r.ok, JSON.stringify(r));

@@ -93,7 +93,8 @@ export class YamlMeshSource implements MeshSource {
       compatibleWith: `Istio ${ISTIO_COMPAT}`,
       source: `config directory ${this.dir}`,
       connectedProxies: proxies.length,
-      syncedProxies: proxies.filter((p) => Object.values(p.sync).every((s) => s === 'SYNCED' || s === 'IGNORED')).length,
+      // As istioctl reads it: nothing STALE or NACKed, and something SYNCED (NOT SENT is a type the proxy never asked for).
+      syncedProxies: proxies.filter((p) => { const s = Object.values(p.sync); return s.includes('SYNCED') && !s.some((x) => x === 'STALE' || x === 'NACK'); }).length,
       mesh: meshSettings(resources, this.options.mesh),
     };
     if (this.options.caRootCertFile) {
