@@ -1,0 +1,114 @@
+// Istio's CA API, `istio.v1.auth.IstioCertificateService/CreateCertificate`, over gRPC with TLS: the server (in the
+// control plane) and the client (a proxy's agent). Messages are declared here from the protocol's field numbers.
+
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { spiffeId, type Identity, type Signer } from './ca.js';
+import type { Authenticator } from './token.js';
+import { x509 } from './x509.js';
+
+const root = protobuf.Root.fromJSON({
+  nested: {
+    istio: {
+      nested: {
+        v1: {
+          nested: {
+            auth: {
+              nested: {
+                // metadata (4) is a google.protobuf.Struct Trellis does not use; as bytes it is carried and ignored.
+                IstioCertificateRequest: { fields: { csr: { type: 'string', id: 1 }, validityDuration: { type: 'int64', id: 3 }, metadata: { type: 'bytes', id: 4 } } },
+                IstioCertificateResponse: { fields: { certChain: { rule: 'repeated', type: 'string', id: 1 } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+});
+const Req = root.lookupType('istio.v1.auth.IstioCertificateRequest');
+const Res = root.lookupType('istio.v1.auth.IstioCertificateResponse');
+const PATH = '/istio.v1.auth.IstioCertificateService/CreateCertificate';
+
+const method = {
+  path: PATH,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: (m: { csr: string; validityDuration: number }) => Buffer.from(Req.encode(Req.fromObject(m)).finish()),
+  requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b), { longs: Number }) as { csr: string; validityDuration: number },
+  responseSerialize: (m: { certChain: string[] }) => Buffer.from(Res.encode(Res.fromObject(m)).finish()),
+  responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b)) as { certChain: string[] },
+};
+
+export interface CaServerOptions {
+  signer: Signer;
+  authenticator: Authenticator;
+  /** The server's TLS certificate and key (signed by the mesh CA). */
+  tls: { cert: string; key: string };
+  defaultTtlMs?: number;
+  onSigned?: (identity: Identity) => void;
+  log?: (line: string) => void;
+}
+
+export class CaServer {
+  private readonly server = new grpc.Server();
+
+  constructor(private readonly o: CaServerOptions) {
+    this.server.addService({ CreateCertificate: method } as unknown as grpc.ServiceDefinition, {
+      CreateCertificate: (call: grpc.ServerUnaryCall<{ csr: string; validityDuration: number }, unknown>, cb: grpc.sendUnaryData<{ certChain: string[] }>) => void this.create(call, cb),
+    });
+  }
+
+  private async create(call: grpc.ServerUnaryCall<{ csr: string; validityDuration: number }, unknown>, cb: grpc.sendUnaryData<{ certChain: string[] }>): Promise<void> {
+    const auth = String(call.metadata.get('authorization')[0] ?? '');
+    const identity = this.o.authenticator.authenticate(auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    if (identity instanceof Error) {
+      this.o.log?.(`ca: refused a certificate request: ${identity.message}`);
+      return cb({ code: grpc.status.UNAUTHENTICATED, message: identity.message });
+    }
+    try {
+      // A CSR may name an identity; it must be the caller's (the signed certificate carries the caller's anyway).
+      const csr = new x509.Pkcs10CertificateRequest(call.request.csr);
+      const san = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension) as x509.SubjectAlternativeNameExtension | undefined;
+      const asked = san ? san.names.toJSON().filter((n) => n.type === 'url').map((n) => n.value) : [];
+      if (asked.some((u) => u !== spiffeId(identity))) {
+        return cb({ code: grpc.status.PERMISSION_DENIED, message: `the CSR asks for ${asked.join(', ')} but the caller is ${spiffeId(identity)}` });
+      }
+      const ttl = call.request.validityDuration > 0 ? call.request.validityDuration * 1000 : (this.o.defaultTtlMs ?? 24 * 3600_000);
+      const certChain = await this.o.signer.sign(call.request.csr, identity, ttl);
+      this.o.onSigned?.(identity);
+      cb(null, { certChain });
+    } catch (err) {
+      cb({ code: grpc.status.INVALID_ARGUMENT, message: (err as Error).message });
+    }
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.o.tls.cert), private_key: Buffer.from(this.o.tls.key) }], false);
+    return new Promise((resolve, reject) => this.server.bindAsync(`${host}:${port}`, creds, (e, p) => (e ? reject(e) : resolve(p))));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}
+
+/** Ask the CA for a certificate chain (leaf first, root last). */
+export function requestCertificate(o: { address: string; rootPem: string; token: string; csrPem: string; ttlSeconds: number; serverName?: string }): Promise<string[]> {
+  const Client = grpc.makeGenericClientConstructor({ CreateCertificate: method } as unknown as grpc.ServiceDefinition, 'IstioCertificateService');
+  const client = new Client(o.address, grpc.credentials.createSsl(Buffer.from(o.rootPem)), o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {});
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${o.token}`);
+  return new Promise((resolve, reject) => {
+    (client as unknown as { CreateCertificate: (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { certChain: string[] }) => void) => void }).CreateCertificate(
+      { csr: o.csrPem, validityDuration: o.ttlSeconds },
+      md,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(res!.certChain);
+      },
+    );
+  });
+}
