@@ -13,6 +13,7 @@ import { Observers, type ProxyObserver } from './records.js';
 import type { ProxyRuntime } from './runtime.js';
 import { httpCounters, httpGauges, StatsStore, tcpCounters, type HttpCounters, type HttpGauges, type StatGroup } from './stats.js';
 import { UpstreamCluster } from './upstream/upstream-cluster.js';
+import { SecretStore } from './tls/tls-context.js';
 
 const logger = log('config');
 
@@ -35,6 +36,8 @@ export type ServerState = 'PRE_INITIALIZING' | 'LIVE' | 'DRAINING';
 
 export class TrellisProxy implements ProxyRuntime {
   readonly stats = new StatsStore();
+  /** Certificates and trust bundles by SDS name (`default`, `ROOTCA`), set by the proxy's agent. */
+  readonly secrets = new SecretStore();
   readonly observers = new Observers();
   readonly startedAt = Date.now();
   readonly options: Required<Omit<ProxyOptions, 'nodeId' | 'serviceCluster'>> & ProxyOptions;
@@ -185,7 +188,7 @@ export class TrellisProxy implements ProxyRuntime {
       const eps = c.type === 'EDS' ? compiled.endpoints.get(c.edsServiceName) : undefined;
       const rt = this.clusters.get(name);
       if (rt) rt.update(c, eps);
-      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps));
+      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps, this.secrets));
     }
     for (const [name, rt] of this.clusters) {
       if (!compiled.clusters.has(name)) {

@@ -40,6 +40,10 @@ export interface HttpRequestRecord {
   attempts: number;
   /** The request headers as received (for telemetry that reads them, e.g. peer metadata). */
   requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Downstream transport: mutual TLS (a verified client certificate), TLS, or plaintext. */
+  connectionSecurity: 'mutual_tls' | 'tls' | 'none';
+  /** The downstream peer's SPIFFE identity, from its certificate. */
+  peerPrincipal: string | undefined;
   /** The request headers as forwarded upstream, after filters and route edits (trace context, for example). */
   forwardedHeaders: Readonly<Record<string, string | string[] | undefined>>;
   responseHeaders: Readonly<Record<string, string | string[] | undefined>> | undefined;

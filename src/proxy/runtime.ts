@@ -6,6 +6,7 @@ import type { HttpCounters, HttpGauges, StatGroup, StatsStore } from './stats.js
 import type { UpstreamCluster } from './upstream/upstream-cluster.js';
 import type { ConnectionManager } from './http/connection-manager.js';
 import type { ConnectionInfo } from './http/http-stream.js';
+import type { SecretStore } from './tls/tls-context.js';
 
 export interface ProxyRuntime {
   cluster(name: string): UpstreamCluster | undefined;
@@ -17,6 +18,8 @@ export interface ProxyRuntime {
   /** Shared tcp_proxy statistics for a stat_prefix. */
   tcpStats(statPrefix: string): StatGroup;
   readonly draining: boolean;
+  /** Certificates and trust bundles by SDS name, for TLS transport sockets. */
+  readonly secrets?: SecretStore;
   /**
    * For useOriginalDst listeners: the HTTP connection manager of the listener a request's target names
    * (port, and address unless the listener is a wildcard), as Envoy's original_dst hand-off would pick it.

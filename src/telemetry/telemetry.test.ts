@@ -22,7 +22,7 @@ const record = (over: Partial<HttpRequestRecord> = {}): HttpRequestRecord => ({
   authority: 'reviews:9080', protocol: 'HTTP/1.1', requestId: 'abc', userAgent: 'curl/8', xForwardedFor: '', downstreamRemoteAddress: '127.10.0.6:40000', downstreamLocalAddress: '127.10.0.6:15001',
   responseCode: 503, responseFlags: 'UF,URX', responseCodeDetails: 'upstream_reset_before_response_started{connection_failure}', grpcStatus: undefined, upstreamCluster: 'outbound|9080||reviews.default.svc.cluster.local',
   upstreamHost: '127.10.0.3:9080', upstreamTransportFailureReason: '', duration: 12.4, responseDuration: undefined, upstreamServiceTime: undefined, bytesReceived: 0, bytesSent: 91, attempts: 3,
-  requestHeaders: { 'user-agent': 'curl/8', 'x-request-id': 'abc', 'end-user': 'jason' }, forwardedHeaders: {}, responseHeaders: { 'content-length': '91' }, websocket: false, ...over,
+  requestHeaders: { 'user-agent': 'curl/8', 'x-request-id': 'abc', 'end-user': 'jason' }, forwardedHeaders: {}, connectionSecurity: 'none', peerPrincipal: undefined, responseHeaders: { 'content-length': '91' }, websocket: false, ...over,
 });
 
 test('expressions: comparisons, &&, ||, !, headers, parentheses; errors name the problem', () => {

@@ -48,14 +48,19 @@ export interface ConfigDirFixture {
   cleanup(): Promise<void>;
 }
 
-export async function bookinfoConfigDir(options: { broken?: boolean } = {}): Promise<ConfigDirFixture> {
+/**
+ * A fresh config directory: Bookinfo's manifests and DestinationRules, the mesh ConfigMap, the broken VirtualService
+ * (`broken`, default on) and Istio's all-v1 VirtualServices (`routes`, default on: without them reviews is split
+ * evenly over its versions, as Kubernetes would).
+ */
+export async function bookinfoConfigDir(options: { broken?: boolean; routes?: boolean } = {}): Promise<ConfigDirFixture> {
   const samples = istioSamplesDir();
   const root = await mkdtemp(join(tmpdir(), 'trellis-console-'));
   const dir = join(root, 'config');
   await mkdir(dir);
   await copyFile(join(samples, 'bookinfo/platform/kube/bookinfo.yaml'), join(dir, 'bookinfo.yaml'));
   await copyFile(join(samples, 'bookinfo/networking/destination-rule-all.yaml'), join(dir, 'destination-rule-all.yaml'));
-  await copyFile(join(samples, 'bookinfo/networking/virtual-service-all-v1.yaml'), join(dir, 'virtual-service-all-v1.yaml'));
+  if (options.routes ?? true) await copyFile(join(samples, 'bookinfo/networking/virtual-service-all-v1.yaml'), join(dir, 'virtual-service-all-v1.yaml'));
   await writeFile(join(dir, 'mesh.yaml'), MESH_CONFIG);
   if (options.broken ?? true) await writeFile(join(dir, 'reviews-canary.yaml'), BROKEN_VS);
   const fixture: ConfigDirFixture = { dir, cleanup: () => rm(root, { recursive: true, force: true }) };

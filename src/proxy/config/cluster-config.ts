@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from './envoy-types.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { badDuration, durationMs, enumName, uint } from './values.js';
+import { compileUpstreamTls, type UpstreamTls } from '../tls/tls-context.js';
 
 export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV' | 'CLUSTER_PROVIDED' | 'LOAD_BALANCING_POLICY_CONFIG';
@@ -51,6 +52,8 @@ export interface EndpointSpec {
 }
 
 export interface CompiledCluster {
+  /** Upstream TLS (Envoy's UpstreamTlsContext), when the cluster has a TLS transport socket. */
+  readonly tls: UpstreamTls | undefined;
   readonly name: string;
   readonly raw: Cluster;
   readonly type: DiscoveryType;
@@ -180,9 +183,7 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
   const lbPolicy = enumName(c.lbPolicy, LB, 'ROUND_ROBIN');
   if (lbPolicy === 'LOAD_BALANCING_POLICY_CONFIG') sink.warn(ConfigCode.UnsupportedField, '/lbPolicy', 'load_balancing_policy is not supported; round robin is used');
   if (badDuration(c.connectTimeout)) sink.error(ConfigCode.InvalidField, '/connectTimeout', 'not a duration');
-  if (c.transportSocket && !String(c.transportSocket.name ?? '').includes('raw_buffer')) {
-    sink.warn(ConfigCode.UnsupportedField, '/transportSocket', 'upstream TLS is not supported yet; connections are plaintext');
-  }
+  const tls = compileUpstreamTls(c.transportSocket as Record<string, unknown> | undefined, sink, '/transportSocket');
   const proto = readProtocol(c, sink);
   const resolvable = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
   let staticEndpoints: EndpointSpec[] | undefined;
@@ -193,6 +194,7 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
     raw: c,
     type,
     edsServiceName: c.edsClusterConfig?.serviceName || name,
+    tls,
     connectTimeoutMs: durationMs(c.connectTimeout) ?? 5_000,
     lbPolicy: lbPolicy === 'LOAD_BALANCING_POLICY_CONFIG' ? 'ROUND_ROBIN' : lbPolicy,
     ringHash: { minRingSize: uint(c.ringHashLbConfig?.minimumRingSize, 1024), maxRingSize: uint(c.ringHashLbConfig?.maximumRingSize, 8 * 1024 * 1024) },

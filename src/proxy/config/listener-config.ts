@@ -7,6 +7,7 @@ import { compileCidr, type Cidr } from './cidr.js';
 import { readAddress } from './cluster-config.js';
 import { RouteTable } from './route-table.js';
 import { badDuration, durationMs, enumName, ptr, uint } from './values.js';
+import { compileDownstreamTls, type DownstreamTls } from '../tls/tls-context.js';
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -90,8 +91,8 @@ export interface CompiledFilterChain {
   readonly name: string;
   readonly match: CompiledChainMatch;
   readonly terminal: ChainTerminal | undefined;
-  /** The chain wants TLS on the downstream side (not supported yet: such chains never match). */
-  readonly tls: boolean;
+  /** TLS termination on the downstream side (Envoy's DownstreamTlsContext), when the chain has a TLS transport socket. */
+  readonly tls: DownstreamTls | undefined;
 }
 
 export interface CompiledListener {
@@ -237,7 +238,7 @@ function compileChain(c: FilterChain, sink: IssueSink, field: string): CompiledF
     }
   });
   if (!terminal) sink.error(ConfigCode.InvalidField, field + '/filters', 'filter chain has no http_connection_manager or tcp_proxy');
-  const tls = !!c.transportSocket && !String(c.transportSocket.name ?? '').includes('raw_buffer');
+  const tls = compileDownstreamTls(c.transportSocket as Record<string, unknown> | undefined, sink, field + '/transportSocket');
   return { name: c.name ?? '', match: compileChainMatch(c.filterChainMatch, sink, field + '/filterChainMatch'), terminal, tls };
 }
 

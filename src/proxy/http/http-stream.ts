@@ -25,6 +25,11 @@ export interface ConnectionInfo {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** Set on connections whose TLS the proxy terminated; mtls when the peer showed a verified certificate. */
+  readonly tls?: boolean;
+  readonly mtls?: boolean;
+  /** The peer's SPIFFE identity from its certificate. */
+  readonly peerPrincipal?: string;
 }
 
 export interface LocalReplyOptions {
@@ -409,6 +414,8 @@ export class HttpStream implements MatchInput, HeaderFormatContext {
       attempts: this.attempts,
       requestHeaders: h,
       forwardedHeaders: this.headers,
+      connectionSecurity: this.conn.mtls ? 'mutual_tls' : this.conn.tls ? 'tls' : 'none',
+      peerPrincipal: this.conn.peerPrincipal,
       responseHeaders: this.responseHeaders,
       websocket: this.upgradeType === 'websocket',
     };

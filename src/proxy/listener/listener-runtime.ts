@@ -11,6 +11,9 @@ import type { ProxyRuntime } from '../runtime.js';
 import { listenerCounters, listenerGauges } from '../stats.js';
 import { TcpProxy } from '../tcp/tcp-proxy.js';
 import { sniff, type Detected } from './protocol-sniff.js';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
+import { peerPrincipal, type DownstreamTls } from '../tls/tls-context.js';
 
 const logger = log('connection');
 
@@ -49,9 +52,7 @@ export function selectChain(l: CompiledListener, info: ConnectionInfo, detected:
   );
   c = narrow(c, (x) => x.match.sourcePrefixRanges.length > 0, (x) => x.match.sourcePrefixRanges.some((r) => cidrContains(r, info.remoteAddress)));
   c = narrow(c, (x) => x.match.sourcePorts !== undefined, (x) => x.match.sourcePorts!.has(info.remotePort));
-  const chosen = c[0] ?? l.defaultChain;
-  // A chain that needs TLS termination cannot be served yet.
-  return chosen?.tls ? undefined : chosen;
+  return c[0] ?? l.defaultChain;
 }
 
 export class ListenerRuntime {
@@ -185,8 +186,52 @@ export class ListenerRuntime {
       socket.destroy();
       return;
     }
+    if (chain!.tls) {
+      this.terminateTls(socket, info, chain!.tls, handler);
+      return;
+    }
     if (handler instanceof ConnectionManager) handler.handleConnection(socket, info, detected);
     else handler.handleConnection(socket, info);
+  }
+
+  /**
+   * TLS termination, then the chain's handler on the decrypted stream. The raw socket is wrapped as a plain Duplex so
+   * the bytes the protocol sniffer already read (and unshifted) reach the TLS engine.
+   */
+  private terminateTls(socket: net.Socket, info: ConnectionInfo, cfg: DownstreamTls, handler: NonNullable<ReturnType<ListenerRuntime['handlerFor']>>): void {
+    const secrets = this.runtime.secrets;
+    let secureContext;
+    try {
+      if (!secrets) throw new Error('no secret store');
+      secureContext = secrets.context(cfg);
+    } catch {
+      // No certificate yet (the agent is still fetching it): refuse rather than serve without identity.
+      this.counters.ssl_connection_error++;
+      socket.destroy();
+      return;
+    }
+    const wrapped = new tls.TLSSocket(Duplex.from({ readable: socket, writable: socket }) as unknown as net.Socket, {
+      isServer: true,
+      secureContext,
+      requestCert: cfg.requireClientCert,
+      rejectUnauthorized: cfg.requireClientCert,
+      ALPNProtocols: cfg.alpn.length ? cfg.alpn.filter((p) => p === 'h2' || p === 'http/1.1') : ['http/1.1'],
+    });
+    const timer = setTimeout(() => wrapped.destroy(), 10_000);
+    wrapped.on('error', () => {
+      clearTimeout(timer);
+      this.counters.ssl_connection_error++;
+      socket.destroy();
+    });
+    socket.on('close', () => wrapped.destroy());
+    wrapped.once('secure', () => {
+      clearTimeout(timer);
+      this.counters.ssl_handshake++;
+      const principal = peerPrincipal(wrapped);
+      const secured: ConnectionInfo = { ...info, tls: true, mtls: !!principal && cfg.requireClientCert, peerPrincipal: principal };
+      if (handler instanceof ConnectionManager) handler.handleConnection(wrapped as unknown as net.Socket, secured, wrapped.alpnProtocol === 'h2' ? 'h2c' : 'http/1.1');
+      else handler.handleConnection(wrapped as unknown as net.Socket, secured);
+    });
   }
 
   /** The HTTP connection manager of the chain a connection with `info` would take, if that chain is HTTP. */

@@ -122,9 +122,15 @@ class TcpSession {
       ds.destroy();
       return;
     }
-    const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true);
+    let tlsOptions;
+    try {
+      tlsOptions = cluster.tlsOptions();
+    } catch {
+      tlsOptions = undefined;
+    }
+    const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true, tlsOptions);
     this.upstream = up;
-    up.once('connect', () => this.onConnected(cluster, host, up));
+    up.once(tlsOptions ? 'secureConnect' : 'connect', () => this.onConnected(cluster, host, up));
     up.on('error', (err) => {
       this.details = err.message;
       if (this.connected) return;

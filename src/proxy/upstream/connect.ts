@@ -1,6 +1,7 @@
 // Opening upstream TCP connections with a connect timeout (Envoy's cluster connect_timeout).
 
 import net from 'node:net';
+import tls from 'node:tls';
 
 export class ConnectTimeoutError extends Error {
   readonly code = 'TRL_CONNECT_TIMEOUT';
@@ -9,13 +10,17 @@ export class ConnectTimeoutError extends Error {
   }
 }
 
-/** Starts a TCP connection; the socket is destroyed with ConnectTimeoutError if it is not connected within `timeoutMs`. */
-export function connectTcp(address: string, port: number, timeoutMs: number, allowHalfOpen = false): net.Socket {
-  const socket = net.connect({ host: address, port, noDelay: true, allowHalfOpen });
+/**
+ * Starts a TCP (or, with `tlsOptions`, TLS) connection; the socket is destroyed with ConnectTimeoutError if it is not
+ * connected (for TLS: the handshake done) within `timeoutMs`. Writes before that are buffered by the socket.
+ */
+export function connectTcp(address: string, port: number, timeoutMs: number, allowHalfOpen = false, tlsOptions?: tls.ConnectionOptions): net.Socket {
+  const socket: net.Socket = tlsOptions ? tls.connect({ ...tlsOptions, host: address, port } as tls.ConnectionOptions) : net.connect({ host: address, port, noDelay: true, allowHalfOpen });
+  if (tlsOptions) socket.setNoDelay(true);
   if (timeoutMs > 0) {
     const timer = setTimeout(() => socket.destroy(new ConnectTimeoutError(`${address}:${port}`, timeoutMs)), timeoutMs);
     const clear = () => clearTimeout(timer);
-    socket.once('connect', clear);
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', clear);
     socket.once('close', clear);
   }
   return socket;

@@ -16,6 +16,8 @@ export interface Http1PoolOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
+  /** TLS to the upstream (mTLS between sidecars): options for each new connection, so rotated certificates apply. */
+  tls?: () => import('node:tls').ConnectionOptions;
 }
 
 class PoolAgent extends http.Agent {
@@ -46,7 +48,7 @@ export class Http1Pool implements HostPool {
   }
 
   openConnection(): net.Socket {
-    const socket = connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs);
+    const socket = connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs, false, this.opts.tls?.());
     this.connections++;
     this.events.onConnectionOpen();
     let connected = false;

@@ -12,6 +12,7 @@ export interface Http2PoolOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
+  tls?: () => import('node:tls').ConnectionOptions;
 }
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -46,7 +47,7 @@ export class Http2Pool implements HostPool {
     const { address, port, connectTimeoutMs } = this.opts;
     const authority = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     const s: Session = {
-      session: http2.connect(authority, { createConnection: () => connectTcp(address, port, connectTimeoutMs) }),
+      session: http2.connect(authority, { createConnection: () => connectTcp(address, port, connectTimeoutMs, false, this.opts.tls ? { ...this.opts.tls(), ALPNProtocols: ['h2'] } : undefined) }),
       connected: false,
       streams: 0,
       total: 0,

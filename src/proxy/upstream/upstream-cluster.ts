@@ -17,6 +17,8 @@ import { Http2Pool } from './http2-pool.js';
 import { OutlierDetector, type LocalOriginResult } from './outlier-detector.js';
 import type { HostPool, PoolEvents, UpstreamHandler, UpstreamRequestSpec, UpstreamStream } from './pool.js';
 import { UpstreamHost } from './upstream-host.js';
+import type tls from 'node:tls';
+import { upstreamConnectOptions, type SecretStore } from '../tls/tls-context.js';
 
 const logger = log('upstream');
 
@@ -55,7 +57,7 @@ export class UpstreamCluster {
   private poolKey = '';
   private closed = false;
 
-  constructor(config: CompiledCluster, private readonly stats: StatsStore, endpoints: EndpointSpec[] | undefined) {
+  constructor(config: CompiledCluster, private readonly stats: StatsStore, endpoints: EndpointSpec[] | undefined, private readonly secrets?: SecretStore) {
     this.config = config;
     this.stats.register(`cluster.${config.name}.`, this.counters, this.gauges);
     this.update(config, endpoints);
@@ -265,7 +267,15 @@ export class UpstreamCluster {
       connectTimeoutMs: this.config.connectTimeoutMs,
       idleTimeoutMs: this.config.idleTimeoutMs,
       maxRequestsPerConnection: this.config.maxRequestsPerConnection,
+      tls: this.config.tls ? () => this.tlsOptions()! : undefined,
     };
+  }
+
+  /** Options for a new TLS connection to this cluster's hosts (undefined for plaintext clusters). */
+  tlsOptions(): tls.ConnectionOptions | undefined {
+    if (!this.config.tls) return undefined;
+    if (!this.secrets) throw new Error(`cluster ${this.config.name} needs TLS but the proxy has no secret store`);
+    return upstreamConnectOptions(this.secrets, this.config.tls);
   }
 
   private poolEvents(host: UpstreamHost, protocol: 'http1' | 'http2', holder: { pool?: HostPool }): PoolEvents {
