@@ -9,8 +9,9 @@ import type { EnvoySnapshot } from './config/envoy-types.js';
 import { ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
 import { TrellisProxy } from './proxy.js';
-import { AdsClient } from '../xds/ads-client.js';
+import { AdsClient, referencedNames } from '../xds/ads-client.js';
 import { nodeId } from '../xds/node.js';
+import { WorkloadIdentity } from '../ca/workload-identity.js';
 import { VERSION } from '../version.js';
 import { IstioMetrics } from '../telemetry/istio-metrics.js';
 import { MetricsCollector } from '../telemetry/collector.js';
@@ -65,6 +66,10 @@ export async function main(argv: string[]): Promise<void> {
       'service-account': { type: 'string', default: 'default' },
       metadata: { type: 'string' },
       'stats-port': { type: 'string' },
+      // The agent: the CA to get this workload's certificate from (the token comes in TRELLIS_CA_TOKEN).
+      'ca-address': { type: 'string' },
+      'ca-root': { type: 'string' },
+      'trust-domain': { type: 'string', default: 'cluster.local' },
       'app-metrics': { type: 'string' },
     },
   });
@@ -85,6 +90,7 @@ export async function main(argv: string[]): Promise<void> {
     exiting = true;
     logger.info(`${why}: draining for up to ${drainMs} ms`);
     xdsClient?.close();
+    identity?.stop();
     await telemetry?.exporter.flush();
     await stats?.close();
     await proxy.drain(drainMs);
@@ -115,6 +121,25 @@ export async function main(argv: string[]): Promise<void> {
       });
     }
   }
+  let identity: WorkloadIdentity | undefined;
+  if (values['ca-address']) {
+    // Istio's pilot-agent role: a key and a certificate for this workload before any TLS listener needs them.
+    const rootPem = fs.readFileSync(values['ca-root']!, 'utf8');
+    identity = new WorkloadIdentity({
+      identity: { trustDomain: values['trust-domain']!, namespace: values.namespace!, serviceAccount: values['service-account']! },
+      caAddress: values['ca-address'],
+      rootPem,
+      token: () => process.env.TRELLIS_CA_TOKEN ?? '',
+      serverName: 'istiod.istio-system.svc',
+    });
+    identity.on('rotated', (c) => {
+      proxy.secrets.set('default', { certChain: c.certChain, privateKey: c.privateKey });
+      proxy.secrets.set('ROOTCA', { trustedCa: c.rootCert });
+      logger.info(`ca: certificate for spiffe://${values['trust-domain']}/ns/${values.namespace}/sa/${values['service-account']} valid until ${c.notAfter.toISOString()}`);
+    });
+    identity.on('error', (err) => logger.error(`ca: renewing the certificate failed: ${err.message}`));
+    await identity.start();
+  }
   if (values.xds) {
     const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
     const extra = values.metadata ? (JSON.parse(values.metadata) as Record<string, unknown>) : {};
@@ -127,6 +152,9 @@ export async function main(argv: string[]): Promise<void> {
         metadata: { NAMESPACE: values.namespace, LABELS: labels, SERVICE_ACCOUNT: values['service-account'], NAME: pod, INSTANCE_IPS: values.ip, ISTIO_VERSION: VERSION, CLUSTER_ID: 'Kubernetes', ...extra },
       },
       log: (l) => logger.warn(l),
+      // Certificates come from this process's agent (SDS names `default`/`ROOTCA` resolve locally, as Envoy's do
+      // from pilot-agent), so only routes and endpoints are followed on the control plane.
+      follow: (s) => ({ ...referencedNames(s), secrets: [] }),
       onUpdate: async (snapshot) => {
         try {
           const r = await proxy.apply(snapshot as EnvoySnapshot);

@@ -51,6 +51,13 @@ function apply(sample: string, file = '10-task.yaml'): void {
   writeFileSync(join(dir, file), readFileSync(`${SAMPLES}/networking/${sample}`));
 }
 
+/** productpage's sidecar's acknowledged route version (its routes are where reviews' rules apply). */
+function productpageRoutes(): string {
+  const p = mesh.controlPlane.ads.proxies().find((x) => x.identity.podName.startsWith('productpage-'));
+  const rds = p?.types.find((t) => t.typeUrl.endsWith('RouteConfiguration'));
+  return rds && rds.state === 'SYNCED' ? rds.versionAcked : '';
+}
+
 async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
@@ -100,11 +107,13 @@ test('weighted samples: 90-10, 80-20 and 50-v3 split traffic within statistical 
     ['virtual-service-reviews-80-20.yaml', 'v1', 'v2', 0.2],
     ['virtual-service-reviews-50-v3.yaml', 'v1', 'v3', 0.5],
   ] as const) {
+    let before = '';
+    await until('routes settled', async () => (before = productpageRoutes()) !== '');
     apply(sample);
-    // Wait until the new split is in force (the minority version shows up, no stale third version remains).
+    // Wait until productpage's sidecar has acknowledged the new routes.
     await until(`${sample} in force`, async () => {
-      const s = await shares(30);
-      return Object.keys(s).every((k) => k === v1 || k === v3key);
+      const now = productpageRoutes();
+      return now !== '' && now !== before;
     });
     const s = await shares(n);
     const share = (s[v3key] ?? 0) / n;
@@ -301,8 +310,11 @@ spec:
     const sizeCount = (text: string) => [...text.matchAll(/^istio_request_bytes_count\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
     const requestCount = (text: string) => [...text.matchAll(/^istio_requests_total\{[^}]*reporter="destination"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
     const before = await stats();
-    for (let i = 0; i < 6; i++) await fetch(`${mesh.ingressUrl}/productpage`);
-    await until('more reviews requests counted', async () => requestCount(await stats()) > requestCount(before));
+    // Reviews has three versions: keep asking until this one has served more.
+    await until('more reviews requests counted', async () => {
+      await fetch(`${mesh.ingressUrl}/productpage`);
+      return requestCount(await stats()) > requestCount(before) + 1;
+    });
     assert.equal(sizeCount(await stats()), sizeCount(before), 'istio_request_bytes is disabled');
 
     // Access logs: only 5xx lines, in Envoy's default format, from the productpage sidecar calling a failing details.
@@ -321,4 +333,22 @@ spec:
     collector.closeAllConnections();
     await new Promise((r) => collector.close(r));
   }
+});
+
+test('mutual TLS between sidecars by default; PeerAuthentication STRICT refuses plaintext while mesh traffic flows', async () => {
+  const reviews = mesh.podPlans().find((p) => p.labels.app === 'reviews' && p.labels.version === 'v1')!;
+  const stats = async () => (await fetch(`http://${reviews.podIP}:15020/stats/prometheus`)).text();
+  await until('mutual TLS with the caller identity in reviews metrics', async () => {
+    await fetch(`${mesh.ingressUrl}/productpage`);
+    return /istio_requests_total\{[^}]*reporter="destination"[^}]*source_principal="spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage"[^}]*destination_principal="spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews"[^}]*connection_security_policy="mutual_tls"/.test(await stats());
+  }, 20_000);
+  // PERMISSIVE (Istio's default): a plaintext client without a sidecar still gets in.
+  const direct = () => fetch(`http://${reviews.podIP}:9080/reviews/0`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
+  assert.equal(await direct(), 200);
+  writeFileSync(join(dir, 'peer-auth.yaml'), 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default}\nspec:\n  mtls: {mode: STRICT}\n');
+  await until('plaintext refused', async () => (await direct()) === 0);
+  const ok = await shares(10);
+  assert.equal(Object.keys(ok).filter((k) => !/^v\d$/.test(k)).length, 0, `mesh traffic still flows: ${JSON.stringify(ok)}`);
+  unlinkSync(join(dir, 'peer-auth.yaml'));
+  await until('plaintext accepted again', async () => (await direct()) === 200);
 });

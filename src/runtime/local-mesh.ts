@@ -12,6 +12,9 @@ import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
 import { Supervisor } from './supervisor.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
+import { CertificateAuthority } from '../ca/ca.js';
+import { CaServer } from '../ca/ca-api.js';
+import { WorkloadTokens } from '../ca/token.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -53,6 +56,11 @@ export class LocalMesh {
   gatewayAdmin: string | undefined;
   gatewayStats: string | undefined;
   prometheus: PrometheusRunner | undefined;
+  ca: CertificateAuthority | undefined;
+  private tokens: WorkloadTokens | undefined;
+  private caServer: CaServer | undefined;
+  private caAddress = '';
+  private caRootFile = '';
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -93,6 +101,14 @@ export class LocalMesh {
     const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
+    // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents.
+    const caDir = join(this.options.stateDir, 'ca');
+    this.ca = await CertificateAuthority.open({ stateDir: caDir });
+    this.tokens = WorkloadTokens.open(join(caDir, 'token-key'));
+    this.caServer = new CaServer({ signer: this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
+    this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', 0)}`;
+    this.caRootFile = join(caDir, 'root-cert.pem');
+    writeFileSync(this.caRootFile, this.ca.trustBundle());
     this.debug = new DebugServer(this.cp);
     this.debugPort = await this.debug.listen('127.0.0.1', this.options.debugPort ?? 0);
     // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
@@ -154,6 +170,10 @@ export class LocalMesh {
     sink(targets);
   }
 
+  private caArgs(): string[] {
+    return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile];
+  }
+
   private startGateway(): void {
     const port = this.options.ingressPort ?? 8080;
     const address = this.options.ingressAddress ?? '127.0.0.1';
@@ -167,8 +187,9 @@ export class LocalMesh {
         '--admin-address', '127.0.0.1', '--admin-port', '0', '--drain-time-s', '1', '--stats-port', '0',
         // Istio's default ingress Service maps 80 → 8080 and 443 → 8443: both land on the chosen host port.
         '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: { '80': port, '8080': port, '443': port + 363, '8443': port + 363 } }),
+        ...this.caArgs(),
       ],
-      env: {},
+      env: { TRELLIS_CA_TOKEN: this.tokens!.issue('istio-system', 'istio-ingressgateway-service-account') },
       onLine: (line) => {
         const m = /admin listening on ([\d.]+:\d+)/.exec(line);
         if (m) this.gatewayAdmin = m[1];
@@ -206,8 +227,10 @@ export class LocalMesh {
           '--admin-address', pod.podIP, '--admin-port', '15000', '--drain-time-s', '1', '--log-level', 'warning',
           '--stats-port', '15020', '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
           ...appMetrics(pod),
+          ...this.caArgs(),
         ],
-        env: {},
+        // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.
+        env: { TRELLIS_CA_TOKEN: this.tokens!.issue(pod.namespace, pod.serviceAccount) },
       });
       processes.push(name);
     }
@@ -261,6 +284,7 @@ export class LocalMesh {
     if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
+    if (this.ca) lines.push(`  ca          ${this.ca.status().rootSubject}, root valid until ${this.ca.status().rootNotAfter.slice(0, 10)} (mutual TLS between sidecars)`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');
@@ -277,6 +301,7 @@ export class LocalMesh {
     await this.reconciling;
     await this.supervisor.stopAll(3000);
     await this.prometheus?.stop();
+    await this.caServer?.close();
     await this.debug?.close();
     await this.cp?.close();
   }

@@ -10,8 +10,6 @@ export interface CollectorOptions {
   local: WorkloadMetadata;
   metrics: IstioMetrics;
   domain?: string;
-  /** Whether traffic on this side is mutual TLS (until the CA lands, none). */
-  mtls?: () => boolean;
   /** Telemetry API overrides for a connection manager (by stat prefix). */
   policy?: (statPrefix: string) => StatsPolicy | undefined;
 }
@@ -30,7 +28,7 @@ interface Side {
 const unknownSide: Side = { workload: UNKNOWN, namespace: UNKNOWN, principal: UNKNOWN, app: UNKNOWN, version: UNKNOWN, canonicalService: UNKNOWN, canonicalRevision: UNKNOWN, cluster: UNKNOWN };
 
 function side(m: WorkloadMetadata | undefined, mtls: boolean, domain: string): Side {
-  if (!m) return unknownSide;
+  if (!m) return { ...unknownSide };
   return {
     workload: m.workload,
     namespace: m.namespace,
@@ -68,9 +66,11 @@ export class MetricsCollector implements ProxyObserver {
 
   onHttpRequest(r: HttpRequestRecord): void {
     const inbound = r.upstreamCluster.startsWith('inbound|');
-    const mtls = this.o.mtls?.() ?? false;
+    // Principals are known only from certificates: the server side sees the client's; Istio reports both there.
+    const mtls = inbound && r.connectionSecurity === 'mutual_tls';
     const local = side(this.o.local, mtls, this.domain);
     const peer = side(decodePeerMetadata(inbound ? r.requestHeaders[PEER_METADATA] : r.responseHeaders?.[PEER_METADATA]), mtls, this.domain);
+    if (mtls && r.peerPrincipal) peer.principal = r.peerPrincipal;
     const src = inbound ? peer : local;
     const dst = inbound ? local : peer;
     const service = this.destinationService(r.upstreamCluster, r.authority);

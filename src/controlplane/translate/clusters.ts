@@ -8,6 +8,7 @@ import type { Endpoint, MeshService, ServicePort, Workload } from '../registry/s
 import { BLACKHOLE, inboundCluster, istioConfigPath, outboundCluster, PASSTHROUGH, T } from './names.js';
 import type { PushContext } from './push-context.js';
 import { protoDuration } from './routes.js';
+import { clientUsesMtls, peerAuthenticationMode, upstreamMtls } from './security.js';
 
 type Json = Record<string, unknown>;
 
@@ -158,7 +159,18 @@ export function outboundClusters(push: PushContext, svc: MeshService, port: Serv
     if (found) meta.config = istioConfigPath('destination-rule', found.rule.metadata.namespace, found.rule.metadata.name);
     if (subset?.name) meta.subset = subset.name;
     c.metadata = { filterMetadata: { istio: meta } };
-    out.push({ cluster: c, endpoints: c.type === 'EDS' ? loadAssignment(name, push.registry.endpoints(svc, port, subset?.labels)) : undefined });
+    let endpoints: Endpoint[] | undefined;
+    if (c.type === 'EDS') {
+      endpoints = push.registry.endpoints(svc, port, subset?.labels);
+      // Auto mTLS (or the rule's ISTIO_MUTUAL): the servers' sidecars prove the identities of their service accounts.
+      const serverMode = (e: Endpoint) => peerAuthenticationMode(push.resources, push.mesh.rootNamespace, e.workload!.namespace, e.workload!.labels, e.port);
+      if (clientUsesMtls(found?.rule, tp.tls?.mode, endpoints, serverMode)) {
+        const sans = [...new Set(endpoints.map((e) => `spiffe://${push.mesh.domain}/ns/${e.workload!.namespace}/sa/${e.workload!.serviceAccount}`))].sort();
+        c.transportSocket = upstreamMtls(`outbound_.${port.port}_.${subset?.name ?? ''}_.${svc.hostname}`, sans, push.minTls);
+        (c.metadata as { filterMetadata: { istio: Json } }).filterMetadata.istio.tlsMode = 'istio';
+      }
+    }
+    out.push({ cluster: c, endpoints: endpoints ? loadAssignment(name, endpoints) : undefined });
   }
   return out;
 }

@@ -46,7 +46,11 @@ export class MeshConfigGenerator implements ConfigGenerator {
     }
     if (id.generator === 'grpc') {
       // Proxyless gRPC balances with round robin or ring hash only (it rejects clusters with other policies).
-      o.clusters = o.clusters.map((c) => (c.lbPolicy !== 'RING_HASH' && c.type === 'EDS' ? { ...c, lbPolicy: 'ROUND_ROBIN' } : c));
+      // Nor does it take Envoy's SDS-based TLS here: proxyless clients stay plaintext (xDS mTLS needs its certificate providers).
+      o.clusters = o.clusters.map((c) => {
+        const { transportSocket: _ts, ...rest } = c;
+        return c.lbPolicy !== 'RING_HASH' && c.type === 'EDS' ? { ...rest, lbPolicy: 'ROUND_ROBIN' } : rest;
+      });
     }
     this.outboundCache.set(key, o);
     return o;

@@ -6,6 +6,7 @@ import type { MeshService, Workload } from '../registry/service-registry.js';
 import { BLACKHOLE, inboundCluster, outboundCluster, PASSTHROUGH, T } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
 import { defaultRetryPolicy, defaultRoute, hashPolicyFor, virtualServiceRoutes, type RouteScope } from './routes.js';
+import { downstreamMtls, peerAuthenticationMode } from './security.js';
 
 type Json = Record<string, unknown>;
 
@@ -150,11 +151,16 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
           useRemoteAddress: false,
         })
       : tcpFilter(cluster, cluster);
+    // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
+    const mode = w.meshed ? peerAuthenticationMode(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, port) : 'DISABLE';
+    const tlsChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters: [chain], transportSocket: downstreamMtls(s.push.minTls) };
+    const plainChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters: [chain] };
     listeners.push({
       name: `${w.address}_${port}`,
       address: { socketAddress: { address: w.address, portValue: port } },
       trafficDirection: 'INBOUND',
-      filterChains: [{ filters: [chain] }],
+      filterChains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain],
+      ...(mode === 'PERMISSIVE' ? { listenerFilters: [{ name: 'envoy.filters.listener.tls_inspector', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } }] } : {}),
     });
   }
   return { listeners, ports: [...byPort].map(([port, protocol]) => ({ port, protocol })) };

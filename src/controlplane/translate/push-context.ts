@@ -6,6 +6,8 @@ import type { Resource } from '../../config/resource.js';
 import type { DestinationRule, IstioGateway, Sidecar, VirtualService } from '../../config/types/networking.js';
 import type { MeshService, ServiceRegistry, Workload } from '../registry/service-registry.js';
 import { meshTelemetry, type MeshTelemetry } from '../../telemetry/telemetry-api.js';
+import YAML from 'yaml';
+import { meshMinTls } from './security.js';
 
 export interface MeshOptions {
   /** Istio's root namespace: mesh-wide DestinationRules, Sidecars and policies (default `istio-system`). */
@@ -39,6 +41,8 @@ export class PushContext {
   readonly version: number;
   /** Extension providers and defaults from the mesh config (the `istio` ConfigMap in the root namespace). */
   readonly telemetry: MeshTelemetry;
+  /** `meshMTLS.minProtocolVersion` from the mesh config (TLSV1_2 when unset). */
+  readonly minTls: string | undefined;
 
   constructor(
     readonly resources: readonly Resource[],
@@ -48,6 +52,7 @@ export class PushContext {
   ) {
     this.version = version;
     this.telemetry = meshTelemetry(resources, mesh.rootNamespace);
+    this.minTls = meshMinTls(resources, mesh.rootNamespace, (t) => YAML.parse(t));
     this.services = registry.services();
     for (const s of this.services) if (!this.servicesByHost.has(s.hostname)) this.servicesByHost.set(s.hostname, s);
     const of = <T>(kind: string) => resources.filter((r) => r.group === 'networking.istio.io' && r.kind === kind) as unknown as T[];

@@ -215,7 +215,8 @@ export class ListenerRuntime {
       secureContext,
       requestCert: cfg.requireClientCert,
       rejectUnauthorized: cfg.requireClientCert,
-      ALPNProtocols: cfg.alpn.length ? cfg.alpn.filter((p) => p === 'h2' || p === 'http/1.1') : ['http/1.1'],
+      // HTTP/2 for clients that offer only h2 (gRPC, http2 upstreams), HTTP/1.1 for the rest (Istio's ALPN list ends there).
+      ALPNProtocols: ['h2', 'http/1.1'],
     });
     const timer = setTimeout(() => wrapped.destroy(), 10_000);
     wrapped.on('error', () => {
