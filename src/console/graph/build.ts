@@ -89,6 +89,8 @@ class TrafficMap {
 
   /** Source and destination node ids for one series, with the service node in between when it is injected. */
   route(l: Labels): { src: string; svc?: string; dest: string } | undefined {
+    // Both ends must be nameable before either becomes a node: no orphan nodes from half-usable series.
+    if (!nodeIdentity(l.srcKey, this.o.graphType) || !nodeIdentity(l.destKey, this.o.graphType)) return undefined;
     const src = this.node(l.srcKey);
     const dest = this.node(l.destKey);
     if (!src || !dest) return undefined;

@@ -31,7 +31,7 @@ export function LineChart({ title, unit, series, start, end, testId }: { title: 
   const y = (v: number) => H - pad.b - (v / max) * (H - pad.t - pad.b);
   const hasData = values.length > 0;
   return (
-    <div className="trellis-chart" data-test={testId}>
+    <div className="trellis-chart" data-test={testId} data-has-data={hasData ? 'true' : 'false'}>
       <div className="trellis-chart__title">{title}</div>
       <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={title}>
         {[0, 0.5, 1].map((f) => (
@@ -55,7 +55,14 @@ export function LineChart({ title, unit, series, start, end, testId }: { title: 
             if (Number.isFinite(v)) parts[parts.length - 1]!.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
             else if (parts[parts.length - 1]!.length) parts.push([]);
           }
-          return parts.filter((p) => p.length).map((p, j) => <polyline key={`${i}-${j}`} points={p.join(' ')} fill="none" stroke={PALETTE[i % PALETTE.length]} strokeWidth="1.8" />);
+          // A lone point (one step of data so far) is drawn as a dot: a one-point polyline shows nothing.
+          return parts
+            .filter((p) => p.length)
+            .map((p, j) => {
+              if (p.length > 1) return <polyline key={`${i}-${j}`} points={p.join(' ')} fill="none" stroke={PALETTE[i % PALETTE.length]} strokeWidth="1.8" />;
+              const [cx, cy] = p[0]!.split(',');
+              return <circle key={`${i}-${j}`} cx={cx} cy={cy} r="2.5" fill={PALETTE[i % PALETTE.length]} />;
+            });
         })}
         {!hasData ? (
           <text x={W / 2} y={H / 2} textAnchor="middle" fontSize="12" fill="#6a6e73">

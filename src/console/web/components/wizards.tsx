@@ -115,9 +115,11 @@ export function RoutingWizard({ kind, namespace, service, workloads, onClose, on
                 </div>
               </FormGroup>
             ))}
-            <Button variant="secondary" onClick={() => setRules([...rules, { subset: subsets[subsets.length - 1]?.name ?? '', header: { name: 'end-user', op: 'exact', value: 'jason' } }])} data-test="add-rule">
-              Add rule
-            </Button>
+            <div>
+              <Button variant="secondary" onClick={() => setRules([...rules, { subset: subsets[subsets.length - 1]?.name ?? '', header: { name: 'end-user', op: 'exact', value: 'jason' } }])} data-test="add-rule">
+                Add rule
+              </Button>
+            </div>
             <FormGroup label="Everything else goes to" fieldId="default-subset">
               <SimpleSelect id="default-subset" value={defaultSubset} options={subsetOptions} onChange={setDefaultSubset} />
             </FormGroup>
@@ -189,9 +191,11 @@ export function AnnotationEditor({ workload, onClose, onSaved }: { workload: Wor
               </Button>
             </div>
           ))}
-          <Button variant="secondary" onClick={() => setRows([...rows, ['', '']])}>
-            Add annotation
-          </Button>
+          <div>
+            <Button variant="secondary" onClick={() => setRows([...rows, ['', '']])}>
+              Add annotation
+            </Button>
+          </div>
         </Form>
         <ApplyError error={error} />
       </ModalBody>

@@ -42,7 +42,7 @@ interface EdgeView extends GraphEdgeData {
   showSecurity: boolean;
 }
 
-const NODE_SIZE = 54;
+const NODE_SIZE = 44;
 
 const SHAPES: Record<GraphNodeData['nodeType'], NodeShape> = {
   app: NodeShape.rect,
@@ -151,11 +151,13 @@ function toModel(graph: Graph, labelMode: EdgeLabelMode, showSecurity: boolean):
 
 export function GraphView({ graph, labelMode, showSecurity, renderDetails }: { graph: Graph; labelMode: EdgeLabelMode; showSecurity: boolean; renderDetails: (selected: { node?: GraphNodeData; edge?: GraphEdgeData }) => ReactNode }) {
   const [selectedIds, setSelectedIds] = useState<string[]>([]);
+  // Set once the layout has run and the view is fitted: what a reader (or a test) should wait for.
+  const [ready, setReady] = useState(false);
   const fitted = useRef(false);
   const lastShape = useRef('');
   const controller = useMemo(() => {
     const c = new Visualization();
-    c.registerLayoutFactory((_type, g) => new DagreLayout(g, { rankdir: 'LR', ranksep: 150, nodesep: 50, edgesep: 20, marginx: 40, marginy: 40 }));
+    c.registerLayoutFactory((_type, g) => new DagreLayout(g, { rankdir: 'LR', ranksep: 70, nodesep: 30, edgesep: 20, marginx: 20, marginy: 20 }));
     c.registerComponentFactory(factory);
     c.fromModel({ graph: { id: 'trellis-graph', type: 'graph', layout: 'Dagre' } }, false);
     return c;
@@ -168,6 +170,7 @@ export function GraphView({ graph, labelMode, showSecurity, renderDetails }: { g
         fitted.current = true;
         controller.getGraph().fit(60);
       }
+      setReady(true);
     };
     controller.addEventListener(SELECTION_EVENT, onSelect);
     controller.addEventListener(GRAPH_LAYOUT_END_EVENT, onLayoutEnd);
@@ -184,6 +187,7 @@ export function GraphView({ graph, labelMode, showSecurity, renderDetails }: { g
     if (shape !== lastShape.current) {
       lastShape.current = shape;
       fitted.current = false;
+      setReady(false);
       controller.getGraph().layout();
     }
   }, [controller, graph, labelMode, showSecurity]);
@@ -192,6 +196,7 @@ export function GraphView({ graph, labelMode, showSecurity, renderDetails }: { g
   const selectedEdge = graph.elements.edges.find((e) => e.data.id === selectedIds[0])?.data;
   const open = !!(selectedNode || selectedEdge);
   return (
+    <div className="trellis-graph__view" data-test="graph-view" data-ready={ready ? 'true' : 'false'}>
     <VisualizationProvider controller={controller}>
     <TopologyView
       sideBarOpen={open}
@@ -221,5 +226,6 @@ export function GraphView({ graph, labelMode, showSecurity, renderDetails }: { g
       <VisualizationSurface state={{ selectedIds }} />
     </TopologyView>
     </VisualizationProvider>
+    </div>
   );
 }
