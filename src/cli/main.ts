@@ -7,10 +7,11 @@ import { controlplaneCommand } from './commands/controlplane.js';
 import { proxyStatusCommand } from './commands/proxy-status.js';
 import { proxyCommand } from './commands/proxy.js';
 import { upCommand } from './commands/up.js';
+import { consoleCommand, dashboardCommand } from './commands/console.js';
 import { UsageError, type Command } from './command.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: readonly Command[] = [upCommand, analyzeCommand, demoCommand, controlplaneCommand, proxyCommand, proxyStatusCommand, proxyConfigCommand];
+const COMMANDS: readonly Command[] = [upCommand, analyzeCommand, demoCommand, controlplaneCommand, proxyCommand, proxyStatusCommand, proxyConfigCommand, consoleCommand, dashboardCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -19,7 +19,7 @@ const logs: string[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trellis-up-'));
   for (const f of ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml']) copyFileSync(`${SAMPLES}/${f}`, join(dir, f.split('/').pop()!));
-  mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 30, prometheusPort: 0, scrapeInterval: '1s', log: (l) => logs.push(l) });
+  mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 30, prometheusPort: 0, consolePort: 0, scrapeInterval: '1s', log: (l) => logs.push(l) });
   await mesh.waitReady(60_000);
 });
 
@@ -351,4 +351,24 @@ test('mutual TLS between sidecars by default; PeerAuthentication STRICT refuses 
   assert.equal(Object.keys(ok).filter((k) => !/^v\d$/.test(k)).length, 0, `mesh traffic still flows: ${JSON.stringify(ok)}`);
   unlinkSync(join(dir, 'peer-auth.yaml'));
   await until('plaintext accepted again', async () => (await direct()) === 200);
+});
+
+test('the console started by trellis up shows the live graph: productpage → reviews v1/v2/v3 with mTLS, from the real proxies', async () => {
+  const url = mesh.consoleUrl!;
+  type Edge = { data: { source: string; target: string; isMTLS?: number; traffic?: unknown } };
+  type Node = { data: { id: string; app?: string; version?: string; nodeType?: string } };
+  let graph: { elements: { nodes: Node[]; edges: Edge[] } } | undefined;
+  await until('graph edges to every reviews version with mTLS', async () => {
+    await fetch(`${mesh.ingressUrl}/productpage`);
+    const res = await fetch(`${url}api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=60s`);
+    if (!res.ok) return false;
+    graph = (await res.json()) as typeof graph;
+    const nodes = new Map(graph!.elements.nodes.map((n) => [n.data.id, n.data]));
+    const toReviews = graph!.elements.edges.filter((e) => nodes.get(e.data.target)?.app === 'reviews' && e.data.isMTLS !== undefined && e.data.isMTLS > 0);
+    const versions = new Set(toReviews.map((e) => nodes.get(e.data.target)?.version).filter(Boolean));
+    return versions.has('v1') && versions.has('v2') && versions.has('v3');
+  }, 30_000);
+  const page = await fetch(url);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<div id="root">|<script/);
 });

@@ -15,6 +15,10 @@ import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { CertificateAuthority } from '../ca/ca.js';
 import { CaServer } from '../ca/ca-api.js';
 import { WorkloadTokens } from '../ca/token.js';
+import { ConsoleServer } from '../console/server.js';
+import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
+import { synczProxies } from '../console/mesh/syncz.js';
+import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -31,6 +35,8 @@ export interface LocalMeshOptions {
   addressBase?: number;
   /** Port of the local Prometheus (0 picks one; undefined or -1: none). */
   prometheusPort?: number;
+  /** Port of the console (the Kiali role; 0 picks one; undefined or -1: none). */
+  consolePort?: number;
   /** Don't run Prometheus; write the scrape config and targets for one the user runs (Istio's "bring your own"). */
   externalPrometheus?: boolean;
   /** Scrape interval of the local Prometheus (default 5s). */
@@ -57,6 +63,8 @@ export class LocalMesh {
   gatewayStats: string | undefined;
   prometheus: PrometheusRunner | undefined;
   ca: CertificateAuthority | undefined;
+  console: ConsoleServer | undefined;
+  consoleUrl: string | undefined;
   private tokens: WorkloadTokens | undefined;
   private caServer: CaServer | undefined;
   private caAddress = '';
@@ -129,6 +137,17 @@ export class LocalMesh {
     }
     if (this.options.externalPrometheus) {
       this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: [{ job: 'trellis-controlplane', target: `127.0.0.1:${this.debugPort}`, path: '/metrics' }] });
+    }
+    if (this.options.consolePort !== undefined && this.options.consolePort >= 0) {
+      // The console reads the same directory (and writes to it), the control plane's syncz and the Prometheus above.
+      this.console = new ConsoleServer({
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies: synczProxies(`http://127.0.0.1:${this.debugPort}`), caRootCertFile: this.caRootFile }),
+        ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
+        host: '127.0.0.1',
+        port: this.options.consolePort,
+        log: (l) => this.log(`[console] ${l}`),
+      });
+      this.consoleUrl = `http://127.0.0.1:${await this.console.listen()}/`;
     }
     this.startGateway();
     for (const pod of plan) this.startPod(pod);
@@ -284,6 +303,7 @@ export class LocalMesh {
     if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
+    if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
     if (this.ca) lines.push(`  ca          ${this.ca.status().rootSubject}, root valid until ${this.ca.status().rootNotAfter.slice(0, 10)} (mutual TLS between sidecars)`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
@@ -291,7 +311,7 @@ export class LocalMesh {
   }
 
   private writeState(): void {
-    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
+    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
     writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
   }
 
@@ -302,6 +322,7 @@ export class LocalMesh {
     await this.supervisor.stopAll(3000);
     await this.prometheus?.stop();
     await this.caServer?.close();
+    await this.console?.close();
     await this.debug?.close();
     await this.cp?.close();
   }

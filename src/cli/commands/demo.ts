@@ -53,6 +53,7 @@ export const demoCommand: Command = {
       xdsPort: await freePort('127.0.0.1', 15010),
       debugPort: await freePort('127.0.0.1', 15014),
       prometheusPort: await freePort('127.0.0.1', 9090),
+      consolePort: await freePort('127.0.0.1', 20001),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

@@ -17,6 +17,7 @@ Options:
   --state-dir DIR       what survives a restart (default DIR/.trellis)
   --xds-port N          control plane xDS port (default 15010)
   --debug-port N        control plane debug port (default 15014)
+  --console-port N      the console (the Kiali role) on 127.0.0.1 (default 20001; "none" to skip)
   --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to
                         skip; "external" writes the scrape config and file-SD targets for a Prometheus you run)`;
 
@@ -37,6 +38,7 @@ export const upCommand: Command = {
           'xds-port': { type: 'string', default: '15010' },
           'debug-port': { type: 'string', default: '15014' },
           'prometheus-port': { type: 'string', default: '9090' },
+          'console-port': { type: 'string', default: '20001' },
         },
       });
     } catch (err) {
@@ -59,6 +61,7 @@ export const upCommand: Command = {
       debugPort: num(values['debug-port'], '--debug-port'),
       prometheusPort: ['none', 'external'].includes(values['prometheus-port']!) ? -1 : num(values['prometheus-port'], '--prometheus-port'),
       externalPrometheus: values['prometheus-port'] === 'external',
+      consolePort: values['console-port'] === 'none' ? -1 : num(values['console-port'], '--console-port'),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);
