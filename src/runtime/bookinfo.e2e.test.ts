@@ -3,7 +3,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -371,4 +371,64 @@ test('the console started by trellis up shows the live graph: productpage → re
   const page = await fetch(url);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<div id="root">|<script/);
+});
+
+test('in Chromium, the console of the running mesh draws the real graph with locks, and its traffic-shifting wizard moves the real traffic', { skip: existsSync('/usr/bin/chromium') ? false : 'chromium is not installed (node scripts/system-deps.mjs test)' }, async () => {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 900 },
+  });
+  browser.setDefaultTimeout(20_000);
+  // Traffic through the ingress for the whole test, as a user's load would be.
+  let running = true;
+  const load = (async () => {
+    while (running) await fetch(`${mesh.ingressUrl}/productpage`).then((r) => r.text(), () => '');
+  })();
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const console = mesh.consoleUrl!.replace(/\/$/, '');
+    // A short window: the previous test's plaintext probes of reviews v1 must have aged out of it.
+    const graphUrl = `${console}/graph?namespaces=default&graphType=versionedApp&duration=10&refresh=0`;
+    const edge = (s: string, t: string) => page.locator(`[data-test="graph-edge"][data-source="${s}"][data-target="${t}"]`);
+    type G = { elements: { nodes: Array<{ data: { id: string; app?: string; version?: string } }>; edges: Array<{ data: { source: string; target: string } }> } };
+    await until('every reviews version drawn with its rate and an mTLS lock', async () => {
+      // The edges into each reviews version, as the console's API names them.
+      const g = (await (await fetch(`${console}/api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=10s`)).json()) as G;
+      const nodes = new Map(g.elements.nodes.map((n) => [n.data.id, n.data]));
+      await page.goto(graphUrl);
+      for (const v of ['v1', 'v2', 'v3']) {
+        const into = g.elements.edges.find((x) => nodes.get(x.data.target)?.app === 'reviews' && nodes.get(x.data.target)?.version === v);
+        if (!into) return false;
+        const e = edge(into.data.source, into.data.target);
+        await e.waitFor();
+        if (!/rps$/.test((await e.locator('[data-test="edge-label-text"]').textContent()) ?? '')) return false;
+        if ((await e.getAttribute('data-mtls')) !== 'true' || (await e.locator('[data-test="mtls-lock"]').count()) !== 1) return false;
+      }
+      return true;
+    }, 45_000);
+
+    await page.goto(`${console}/namespaces/default/services/reviews`);
+    await page.locator('[data-test="actions-toggle"]').click();
+    await page.locator('[data-test="action-traffic-shifting"]').click();
+    const wizard = page.locator('[data-test="wizard"]');
+    await wizard.waitFor();
+    for (const [v, w] of [['v1', '50'], ['v2', '0'], ['v3', '50']] as const) await wizard.locator(`[data-test="weight-${v}"]`).fill(w);
+    await wizard.locator('[data-test="wizard-create"]').click();
+    await page.locator('[data-test="wizard-applied"]').waitFor();
+    // The real proxies follow: reviews v2 stops serving, v1 and v3 share the traffic.
+    await until('v2 out of the real split', async () => {
+      const s = await shares(20);
+      return !s.v2 && (s.v1 ?? 0) > 0 && (s.v3 ?? 0) > 0;
+    }, 30_000);
+  } finally {
+    running = false;
+    await load;
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(join(dir, 'default-virtualservice-reviews.yaml'), { force: true });
+  }
 });
