@@ -373,7 +373,7 @@ test('the console started by trellis up shows the live graph: productpage → re
   assert.match(await page.text(), /<div id="root">|<script/);
 });
 
-test('in Chromium, the console of the running mesh draws the real graph with locks, and its traffic-shifting wizard moves the real traffic', { skip: existsSync('/usr/bin/chromium') ? false : 'chromium is not installed (node scripts/system-deps.mjs test)' }, async () => {
+test('in Chromium, the console of the running mesh draws productpage → reviews v1/v2/v3 → ratings with rates and locks, and its traffic-shifting wizard moves the real traffic', { skip: existsSync('/usr/bin/chromium') ? false : 'chromium is not installed (node scripts/system-deps.mjs test)' }, async () => {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -407,6 +407,14 @@ test('in Chromium, the console of the running mesh draws the real graph with loc
         await e.waitFor();
         if (!/rps$/.test((await e.locator('[data-test="edge-label-text"]').textContent()) ?? '')) return false;
         if ((await e.getAttribute('data-mtls')) !== 'true' || (await e.locator('[data-test="mtls-lock"]').count()) !== 1) return false;
+      }
+      // reviews v2 and v3 call ratings: those edges are drawn too, locked.
+      for (const v of ['v2', 'v3']) {
+        const out = g.elements.edges.find((x) => nodes.get(x.data.source)?.app === 'reviews' && nodes.get(x.data.source)?.version === v && /ratings/.test(x.data.target));
+        if (!out) return false;
+        const e = edge(out.data.source, out.data.target);
+        await e.waitFor();
+        if ((await e.getAttribute('data-mtls')) !== 'true') return false;
       }
       return true;
     }, 45_000);
