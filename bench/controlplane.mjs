@@ -44,7 +44,8 @@ async function one(services, proxies) {
   const clients = [];
   try {
     for (let i = 0; i < proxies; i++) {
-      const c = new AckClient(address, `sidecar~10.200.${i >> 8}.${i & 255}~client-${i}.default~default.svc.cluster.local`);
+      // Replicas of 20 client deployments, as pods are named (`client-7-5d8f9c7b6d-x2k4q`).
+      const c = new AckClient(address, `sidecar~10.200.${i >> 8}.${i & 255}~client-${i % 20}-5d8f9c7b6d-${String(i).padStart(5, 'a')}.default~default.svc.cluster.local`);
       c.start();
       clients.push(c);
     }

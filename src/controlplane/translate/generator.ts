@@ -32,7 +32,8 @@ export class MeshConfigGenerator implements ConfigGenerator {
   constructor(readonly push: PushContext) {}
 
   private outbound(id: ReturnType<typeof proxyIdentity>, labels: Record<string, string>, services: ProxyScope['services'], workload: string): Outbound {
-    const key = `${id.generator}|${id.role}|${id.namespace}|${workload}|${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}`;
+    void workload; // clusters, endpoints and listeners do not depend on it; routes carry it (see routesFor)
+    const key = `${id.generator}|${id.role}|${id.namespace}|${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}`;
     let o = this.outboundCache.get(key);
     if (o) return o;
     o = { clusters: [], endpoints: [] };
@@ -54,6 +55,16 @@ export class MeshConfigGenerator implements ConfigGenerator {
     }
     this.outboundCache.set(key, o);
     return o;
+  }
+
+  /** The shared outbound routes with this workload's peer metadata: one copy per workload, shared by its replicas. */
+  private readonly routeCopies = new WeakMap<Outbound, Map<string, Json[]>>();
+  private routesFor(shared: Outbound, workload: string, peerHeaders: Json[]): Json[] {
+    let byWorkload = this.routeCopies.get(shared);
+    if (!byWorkload) this.routeCopies.set(shared, (byWorkload = new Map()));
+    let routes = byWorkload.get(workload);
+    if (!routes) byWorkload.set(workload, (routes = shared.routes!.map((r) => ({ ...r, requestHeadersToAdd: peerHeaders }))));
+    return routes;
   }
 
   generate(node: ProxyNode): ProxyResources {
@@ -93,11 +104,10 @@ export class MeshConfigGenerator implements ConfigGenerator {
       if (!shared.listeners) {
         ({ listeners: shared.listeners, routes: shared.routes } = sidecarOutbound(scope, '0.0.0.0', 15001));
         shared.listeners = withTelemetry(shared.listeners, telemetry(), () => 'CLIENT');
-        for (const r of shared.routes!) r.requestHeadersToAdd = peerHeaders;
       }
       // Only virtualOutbound carries the proxy's own address.
       listeners = shared.listeners.map((l) => (l.name === 'virtualOutbound' ? { ...l, address: { socketAddress: { address: id.ip || '127.0.0.1', portValue: outboundPort } } } : l));
-      routes = shared.routes!;
+      routes = this.routesFor(shared, workloadName, peerHeaders);
       clusters.push(blackHoleCluster(), passthroughCluster());
       if (workload) {
         const inbound = sidecarInbound(scope, workload, peerHeaders);
