@@ -6,6 +6,7 @@ import type { ConfigStore } from './store/config-store.js';
 import { ServiceRegistry } from './registry/service-registry.js';
 import { DEFAULT_MESH, PushContext, type MeshOptions } from './translate/push-context.js';
 import { MeshConfigGenerator } from './translate/generator.js';
+import { JwksResolver } from './jwks/jwks-resolver.js';
 import { ControlPlaneMetrics } from '../telemetry/controlplane-metrics.js';
 
 export interface ControlPlaneOptions {
@@ -25,12 +26,16 @@ export class ControlPlane {
   private readonly log: (line: string) => void;
   readonly startedAt = new Date();
   readonly metrics: ControlPlaneMetrics;
+  /** JWKS of RequestAuthentication rules, fetched here and inlined into proxy config (istiod's behaviour). */
+  readonly jwks: JwksResolver;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.log = options.log ?? ((l) => process.stderr.write(l + '\n'));
     this.mesh = { ...DEFAULT_MESH, ...options.mesh };
     this.registry = new ServiceRegistry(this.mesh.domain);
     this.registry.setResources(options.store.list());
+    this.jwks = new JwksResolver({ log: this.log });
+    this.jwks.on('change', () => this.rebuild('JWKS fetched'));
     this.push = this.newPushContext();
     this.ads = new AdsServer({ generator: new MeshConfigGenerator(this.push), debounceMs: options.debounceMs, identifier: 'trellis', log: this.log });
     this.metrics = new ControlPlaneMetrics(this.ads, () => this.registry.services().length);
@@ -43,7 +48,7 @@ export class ControlPlane {
   }
 
   private newPushContext(): PushContext {
-    return new PushContext(this.options.store.list(), this.registry, this.mesh, ++this.version);
+    return new PushContext(this.options.store.list(), this.registry, this.mesh, ++this.version, this.jwks);
   }
 
   private rebuild(reason: string): void {
@@ -65,6 +70,7 @@ export class ControlPlane {
   }
 
   async close(): Promise<void> {
+    this.jwks.close();
     await this.ads.close();
     await this.options.store.close();
   }

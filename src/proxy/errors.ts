@@ -106,6 +106,8 @@ export const LocalReply = {
   DirectResponse: reply('TRL2116', 200, '', undefined, 'direct_response'),
   Redirect: reply('TRL2117', 301, '', undefined, 'redirect'),
   CorsPreflight: reply('TRL2118', 200, '', undefined, 'cors_response'),
+  RbacDenied: reply('TRL2119', 403, 'RBAC: access denied', undefined, 'rbac_access_denied_matched_policy'),
+  JwtDenied: reply('TRL2120', 401, 'Jwt verification fails', undefined, 'jwt_authn_access_denied{Jwt_verification_fails}'),
 } as const;
 
 /** Why an upstream attempt ended without a response; the names follow Envoy's stream reset reasons. */

@@ -162,7 +162,7 @@ export function tcpCounters() {
 }
 
 export function listenerCounters() {
-  return { downstream_cx_total: 0, downstream_cx_destroy: 0, no_filter_chain_match: 0, downstream_listener_filter_error: 0, ssl_connection_error: 0, ssl_handshake: 0 };
+  return { downstream_cx_total: 0, downstream_cx_destroy: 0, no_filter_chain_match: 0, downstream_listener_filter_error: 0, ssl_connection_error: 0, ssl_handshake: 0, rbac_denied: 0 };
 }
 
 export function listenerGauges() {

@@ -92,9 +92,25 @@ test('a watched directory follows edits, and a bad edit keeps the last good vers
   }
 });
 
+test('without file events the poll still follows edits and removals', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trellis-store-poll-'));
+  const store = await DirectoryStore.open(dir, { watch: false, pollMs: 30, log: () => {} });
+  try {
+    await writeFile(join(dir, 'vs.yaml'), vs('reviews'));
+    await until(store, () => host(store) === 'reviews');
+    await writeFile(join(dir, 'vs.yaml'), vs('ratings-with-a-longer-name'));
+    await until(store, () => host(store) === 'ratings-with-a-longer-name');
+    await unlink(join(dir, 'vs.yaml'));
+    await until(store, () => store.list().length === 0);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a burst of writes is one rescan; sync() applies immediately', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'trellis-store-'));
-  const store = await DirectoryStore.open(dir, { debounceMs: 10_000, log: () => {} });
+  const store = await DirectoryStore.open(dir, { debounceMs: 10_000, pollMs: 0, log: () => {} });
   try {
     let changes = 0;
     store.on('change', () => changes++);

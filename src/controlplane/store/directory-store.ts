@@ -1,7 +1,7 @@
 // A config store over a directory of YAML files, watched for changes; a bad edit is rejected and the last good version stays.
 
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { formatText } from '../../config/analysis/format.js';
 import { listYamlFiles, loadText } from '../../config/loader.js';
@@ -15,10 +15,20 @@ export interface DirectoryStoreOptions {
   debounceMs?: number;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Interval of a stat-based safety-net rescan (default 2000 ms; 0 turns it off). File events are not
+   * guaranteed: inotify watches run out, overlay and network filesystems drop events, and a ConfigMap
+   * volume swaps a symlink. The poll only reads files whose size, mtime or inode changed.
+   */
+  pollMs?: number;
+  /** Use file events (default true); false leaves only the poll, for filesystems without inotify. */
+  watch?: boolean;
 }
 
 interface FileState {
   text: string;
+  /** size:mtime:inode when last read, so a poll can skip files that did not change. */
+  stamp: string;
   /** Accepted resources of this file, by key, in file order. */
   resources: Map<string, Resource>;
 }
@@ -29,9 +39,11 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   /** One plain watch per directory: Node 20's recursive mode on Linux misses unlinks after a rename. */
   private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly debounceMs: number;
+  private readonly useEvents: boolean;
   private readonly log: (line: string) => void;
 
   private constructor(
@@ -40,13 +52,21 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   ) {
     super();
     this.debounceMs = options.debounceMs ?? 50;
+    this.useEvents = options.watch ?? true;
     this.log = options.log ?? ((line) => process.stderr.write(line + '\n'));
   }
 
   /** Load the directory, then watch it. Resolves once the first load is done. */
   static async open(dir: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
     const store = new DirectoryStore(dir, options);
-    await store.rescan('initial load');
+    await store.rescan('initial load', false);
+    const pollMs = options.pollMs ?? 2000;
+    if (pollMs > 0) {
+      store.poller = setInterval(() => {
+        store.scanning = store.scanning.then(() => store.rescan('files changed (poll)', true));
+      }, pollMs);
+      store.poller.unref();
+    }
     return store;
   }
 
@@ -56,13 +76,14 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
 
   /** Rescan now (tests and `trellis up` use it to avoid waiting for the debounce). Resolves when applied. */
   sync(reason = 'sync'): Promise<void> {
-    this.scanning = this.scanning.then(() => this.rescan(reason));
+    this.scanning = this.scanning.then(() => this.rescan(reason, false));
     return this.scanning;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.poller);
     await this.scanning;
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -77,6 +98,7 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
 
   /** Watch every directory under the root (and only those), so new subdirectories are followed too. */
   private async refreshWatches(): Promise<void> {
+    if (!this.useEvents) return;
     const dirs = await listDirectories(this.dir).catch(() => [this.dir]);
     const wanted = new Set(dirs);
     for (const [d, w] of this.watchers) if (!wanted.has(d)) (w.close(), this.watchers.delete(d));
@@ -92,7 +114,8 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
     }
   }
 
-  private async rescan(reason: string): Promise<void> {
+  /** `byStamp`: read only files whose stat changed (the poll); otherwise read every file (after an event). */
+  private async rescan(reason: string, byStamp: boolean): Promise<void> {
     if (this.closed) return;
     await this.refreshWatches();
     let paths: string[];
@@ -112,15 +135,22 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
       }
     }
     for (const path of paths) {
+      const before = this.files.get(path);
       let text: string;
+      let stamp: string;
       try {
+        const st = await stat(path);
+        stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+        if (byStamp && before?.stamp === stamp) continue;
         text = await readFile(path, 'utf8');
       } catch {
         continue; // removed between listing and reading: the next event rescans
       }
-      const before = this.files.get(path);
-      if (before && before.text === text) continue;
-      this.applyFile(path, text, before);
+      if (before && before.text === text) {
+        before.stamp = stamp;
+        continue;
+      }
+      this.applyFile(path, text, stamp, before);
       changedFiles.push(this.name(path));
     }
     if (!changedFiles.length) return;
@@ -128,7 +158,7 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
   }
 
   /** Accept the valid objects of a new file version; keep the previous version of each rejected object. */
-  private applyFile(path: string, text: string, before: FileState | undefined): void {
+  private applyFile(path: string, text: string, stamp: string, before: FileState | undefined): void {
     const { resources, errors: loadErrors } = loadText(text, path);
     const screened = loadErrors.length ? screen([], loadErrors) : screen(resources);
     const next = new Map<string, Resource>();
@@ -145,7 +175,7 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
         }
       }
     }
-    this.files.set(path, { text, resources: next });
+    this.files.set(path, { text, stamp, resources: next });
     if (screened.errors.length) {
       const rejection: Rejection = { source: path, at: Date.now(), diagnostics: screened.errors };
       this.rejected.set(path, rejection);

@@ -7,6 +7,8 @@ import { BLACKHOLE, inboundCluster, outboundCluster, PASSTHROUGH, T } from './na
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
 import { defaultRetryPolicy, defaultRoute, hashPolicyFor, virtualServiceRoutes, type RouteScope } from './routes.js';
 import { downstreamMtls, peerAuthenticationMode } from './security.js';
+import { authorizationFilters } from './authorization.js';
+import { requestAuthenticationFilters } from './request-authentication.js';
 
 type Json = Record<string, unknown>;
 
@@ -138,23 +140,25 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
   const listeners: Json[] = [];
   for (const [port, protocol] of byPort) {
     const cluster = inboundCluster(port);
-    const chain = routedAsHttp(protocol)
-      ? hcmFilter({
-          ...hcm(`inbound_0.0.0.0_${port}`, {
-            routeConfig: {
-              name: cluster,
-              virtualHosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s', maxGrpcTimeout: '0s' }, decorator: { operation: `${w.name}.${w.namespace}:${port}/*` } }] }],
-              validateClusters: false,
-              ...(responseHeadersToAdd.length ? { responseHeadersToAdd } : {}),
-            },
-          }),
-          useRemoteAddress: false,
-        })
-      : tcpFilter(cluster, cluster);
+    const base = hcm(`inbound_0.0.0.0_${port}`, {
+      routeConfig: {
+        name: cluster,
+        virtualHosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s', maxGrpcTimeout: '0s' }, decorator: { operation: `${w.name}.${w.namespace}:${port}/*` } }] }],
+        validateClusters: false,
+        ...(responseHeadersToAdd.length ? { responseHeadersToAdd } : {}),
+      },
+    });
+    // RequestAuthentication (JWT) then AuthorizationPolicy (RBAC) ahead of the rest of the chain.
+    const http = routedAsHttp(protocol);
+    const authz = authorizationFilters(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, http ? 'http' : 'tcp');
+    const jwt = http ? requestAuthenticationFilters(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, s.push.jwks) : [];
+    const chain = http ? hcmFilter({ ...base, httpFilters: [...jwt, ...authz, ...(base.httpFilters as Json[])], useRemoteAddress: false }) : tcpFilter(cluster, cluster);
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
     const mode = w.meshed ? peerAuthenticationMode(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, port) : 'DISABLE';
-    const tlsChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters: [chain], transportSocket: downstreamMtls(s.push.minTls) };
-    const plainChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters: [chain] };
+    // TCP ports: network RBAC ahead of tcp_proxy (HTTP ports carry it inside the connection manager).
+    const filters = http ? [chain] : [...authz, chain];
+    const tlsChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(s.push.minTls) };
+    const plainChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
     listeners.push({
       name: `${w.address}_${port}`,
       address: { socketAddress: { address: w.address, portValue: port } },
@@ -202,10 +206,19 @@ export function gatewayListeners(push: PushContext, labels: Record<string, strin
       name: `0.0.0.0_${port}`,
       address: { socketAddress: { address: bindAddress, portValue: portMap[String(port)] ?? port } },
       trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [hcmFilter({ ...hcm(`outbound_0.0.0.0_${port}`, { rds: routeName }), useRemoteAddress: true })] }],
+      filterChains: [{ filters: [gatewayHcm(push, labels, namespace, port, routeName)] }],
     });
   }
   return { listeners, routes };
+}
+
+/** A gateway's HTTP connection manager: AuthorizationPolicies selecting the gateway workload run ahead of routing. */
+function gatewayHcm(push: PushContext, labels: Record<string, string>, namespace: string, port: number, routeName: string): Json {
+  const base = hcm(`outbound_0.0.0.0_${port}`, { rds: routeName });
+  const jwt = requestAuthenticationFilters(push.resources, push.mesh.rootNamespace, namespace, labels, push.jwks);
+  const authz = authorizationFilters(push.resources, push.mesh.rootNamespace, namespace, labels);
+  // JWT first (its claims feed the policies), then authorization, then routing.
+  return hcmFilter({ ...base, httpFilters: [...jwt, ...authz, ...(base.httpFilters as Json[])], useRemoteAddress: true });
 }
 
 /** A Gateway server host (`*`, `ns/host`, `*.example.com`) allows a VirtualService host? */

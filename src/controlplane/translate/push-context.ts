@@ -1,6 +1,7 @@
 // Everything translation looks up, indexed once per config version (Istio's PushContext): services by host,
 // VirtualServices per gateway and host, DestinationRules with Istio's namespace precedence, Sidecars, Gateways.
 
+import type { JwksSource } from '../jwks/jwks-resolver.js';
 import { hostMatches, resolveHost, splitNamespacedHost } from '../../config/hosts.js';
 import type { Resource } from '../../config/resource.js';
 import type { DestinationRule, IstioGateway, Sidecar, VirtualService } from '../../config/types/networking.js';
@@ -49,6 +50,8 @@ export class PushContext {
     readonly registry: ServiceRegistry,
     readonly mesh: MeshOptions = DEFAULT_MESH,
     version = 0,
+    /** Fetched JWKS of RequestAuthentication rules (none: every `jwksUri` counts as unreachable). */
+    readonly jwks?: JwksSource,
   ) {
     this.version = version;
     this.telemetry = meshTelemetry(resources, mesh.rootNamespace);

@@ -213,7 +213,7 @@ describe('snapshots', () => {
     const hcm = s.listeners[0]!.filterChains![0]!.filters![0]!.typedConfig as { httpFilters: Array<Record<string, unknown>> };
     hcm.httpFilters.unshift({ name: 'istio.stats', typedConfig: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct' } });
     assert.ok(compileSnapshot(s).issues.some((i) => i.code === ConfigCode.UnsupportedExtension && i.level === 'warning'));
-    hcm.httpFilters.unshift({ name: 'envoy.filters.http.rbac', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC' } });
+    hcm.httpFilters.unshift({ name: 'envoy.filters.http.lua', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } });
     assert.throws(() => compileSnapshot(s), (e: unknown) => e instanceof ProxyConfigError && e.issues.some((i) => i.code === ConfigCode.UnsupportedExtension && i.level === 'error'));
   });
 

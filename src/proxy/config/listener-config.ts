@@ -1,5 +1,6 @@
 // Listener compiled into its address, filter chains (with their match) and terminal filter: HTTP connection manager or tcp_proxy.
 
+import { compileRbac, type CompiledRbac } from './rbac.js';
 import type { FilterChain, FilterChainMatch, HttpConnectionManager, Listener, TcpProxy, TypedFilter } from './envoy-types.js';
 import { ConfigCode, IssueSink } from '../errors.js';
 import { findHttpFilter, type HttpFilterExtension } from '../http/filter-registry.js';
@@ -10,6 +11,7 @@ import { badDuration, durationMs, enumName, ptr, uint } from './values.js';
 import { compileDownstreamTls, type DownstreamTls } from '../tls/tls-context.js';
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const NETWORK_RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'];
 const TCP_NAMES = ['envoy.filters.network.tcp_proxy', 'envoy.tcp_proxy'];
@@ -93,6 +95,8 @@ export interface CompiledFilterChain {
   readonly terminal: ChainTerminal | undefined;
   /** TLS termination on the downstream side (Envoy's DownstreamTlsContext), when the chain has a TLS transport socket. */
   readonly tls: DownstreamTls | undefined;
+  /** Network RBAC filters (envoy.filters.network.rbac) in chain order; a connection one denies is closed. */
+  readonly connectionRbac: readonly CompiledRbac[];
 }
 
 export interface CompiledListener {
@@ -223,6 +227,7 @@ export function compileTcpProxy(t: TcpProxy, sink: IssueSink, field: string): Co
 
 function compileChain(c: FilterChain, sink: IssueSink, field: string): CompiledFilterChain {
   let terminal: ChainTerminal | undefined;
+  const connectionRbac: CompiledRbac[] = [];
   (c.filters ?? []).forEach((f, i) => {
     const ff = `${field}/filters/${i}`;
     const type = typeOf(f);
@@ -231,6 +236,8 @@ function compileChain(c: FilterChain, sink: IssueSink, field: string): CompiledF
       terminal = { kind: 'http', hcm: compileHcm((f.typedConfig ?? {}) as HttpConnectionManager, sink, ff + '/typedConfig') };
     } else if (type === TCP_PROXY_TYPE || (!type && TCP_NAMES.includes(name))) {
       terminal = { kind: 'tcp', tcp: compileTcpProxy((f.typedConfig ?? {}) as TcpProxy, sink, ff + '/typedConfig') };
+    } else if (type === NETWORK_RBAC_TYPE || (!type && name === 'envoy.filters.network.rbac')) {
+      connectionRbac.push(compileRbac(f.typedConfig as Record<string, unknown> | undefined, sink, ff + '/typedConfig'));
     } else if (SKIPPABLE.has(name) || f.isOptional) {
       sink.warn(ConfigCode.UnsupportedExtension, ff, `network filter "${name}" is not supported; skipped`);
     } else {
@@ -239,7 +246,7 @@ function compileChain(c: FilterChain, sink: IssueSink, field: string): CompiledF
   });
   if (!terminal) sink.error(ConfigCode.InvalidField, field + '/filters', 'filter chain has no http_connection_manager or tcp_proxy');
   const tls = compileDownstreamTls(c.transportSocket as Record<string, unknown> | undefined, sink, field + '/transportSocket');
-  return { name: c.name ?? '', match: compileChainMatch(c.filterChainMatch, sink, field + '/filterChainMatch'), terminal, tls };
+  return { name: c.name ?? '', match: compileChainMatch(c.filterChainMatch, sink, field + '/filterChainMatch'), terminal, tls, connectionRbac };
 }
 
 export function compileListener(l: Listener, sink: IssueSink): CompiledListener {

@@ -15,6 +15,7 @@ import { formatFlags, type ResponseFlag } from '../response-flags.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { FilterStatus } from './filter.js';
 import { encodeGrpcMessage, httpToGrpcStatus, isGrpcContentType, upstreamRequestHeaders } from './headers.js';
+import type { RequestBody } from './request-body.js';
 
 export type DownstreamRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type DownstreamResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -30,6 +31,8 @@ export interface ConnectionInfo {
   readonly mtls?: boolean;
   /** The peer's SPIFFE identity from its certificate. */
   readonly peerPrincipal?: string;
+  /** The server name the client asked for in its TLS hello (SNI). */
+  readonly sni?: string;
 }
 
 export interface LocalReplyOptions {
@@ -85,6 +88,16 @@ export class HttpStream implements MatchInput, HeaderFormatContext {
   extraResponseHeaders: HeaderMap | undefined;
   /** Per-request state of filters, keyed by filter name. */
   filterState: Record<string, unknown> | undefined;
+  /**
+   * Envoy's dynamic metadata, by filter namespace: what one filter tells later ones (jwt_authn's verified claims for
+   * RBAC, RBAC's shadow-rule result for ext_authz). Created on first write.
+   */
+  dynamicMetadata: Record<string, Record<string, unknown>> | undefined;
+  /**
+   * The downstream body reader when a filter had to read the body before the router (ext_authz's with_request_body);
+   * the router then takes it over instead of reading the request itself.
+   */
+  requestBody: RequestBody | undefined;
   /** Set for HTTP/1.1 upgrade requests (e.g. "websocket"); the router tunnels them instead of forwarding. */
   upgradeType: string | undefined;
   /** Called once when the downstream goes away before the response completed. */

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { cidrContains } from '../config/cidr.js';
 import { compileHcm, type CompiledFilterChain, type CompiledListener } from '../config/listener-config.js';
+import { rbacAllows, type CompiledRbac } from '../config/rbac.js';
 import { IssueSink } from '../errors.js';
 import { ConnectionManager } from '../http/connection-manager.js';
 import type { ConnectionInfo } from '../http/http-stream.js';
@@ -11,6 +12,7 @@ import type { ProxyRuntime } from '../runtime.js';
 import { listenerCounters, listenerGauges } from '../stats.js';
 import { TcpProxy } from '../tcp/tcp-proxy.js';
 import { sniff, type Detected } from './protocol-sniff.js';
+import { serverNameScore } from './client-hello.js';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { peerPrincipal, type DownstreamTls } from '../tls/tls-context.js';
@@ -35,14 +37,15 @@ function isLoopback(a: string): boolean {
   return a === '::1' || a.startsWith('127.');
 }
 
-export function selectChain(l: CompiledListener, info: ConnectionInfo, detected: Detected | undefined): CompiledFilterChain | undefined {
+export function selectChain(l: CompiledListener, info: ConnectionInfo, detected: Detected | undefined, sni?: string): CompiledFilterChain | undefined {
   let c = l.chains.slice();
   const transport = detected === 'tls' ? 'tls' : 'raw_buffer';
   const app = detected === 'h2c' ? ['h2c'] : detected === 'http/1.1' ? ['http/1.1', 'http/1.0'] : [];
   c = narrow(c, (x) => x.match.destinationPort !== undefined, (x) => x.match.destinationPort === info.localPort);
   c = narrow(c, (x) => x.match.prefixRanges.length > 0, (x) => x.match.prefixRanges.some((r) => cidrContains(r, info.localAddress)));
-  // no TLS yet, hence no SNI: chains that require server names never match
-  c = narrow(c, (x) => x.match.serverNames !== undefined, () => false);
+  // Server names (from the ClientHello): an exact name beats wildcards, the longest wildcard beats shorter ones.
+  const best = Math.max(-1, ...c.map((x) => (x.match.serverNames ? serverNameScore(x.match.serverNames, sni) : -1)));
+  c = narrow(c, (x) => x.match.serverNames !== undefined, (x) => best >= 0 && serverNameScore(x.match.serverNames!, sni) === best);
   c = narrow(c, (x) => x.match.transportProtocol !== undefined, (x) => x.match.transportProtocol === transport);
   c = narrow(c, (x) => x.match.applicationProtocols !== undefined, (x) => x.match.applicationProtocols!.some((p) => app.includes(p)));
   c = narrow(
@@ -159,27 +162,28 @@ export class ListenerRuntime {
       localPort: socket.localPort ?? 0,
     };
     const l = this.config;
-    const needsSniff = l.useOriginalDst || l.sniffApplicationProtocol || l.chains.some((c) => c.match.transportProtocol !== undefined);
+    const bySni = l.chains.some((c) => c.match.serverNames !== undefined);
+    const needsSniff = l.useOriginalDst || l.sniffApplicationProtocol || bySni || l.chains.some((c) => c.match.transportProtocol !== undefined);
     if (needsSniff) {
-      sniff(socket, l.listenerFiltersTimeoutMs, (d) => {
+      sniff(socket, l.listenerFiltersTimeoutMs, (d, hello) => {
         if (d === undefined && !l.continueOnListenerFiltersTimeout) {
           this.counters.downstream_listener_filter_error++;
           socket.destroy();
           return;
         }
-        this.dispatch(socket, info, d);
-      });
+        this.dispatch(socket, info, d, hello?.serverName);
+      }, bySni);
     } else {
       this.dispatch(socket, info, undefined);
     }
   }
 
-  private dispatch(socket: net.Socket, info: ConnectionInfo, detected: Detected | undefined): void {
+  private dispatch(socket: net.Socket, info: ConnectionInfo, detected: Detected | undefined, sni?: string): void {
     if (this.config.useOriginalDst && this.runtime.originalDstHttp && (detected === 'http/1.1' || detected === 'h2c')) {
       this.originalDstDispatcher().handleConnection(socket, info, detected);
       return;
     }
-    const chain = selectChain(this.config, info, detected);
+    const chain = selectChain(this.config, info, detected, sni);
     const handler = chain ? this.handlerFor(chain) : undefined;
     if (!handler) {
       this.counters.no_filter_chain_match++;
@@ -187,18 +191,33 @@ export class ListenerRuntime {
       return;
     }
     if (chain!.tls) {
-      this.terminateTls(socket, info, chain!.tls, handler);
+      this.terminateTls(socket, info, chain!.tls, handler, chain!.connectionRbac);
       return;
     }
+    if (!this.connectionAllowed(chain!.connectionRbac, info, socket)) return;
     if (handler instanceof ConnectionManager) handler.handleConnection(socket, info, detected);
     else handler.handleConnection(socket, info);
+  }
+
+  /** Network RBAC (AuthorizationPolicy on TCP ports): a denied connection is closed before any byte is proxied. */
+  private connectionAllowed(rbac: readonly CompiledRbac[], conn: ConnectionInfo, socket: net.Socket | tls.TLSSocket): boolean {
+    if (rbac.every((r) => rbacAllows(r, { conn }))) return true;
+    this.counters.rbac_denied++;
+    socket.destroy();
+    return false;
   }
 
   /**
    * TLS termination, then the chain's handler on the decrypted stream. The raw socket is wrapped as a plain Duplex so
    * the bytes the protocol sniffer already read (and unshifted) reach the TLS engine.
    */
-  private terminateTls(socket: net.Socket, info: ConnectionInfo, cfg: DownstreamTls, handler: NonNullable<ReturnType<ListenerRuntime['handlerFor']>>): void {
+  private terminateTls(
+    socket: net.Socket,
+    info: ConnectionInfo,
+    cfg: DownstreamTls,
+    handler: NonNullable<ReturnType<ListenerRuntime['handlerFor']>>,
+    rbac: readonly CompiledRbac[],
+  ): void {
     const secrets = this.runtime.secrets;
     let secureContext;
     try {
@@ -229,7 +248,9 @@ export class ListenerRuntime {
       clearTimeout(timer);
       this.counters.ssl_handshake++;
       const principal = peerPrincipal(wrapped);
-      const secured: ConnectionInfo = { ...info, tls: true, mtls: !!principal && cfg.requireClientCert, peerPrincipal: principal };
+      const sni = (wrapped as unknown as { servername?: string | false }).servername;
+      const secured: ConnectionInfo = { ...info, tls: true, mtls: !!principal && cfg.requireClientCert, peerPrincipal: principal, ...(sni ? { sni } : {}) };
+      if (!this.connectionAllowed(rbac, secured, wrapped)) return socket.destroy();
       if (handler instanceof ConnectionManager) handler.handleConnection(wrapped as unknown as net.Socket, secured, wrapped.alpnProtocol === 'h2' ? 'h2c' : 'http/1.1');
       else handler.handleConnection(wrapped as unknown as net.Socket, secured);
     });

@@ -2,4 +2,6 @@
 
 import './cors-filter.js';
 import './fault-filter.js';
+import './jwt-authn-filter.js';
+import './rbac-filter.js';
 import './router-filter.js';

@@ -1,0 +1,61 @@
+// RequestAuthentication → Envoy's jwt_authn filter on a workload's inbound side (and on gateways), as Istio
+// translates it: one provider per JWT rule, required as "any of the providers, or no token at all", so a request
+// without a token goes on to authorization and one with an invalid token gets 401.
+
+import type { Resource } from '../../config/resource.js';
+import type { JWTRule, RequestAuthenticationSpec } from '../../config/types/security.js';
+import type { JwksSource } from '../jwks/jwks-resolver.js';
+import { policyApplies } from './authorization.js';
+
+type Json = Record<string, unknown>;
+
+const JWT_AUTHN = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
+/** Inlined while a JWKS is unknown or unreachable: no key verifies, so every token fails (closed, never open). */
+export const UNAVAILABLE_JWKS = '{"keys":[]}';
+
+function provider(rule: JWTRule, jwks: JwksSource | undefined): Json {
+  const keys = rule.jwks ?? jwks?.jwks(rule.jwksUri, rule.jwksUri ? undefined : rule.issuer) ?? UNAVAILABLE_JWKS;
+  const explicit = !!(rule.fromHeaders?.length || rule.fromParams?.length || rule.fromCookies?.length);
+  return {
+    ...(rule.issuer ? { issuer: rule.issuer } : {}),
+    ...(rule.audiences?.length ? { audiences: rule.audiences } : {}),
+    localJwks: { inlineString: keys },
+    // Istio's defaults: `Authorization: Bearer <token>` and the `access_token` query parameter.
+    ...(explicit
+      ? {
+          fromHeaders: (rule.fromHeaders ?? []).map((h) => ({ name: h.name, ...(h.prefix ? { valuePrefix: h.prefix } : {}) })),
+          fromParams: rule.fromParams ?? [],
+          fromCookies: rule.fromCookies ?? [],
+        }
+      : {}),
+    forward: rule.forwardOriginalToken === true,
+    ...(rule.outputPayloadToHeader ? { forwardPayloadHeader: rule.outputPayloadToHeader } : {}),
+    ...(rule.outputClaimToHeaders?.length ? { claimToHeaders: rule.outputClaimToHeaders.map((c) => ({ headerName: c.header, claimName: c.claim })) } : {}),
+    payloadInMetadata: rule.issuer ?? '',
+  };
+}
+
+/** The jwt_authn filter for a workload, or none when no RequestAuthentication applies. */
+export function requestAuthenticationFilters(resources: readonly Resource[], rootNamespace: string, namespace: string, labels: Record<string, string>, jwks?: JwksSource): Json[] {
+  const policies = resources
+    .filter((r) => r.group === 'security.istio.io' && r.kind === 'RequestAuthentication' && policyApplies(r, rootNamespace, { namespace, labels }))
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const providers: Record<string, Json> = {};
+  for (const p of policies) {
+    ((p.spec as RequestAuthenticationSpec).jwtRules ?? []).forEach((rule, i) => {
+      providers[`origins-${p.metadata.namespace}-${p.metadata.name}-${i}`] = provider(rule, jwks);
+    });
+  }
+  const names = Object.keys(providers);
+  if (!names.length) return [];
+  return [
+    {
+      name: 'envoy.filters.http.jwt_authn',
+      typedConfig: {
+        '@type': JWT_AUTHN,
+        providers,
+        rules: [{ match: { prefix: '/' }, requires: { requiresAny: { requirements: [...names.map((providerName) => ({ providerName })), { allowMissing: {} }] } } }],
+      },
+    },
+  ];
+}
