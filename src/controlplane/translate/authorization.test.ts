@@ -159,6 +159,7 @@ const CASES: Case[] = [
   { name: 'when-header-not', yaml: policy('p', 'rules: [{when: [{key: "request.headers[x-token]", notValues: ["guest"]}]}]'), expect: [[{ headers: { 'x-token': 'guest' } }, 403], [{ headers: { 'x-token': 'x' } }, 200]] },
   { name: 'when-source-namespace', yaml: policy('p', 'rules: [{when: [{key: source.namespace, values: ["foo"]}]}]'), expect: [[{ who: 'sleep' }, 200], [{}, 403]] },
   { name: 'when-source-principal', yaml: policy('p', `rules: [{when: [{key: source.principal, values: ["${PP}"]}]}]`), expect: [[{}, 200], [{ who: 'sleep' }, 403]] },
+  { name: 'when-source-service-account', yaml: policy('p', 'rules: [{when: [{key: source.serviceAccount, values: ["foo/sleep"]}]}]'), expect: [[{ who: 'sleep' }, 200], [{}, 403], [{ who: 'plaintext' }, 403]] },
   { name: 'when-source-ip', yaml: policy('p', 'rules: [{when: [{key: source.ip, values: ["127.0.0.2"]}]}]'), expect: [[{ from: '127.0.0.2' }, 200], [{}, 403]] },
   { name: 'when-remote-ip', yaml: policy('p', 'rules: [{when: [{key: remote.ip, notValues: ["10.9.9.9"]}]}]'), expect: [[{ headers: { 'x-forwarded-for': '10.9.9.9' } }, 403], [{}, 200]] },
   { name: 'when-destination-port', yaml: policy('p', 'rules: [{when: [{key: destination.port, notValues: ["1"]}]}]'), expect: [[{}, 200]] },

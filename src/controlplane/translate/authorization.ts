@@ -178,6 +178,11 @@ function condition(b: RuleBuilder, c: Condition): { ids: Json[]; perms: Json[] }
       return ids((v) => authenticated(namespaceMatcher(v)));
     case 'source.principal':
       return ids((v) => authenticated(spiffe(v)));
+    case 'source.serviceAccount':
+      return ids((v) => {
+        const [ns, sa] = v.includes('/') ? v.split('/', 2) : ['[^/]+', escapeRe(v)];
+        return authenticated({ safeRegex: { regex: `spiffe://[^/]+/ns/${v.includes('/') ? escapeRe(ns!) : ns}/sa/${v.includes('/') ? escapeRe(sa!) : sa}` } });
+      });
     case 'request.auth.principal':
       return b.httpOnly() ? ids(requestPrincipal) : none;
     case 'request.auth.audiences':

@@ -13,8 +13,20 @@ const JWT_AUTHN = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v
 /** Inlined while a JWKS is unknown or unreachable: no key verifies, so every token fails (closed, never open). */
 export const UNAVAILABLE_JWKS = '{"keys":[]}';
 
+/** Inline keys as a JWK Set: Istio also takes a single JWK. Unreadable keys verify nothing. */
+function inlineKeys(text: string): string {
+  try {
+    const o = JSON.parse(text) as { keys?: unknown; kty?: unknown };
+    if (Array.isArray(o.keys)) return text;
+    if (typeof o.kty === 'string') return JSON.stringify({ keys: [o] });
+  } catch {
+    // fall through: validation reports it with its position
+  }
+  return UNAVAILABLE_JWKS;
+}
+
 function provider(rule: JWTRule, jwks: JwksSource | undefined): Json {
-  const keys = rule.jwks ?? jwks?.jwks(rule.jwksUri, rule.jwksUri ? undefined : rule.issuer) ?? UNAVAILABLE_JWKS;
+  const keys = rule.jwks !== undefined ? inlineKeys(rule.jwks) : (jwks?.jwks(rule.jwksUri, rule.jwksUri ? undefined : rule.issuer) ?? UNAVAILABLE_JWKS);
   const explicit = !!(rule.fromHeaders?.length || rule.fromParams?.length || rule.fromCookies?.length);
   return {
     ...(rule.issuer ? { issuer: rule.issuer } : {}),
