@@ -353,6 +353,27 @@ test('mutual TLS between sidecars by default; PeerAuthentication STRICT refuses 
   await until('plaintext accepted again', async () => (await direct()) === 200);
 });
 
+test('upstream destination-rule-all-mtls.yaml with a mesh-wide STRICT PeerAuthentication: Bookinfo serves, an outside caller without a certificate is refused', async () => {
+  const drFile = join(dir, 'destination-rule-all.yaml');
+  const original = readFileSync(drFile);
+  const pa = join(dir, 'mesh-strict.yaml');
+  try {
+    copyFileSync(`${SAMPLES}/networking/destination-rule-all-mtls.yaml`, drFile);
+    writeFileSync(pa, 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec:\n  mtls: {mode: STRICT}\n');
+    const ratings = mesh.podPlans().find((p) => p.labels.app === 'ratings')!;
+    const direct = () => fetch(`http://${ratings.podIP}:9080/ratings/0`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
+    await until('plaintext refused mesh-wide', async () => (await direct()) === 0);
+    const page = await (await fetch(`${mesh.ingressUrl}/productpage`)).text();
+    assert.match(page, /The Comedy of Errors/);
+    const s = await shares(30);
+    for (const v of ['v1', 'v2', 'v3']) assert.ok((s[v] ?? 0) >= 3, `${v} serves over ISTIO_MUTUAL: ${JSON.stringify(s)}`);
+    assert.equal(Object.keys(s).filter((k) => !/^v\d$/.test(k)).length, 0, JSON.stringify(s));
+  } finally {
+    writeFileSync(drFile, original);
+    if (existsSync(pa)) unlinkSync(pa);
+  }
+});
+
 test("Istio's authorization task on Bookinfo: allow-nothing, then productpage, details, reviews and ratings viewers one by one", async () => {
   const page = async () => {
     const res = await fetch(`${mesh.ingressUrl}/productpage`);
