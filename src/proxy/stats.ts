@@ -140,6 +140,12 @@ export function httpCounters() {
     'fault.aborts_injected': 0,
     'cors.origin_valid': 0,
     'cors.origin_invalid': 0,
+    // envoy.filters.http.ext_authz (Envoy: http.<stat_prefix>.ext_authz.*)
+    'ext_authz.ok': 0,
+    'ext_authz.denied': 0,
+    'ext_authz.error': 0,
+    'ext_authz.disabled': 0,
+    'ext_authz.failure_mode_allowed': 0,
   };
 }
 

@@ -192,6 +192,13 @@ const CASES: Record<string, Case> = {
     ],
   },
 
+  'policy-custom-provider.yaml': {
+    expected: [
+      m('TRL0105', 'Error', 59, 5, 'AuthorizationPolicy foo/typo', 'Extension provider "sample-ext-authz-grcp" is not defined in the mesh config extensionProviders'),
+      m('TRL0105', 'Error', 74, 5, 'AuthorizationPolicy foo/tracer', 'Extension provider "zipkin" is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider'),
+    ],
+  },
+
   // Telemetry
   'telemetry-selectors.yaml': {
     expected: [

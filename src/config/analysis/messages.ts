@@ -73,6 +73,7 @@ export const Messages = {
   ReferenceNotPermitted: type('TRL0102', 'ReferenceNotPermitted', 'Error', 'A Gateway API reference to another namespace is not allowed by any ReferenceGrant (route status RefNotPermitted).'),
   RouteNotAllowedByListeners: type('TRL0103', 'RouteNotAllowedByListeners', 'Error', "A route's parent Gateway has no listener that accepts routes from the route's namespace (route status NotAllowedByListeners)."),
   SidecarEgressHostNotFound: type('TRL0104', 'SidecarEgressHostNotFound', 'Warning', 'A Sidecar egress host matches no service in the registry (Kiali KIA1004).'),
+  UnknownExtAuthzProvider: type('TRL0105', 'UnknownExtAuthzProvider', 'Error', "A CUSTOM AuthorizationPolicy names a provider that the mesh config's extensionProviders does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the workloads it selects deny every request."),
 } as const satisfies Record<string, MessageType>;
 
 export type MessageName = keyof typeof Messages;

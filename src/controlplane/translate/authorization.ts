@@ -9,6 +9,7 @@
 
 import type { Resource } from '../../config/resource.js';
 import type { AuthorizationPolicySpec, Condition, Operation, PolicyTargetReference, Rule, Source } from '../../config/types/security.js';
+import { customAuthorizationFilters, meshExtensions } from './ext-authz.js';
 
 type Json = Record<string, unknown>;
 type Action = 'ALLOW' | 'DENY' | 'AUDIT';
@@ -244,12 +245,13 @@ export function policyApplies(r: Resource, rootNamespace: string, w: WorkloadRef
 
 const dryRun = (r: Resource) => String(r.metadata.annotations?.['istio.io/dry-run'] ?? '') === 'true';
 
-/** The RBAC filters for a workload port: [AUDIT (LOG)], DENY, then ALLOW; none when no policy applies. */
+/** The authorization filters for a workload port: [CUSTOM (RBAC shadow + ext_authz)], [AUDIT (LOG)], DENY, then ALLOW; none when no policy applies. */
 export function authorizationFilters(resources: readonly Resource[], rootNamespace: string, namespace: string, labels: Record<string, string>, kind: Kind = 'http'): Json[] {
   const policies = resources
     .filter((r) => r.group === 'security.istio.io' && r.kind === 'AuthorizationPolicy' && policyApplies(r, rootNamespace, { namespace, labels }))
     .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-  const out: Json[] = [];
+  // CUSTOM (external authorization) goes first: Istio evaluates CUSTOM, then DENY, then ALLOW.
+  const out: Json[] = customAuthorizationFilters(resources, meshExtensions(resources, rootNamespace), rootNamespace, namespace, labels, kind);
   const filter = (name: string, typed: Json) => ({ name, typedConfig: { '@type': kind === 'http' ? HTTP_RBAC : NETWORK_RBAC, ...(kind === 'tcp' ? { statPrefix: 'tcp.' } : {}), ...typed } });
   const filterName = kind === 'http' ? 'envoy.filters.http.rbac' : 'envoy.filters.network.rbac';
   for (const action of ['AUDIT', 'DENY', 'ALLOW'] as const) {

@@ -16,8 +16,10 @@ export class RequestBody {
   /** Chunks already delivered to the current sink (they are in `chunks` too while buffering). */
   private waitingForDrain = false;
   private readonly endWaiters: Array<() => void> = [];
+  /** Filters waiting for the first bytes of the body before the router runs (ext_authz with_request_body). */
+  private sizeWaiters: Array<{ bytes: number; cb: () => void }> = [];
 
-  constructor(private readonly req: DownstreamRequest, private readonly limit: number, private readonly onBytes: (n: number) => void) {
+  constructor(private readonly req: DownstreamRequest, private limit: number, private readonly onBytes: (n: number) => void) {
     req.on('data', (chunk: Buffer) => this.onData(chunk));
     req.on('end', () => this.onEnd());
   }
@@ -37,6 +39,7 @@ export class RequestBody {
         this.chunks = [];
       } else {
         this.chunks.push(chunk);
+        this.wakeSizeWaiters();
         if (this.size > this.limit) {
           // no attempt yet: hold the client until one takes the data
           this.req.pause();
@@ -59,6 +62,34 @@ export class RequestBody {
     this.ended = true;
     this.sink?.end();
     for (const w of this.endWaiters.splice(0)) w();
+    this.wakeSizeWaiters();
+  }
+
+  private wakeSizeWaiters(): void {
+    if (!this.sizeWaiters.length) return;
+    const ready = this.sizeWaiters.filter((w) => this.ended || this.size >= w.bytes);
+    if (!ready.length) return;
+    this.sizeWaiters = this.sizeWaiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.cb();
+  }
+
+  /**
+   * Calls `cb` once `bytes` have been buffered or the body ended, whichever comes first. Only meaningful before an
+   * attempt takes the body (the reader holds the client once `limit` is passed, so choose limit >= bytes).
+   */
+  whenBuffered(bytes: number, cb: () => void): void {
+    if (this.ended || this.size >= bytes) cb();
+    else this.sizeWaiters.push({ bytes, cb });
+  }
+
+  /** The buffered chunks so far (what a filter inspects before the router forwards them). */
+  get buffered(): readonly Buffer[] {
+    return this.chunks;
+  }
+
+  /** How much to keep for replay from now on (a body read early by a filter is handed to the router this way). */
+  setLimit(limit: number): void {
+    this.limit = limit;
   }
 
   /** Sends what was received so far to `stream` and streams the rest as it comes. */

@@ -252,7 +252,10 @@ class ForwardRequest {
     // 4. the body: streamed, and kept for replay when a retry or a mirror may need it
     if (stream.hasBody) {
       const keep = this.retry !== undefined || action.mirrors.length > 0;
-      this.body = new RequestBody(stream.req, keep ? DEFAULT_BUFFER_LIMIT : 0, (n) => (stream.bytesReceived += n));
+      const limit = keep ? DEFAULT_BUFFER_LIMIT : 0;
+      // A filter (ext_authz) may have read part of the body already: continue with its reader.
+      this.body = stream.requestBody ?? new RequestBody(stream.req, limit, (n) => (stream.bytesReceived += n));
+      this.body.setLimit(limit);
     }
     this.spec = {
       method: stream.method,

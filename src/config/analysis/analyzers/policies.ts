@@ -57,6 +57,7 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
   analyze(ctx) {
     const policies = ofKind<AuthorizationPolicySpec>(ctx.resources, GROUPS.ISTIO_SEC, 'AuthorizationPolicy');
     checkPolicySelectors(ctx, policies);
+    checkCustomProviders(ctx, policies);
     const known = ctx.index.knownNamespaces;
     for (const ap of policies) {
       arr(ap.spec.rules).forEach((rule, i) => {
@@ -72,6 +73,22 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
     }
   },
 };
+
+/**
+ * CUSTOM policies must name an ext_authz provider of the mesh config: otherwise Istio (and Trellis) make every
+ * workload the policy selects deny all requests, which is rarely what the author wanted.
+ */
+function checkCustomProviders(ctx: AnalysisContext, policies: readonly Typed<AuthorizationPolicySpec>[]): void {
+  const providers = arr(ctx.index.meshConfig.extensionProviders as unknown[] | undefined).filter(isRecord);
+  for (const ap of policies) {
+    if (ap.spec.action !== 'CUSTOM' || typeof ap.spec.provider?.name !== 'string' || ap.spec.provider.name === '') continue;
+    const name = ap.spec.provider.name;
+    const p = providers.find((x) => x.name === name);
+    if (p && (isRecord(p.envoyExtAuthzHttp) || isRecord(p.envoyExtAuthzGrpc))) continue;
+    const why = p ? 'is not an envoyExtAuthzHttp or envoyExtAuthzGrpc provider' : 'is not defined in the mesh config extensionProviders';
+    ctx.report(Messages.UnknownExtAuthzProvider, ap, pointer('spec', 'provider', 'name'), `Extension provider ${JSON.stringify(name)} ${why}; the selected workloads deny all requests`);
+  }
+}
 
 /** Istio's namespace match in policies: exact (case-insensitive), `*`, `prefix*` or `*suffix`. */
 function namespaceMatches(ns: string, pattern: string): boolean {
