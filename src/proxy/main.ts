@@ -1,23 +1,22 @@
 // The proxy program: loads a snapshot file (re-applied on change), serves admin, drains and exits on SIGTERM or /quitquitquit.
 
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 import { TypeUrl, type XdsResource } from '../xds/resource.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { EnvoySnapshot } from './config/envoy-types.js';
 import { ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
 import { TrellisProxy } from './proxy.js';
-import { AdsClient, referencedNames } from '../xds/ads-client.js';
+import type { AdsClient } from '../xds/ads-client.js';
 import { nodeId } from '../xds/node.js';
-import { WorkloadIdentity } from '../ca/workload-identity.js';
+import type { WorkloadIdentity } from '../ca/workload-identity.js';
 import { VERSION } from '../version.js';
-import { IstioMetrics } from '../telemetry/istio-metrics.js';
-import { MetricsCollector } from '../telemetry/collector.js';
-import { StatsServer } from '../telemetry/stats-server.js';
+import type { StatsServer } from '../telemetry/stats-server.js';
 import { ProxyTelemetry, registerTelemetryFilters } from '../telemetry/proxy-telemetry.js';
-import { workloadMetadata, workloadOfPod } from '../telemetry/workload-metadata.js';
+// Modules only the xDS / CA modes use (grpc-js, protobufjs, prom-client, x509) load when those modes start: an idle
+// sidecar on a static config does not carry them (RSS).
 
 const logger = log('main');
 
@@ -26,7 +25,14 @@ const logger = log('main');
  * `staticResources`, or a list of xDS resources (`[{typeUrl, value}]`, what the control plane produces).
  */
 export function readSnapshot(text: string): EnvoySnapshot {
-  const doc = YAML.parse(text) as unknown;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    // YAML (a superset of JSON) only when needed
+    const YAML = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    doc = YAML.parse(text);
+  }
   if (Array.isArray(doc)) {
     const snap: Required<EnvoySnapshot> = { listeners: [], routes: [], clusters: [], endpoints: [] };
     for (const r of doc as XdsResource[]) {
@@ -125,6 +131,7 @@ export async function main(argv: string[]): Promise<void> {
   if (values['ca-address']) {
     // Istio's pilot-agent role: a key and a certificate for this workload before any TLS listener needs them.
     const rootPem = fs.readFileSync(values['ca-root']!, 'utf8');
+    const { WorkloadIdentity } = await import('../ca/workload-identity.js');
     identity = new WorkloadIdentity({
       identity: { trustDomain: values['trust-domain']!, namespace: values.namespace!, serviceAccount: values['service-account']! },
       caAddress: values['ca-address'],
@@ -141,6 +148,14 @@ export async function main(argv: string[]): Promise<void> {
     await identity.start();
   }
   if (values.xds) {
+    const [{ AdsClient, referencedNames }, { controlPlaneSecrets }, { IstioMetrics }, { MetricsCollector }, { StatsServer }, { workloadMetadata, workloadOfPod }] = await Promise.all([
+      import('../xds/ads-client.js'),
+      import('./tls/sds-names.js'),
+      import('../telemetry/istio-metrics.js'),
+      import('../telemetry/collector.js'),
+      import('../telemetry/stats-server.js'),
+      import('../telemetry/workload-metadata.js'),
+    ]);
     const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
     const extra = values.metadata ? (JSON.parse(values.metadata) as Record<string, unknown>) : {};
     xdsClient = new AdsClient({
@@ -153,10 +168,12 @@ export async function main(argv: string[]): Promise<void> {
       },
       log: (l) => logger.warn(l),
       // Certificates come from this process's agent (SDS names `default`/`ROOTCA` resolve locally, as Envoy's do
-      // from pilot-agent), so only routes and endpoints are followed on the control plane.
-      follow: (s) => ({ ...referencedNames(s), secrets: [] }),
+      // from pilot-agent); credentials the control plane resolves from Kubernetes Secrets (`kubernetes://<name>`,
+      // gateway certificates and DestinationRule credentialName) are fetched from it over SDS.
+      follow: (s) => ({ ...referencedNames(s), secrets: controlPlaneSecrets(referencedNames(s).secrets) }),
       onUpdate: async (snapshot) => {
         try {
+          proxy.secrets.applySds(snapshot.secrets);
           const r = await proxy.apply(snapshot as EnvoySnapshot);
           telemetry?.configure(snapshot as EnvoySnapshot);
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters)`);

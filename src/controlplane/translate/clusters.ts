@@ -1,6 +1,7 @@
 // Clusters and their endpoints: one outbound cluster per service port and per DestinationRule subset, shaped by the
 // rule's traffic policy (load balancer, connection pool, outlier detection, per-port settings); inbound clusters for
-// the proxy's own workload; Istio's BlackHole/Passthrough clusters.
+// the proxy's own workload; Istio's BlackHole/Passthrough clusters. Transport security: auto mTLS / ISTIO_MUTUAL, or the
+// rule's SIMPLE / MUTUAL origination with user certificates.
 
 import type { Subset, TrafficPolicy } from '../../config/types/networking.js';
 import { isHttp2, type Protocol } from '../registry/protocol.js';
@@ -8,7 +9,7 @@ import type { Endpoint, MeshService, ServicePort, Workload } from '../registry/s
 import { BLACKHOLE, inboundCluster, istioConfigPath, outboundCluster, PASSTHROUGH, T } from './names.js';
 import type { PushContext } from './push-context.js';
 import { protoDuration } from './routes.js';
-import { clientUsesMtls, peerAuthenticationMode, upstreamMtls } from './security.js';
+import { clientUsesMtls, peerAuthenticationMode, upstreamMtls, upstreamUserTls } from './security.js';
 
 type Json = Record<string, unknown>;
 
@@ -170,6 +171,10 @@ export function outboundClusters(push: PushContext, svc: MeshService, port: Serv
         (c.metadata as { filterMetadata: { istio: Json } }).filterMetadata.istio.tlsMode = 'istio';
       }
     }
+    // SIMPLE / MUTUAL: TLS origination with the user's certificates, whatever the cluster type (DNS ServiceEntries
+    // for external services are the usual case).
+    const userTls = tp.tls ? upstreamUserTls(tp.tls, svc.hostname) : undefined;
+    if (userTls) c.transportSocket = userTls;
     out.push({ cluster: c, endpoints: endpoints ? loadAssignment(name, endpoints) : undefined });
   }
   return out;

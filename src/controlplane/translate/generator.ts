@@ -7,6 +7,8 @@ import { TypeUrl, type ProxyNode, type XdsResource } from '../../xds/resource.js
 import { blackHoleCluster, inboundClusterFor, outboundClusters, passthroughCluster } from './clusters.js';
 import { gatewayListeners, proxylessListeners, sidecarInbound, sidecarOutbound, type ProxyScope } from './listeners.js';
 import type { PushContext } from './push-context.js';
+import { sdsSecrets } from './credentials.js';
+import { referencedNames } from '../../xds/ads-client.js';
 import { effectiveTelemetry, withTelemetry, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 
@@ -115,7 +117,11 @@ export class MeshConfigGenerator implements ConfigGenerator {
         for (const p of inbound.ports) clusters.push(inboundClusterFor(workload, p.port, p.protocol));
       }
     }
+    // SDS: the Kubernetes Secrets this proxy's TLS contexts name (credentialName), from its own namespace only.
+    const secretNames = referencedNames({ listeners, clusters, routes: [], endpoints: [], secrets: [] }).secrets;
+    const secrets = sdsSecrets(this.push.resources, id.namespace, secretNames);
     return new Map<string, XdsResource[]>([
+      [TypeUrl.Secret, secrets.map((s) => res(TypeUrl.Secret, String(s.name), s))],
       [TypeUrl.Cluster, clusters.map((c) => res(TypeUrl.Cluster, String(c.name), c))],
       [TypeUrl.ClusterLoadAssignment, endpoints.map((e) => res(TypeUrl.ClusterLoadAssignment, String(e.clusterName), e))],
       [TypeUrl.Listener, listeners.map((l) => res(TypeUrl.Listener, String(l.name), l))],

@@ -6,7 +6,8 @@ import type { MeshService, Workload } from '../registry/service-registry.js';
 import { BLACKHOLE, inboundCluster, outboundCluster, PASSTHROUGH, T } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
 import { defaultRetryPolicy, defaultRoute, hashPolicyFor, virtualServiceRoutes, type RouteScope } from './routes.js';
-import { downstreamMtls, peerAuthenticationMode } from './security.js';
+import { downstreamMtls, gatewayDownstreamTls, peerAuthenticationMode } from './security.js';
+import { gatewayHostAllows, gatewayL4Chains, httpsRouteName, isPassthrough, isTerminatedHttps, serverNameMatch, TLS_INSPECTOR, type GatewayServer } from './gateway-tls.js';
 import { authorizationFilters } from './authorization.js';
 import { requestAuthenticationFilters } from './request-authentication.js';
 
@@ -170,46 +171,81 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
   return { listeners, ports: [...byPort].map(([port, protocol]) => ({ port, protocol })) };
 }
 
-/** Gateway: a listener per server port, routes from the VirtualServices bound to the selecting Gateways. */
+/**
+ * Gateway: a listener per server port. Plain HTTP servers share the `http.<port>` routes (hosts of `httpsRedirect`
+ * servers answer 301 to https); each HTTPS server gets a filter chain selected by SNI (its hosts) that terminates TLS
+ * with its certificate and routes with `https.<port>.<portName>.<gateway>.<namespace>`; TLS PASSTHROUGH and TCP
+ * servers get L4 chains (gateway-tls.ts).
+ */
 export function gatewayListeners(push: PushContext, labels: Record<string, string>, namespace: string, bindAddress: string, portMap: Record<string, number>): { listeners: Json[]; routes: Json[] } {
   const gateways = push.gatewaysFor(labels);
-  const byPort = new Map<number, Array<{ gateway: string; hosts: string[]; protocol: string }>>();
+  const byPort = new Map<number, GatewayServer[]>();
   for (const g of gateways) {
     for (const server of g.spec.servers ?? []) {
       const port = server.port?.number;
       if (!port) continue;
-      byPort.set(port, [...(byPort.get(port) ?? []), { gateway: `${g.metadata.namespace}/${g.metadata.name}`, hosts: server.hosts ?? [], protocol: (server.port?.protocol ?? 'HTTP').toUpperCase() }]);
+      const s: GatewayServer = { gateway: `${g.metadata.namespace}/${g.metadata.name}`, name: g.metadata.name, namespace: g.metadata.namespace, server, hosts: server.hosts ?? [], protocol: (server.port?.protocol ?? 'HTTP').toUpperCase() };
+      byPort.set(port, [...(byPort.get(port) ?? []), s]);
     }
   }
   const listeners: Json[] = [];
   const routes: Json[] = [];
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const httpServers = servers.filter((s) => ['HTTP', 'HTTP2', 'GRPC'].includes(s.protocol));
-    if (!httpServers.length) continue; // TLS/HTTPS servers arrive with the CA work (SDS); TCP servers with tcp routes
-    const routeName = `http.${port}`;
-    const vhosts = new Map<string, Json[]>();
-    for (const server of httpServers) {
-      const scope: RouteScope = { port, gateway: server.gateway, proxyLabels: labels, proxyNamespace: namespace, push };
-      for (const b of push.virtualServicesForGateway(server.gateway)) {
-        const allowed = b.vs.spec.hosts?.filter((h) => server.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace))) ?? [];
-        if (!allowed.length) continue;
-        const r = virtualServiceRoutes(b, scope);
-        for (const host of allowed) vhosts.set(host, [...(vhosts.get(host) ?? []), ...r]);
-      }
+    const chains: Json[] = [];
+    // HTTPS first: their chains are the specific ones (by server name).
+    for (const s of servers.filter(isTerminatedHttps)) {
+      const routeName = httpsRouteName(s, port);
+      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, labels, namespace, port, [s]), validateClusters: false });
+      chains.push({ name: routeName, filterChainMatch: serverNameMatch(s.hosts), transportSocket: gatewayDownstreamTls(s.server.tls ?? {}), filters: [gatewayHcm(push, labels, namespace, port, routeName)] });
     }
-    routes.push({
-      name: routeName,
-      virtualHosts: [...vhosts].map(([host, r]) => ({ name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:*`], routes: r, includeRequestAttemptCount: true })),
-      validateClusters: false,
-    });
+    chains.push(...gatewayL4Chains(push, labels, namespace, port, servers.filter((s) => ['TLS', 'TCP', 'MONGO', 'MYSQL', 'REDIS'].includes(s.protocol) || (s.protocol === 'HTTPS' && isPassthrough(s)))));
+    const httpServers = servers.filter((s) => ['HTTP', 'HTTP2', 'GRPC'].includes(s.protocol));
+    if (httpServers.length) {
+      const routeName = `http.${port}`;
+      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, labels, namespace, port, httpServers), validateClusters: false });
+      chains.push({ filters: [gatewayHcm(push, labels, namespace, port, routeName)] });
+    }
+    if (!chains.length) continue;
     listeners.push({
       name: `0.0.0.0_${port}`,
       address: { socketAddress: { address: bindAddress, portValue: portMap[String(port)] ?? port } },
       trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [gatewayHcm(push, labels, namespace, port, routeName)] }],
+      filterChains: chains,
+      ...(chains.some((c) => c.filterChainMatch || c.transportSocket) ? { listenerFilters: [TLS_INSPECTOR] } : {}),
     });
   }
   return { listeners, routes };
+}
+
+/** Virtual hosts of HTTP(S) servers: the bound VirtualServices' hosts that the servers' hosts allow. */
+function gatewayVirtualHosts(push: PushContext, labels: Record<string, string>, namespace: string, port: number, servers: GatewayServer[]): Json[] {
+  const vhosts = new Map<string, Json[]>();
+  const redirected = new Set<string>();
+  for (const server of servers) {
+    const scope: RouteScope = { port, gateway: server.gateway, proxyLabels: labels, proxyNamespace: namespace, push };
+    const redirect = server.server.tls?.httpsRedirect === true;
+    for (const b of push.virtualServicesForGateway(server.gateway)) {
+      const allowed = b.vs.spec.hosts?.filter((h) => server.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace))) ?? [];
+      if (!allowed.length) continue;
+      const r = redirect ? [] : virtualServiceRoutes(b, scope);
+      for (const host of allowed) {
+        vhosts.set(host, [...(vhosts.get(host) ?? []), ...r]);
+        if (redirect) redirected.add(host);
+      }
+    }
+    // Istio answers httpsRedirect for every host of the server, with or without a VirtualService behind it.
+    if (redirect) {
+      for (const h of server.hosts) {
+        const host = h.includes('/') ? h.slice(h.indexOf('/') + 1) : h;
+        if (!vhosts.has(host)) vhosts.set(host, []);
+        redirected.add(host);
+      }
+    }
+  }
+  // Istio sets `requireTls: ALL` on these virtual hosts; a redirect route says the same to any proxy (the gateway's
+  // plaintext listener never carries TLS, so every request there is redirected).
+  const toHttps = { name: 'https_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true, responseCode: 'MOVED_PERMANENTLY' } };
+  return [...vhosts].map(([host, r]) => ({ name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:*`], routes: redirected.has(host) ? [toHttps] : r, includeRequestAttemptCount: true }));
 }
 
 /** A gateway's HTTP connection manager: AuthorizationPolicies selecting the gateway workload run ahead of routing. */
@@ -219,18 +255,6 @@ function gatewayHcm(push: PushContext, labels: Record<string, string>, namespace
   const authz = authorizationFilters(push.resources, push.mesh.rootNamespace, namespace, labels);
   // JWT first (its claims feed the policies), then authorization, then routing.
   return hcmFilter({ ...base, httpFilters: [...jwt, ...authz, ...(base.httpFilters as Json[])], useRemoteAddress: true });
-}
-
-/** A Gateway server host (`*`, `ns/host`, `*.example.com`) allows a VirtualService host? */
-function gatewayHostAllows(serverHost: string, vsHost: string, vsNamespace: string): boolean {
-  const slash = serverHost.indexOf('/');
-  const ns = slash >= 0 ? serverHost.slice(0, slash) : '*';
-  const host = slash >= 0 ? serverHost.slice(slash + 1) : serverHost;
-  if (ns !== '*' && ns !== '.' && ns !== vsNamespace) return false;
-  if (host === '*' || host === vsHost) return true;
-  if (host.startsWith('*.')) return vsHost.endsWith(host.slice(1)) || vsHost === '*';
-  if (vsHost.startsWith('*.')) return host.endsWith(vsHost.slice(1));
-  return false;
 }
 
 /** Proxyless gRPC: an API listener per service port, named as clients dial it (`host:port`, also short forms). */

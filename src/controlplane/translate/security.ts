@@ -1,9 +1,11 @@
 // Workload-to-workload transport security: PeerAuthentication with Istio's precedence (workload, namespace, mesh;
 // port-level overrides), auto mTLS and DestinationRule TLS modes for clients, and the TLS contexts Istio uses (SDS
-// secrets `default` and `ROOTCA`, SPIFFE SAN checks, the mesh's minimum TLS version).
+// secrets `default` and `ROOTCA`, SPIFFE SAN checks, the mesh's minimum TLS version); user certificates for
+// DestinationRule SIMPLE/MUTUAL origination and Gateway server termination (files or Secrets over SDS).
 
 import type { Resource } from '../../config/resource.js';
-import type { DestinationRule } from '../../config/types/networking.js';
+import type { ClientTLSSettings, DestinationRule, ServerTLSSettings } from '../../config/types/networking.js';
+import { sdsCaName, sdsCertName } from './credentials.js';
 import type { Endpoint } from '../registry/service-registry.js';
 
 type Json = Record<string, unknown>;
@@ -61,7 +63,7 @@ export function upstreamMtls(sni: string, sans: string[], minVersion: string | u
 
 /**
  * Should a client use Istio mutual TLS to these endpoints? DestinationRule `tls.mode` decides when set
- * (ISTIO_MUTUAL yes, DISABLE no; SIMPLE/MUTUAL with user certificates are not translated yet); otherwise auto mTLS:
+ * (ISTIO_MUTUAL yes; DISABLE, SIMPLE and MUTUAL no: the last two are `upstreamUserTls`); otherwise auto mTLS:
  * yes when every endpoint has a sidecar that accepts it (its PeerAuthentication is not DISABLE).
  */
 export function clientUsesMtls(dr: DestinationRule | undefined, tlsMode: string | undefined, endpoints: Endpoint[], serverMode: (e: Endpoint) => MtlsMode): boolean {
@@ -81,4 +83,74 @@ export function meshMinTls(resources: readonly Resource[], rootNamespace: string
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------- user certificates (SIMPLE / MUTUAL)
+
+const SDS = { ads: {}, resourceApiVersion: 'V3' };
+const sdsRef = (name: string) => ({ name, sdsConfig: SDS });
+const file = (filename: string) => ({ filename });
+
+/** Istio's TLS version names (`TLSV1_2`) → Envoy's (`TLSv1_2`); TLS_AUTO and unset leave Envoy's default. */
+function envoyVersion(v: string | undefined): string | undefined {
+  return v && v !== 'TLS_AUTO' ? v.replace('TLSV', 'TLSv') : undefined;
+}
+
+/**
+ * The client side of a DestinationRule's SIMPLE or MUTUAL mode (TLS origination to a server with its own PKI):
+ * SNI (`sni`, else the service host), the server's roots from `caCertificates` or the `credentialName` Secret
+ * (`kubernetes://<name>-cacert` over SDS), `subjectAltNames`, `insecureSkipVerify`; for MUTUAL the client certificate
+ * from `clientCertificate`/`privateKey` files or the Secret (`kubernetes://<name>`). Without any CA the proxy verifies
+ * against the system roots (Envoy would not verify at all; Istio later made verification the default too).
+ */
+export function upstreamUserTls(t: ClientTLSSettings, host: string): Json | undefined {
+  if (t.mode !== 'SIMPLE' && t.mode !== 'MUTUAL') return undefined;
+  const ctx: Json = {};
+  const cred = t.credentialName;
+  if (t.mode === 'MUTUAL') {
+    if (cred) ctx.tlsCertificateSdsSecretConfigs = [sdsRef(sdsCertName(cred))];
+    else if (t.clientCertificate && t.privateKey) ctx.tlsCertificates = [{ certificateChain: file(t.clientCertificate), privateKey: file(t.privateKey) }];
+  }
+  const sans = (t.subjectAltNames ?? []).map((exact) => ({ exact }));
+  if (t.insecureSkipVerify) {
+    ctx.validationContext = { trustChainVerification: 'ACCEPT_UNTRUSTED' };
+  } else if (cred) {
+    ctx.combinedValidationContext = { defaultValidationContext: sans.length ? { matchSubjectAltNames: sans } : {}, validationContextSdsSecretConfig: sdsRef(sdsCaName(cred)) };
+  } else if (t.caCertificates || sans.length) {
+    ctx.validationContext = { ...(t.caCertificates ? { trustedCa: file(t.caCertificates) } : {}), ...(sans.length ? { matchSubjectAltNames: sans } : {}) };
+  }
+  return { name: TLS, typedConfig: { '@type': UPSTREAM, sni: t.sni || host, commonTlsContext: ctx } };
+}
+
+/**
+ * The server side of a Gateway server's TLS: SIMPLE (server certificate only), MUTUAL (clients must show a certificate
+ * the CA vouches for), ISTIO_MUTUAL (the gateway's workload identity and the mesh roots). Certificates come from
+ * `credentialName` over SDS or from `serverCertificate`/`privateKey`/`caCertificates` files; TLS versions and cipher
+ * suites from the server. PASSTHROUGH and AUTO_PASSTHROUGH do not terminate (undefined).
+ */
+export function gatewayDownstreamTls(t: ServerTLSSettings): Json | undefined {
+  const mode = t.mode ?? 'SIMPLE';
+  if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'ISTIO_MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return undefined;
+  const ctx: Json = {};
+  const cred = t.credentialName;
+  const sans = (t.subjectAltNames ?? []).map((exact) => ({ exact }));
+  if (mode === 'ISTIO_MUTUAL') {
+    ctx.tlsCertificateSdsSecretConfigs = [sdsRef('default')];
+    ctx.combinedValidationContext = { defaultValidationContext: sans.length ? { matchSubjectAltNames: sans } : {}, validationContextSdsSecretConfig: sdsRef('ROOTCA') };
+  } else {
+    if (cred) ctx.tlsCertificateSdsSecretConfigs = [sdsRef(sdsCertName(cred))];
+    else if (t.serverCertificate && t.privateKey) ctx.tlsCertificates = [{ certificateChain: file(t.serverCertificate), privateKey: file(t.privateKey) }];
+    if (mode !== 'SIMPLE') {
+      if (cred) ctx.combinedValidationContext = { defaultValidationContext: sans.length ? { matchSubjectAltNames: sans } : {}, validationContextSdsSecretConfig: sdsRef(sdsCaName(cred)) };
+      else ctx.validationContext = { ...(t.caCertificates ? { trustedCa: file(t.caCertificates) } : {}), ...(sans.length ? { matchSubjectAltNames: sans } : {}) };
+    }
+  }
+  // Gateways accept TLS 1.2 and up unless the server says otherwise (Istio's default for gateways).
+  ctx.tlsParams = {
+    tlsMinimumProtocolVersion: envoyVersion(t.minProtocolVersion) ?? 'TLSv1_2',
+    tlsMaximumProtocolVersion: envoyVersion(t.maxProtocolVersion) ?? 'TLSv1_3',
+    ...(t.cipherSuites?.length ? { cipherSuites: t.cipherSuites } : {}),
+  };
+  ctx.alpnProtocols = ['h2', 'http/1.1'];
+  return { name: TLS, typedConfig: { '@type': DOWNSTREAM, commonTlsContext: ctx, requireClientCertificate: mode === 'MUTUAL' || mode === 'ISTIO_MUTUAL' } };
 }

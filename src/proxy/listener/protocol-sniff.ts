@@ -1,6 +1,7 @@
 // Reads a connection's first bytes without consuming them (they are pushed back), to tell h2c from HTTP/1.x from TLS or raw TCP.
 
 import type net from 'node:net';
+import { parseClientHello, type ClientHello } from './client-hello.js';
 
 export type Detected = 'h2c' | 'http/1.1' | 'tls' | 'unknown';
 
@@ -28,10 +29,11 @@ export function classify(buf: Buffer): Detected | undefined {
  * stream. With `timeoutMs` > 0 the callback gets undefined when the client stays silent that long (server-first
  * protocols).
  */
-export function sniff(socket: net.Socket, timeoutMs: number, cb: (d: Detected | undefined) => void): void {
+export function sniff(socket: net.Socket, timeoutMs: number, cb: (d: Detected | undefined, hello?: ClientHello) => void, wantHello = false): void {
   let buf: Buffer | undefined;
   let done = false;
   let timer: NodeJS.Timeout | undefined;
+  let hello: ClientHello | undefined;
   const finish = (d: Detected | undefined) => {
     if (done) return;
     done = true;
@@ -41,11 +43,17 @@ export function sniff(socket: net.Socket, timeoutMs: number, cb: (d: Detected | 
     socket.removeListener('close', onEnd);
     socket.pause();
     if (buf) socket.unshift(buf);
-    cb(d);
+    cb(d, hello);
   };
   const onData = (chunk: Buffer) => {
     buf = buf ? Buffer.concat([buf, chunk]) : chunk;
     const d = classify(buf);
+    if (d === 'tls' && wantHello) {
+      // Chains that match on server names need the whole ClientHello (Envoy's tls_inspector), not just its first bytes.
+      const h = parseClientHello(buf);
+      if (h === undefined) return;
+      hello = h ?? undefined;
+    }
     if (d !== undefined) finish(d);
   };
   const onEnd = () => finish('unknown');

@@ -125,8 +125,13 @@ class TcpSession {
     let tlsOptions;
     try {
       tlsOptions = cluster.tlsOptions();
-    } catch {
-      tlsOptions = undefined;
+    } catch (err) {
+      // A TLS cluster whose certificate or roots have not arrived: fail the connection, never fall back to plaintext.
+      cluster.closeTcpConnection(host, 0, 0);
+      this.flags.push('UF');
+      this.details = `tls_context_unavailable: ${(err as Error).message}`;
+      ds.destroy();
+      return;
     }
     const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true, tlsOptions);
     this.upstream = up;

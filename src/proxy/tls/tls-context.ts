@@ -32,18 +32,57 @@ export class SecretStore extends EventEmitter<{ change: [string] }> {
     return this.secrets.get(name);
   }
 
+  /**
+   * Secrets from SDS (the control plane's `kubernetes://<name>` resources, Envoy's Secret messages). Only changed
+   * ones are set, so an unrelated config push does not throw away the cached secure contexts.
+   */
+  applySds(secrets: readonly Json[]): void {
+    for (const s of secrets) {
+      const name = typeof s.name === 'string' ? s.name : undefined;
+      const secret = name ? secretFromSds(s) : undefined;
+      if (!name || !secret) continue;
+      const old = this.secrets.get(name);
+      if (old && old.certChain === secret.certChain && old.privateKey === secret.privateKey && old.trustedCa === secret.trustedCa) continue;
+      this.set(name, secret);
+    }
+  }
+
   /** A secure context for a certificate + trust bundle pair, cached until a secret changes. */
-  context(c: { certSecret?: string; caSecret?: string; inline?: TlsSecret; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion }): tls.SecureContext {
-    const key = `${c.certSecret ?? ''}|${c.caSecret ?? ''}|${c.minVersion ?? ''}|${c.maxVersion ?? ''}|${c.inline ? JSON.stringify(c.inline).length : ''}`;
+  context(c: { certSecret?: string; caSecret?: string; inline?: TlsSecret; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string }): tls.SecureContext {
+    // Inline material is keyed by object identity (compiled once per snapshot): two different certificates of the same
+    // size must not share a context.
+    const key = `${c.certSecret ?? ''}|${c.caSecret ?? ''}|${c.minVersion ?? ''}|${c.maxVersion ?? ''}|${c.ciphers ?? ''}|${c.inline ? inlineId(c.inline) : ''}`;
     let ctx = this.contexts.get(key);
     if (ctx) return ctx;
     const cert = c.inline?.certChain ? c.inline : c.certSecret ? this.secrets.get(c.certSecret) : undefined;
     const ca = c.inline?.trustedCa ?? (c.caSecret ? this.secrets.get(c.caSecret)?.trustedCa : undefined);
     if (c.certSecret && !cert?.certChain) throw new Error(`secret "${c.certSecret}" is not available yet`);
-    ctx = tls.createSecureContext({ cert: cert?.certChain, key: cert?.privateKey, ca, minVersion: c.minVersion ?? 'TLSv1.2', maxVersion: c.maxVersion });
+    if (c.caSecret && !ca) throw new Error(`secret "${c.caSecret}" is not available yet`);
+    ctx = tls.createSecureContext({ cert: cert?.certChain, key: cert?.privateKey, ca, minVersion: c.minVersion ?? 'TLSv1.2', maxVersion: c.maxVersion, ...(c.ciphers ? { ciphers: c.ciphers } : {}) });
     this.contexts.set(key, ctx);
     return ctx;
   }
+}
+
+const inlineIds = new WeakMap<TlsSecret, number>();
+let nextInlineId = 0;
+function inlineId(s: TlsSecret): number {
+  let id = inlineIds.get(s);
+  if (id === undefined) inlineIds.set(s, (id = ++nextInlineId));
+  return id;
+}
+
+/** Envoy's Secret message (proto3 JSON) → the store's form: a certificate + key, or a trust bundle, or both. */
+export function secretFromSds(s: Json): TlsSecret | undefined {
+  const cert = s.tlsCertificate as Json | undefined;
+  const vc = s.validationContext as Json | undefined;
+  const out: TlsSecret = {};
+  if (cert) {
+    out.certChain = dataSource(cert.certificateChain);
+    out.privateKey = dataSource(cert.privateKey);
+  }
+  if (vc) out.trustedCa = dataSource(vc.trustedCa);
+  return out.certChain || out.trustedCa ? out : undefined;
 }
 
 export interface DownstreamTls {
@@ -54,6 +93,8 @@ export interface DownstreamTls {
   alpn: string[];
   minVersion?: tls.SecureVersion;
   maxVersion?: tls.SecureVersion;
+  /** OpenSSL cipher list from `tlsParams.cipherSuites` (Istio's `cipherSuites`). */
+  ciphers?: string;
 }
 
 export interface UpstreamTls {
@@ -63,9 +104,15 @@ export interface UpstreamTls {
   sni?: string;
   /** Accepted peer identities (URI or DNS SANs); empty accepts any certificate the roots vouch for. */
   sans: string[];
+  /**
+   * Envoy's `trustChainVerification: ACCEPT_UNTRUSTED` (Istio's `insecureSkipVerify`): the server's certificate is
+   * not verified at all. Without it and without any CA, Node's default roots verify the server.
+   */
+  skipVerify?: boolean;
   alpn: string[];
   minVersion?: tls.SecureVersion;
   maxVersion?: tls.SecureVersion;
+  ciphers?: string;
 }
 
 const VERSIONS: Record<string, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
@@ -94,7 +141,19 @@ function common(ctx: Json | undefined, sink: IssueSink, field: string) {
     sink.error(ConfigCode.InvalidField, field, `cannot read a TLS file: ${(err as Error).message}`);
   }
   const p = (c.tlsParams ?? {}) as Json;
-  return { certSecret, caSecret, sans, inline, alpn: (c.alpnProtocols ?? []) as string[], minVersion: VERSIONS[p.tlsMinimumProtocolVersion], maxVersion: VERSIONS[p.tlsMaximumProtocolVersion] };
+  // Envoy lists ciphers as OpenSSL names, with BoringSSL's `[a|b]` equal-preference groups that OpenSSL lacks.
+  const ciphers = Array.isArray(p.cipherSuites) && p.cipherSuites.length ? (p.cipherSuites as string[]).flatMap((x) => x.replace(/[[\]]/g, '').split('|')).join(':') : undefined;
+  return {
+    certSecret,
+    caSecret,
+    sans,
+    inline,
+    alpn: (c.alpnProtocols ?? []) as string[],
+    minVersion: VERSIONS[p.tlsMinimumProtocolVersion],
+    maxVersion: VERSIONS[p.tlsMaximumProtocolVersion],
+    ...(ciphers ? { ciphers } : {}),
+    ...(defaults.trustChainVerification === 'ACCEPT_UNTRUSTED' ? { skipVerify: true } : {}),
+  };
 }
 
 const isTls = (ts: Json | undefined) => !!ts && !String(ts.name ?? '').includes('raw_buffer') && String(ts.typedConfig?.['@type'] ?? 'tls').toLowerCase().includes('tls');
@@ -122,13 +181,22 @@ export function peerPrincipal(s: tls.TLSSocket): string | undefined {
 
 /** Options for `tls.connect` to an upstream with this context: client certificate, roots, SNI and SAN check. */
 export function upstreamConnectOptions(store: SecretStore, u: UpstreamTls): tls.ConnectionOptions {
+  const servername = u.sni && !/^[\d.]+$/.test(u.sni) ? u.sni : undefined;
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = store.context(u);
+  } catch (err) {
+    // A certificate or trust bundle that has not arrived (or does not exist): this connection fails during its
+    // handshake, like any other TLS failure (503, UF) — never a crash of the pool, never plaintext, never weaker roots.
+    return { servername, rejectUnauthorized: true, checkServerIdentity: () => err as Error };
+  }
   return {
-    secureContext: store.context(u),
-    servername: u.sni && !/^[\d.]+$/.test(u.sni) ? u.sni : undefined,
+    secureContext,
+    servername,
     ALPNProtocols: u.alpn.length ? u.alpn : undefined,
-    rejectUnauthorized: true,
+    rejectUnauthorized: !u.skipVerify,
     checkServerIdentity: (_host, cert) => {
-      if (!u.sans.length) return undefined;
+      if (!u.sans.length || u.skipVerify) return undefined;
       const names = (cert.subjectaltname ?? '').split(/,\s*/).map((s) => s.replace(/^(URI|DNS|IP Address):/, ''));
       return u.sans.some((s) => names.includes(s)) ? undefined : new Error(`peer certificate ${cert.subjectaltname ?? '(no SAN)'} is not one of ${u.sans.join(', ')}`);
     },
