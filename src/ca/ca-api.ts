@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { spiffeId, type Identity, type Signer } from './ca.js';
+import { ExternalCaError } from './cfssl-signer.js';
 import type { Authenticator } from './token.js';
 import { x509 } from './x509.js';
 
@@ -41,6 +42,7 @@ const method = {
 };
 
 export interface CaServerOptions {
+  /** The built-in CA or an external signer (`CfsslSigner`): anything that implements `Signer`. */
   signer: Signer;
   authenticator: Authenticator;
   /** The server's TLS certificate and key (signed by the mesh CA). */
@@ -79,7 +81,10 @@ export class CaServer {
       this.o.onSigned?.(identity);
       cb(null, { certChain });
     } catch (err) {
-      cb({ code: grpc.status.INVALID_ARGUMENT, message: (err as Error).message });
+      // An external CA that is down is worth retrying (the agent does); one that signed something else is not.
+      const code = err instanceof ExternalCaError ? (err.reason === 'unreachable' ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL) : grpc.status.INVALID_ARGUMENT;
+      if (err instanceof ExternalCaError) this.o.log?.(`ca: ${err.message}`);
+      cb({ code, message: (err as Error).message });
     }
   }
 

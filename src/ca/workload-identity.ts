@@ -31,26 +31,33 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
 
   private async renew(): Promise<IssuedCertificate> {
     const { keyPem, csrPem } = await createCsr(this.o.identity);
+    const asked = Date.now();
     const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName });
     const leaf = new X509Certificate(chain[0]!);
     const issued = { certChain: chain.slice(0, -1).join(''), privateKey: keyPem, rootCert: chain.at(-1)!, notAfter: new Date(leaf.validTo) };
     this.current = issued;
     this.emit('rotated', issued);
-    this.schedule(Date.parse(leaf.validFrom), issued.notAfter.getTime());
+    // CAs backdate notBefore (a minute here, five in cfssl) for clock skew; counting the grace period from there
+    // would renew a short-lived certificate at once, so the lifetime is counted from when it was asked for.
+    this.schedule(Math.max(Date.parse(leaf.validFrom), asked), issued.notAfter.getTime());
     return issued;
   }
 
   private schedule(from: number, to: number): void {
-    if (this.stopped) return;
     const at = from + (to - from) * (this.o.renewAt ?? 0.5);
+    this.arm(Math.max(1_000, at - Date.now()));
+  }
+
+  private arm(ms: number): void {
+    if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.renew().catch((err: Error) => {
         this.emit('error', err);
-        // Try again soon; the current certificate stays valid until its end.
-        this.timer = setTimeout(() => void this.renew().catch((e: Error) => this.emit('error', e)), 5_000);
-        this.timer.unref();
+        // The current certificate stays in use until its end: keep trying until then, more often as it nears.
+        const left = (this.current?.notAfter.getTime() ?? 0) - Date.now();
+        this.arm(Math.min(5_000, Math.max(250, left / 4)));
       });
-    }, Math.max(1_000, at - Date.now()));
+    }, ms);
     this.timer.unref();
   }
 

@@ -15,6 +15,7 @@ import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { CertificateAuthority } from '../ca/ca.js';
 import { CaServer } from '../ca/ca-api.js';
 import { WorkloadTokens } from '../ca/token.js';
+import { CfsslSigner, type CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { synczProxies } from '../console/mesh/syncz.js';
@@ -43,6 +44,8 @@ export interface LocalMeshOptions {
   scrapeInterval?: string;
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Sign workload certificates with an external CA (cfssl's remote API) instead of the built-in root. */
+  externalCa?: CfsslSignerOptions;
 }
 
 interface RunningPod {
@@ -67,6 +70,7 @@ export class LocalMesh {
   consoleUrl: string | undefined;
   private tokens: WorkloadTokens | undefined;
   private caServer: CaServer | undefined;
+  private externalCa: CfsslSigner | undefined;
   private caAddress = '';
   private caRootFile = '';
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
@@ -113,7 +117,10 @@ export class LocalMesh {
     const caDir = join(this.options.stateDir, 'ca');
     this.ca = await CertificateAuthority.open({ stateDir: caDir });
     this.tokens = WorkloadTokens.open(join(caDir, 'token-key'));
-    this.caServer = new CaServer({ signer: this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
+    // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
+    // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
+    if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), ...this.options.externalCa });
+    this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
     this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', 0)}`;
     this.caRootFile = join(caDir, 'root-cert.pem');
     writeFileSync(this.caRootFile, this.ca.trustBundle());
@@ -304,7 +311,8 @@ export class LocalMesh {
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
-    if (this.ca) lines.push(`  ca          ${this.ca.status().rootSubject}, root valid until ${this.ca.status().rootNotAfter.slice(0, 10)} (mutual TLS between sidecars)`);
+    const ca = (this.externalCa ?? this.ca)?.status();
+    if (ca) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars)`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');

@@ -1,12 +1,13 @@
 // `trellis controlplane`: the control plane on its own — a watched config directory, the xDS (ADS) server and the
 // debug endpoints — for proxies started elsewhere (Trellis sidecars, proxyless gRPC, Envoy).
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.js';
 import { ControlPlane } from '../../controlplane/control-plane.js';
 import { DebugServer } from '../../controlplane/debug/debug-server.js';
 import { DirectoryStore } from '../../controlplane/store/directory-store.js';
+import { openMeshCa, type MeshCa } from '../../ca/mesh-ca.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
 
@@ -20,7 +21,21 @@ Options:
   --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default 15014)
   --bind ADDR           address to listen on (default 127.0.0.1)
   --root-namespace NS   Istio's root namespace for mesh-wide config (default istio-system)
-  --outbound-policy P   ALLOW_ANY (default) or REGISTRY_ONLY`;
+  --outbound-policy P   ALLOW_ANY (default) or REGISTRY_ONLY
+
+Certificate authority (Istio's CA API over TLS; off unless --ca-port is given):
+  --ca-port N           serve the CA API on N (Istio uses 15012); workloads authenticate with tokens signed by
+                        STATE-DIR/ca/token-key; STATE-DIR/ca/root-cert.pem (the root of the API's own certificate)
+                        is what proxies pass as --ca-root
+  --state-dir DIR       what survives a restart: the self-signed root, the token key (default CONFIG-DIR/.trellis)
+  --cacerts DIR         sign with a plugged-in CA: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
+  --external-ca-url URL sign with an external CA: cfssl's remote API (cfssl serve / multirootca), the
+                        cert-manager / istio-csr model
+  --external-ca-mode M  direct (cfssl signs every workload; needs a cfssl that issues URI SANs) or
+                        intermediate (cfssl signs one CA certificate for the mesh, renewed at half-life)
+  --external-ca-profile P          cfssl signing profile
+  --external-ca-auth-key-file F    cfssl auth key (hex, as in its auth_keys): use /authsign with an HMAC token
+  --external-ca-root F             the PKI's root, when cfssl signs with an intermediate`;
 
 function port(v: string | undefined, name: string): number {
   const n = Number(v);
@@ -44,6 +59,14 @@ export const controlplaneCommand: Command = {
           bind: { type: 'string', default: '127.0.0.1' },
           'root-namespace': { type: 'string', default: 'istio-system' },
           'outbound-policy': { type: 'string', default: 'ALLOW_ANY' },
+          'ca-port': { type: 'string' },
+          'state-dir': { type: 'string' },
+          cacerts: { type: 'string' },
+          'external-ca-url': { type: 'string' },
+          'external-ca-mode': { type: 'string', default: 'direct' },
+          'external-ca-profile': { type: 'string' },
+          'external-ca-auth-key-file': { type: 'string' },
+          'external-ca-root': { type: 'string' },
         },
       }));
     } catch (err) {
@@ -55,16 +78,41 @@ export const controlplaneCommand: Command = {
     if (policy !== 'ALLOW_ANY' && policy !== 'REGISTRY_ONLY') throw new UsageError('--outbound-policy must be ALLOW_ANY or REGISTRY_ONLY');
     mkdirSync(dir, { recursive: true });
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    // The CA first: an external CA that cannot be reached fails the start before anything listens.
+    let ca: MeshCa | undefined;
+    let caLine = '';
+    if (values['ca-port'] !== undefined) {
+      port(values['ca-port'], '--ca-port');
+      const mode = values['external-ca-mode'];
+      if (mode !== 'direct' && mode !== 'intermediate') throw new UsageError('--external-ca-mode must be direct or intermediate');
+      const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
+      ca = await openMeshCa({
+        stateDir: `${values['state-dir'] ?? `${dir}/.trellis`}/ca`,
+        pluggedIn: values.cacerts,
+        externalCa: values['external-ca-url']
+          ? { url: values['external-ca-url'], mode, profile: values['external-ca-profile'], authKey: read(values['external-ca-auth-key-file'])?.trim(), rootPem: read(values['external-ca-root']) }
+          : undefined,
+        serverNames: ['istiod.istio-system.svc', values.bind!],
+        log,
+      });
+    } else if (values.cacerts || values['external-ca-url']) {
+      throw new UsageError('--cacerts and --external-ca-url need --ca-port');
+    }
     const store = await DirectoryStore.open(dir, { log });
     const cp = new ControlPlane({ store, mesh: { rootNamespace: values['root-namespace'], outboundTrafficPolicy: policy }, log });
     const debug = new DebugServer(cp);
     const xdsPort = await cp.listen(values.bind!, port(values['xds-port'], '--xds-port'));
     const debugPort = await debug.listen(values.bind!, port(values['debug-port'], '--debug-port'));
-    process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${dir}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}\n`);
+    if (ca) {
+      const caPort = await ca.listen(values.bind!, port(values['ca-port'], '--ca-port'));
+      caLine = `, CA API on ${values.bind}:${caPort} (signer: ${ca.signer.status().source}; proxies' --ca-root: ${ca.rootFile})`;
+    }
+    process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${dir}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}${caLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await ca?.close();
     await debug.close();
     await cp.close();
     return 0;
