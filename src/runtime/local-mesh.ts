@@ -46,6 +46,8 @@ export interface LocalMeshOptions {
   readyTimeoutMs?: number;
   /** Sign workload certificates with an external CA (cfssl's remote API) instead of the built-in root. */
   externalCa?: CfsslSignerOptions;
+  /** A plugged-in CA: a directory with Istio's `cacerts` files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem). */
+  cacertsDir?: string;
 }
 
 interface RunningPod {
@@ -115,7 +117,7 @@ export class LocalMesh {
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
     // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents.
     const caDir = join(this.options.stateDir, 'ca');
-    this.ca = await CertificateAuthority.open({ stateDir: caDir });
+    this.ca = await CertificateAuthority.open({ stateDir: caDir, ...(this.options.cacertsDir ? { pluggedIn: this.options.cacertsDir } : {}) });
     this.tokens = WorkloadTokens.open(join(caDir, 'token-key'));
     // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
     // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).

@@ -1,5 +1,6 @@
 // `trellis up DIR`: run the manifests in DIR as a local mesh (control plane, a sidecar per pod, ingress gateway).
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { UsageError, type Command } from '../command.js';
@@ -19,7 +20,14 @@ Options:
   --debug-port N        control plane debug port (default 15014)
   --console-port N      the console (the Kiali role) on 127.0.0.1 (default 20001; "none" to skip)
   --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to
-                        skip; "external" writes the scrape config and file-SD targets for a Prometheus you run)`;
+                        skip; "external" writes the scrape config and file-SD targets for a Prometheus you run)
+  --cacerts DIR         a plugged-in CA: Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem)
+  --external-ca-url URL sign workload certificates with an external CA (cfssl's remote API)
+  --external-ca-mode M  intermediate (cfssl signs a mesh CA certificate; works with Debian's cfssl) or direct
+                        (cfssl signs every workload; needs a cfssl that issues URI SANs); default intermediate
+  --external-ca-profile P          cfssl signing profile
+  --external-ca-auth-key-file F    cfssl auth key (hex): use /authsign with an HMAC token
+  --external-ca-root F             the PKI's root, when cfssl signs with an intermediate`;
 
 export const upCommand: Command = {
   name: 'up',
@@ -39,6 +47,12 @@ export const upCommand: Command = {
           'debug-port': { type: 'string', default: '15014' },
           'prometheus-port': { type: 'string', default: '9090' },
           'console-port': { type: 'string', default: '20001' },
+          cacerts: { type: 'string' },
+          'external-ca-url': { type: 'string' },
+          'external-ca-mode': { type: 'string', default: 'intermediate' },
+          'external-ca-profile': { type: 'string' },
+          'external-ca-auth-key-file': { type: 'string' },
+          'external-ca-root': { type: 'string' },
         },
       });
     } catch (err) {
@@ -52,6 +66,10 @@ export const upCommand: Command = {
       return n;
     };
     const dir = resolve(positionals[0]!);
+    const mode = values['external-ca-mode'];
+    if (mode !== 'direct' && mode !== 'intermediate') throw new UsageError('--external-ca-mode must be direct or intermediate');
+    if (values.cacerts && values['external-ca-url']) throw new UsageError('give --cacerts or --external-ca-url, not both');
+    const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
     const mesh = await LocalMesh.start({
       dir,
       stateDir: values['state-dir'] ?? `${dir}/.trellis`,
@@ -62,6 +80,10 @@ export const upCommand: Command = {
       prometheusPort: ['none', 'external'].includes(values['prometheus-port']!) ? -1 : num(values['prometheus-port'], '--prometheus-port'),
       externalPrometheus: values['prometheus-port'] === 'external',
       consolePort: values['console-port'] === 'none' ? -1 : num(values['console-port'], '--console-port'),
+      ...(values.cacerts ? { cacertsDir: resolve(values.cacerts) } : {}),
+      ...(values['external-ca-url']
+        ? { externalCa: { url: values['external-ca-url'], mode, profile: values['external-ca-profile'], authKey: read(values['external-ca-auth-key-file'])?.trim(), rootPem: read(values['external-ca-root']) } }
+        : {}),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

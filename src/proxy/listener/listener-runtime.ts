@@ -244,6 +244,8 @@ export class ListenerRuntime {
       socket.destroy();
     });
     socket.on('close', () => wrapped.destroy());
+    // The TLS layer closing (a half-close, a handshake failure, proxy shutdown) must release the raw socket too.
+    wrapped.on('close', () => socket.destroy());
     wrapped.once('secure', () => {
       clearTimeout(timer);
       this.counters.ssl_handshake++;
