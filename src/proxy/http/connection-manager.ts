@@ -13,6 +13,8 @@ import type { HttpFilter } from './filter.js';
 import { HttpStream, type ConnectionInfo, type DownstreamRequest, type DownstreamResponse } from './http-stream.js';
 import { parseHostPort } from './router.js';
 import { handleUpgrade } from './websocket.js';
+import { FastRequest, FastResponse, Http1ServerConnection, type FastHost } from './http1-server.js';
+import { addSweep } from '../sweeper.js';
 
 const logger = log('http');
 const kConn = Symbol('trellis connection');
@@ -22,7 +24,12 @@ interface TrackedConnection {
   readonly info: ConnectionInfo;
   session: http2.ServerHttp2Session | undefined;
   active: number;
+  /** Set while the connection is on the raw-socket HTTP/1.1 fast path. */
+  fast?: Http1ServerConnection;
 }
+
+/** TRELLIS_H1_FASTPATH=0 keeps every HTTP/1.1 connection on node:http (for comparisons). */
+const FAST_H1 = process.env.TRELLIS_H1_FASTPATH !== '0';
 
 type SocketWithConn = net.Socket & { [kConn]?: TrackedConnection };
 
@@ -47,7 +54,7 @@ export function requestTarget(req: DownstreamRequest, isH2: boolean): { host: st
 }
 type SessionWithConn = http2.ServerHttp2Session & { [kConn]?: TrackedConnection };
 
-export class ConnectionManager {
+export class ConnectionManager implements FastHost {
   readonly filters: HttpFilter[];
   readonly counters: HttpCounters;
   readonly gauges: HttpGauges;
@@ -57,6 +64,9 @@ export class ConnectionManager {
   private pendingH2: TrackedConnection | undefined;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
+  readonly maxHeaderBytes: number;
+  readonly keepAliveLines: string;
+  private unsweep: (() => void) | undefined;
 
   constructor(
     readonly config: CompiledHcm,
@@ -76,6 +86,9 @@ export class ConnectionManager {
       noDelay: true,
     });
     this.h1.timeout = 0;
+    this.maxHeaderBytes = config.maxRequestHeadersKb * 1024;
+    // what node:http sends on keep-alive responses
+    this.keepAliveLines = `connection: keep-alive\r\n${config.idleTimeoutMs > 0 ? `keep-alive: timeout=${Math.floor(config.idleTimeoutMs / 1000)}\r\n` : ''}`;
     this.h1.on('request', (req, res) => this.onRequest(req, res, false));
     this.h1.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       const conn = (socket as SocketWithConn)[kConn];
@@ -125,6 +138,10 @@ export class ConnectionManager {
     this.gauges.downstream_cx_active++;
     socket.once('close', () => {
       this.conns.delete(conn);
+      if (this.conns.size === 0 && this.unsweep) {
+        this.unsweep();
+        this.unsweep = undefined;
+      }
       this.gauges.downstream_cx_active--;
       this.counters.downstream_cx_rx_bytes_total += socket.bytesRead;
       this.counters.downstream_cx_tx_bytes_total += socket.bytesWritten;
@@ -144,8 +161,52 @@ export class ConnectionManager {
     this.gauges.downstream_cx_http1_active++;
     conn.socket.once('close', () => this.gauges.downstream_cx_http1_active--);
     (conn.socket as SocketWithConn)[kConn] = conn;
-    this.h1.emit('connection', conn.socket);
+    if (FAST_H1) {
+      conn.fast = new Http1ServerConnection(this, conn.socket);
+      if (!this.unsweep) this.unsweep = addSweep((now) => this.sweep(now));
+    } else this.h1.emit('connection', conn.socket);
     conn.socket.resume();
+  }
+
+  /** Timeouts of fast-path connections (node:http keeps its own for the others). */
+  private sweep(now: number): void {
+    const c = this.config;
+    const headersMs = c.requestHeadersTimeoutMs > 0 ? c.requestHeadersTimeoutMs : 60_000;
+    for (const conn of this.conns) conn.fast?.checkTimeouts(now, c.idleTimeoutMs, headersMs, c.requestTimeoutMs);
+  }
+
+  /** A request the fast path does not handle: node:http takes the connection from that request on. */
+  fallback(fast: Http1ServerConnection, pending: Buffer | undefined): void {
+    const socket = fast.socket as SocketWithConn;
+    const conn = socket[kConn];
+    if (conn) conn.fast = undefined;
+    socket.pause();
+    if (pending) socket.unshift(pending);
+    this.h1.emit('connection', socket);
+    socket.resume();
+  }
+
+  onFastRequest(fast: Http1ServerConnection, req: FastRequest, res: FastResponse): void {
+    const conn = (fast.socket as SocketWithConn)[kConn];
+    if (!conn) {
+      fast.socket.destroy();
+      return;
+    }
+    this.startStream(conn, req as unknown as DownstreamRequest, res as unknown as DownstreamResponse, false, res);
+  }
+
+  onFastRequestDone(res: FastResponse, finished: boolean): void {
+    const conn = res.owner as TrackedConnection | undefined;
+    const stream = res.stream as HttpStream | undefined;
+    if (!conn || !stream) return;
+    this.streamClosed(conn, res.cm as ConnectionManager, stream, finished);
+  }
+
+  private streamClosed(conn: TrackedConnection, cm: ConnectionManager, stream: HttpStream, finished: boolean): void {
+    conn.active--;
+    cm.gauges.downstream_rq_active--;
+    stream.onClose(finished);
+    if (this.isDraining && conn.active === 0) this.closeIdle(conn);
   }
 
   private startHttp2(conn: TrackedConnection): void {
@@ -166,6 +227,10 @@ export class ConnectionManager {
       res.destroy();
       return;
     }
+    this.startStream(conn, req, res, isH2, undefined);
+  }
+
+  private startStream(conn: TrackedConnection, req: DownstreamRequest, res: DownstreamResponse, isH2: boolean, fast: FastResponse | undefined): void {
     // On a useOriginalDst listener each request goes to the listener its target port names (HTTP_PROXY clients).
     let cm: ConnectionManager = this;
     let info = conn.info;
@@ -182,7 +247,7 @@ export class ConnectionManager {
     if (isH2) cm.counters.downstream_rq_http2_total++;
     else {
       cm.counters.downstream_rq_http1_total++;
-      (res as http.ServerResponse).sendDate = false;
+      if (!fast) (res as http.ServerResponse).sendDate = false;
     }
     cm.gauges.downstream_rq_active++;
     let stream: HttpStream;
@@ -195,12 +260,11 @@ export class ConnectionManager {
       cm.gauges.downstream_rq_active--;
       return;
     }
-    res.once('close', () => {
-      conn.active--;
-      cm.gauges.downstream_rq_active--;
-      stream.onClose(res.writableFinished);
-      if (this.isDraining && conn.active === 0) this.closeIdle(conn);
-    });
+    if (fast) {
+      fast.owner = conn;
+      fast.cm = cm;
+      fast.stream = stream;
+    } else res.once('close', () => this.streamClosed(conn, cm, stream, res.writableFinished));
     const table = cm.routeTable();
     stream.routeTable = table;
     stream.route = table?.route(stream);
@@ -209,7 +273,7 @@ export class ConnectionManager {
 
   private closeIdle(conn: TrackedConnection): void {
     if (conn.session) conn.session.close();
-    else if (conn.active === 0) conn.socket.destroySoon?.() ?? conn.socket.end();
+    else if (conn.active === 0 && !conn.fast?.bodyIncomplete) conn.socket.destroySoon?.() ?? conn.socket.end();
   }
 
   /**
