@@ -20,16 +20,7 @@ export const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 250
 export const SIZE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
 
 /** Istio's metric enum (Telemetry API `match.metric`) → metric names. */
-export const METRIC_NAMES: Record<string, string> = {
-  REQUEST_COUNT: 'istio_requests_total',
-  REQUEST_DURATION: 'istio_request_duration_milliseconds',
-  REQUEST_SIZE: 'istio_request_bytes',
-  RESPONSE_SIZE: 'istio_response_bytes',
-  TCP_SENT_BYTES: 'istio_tcp_sent_bytes_total',
-  TCP_RECEIVED_BYTES: 'istio_tcp_received_bytes_total',
-  TCP_OPENED_CONNECTIONS: 'istio_tcp_connections_opened_total',
-  TCP_CLOSED_CONNECTIONS: 'istio_tcp_connections_closed_total',
-};
+export { METRIC_NAMES } from './metric-names.js';
 
 type Series = { requests: client.Counter.Internal; duration: client.Histogram.Internal<string>; req: client.Histogram.Internal<string>; res: client.Histogram.Internal<string> };
 

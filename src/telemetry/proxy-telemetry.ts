@@ -7,7 +7,7 @@ import { registerHttpFilter } from '../proxy/http/filter-registry.js';
 import type { HttpRequestRecord, ProxyObserver } from '../proxy/records.js';
 import { compileJson, compileText, sinkFor } from './access-log.js';
 import { compileExpression, type Attributes, type Compiled } from './expression.js';
-import { METRIC_NAMES } from './istio-metrics.js';
+import { METRIC_NAMES } from './metric-names.js';
 import type { MetricOverride } from './telemetry-api.js';
 import { injectContext, startSpan, SpanExporter } from './tracing.js';
 

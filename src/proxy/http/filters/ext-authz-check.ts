@@ -8,8 +8,17 @@ import type { HeaderMap } from '../../config/header-mutation.js';
 import type { StringPredicate } from '../../config/string-matcher.js';
 import type { ProxyRuntime } from '../../runtime.js';
 import { sideRequest, type CancelSide, type SideFailure, type SideResponse } from '../../upstream/side-request.js';
-import { decodeToJson, encodeJson } from '../../../xds/codec.js';
-import { envoyProtos } from '../../../xds/protos.js';
+
+/**
+ * The proto codec (protobufjs and Envoy's descriptors, ~9 MB) loads when a gRPC check is first configured, not with
+ * the proxy: an idle sidecar without ext_authz does not carry it.
+ */
+type Codec = typeof import('../../../xds/codec.js');
+let codec: Codec | undefined;
+let loadingCodec: Promise<Codec> | undefined;
+export function loadCodec(): Promise<Codec> {
+  return (loadingCodec ??= import('../../../xds/codec.js').then((m) => (codec = m)));
+}
 
 /** What the filter learned about the request, independent of the protocol used to ask. */
 export interface CheckInput {
@@ -150,9 +159,24 @@ const GRPC_OK = 0;
  * endpoints, load balancing, circuit breakers and upstream mTLS, and a unary call is one framed message each way.
  */
 function grpcCheck(runtime: ProxyRuntime, svc: GrpcServiceConfig, input: CheckInput, cb: DecisionCallback): CancelSide {
+  if (!codec) {
+    // Only the first calls after start wait for the codec.
+    let cancelled = false;
+    let cancel: CancelSide = () => undefined;
+    loadCodec().then(
+      () => {
+        if (!cancelled) cancel = grpcCheck(runtime, svc, input, cb);
+      },
+      (err: Error) => cb(errorDecision(`cannot load the gRPC codec: ${err.message}`)),
+    );
+    return () => {
+      cancelled = true;
+      cancel();
+    };
+  }
   let message: Uint8Array;
   try {
-    message = encodeJson(CHECK_REQUEST, checkRequestJson(input, svc.packAsBytes));
+    message = codec.encodeJson(CHECK_REQUEST, checkRequestJson(input, svc.packAsBytes));
   } catch (err) {
     queueMicrotask(() => cb(errorDecision(`cannot encode CheckRequest: ${(err as Error).message}`)));
     return () => undefined;
@@ -215,7 +239,7 @@ export function grpcDecision(res: SideResponse): Decision {
   if (res.body.length < 5 || res.body.readUInt8(0) !== 0) return errorDecision('no (uncompressed) CheckResponse in the reply');
   let response: Json;
   try {
-    response = decodeToJson(CHECK_RESPONSE, res.body.subarray(5, 5 + res.body.readUInt32BE(1)));
+    response = codec!.decodeToJson(CHECK_RESPONSE, res.body.subarray(5, 5 + res.body.readUInt32BE(1)));
   } catch (err) {
     return errorDecision(`cannot decode CheckResponse: ${(err as Error).message}`);
   }
@@ -252,13 +276,17 @@ function headerEdit(o: Json): HeaderEdit {
   return { key, value, mode: o.append === true ? 'append' : 'set' };
 }
 
-let statusCodes: Record<string, number> | undefined;
+/** Envoy's `envoy.type.v3.StatusCode` names (statusOnError may name one); a table, so parsing needs no protos. */
+const STATUS_CODES: Record<string, number> = Object.fromEntries(
+  'Continue:100 OK:200 Created:201 Accepted:202 NonAuthoritativeInformation:203 NoContent:204 ResetContent:205 PartialContent:206 MultiStatus:207 AlreadyReported:208 IMUsed:226 MultipleChoices:300 MovedPermanently:301 Found:302 SeeOther:303 NotModified:304 UseProxy:305 TemporaryRedirect:307 PermanentRedirect:308 BadRequest:400 Unauthorized:401 PaymentRequired:402 Forbidden:403 NotFound:404 MethodNotAllowed:405 NotAcceptable:406 ProxyAuthenticationRequired:407 RequestTimeout:408 Conflict:409 Gone:410 LengthRequired:411 PreconditionFailed:412 PayloadTooLarge:413 URITooLong:414 UnsupportedMediaType:415 RangeNotSatisfiable:416 ExpectationFailed:417 MisdirectedRequest:421 UnprocessableEntity:422 Locked:423 FailedDependency:424 UpgradeRequired:426 PreconditionRequired:428 TooManyRequests:429 RequestHeaderFieldsTooLarge:431 InternalServerError:500 NotImplemented:501 BadGateway:502 ServiceUnavailable:503 GatewayTimeout:504 HTTPVersionNotSupported:505 VariantAlsoNegotiates:506 InsufficientStorage:507 LoopDetected:508 NotExtended:510 NetworkAuthenticationRequired:511'
+    .split(' ')
+    .map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]),
+);
 
 /** envoy.type.v3.StatusCode by name ("Forbidden") or number; undefined for Empty/unknown (the caller's default applies). */
 export function httpStatusCode(code: unknown): number | undefined {
   if (typeof code === 'number') return code >= 200 && code < 600 ? code : undefined;
   if (typeof code !== 'string' || code === '') return undefined;
   if (/^\d+$/.test(code)) return httpStatusCode(Number(code));
-  statusCodes ??= envoyProtos().lookupEnum('envoy.type.v3.StatusCode').values;
-  return httpStatusCode(statusCodes[code]);
+  return httpStatusCode(STATUS_CODES[code]);
 }

@@ -13,7 +13,7 @@ import { registerHttpFilter } from '../filter-registry.js';
 import { FilterStatus, type HttpFilter } from '../filter.js';
 import type { HttpStream } from '../http-stream.js';
 import { RequestBody } from '../request-body.js';
-import { sendCheck, httpStatusCode, type CheckInput, type Decision, type HeaderEdit, type HeaderPair, type ServiceConfig } from './ext-authz-check.js';
+import { loadCodec, sendCheck, httpStatusCode, type CheckInput, type Decision, type HeaderEdit, type HeaderPair, type ServiceConfig } from './ext-authz-check.js';
 import { localPrincipal, peerCertificate } from './ext-authz-peer.js';
 
 export const EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
@@ -99,6 +99,8 @@ function parseService(c: Json, sink: IssueSink, field: string): ServiceConfig | 
     };
   }
   if (c.grpcService) {
+    // Start loading the proto codec now, so the first check rarely waits for it.
+    void loadCodec().catch(() => undefined);
     const g = c.grpcService as Json;
     const f = `${field}/grpcService`;
     if (!g.envoyGrpc) {

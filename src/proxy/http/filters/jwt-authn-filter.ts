@@ -3,9 +3,14 @@
 // behaviour: authorization decides); a token that is present but invalid gets 401. A verified token's claims go to
 // dynamic metadata: under the provider's `payloadInMetadata` key in `envoy.filters.http.jwt_authn`, and as Istio's
 // request.auth.* attributes in `istio_authn` (the role of Istio's authn filter), which RBAC rules match on.
-// Signatures are checked by `jose`; JWKS arrive inline (the control plane fetches `jwksUri`, as istiod does).
+// Signatures are checked by `jose`, loaded on the first token (an idle sidecar without JWT rules does not carry it);
+// JWKS arrive inline (the control plane fetches `jwksUri`, as istiod does).
 
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+type Jose = typeof import('jose');
+let jose: Jose | undefined;
+const loadJose = async (): Promise<Jose> => (jose ??= await import('jose'));
+
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Any } from '../../config/envoy-types.js';
 import { ConfigCode, LocalReply, type IssueSink } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';
@@ -21,7 +26,9 @@ interface Provider {
   name: string;
   issuer: string | undefined;
   audiences: string[];
-  /** undefined when the JWKS could not be read: every token fails (closed, never open). */
+  /** The JWK Set; undefined when it could not be read: every token fails (closed, never open). */
+  jwks: { keys: unknown[] } | undefined;
+  /** Built from `jwks` on first use. */
   keys: JWTVerifyGetKey | undefined;
   fromHeaders: Array<{ name: string; prefix: string }>;
   fromParams: string[];
@@ -55,13 +62,13 @@ interface TokenLocation {
 }
 
 function parseProvider(name: string, p: Json, sink: IssueSink, field: string): Provider {
-  let keys: JWTVerifyGetKey | undefined;
+  let jwks: { keys: unknown[] } | undefined;
   const inline = p.localJwks?.inlineString as string | undefined;
   if (inline !== undefined) {
     try {
-      const jwks = JSON.parse(inline) as { keys?: unknown[] };
-      if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
-      keys = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+      const parsed = JSON.parse(inline) as { keys?: unknown[] };
+      if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+      jwks = parsed as { keys: unknown[] };
     } catch (err) {
       sink.warn(ConfigCode.InvalidField, `${field}/localJwks/inlineString`, `JWKS is not valid (${(err as Error).message}); every token of this provider is rejected`);
     }
@@ -72,7 +79,8 @@ function parseProvider(name: string, p: Json, sink: IssueSink, field: string): P
     name,
     issuer: p.issuer || undefined,
     audiences: (p.audiences ?? []) as string[],
-    keys,
+    jwks,
+    keys: undefined,
     fromHeaders: ((p.fromHeaders ?? []) as Json[]).map((h) => ({ name: String(h.name).toLowerCase(), prefix: String(h.valuePrefix ?? '') })),
     fromParams: (p.fromParams ?? []) as string[],
     fromCookies: (p.fromCookies ?? []) as string[],
@@ -140,7 +148,7 @@ function extract(p: Provider, s: HttpStream): TokenLocation | undefined {
 }
 
 /** Envoy's messages for the ways a token fails. */
-function failure(err: unknown): string {
+function failure(err: unknown, joseErrors: Jose['errors']): string {
   if (err instanceof joseErrors.JWTExpired) return 'Jwt is expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return 'Audiences in Jwt are not allowed';
@@ -154,16 +162,18 @@ function failure(err: unknown): string {
 }
 
 async function verifyWith(p: Provider, loc: TokenLocation): Promise<Outcome> {
-  if (!p.keys) return { ok: false, missing: false, reason: "Jwks doesn't have key to match kid or alg from Jwt" };
+  if (!p.jwks) return { ok: false, missing: false, reason: "Jwks doesn't have key to match kid or alg from Jwt" };
+  const j = await loadJose();
   try {
-    const { payload } = await jwtVerify(loc.token, p.keys, {
+    p.keys ??= j.createLocalJWKSet(p.jwks as Parameters<Jose['createLocalJWKSet']>[0]);
+    const { payload } = await j.jwtVerify(loc.token, p.keys, {
       ...(p.issuer ? { issuer: p.issuer } : {}),
       ...(p.audiences.length ? { audience: p.audiences } : {}),
       clockTolerance: p.clockSkewSeconds,
     });
     return { ok: true, provider: p, payload, location: loc };
   } catch (err) {
-    return { ok: false, missing: false, reason: failure(err) };
+    return { ok: false, missing: false, reason: failure(err, j.errors) };
   }
 }
 
