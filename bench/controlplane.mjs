@@ -1,11 +1,11 @@
 // Control-plane benchmark: time from a config change to every connected (simulated) proxy having ACKed it, at
 // several mesh sizes; the control plane's CPU and RSS meanwhile; and the time to generate one proxy's config.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AckClient } from './lib/ack-client.mjs';
-import { cpuSeconds, rssMiB, start, stop } from './lib/proc.mjs';
+import { cpuSeconds, rssMiB, start, stop, tempDir } from './lib/proc.mjs';
 import { median, table } from './lib/table.mjs';
 import { loadText } from '../dist/config/loader.js';
 import { ServiceRegistry } from '../dist/controlplane/registry/service-registry.js';
@@ -38,6 +38,7 @@ async function waitAll(clients, cond, ms) {
 
 async function one(services, proxies) {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-cp-'));
+  const removeDir = tempDir(dir);
   writeFileSync(join(dir, 'mesh.yaml'), meshYaml(services));
   const cp = await start(process.execPath, [BIN, 'controlplane', '--config-dir', dir, '--xds-port', '0', '--debug-port', '0'], { ready: /xDS on [^:]+:(\d+)/ });
   const address = `127.0.0.1:${cp.match[1]}`;
@@ -68,7 +69,7 @@ async function one(services, proxies) {
   } finally {
     for (const c of clients) c.close();
     await stop(cp.child);
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   }
 }
 

@@ -1,17 +1,67 @@
 // Child processes for the benchmark: start, wait for a readiness line, read CPU time and RSS from /proc, stop.
+// Every child (and every temporary directory) is registered, so a failure, Ctrl-C or SIGTERM of the benchmark still
+// stops all of them: shutdownAll() on the way out, and a synchronous SIGTERM sweep on process exit as a last resort.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
 
+const live = new Set();
+const dirs = new Set();
+
+/** Register a child process so that shutdownAll() (and process exit) stops it. */
+export function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** Register a temporary directory, removed by shutdownAll() or at exit; returns a function that removes it now. */
+export function tempDir(dir) {
+  dirs.add(dir);
+  return () => {
+    dirs.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Stop every child still running (SIGTERM, then SIGKILL to its whole process tree) and remove temporary dirs. */
+export async function shutdownAll() {
+  await Promise.all([...live].map((c) => stop(c)));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
+}
+
+let installed = false;
+/** Ctrl-C / SIGTERM / SIGHUP: stop every child, then exit with the conventional status. */
+export function installSignalHandlers() {
+  if (installed) return;
+  installed = true;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    process.once(sig, () => {
+      process.stderr.write(`\n${sig}: stopping ${live.size} benchmark process(es)\n`);
+      shutdownAll().finally(() => process.exit(code));
+    });
+  }
+  // Last resort (an uncaught error, process.exit elsewhere): exit handlers cannot wait, so signal the whole trees.
+  process.once('exit', () => {
+    for (const c of live) for (const pid of processTree(c.pid).reverse()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const d of dirs) try { rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
+  });
+}
+
 /** Start a program and resolve when a stdout/stderr line matches `ready` (its match is returned). */
 export function start(cmd, args, { ready, env, timeoutMs = 15_000 } = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   let output = '';
   const done = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      stop(child);
+      reject(new Error(`${cmd} not ready in ${timeoutMs} ms:\n${output.slice(-2000)}`));
+    }, timeoutMs);
     const onData = (chunk) => {
       output += chunk;
+      if (output.length > 1 << 20) output = output.slice(-(1 << 19));
       const m = ready ? output.match(ready) : [''];
       if (m) {
         clearTimeout(timer);
@@ -21,6 +71,10 @@ export function start(cmd, args, { ready, env, timeoutMs = 15_000 } = {}) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     if (!ready) child.once('spawn', () => (clearTimeout(timer), resolve([''])));
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${cmd} exited (${code}) before it was ready:\n${output.slice(-2000)}`));
@@ -32,7 +86,10 @@ export function start(cmd, args, { ready, env, timeoutMs = 15_000 } = {}) {
 export function stop(child, signal = 'SIGTERM') {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const timer = setTimeout(() => {
+      // Children first: killing an nginx master with SIGKILL would orphan its worker.
+      for (const pid of processTree(child.pid).reverse()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }, 3000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
