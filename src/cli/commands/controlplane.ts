@@ -1,8 +1,9 @@
 // `trellis controlplane`: the control plane on its own — a watched config directory, the xDS (ADS) server and the
 // debug endpoints — for proxies started elsewhere (Trellis sidecars, proxyless gRPC, Envoy).
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { caOptionSpecs, externalCaOptions } from '../ca-options.js';
 import { UsageError, type Command } from '../command.js';
 import { ControlPlane } from '../../controlplane/control-plane.js';
 import { DebugServer } from '../../controlplane/debug/debug-server.js';
@@ -61,12 +62,7 @@ export const controlplaneCommand: Command = {
           'outbound-policy': { type: 'string', default: 'ALLOW_ANY' },
           'ca-port': { type: 'string' },
           'state-dir': { type: 'string' },
-          cacerts: { type: 'string' },
-          'external-ca-url': { type: 'string' },
-          'external-ca-mode': { type: 'string', default: 'direct' },
-          'external-ca-profile': { type: 'string' },
-          'external-ca-auth-key-file': { type: 'string' },
-          'external-ca-root': { type: 'string' },
+          ...caOptionSpecs('direct'),
         },
       }));
     } catch (err) {
@@ -83,15 +79,10 @@ export const controlplaneCommand: Command = {
     let caLine = '';
     if (values['ca-port'] !== undefined) {
       port(values['ca-port'], '--ca-port');
-      const mode = values['external-ca-mode'];
-      if (mode !== 'direct' && mode !== 'intermediate') throw new UsageError('--external-ca-mode must be direct or intermediate');
-      const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
       ca = await openMeshCa({
         stateDir: `${values['state-dir'] ?? `${dir}/.trellis`}/ca`,
         pluggedIn: values.cacerts,
-        externalCa: values['external-ca-url']
-          ? { url: values['external-ca-url'], mode, profile: values['external-ca-profile'], authKey: read(values['external-ca-auth-key-file'])?.trim(), rootPem: read(values['external-ca-root']) }
-          : undefined,
+        externalCa: externalCaOptions(values),
         serverNames: ['istiod.istio-system.svc', values.bind!],
         log,
       });

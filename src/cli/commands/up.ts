@@ -1,8 +1,8 @@
 // `trellis up DIR`: run the manifests in DIR as a local mesh (control plane, a sidecar per pod, ingress gateway).
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { caOptionSpecs, externalCaOptions } from '../ca-options.js';
 import { UsageError, type Command } from '../command.js';
 import { LocalMesh } from '../../runtime/local-mesh.js';
 
@@ -47,12 +47,7 @@ export const upCommand: Command = {
           'debug-port': { type: 'string', default: '15014' },
           'prometheus-port': { type: 'string', default: '9090' },
           'console-port': { type: 'string', default: '20001' },
-          cacerts: { type: 'string' },
-          'external-ca-url': { type: 'string' },
-          'external-ca-mode': { type: 'string', default: 'intermediate' },
-          'external-ca-profile': { type: 'string' },
-          'external-ca-auth-key-file': { type: 'string' },
-          'external-ca-root': { type: 'string' },
+          ...caOptionSpecs('intermediate'),
         },
       });
     } catch (err) {
@@ -66,10 +61,8 @@ export const upCommand: Command = {
       return n;
     };
     const dir = resolve(positionals[0]!);
-    const mode = values['external-ca-mode'];
-    if (mode !== 'direct' && mode !== 'intermediate') throw new UsageError('--external-ca-mode must be direct or intermediate');
     if (values.cacerts && values['external-ca-url']) throw new UsageError('give --cacerts or --external-ca-url, not both');
-    const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
+    const externalCa = externalCaOptions(values);
     const mesh = await LocalMesh.start({
       dir,
       stateDir: values['state-dir'] ?? `${dir}/.trellis`,
@@ -81,9 +74,7 @@ export const upCommand: Command = {
       externalPrometheus: values['prometheus-port'] === 'external',
       consolePort: values['console-port'] === 'none' ? -1 : num(values['console-port'], '--console-port'),
       ...(values.cacerts ? { cacertsDir: resolve(values.cacerts) } : {}),
-      ...(values['external-ca-url']
-        ? { externalCa: { url: values['external-ca-url'], mode, profile: values['external-ca-profile'], authKey: read(values['external-ca-auth-key-file'])?.trim(), rootPem: read(values['external-ca-root']) } }
-        : {}),
+      ...(externalCa ? { externalCa } : {}),
     });
     const stopping = new Promise<void>((r) => {
       process.once('SIGINT', r);

@@ -120,6 +120,14 @@ class RuleBuilder {
 }
 
 const authenticated = (m: Json): Json => ({ authenticated: { principalName: m } });
+
+/** A service account `ns/sa`, or `sa` in the namespaces the regex `namespaceRe` matches, as a SPIFFE match. */
+function serviceAccount(v: string, namespaceRe: string): Json {
+  const [first, second] = v.split('/', 2);
+  const ns = second === undefined ? namespaceRe : escapeRe(first!);
+  const sa = second ?? first!;
+  return authenticated({ safeRegex: { regex: `spiffe://[^/]+/ns/${ns}/sa/${escapeRe(sa)}` } });
+}
 const authn = (key: string, path: string[], value: Json): Json => ({ metadata: { filter: AUTHN_METADATA, path: [{ key }, ...path.map((k) => ({ key: k }))], value } });
 const requestPrincipal = (v: string): Json => authn('request.auth.principal', [], { stringMatch: matcher(v) });
 const ipId = (field: 'directRemoteIp' | 'remoteIp') => (v: string) => {
@@ -137,10 +145,7 @@ function sourceIds(b: RuleBuilder, s: Source, policyNamespace: string): Json[] {
   ids.push(...b.add('ids', s.ipBlocks, s.notIpBlocks, ipId('directRemoteIp')));
   ids.push(...b.add('ids', s.remoteIpBlocks, s.notRemoteIpBlocks, ipId('remoteIp')));
   // serviceAccounts (Istio 1.24+): `ns/sa`, or `sa` in the policy's own namespace.
-  ids.push(...b.add('ids', s.serviceAccounts, s.notServiceAccounts, (v) => {
-    const [ns, sa] = v.includes('/') ? v.split('/', 2) : [policyNamespace, v];
-    return authenticated({ safeRegex: { regex: `spiffe://[^/]+/ns/${escapeRe(ns!)}/sa/${escapeRe(sa!)}` } });
-  }));
+  ids.push(...b.add('ids', s.serviceAccounts, s.notServiceAccounts, (v) => serviceAccount(v, escapeRe(policyNamespace))));
   return ids;
 }
 
@@ -180,10 +185,8 @@ function condition(b: RuleBuilder, c: Condition): { ids: Json[]; perms: Json[] }
     case 'source.principal':
       return ids((v) => authenticated(spiffe(v)));
     case 'source.serviceAccount':
-      return ids((v) => {
-        const [ns, sa] = v.includes('/') ? v.split('/', 2) : ['[^/]+', escapeRe(v)];
-        return authenticated({ safeRegex: { regex: `spiffe://[^/]+/ns/${v.includes('/') ? escapeRe(ns!) : ns}/sa/${v.includes('/') ? escapeRe(sa!) : sa}` } });
-      });
+      // Without a namespace the condition names the account in any namespace.
+      return ids((v) => serviceAccount(v, '[^/]+'));
     case 'request.auth.principal':
       return b.httpOnly() ? ids(requestPrincipal) : none;
     case 'request.auth.audiences':

@@ -136,19 +136,30 @@ function metadata(m: Json, sink: IssueSink, field: string, unknown: boolean): Rb
   };
 }
 
-function permission(p: Json, sink: IssueSink, field: string, unknown: boolean): RbacCheck {
+/** Envoy's field names for the boolean forms of permissions and principals. */
+const PERMISSION_FORMS = { and: 'andRules', or: 'orRules', list: 'rules', not: 'notRule' } as const;
+const PRINCIPAL_FORMS = { and: 'andIds', or: 'orIds', list: 'ids', not: 'notId' } as const;
+type Forms = typeof PERMISSION_FORMS | typeof PRINCIPAL_FORMS;
+type Compile = (p: Json, sink: IssueSink, field: string, unknown: boolean) => RbacCheck;
+
+/**
+ * The forms permissions and principals share: any, and/or/not of their own kind, header, urlPath, metadata.
+ * undefined when `p` is none of them.
+ */
+function sharedForm(p: Json, sink: IssueSink, field: string, unknown: boolean, forms: Forms, self: Compile): RbacCheck | undefined {
   if (p.any) return () => true;
-  if (p.andRules) {
-    const rules = ((p.andRules.rules ?? []) as Json[]).map((r, i) => permission(r, sink, `${field}/andRules/rules/${i}`, unknown));
+  const list = (key: string) => ((p[key]?.[forms.list] ?? []) as Json[]).map((r, i) => self(r, sink, `${field}/${key}/${forms.list}/${i}`, unknown));
+  if (p[forms.and]) {
+    const rules = list(forms.and);
     return (s) => rules.every((r) => r(s));
   }
-  if (p.orRules) {
-    const rules = ((p.orRules.rules ?? []) as Json[]).map((r, i) => permission(r, sink, `${field}/orRules/rules/${i}`, unknown));
+  if (p[forms.or]) {
+    const rules = list(forms.or);
     return (s) => rules.some((r) => r(s));
   }
-  if (p.notRule) {
+  if (p[forms.not]) {
     // Inside a negation, failing closed means the opposite answer.
-    const r = permission(p.notRule, sink, `${field}/notRule`, !unknown);
+    const r = self(p[forms.not], sink, `${field}/${forms.not}`, !unknown);
     return (s) => !r(s);
   }
   if (p.header) return header(p.header as HeaderMatcher);
@@ -156,6 +167,13 @@ function permission(p: Json, sink: IssueSink, field: string, unknown: boolean): 
     const m = stringPredicate(p.urlPath.path);
     return (s) => !!s.stream && m(s.stream.pathOnly);
   }
+  if (p.metadata) return metadata(p.metadata, sink, `${field}/metadata`, unknown);
+  return undefined;
+}
+
+function permission(p: Json, sink: IssueSink, field: string, unknown: boolean): RbacCheck {
+  const shared = sharedForm(p, sink, field, unknown, PERMISSION_FORMS, permission);
+  if (shared) return shared;
   if (p.destinationPort !== undefined) return (s) => s.conn.localPort === Number(p.destinationPort);
   if (p.destinationPortRange) {
     const { start, end } = p.destinationPortRange as { start: number; end: number };
@@ -169,34 +187,17 @@ function permission(p: Json, sink: IssueSink, field: string, unknown: boolean): 
     const m = stringPredicate(p.requestedServerName);
     return (s) => m(s.conn.sni);
   }
-  if (p.metadata) return metadata(p.metadata, sink, `${field}/metadata`, unknown);
   sink.error(ConfigCode.UnsupportedField, field, `RBAC permission ${Object.keys(p).join(', ')} is not supported`);
   return () => unknown;
 }
 
 function principal(p: Json, sink: IssueSink, field: string, unknown: boolean): RbacCheck {
-  if (p.any) return () => true;
-  if (p.andIds) {
-    const ids = ((p.andIds.ids ?? []) as Json[]).map((r, i) => principal(r, sink, `${field}/andIds/ids/${i}`, unknown));
-    return (s) => ids.every((r) => r(s));
-  }
-  if (p.orIds) {
-    const ids = ((p.orIds.ids ?? []) as Json[]).map((r, i) => principal(r, sink, `${field}/orIds/ids/${i}`, unknown));
-    return (s) => ids.some((r) => r(s));
-  }
-  if (p.notId) {
-    const r = principal(p.notId, sink, `${field}/notId`, !unknown);
-    return (s) => !r(s);
-  }
+  const shared = sharedForm(p, sink, field, unknown, PRINCIPAL_FORMS, principal);
+  if (shared) return shared;
   if (p.authenticated) {
     // The peer's identity from its verified certificate (mutual TLS); a plaintext peer has none.
     const m = stringPredicate(p.authenticated.principalName);
     return (s) => !!s.conn.peerPrincipal && m(s.conn.peerPrincipal);
-  }
-  if (p.header) return header(p.header as HeaderMatcher);
-  if (p.urlPath) {
-    const m = stringPredicate(p.urlPath.path);
-    return (s) => !!s.stream && m(s.stream.pathOnly);
   }
   if (p.directRemoteIp || p.sourceIp) {
     const c = cidrOf(p.directRemoteIp ?? p.sourceIp, sink, `${field}/directRemoteIp`);
@@ -206,7 +207,6 @@ function principal(p: Json, sink: IssueSink, field: string, unknown: boolean): R
     const c = cidrOf(p.remoteIp, sink, `${field}/remoteIp`);
     return (s) => !!c && cidrContains(c, remoteIp(s));
   }
-  if (p.metadata) return metadata(p.metadata, sink, `${field}/metadata`, unknown);
   sink.error(ConfigCode.UnsupportedField, field, `RBAC principal ${Object.keys(p).join(', ')} is not supported`);
   return () => unknown;
 }
