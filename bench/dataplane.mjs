@@ -5,6 +5,8 @@
 //   http  HTTP/1.1 (wrk), per response size: direct, ×1 and ×2 hops plaintext, and ×2 hops with mutual TLS between
 //         the hops (Trellis: ISTIO_MUTUAL-style SPIFFE certificates from its own CA; nginx: proxy_ssl with a client
 //         certificate to an ssl_verify_client server; haproxy: `ssl crt … verify required` on both sides).
+//         Plus "trellis ×1, 2 workers": one Trellis hop with --concurrency 2 (two worker processes sharing the listening
+//         socket); its CPU and RSS are the whole process tree's, so they compare with the single-process row as is.
 //   grpc  gRPC unary over HTTP/2 cleartext (h2load) to a @grpc/grpc-js backend: direct and one hop.
 //   tcp   TCP echo (bench/lib/tcp-load.mjs) through a byte pipe: direct and one hop (Trellis tcp_proxy, nginx stream,
 //         haproxy mode tcp).
@@ -20,6 +22,7 @@ import { h2load, grpcCheck } from './lib/h2load.mjs';
 
 const lib = (f) => fileURLToPath(new URL(`./lib/${f}`, import.meta.url));
 const MTLS = '×2 mTLS';
+const WORKERS = 'trellis ×1, 2 workers';
 
 async function startBackend(script, args = []) {
   const { child, match } = await start(process.execPath, [lib(script), ...args], { ready: /listening (\d+)/ });
@@ -31,13 +34,13 @@ async function startBackend(script, args = []) {
  * With `mtls` (two hops), the hop next to the backend terminates TLS and requires a client certificate, the entry
  * hop originates TLS with its client certificate: client sidecar → server sidecar.
  */
-async function chain(kind, hops, backendPort, { mode = 'http', mtls = false } = {}) {
+async function chain(kind, hops, backendPort, { mode = 'http', mtls = false, concurrency } = {}) {
   const certs = mtls ? await benchCerts() : undefined;
   const proxies = [];
   let next = backendPort;
   try {
     for (let i = 0; i < hops; i++) {
-      const opts = { mode };
+      const opts = { mode, concurrency };
       if (mtls && i === 0) opts.downstreamTls = certs;
       if (mtls && i === hops - 1) opts.upstreamTls = certs;
       const p = await PEERS[kind](next, opts);
@@ -60,6 +63,7 @@ function shapes(variant, kinds) {
   const out = [['direct', null, 0, {}]];
   if (variant === 'http') {
     for (const kind of kinds) for (const hops of [1, 2]) out.push([`${kind} ×${hops}`, kind, hops, {}]);
+    if (kinds.includes('trellis')) out.push([WORKERS, 'trellis', 1, { concurrency: 2 }]);
     for (const kind of kinds) out.push([`${kind} ${MTLS}`, kind, 2, { mtls: true }]);
   } else {
     for (const kind of kinds) out.push([`${kind} ×1`, kind, 1, {}]);

@@ -54,7 +54,7 @@ try {
           rounds: 1,
           connections: 32,
           kinds,
-          rows: ['trellis ×1', 'trellis ×2', 'nginx ×1', 'nginx ×2', 'trellis ×2 mTLS', 'nginx ×2 mTLS', 'haproxy ×2 mTLS'],
+          rows: ['trellis ×1', 'trellis ×1, 2 workers', 'trellis ×2', 'nginx ×1', 'nginx ×2', 'trellis ×2 mTLS', 'nginx ×2 mTLS', 'haproxy ×2 mTLS'],
           grpc: { sizes: [100], rows: undefined },
           tcp: { sizes: [100], rows: undefined },
         }

@@ -135,7 +135,9 @@ export async function startTrellis(upstreamPort, opts = {}) {
   const cfg = join(dir, 'config.json');
   writeFileSync(cfg, JSON.stringify(trellisSnapshot(port, upstreamPort, opts)));
   // "applied" only once the snapshot was accepted; a rejected one is logged as errors and fails the start.
-  const { child, match, output } = await start(process.execPath, [trellisMain(), '--config', cfg, '--admin-port', '0', '--drain-time-s', '1'], { ready: /applied .*|cannot apply.*|\berror\b.*/i });
+  // --concurrency N: N worker processes share the listener (the primary logs "applied" once every worker has it).
+  const workers = opts.concurrency ? ['--concurrency', String(opts.concurrency)] : [];
+  const { child, match, output } = await start(process.execPath, [trellisMain(), '--config', cfg, '--admin-port', '0', '--drain-time-s', '1', ...workers], { ready: /applied .*|cannot apply.*|\berror\b.*/i });
   if (!/^applied/.test(match[0])) {
     await stop(child);
     remove();

@@ -5,6 +5,13 @@ export type Level = (typeof LEVELS)[number];
 
 export const LOGGER_NAMES = ['admin', 'config', 'connection', 'http', 'http2', 'router', 'upstream', 'pool', 'tcp', 'filter', 'main'] as const;
 
+/** Names the process in every line when a proxy runs several (`[worker 2]`); empty in a single-process proxy. */
+let processTag = '';
+
+export function setProcessTag(tag: string): void {
+  processTag = tag ? `[${tag}]` : '';
+}
+
 export class Logger {
   /** Index into LEVELS; messages below it are dropped before any formatting. */
   threshold: number = LEVELS.indexOf('info');
@@ -19,7 +26,7 @@ export class Logger {
   }
 
   private write(level: Level, msg: string): void {
-    process.stderr.write(`[${new Date().toISOString()}][${level}][${this.name}] ${msg}\n`);
+    process.stderr.write(`[${new Date().toISOString()}]${processTag}[${level}][${this.name}] ${msg}\n`);
   }
 
   trace(msg: string | (() => string)): void {

@@ -1,4 +1,6 @@
-// The proxy program: loads a snapshot file (re-applied on change), serves admin, drains and exits on SIGTERM or /quitquitquit.
+// The proxy program: loads a snapshot file (re-applied on change) or follows the control plane over xDS, runs the CA
+// agent, serves admin and stats, drains and exits on SIGTERM or /quitquitquit. With --concurrency N > 1 this process
+// is the primary of N worker processes that serve the traffic (workers/pool.ts); everything else stays here.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,13 +10,15 @@ import { AdminServer } from './admin/admin-server.js';
 import type { EnvoySnapshot } from './config/envoy-types.js';
 import { ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
-import { TrellisProxy } from './proxy.js';
 import type { AdsClient } from '../xds/ads-client.js';
 import { nodeId } from '../xds/node.js';
 import type { WorkloadIdentity } from '../ca/workload-identity.js';
 import { VERSION } from '../version.js';
 import type { StatsServer } from '../telemetry/stats-server.js';
-import { ProxyTelemetry, registerTelemetryFilters } from '../telemetry/proxy-telemetry.js';
+import type { MetricsSource } from '../telemetry/merged-metrics.js';
+import { parseConcurrency } from './workers/concurrency.js';
+import type { Dataplane } from './workers/dataplane.js';
+import type { WorkerPool } from './workers/pool.js';
 // Modules only the xDS / CA modes use (grpc-js, protobufjs, prom-client, x509) load when those modes start: an idle
 // sidecar on a static config does not carry them (RSS).
 
@@ -61,6 +65,8 @@ export async function main(argv: string[]): Promise<void> {
       'drain-time-s': { type: 'string', default: '5' },
       'log-level': { type: 'string', short: 'l' },
       watch: { type: 'boolean', default: false },
+      // Worker processes sharing the listeners (Envoy's --concurrency; 0 = one per core).
+      concurrency: { type: 'string' },
       // xDS mode: the control plane's address and who this proxy is (Istio's node id and metadata).
       xds: { type: 'string' },
       'xds-mode': { type: 'string', default: 'sotw' },
@@ -81,15 +87,33 @@ export async function main(argv: string[]): Promise<void> {
   });
   if (values['log-level']) setLevel(values['log-level']);
   const drainMs = Number(values['drain-time-s']) * 1000;
+  const concurrency = parseConcurrency(values.concurrency);
   const role = values.role === 'gateway' ? 'router' : values.role!;
   if (!['sidecar', 'router'].includes(role)) throw new Error(`--role must be sidecar or gateway, not "${values.role}"`);
   const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : 'proxy'}-${process.pid}`;
   const nodeIdValue = values['node-id'] ?? nodeId(role as 'sidecar' | 'router', values.ip!, pod, values.namespace!);
-  registerTelemetryFilters(); // before any snapshot: the control plane may configure istio.stats and trellis.tracing
-  const proxy = new TrellisProxy({ nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs });
+  const proxyOptions = { nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs };
+  let pool: WorkerPool | undefined;
+  let dataplane: Dataplane;
+  // The primary of a worker pool serves no traffic: it does not even load the data plane's modules.
+  if (concurrency > 1) {
+    const { WorkerPool } = await import('./workers/pool.js');
+    dataplane = pool = new WorkerPool({ count: concurrency, proxy: proxyOptions });
+  } else {
+    const { InProcessDataplane } = await import('./workers/in-process.js');
+    dataplane = new InProcessDataplane(proxyOptions, (l) => logger.warn(l));
+  }
+  const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const extra = values.metadata ? (JSON.parse(values.metadata) as Record<string, unknown>) : {};
+  let metrics: MetricsSource | undefined;
+  if (values.xds) {
+    // Istio's standard metrics, access logs and traces for this workload (in every worker, summed here).
+    const { workloadMetadata, workloadOfPod } = await import('../telemetry/workload-metadata.js');
+    const local = workloadMetadata({ workload: typeof extra.WORKLOAD_NAME === 'string' ? extra.WORKLOAD_NAME : workloadOfPod(pod), namespace: values.namespace!, labels, serviceAccount: values['service-account'] });
+    metrics = await dataplane.enableTelemetry({ nodeId: nodeIdValue, local });
+  }
   let xdsClient: AdsClient | undefined;
   let stats: StatsServer | undefined;
-  let telemetry: ProxyTelemetry | undefined;
   let exiting = false;
   const exit = async (why: string) => {
     if (exiting) return;
@@ -97,20 +121,24 @@ export async function main(argv: string[]): Promise<void> {
     logger.info(`${why}: draining for up to ${drainMs} ms`);
     xdsClient?.close();
     identity?.stop();
-    await telemetry?.exporter.flush();
     await stats?.close();
-    await proxy.drain(drainMs);
+    await dataplane.shutdown(drainMs);
     await admin.close();
-    await proxy.close();
     process.exit(0);
   };
-  const admin = new AdminServer(proxy, { port: Number(values['admin-port']), address: values['admin-address'], onQuit: () => void exit('quitquitquit') });
+  const admin = new AdminServer(dataplane.admin, { port: Number(values['admin-port']), address: values['admin-address'], onQuit: () => void exit('quitquitquit') });
+  if (pool) {
+    const p = pool;
+    admin.register('/workers', 'worker processes: pid, state, config version, restarts, connections and requests served', false, async () => ({ type: 'application/json', body: JSON.stringify({ concurrency: p.count, version: p.configVersion, workers: await p.workers() }, null, 2) + '\n' }));
+  }
   const a = await admin.start();
   logger.info(`admin listening on ${a.address}:${a.port}`);
+  await dataplane.start();
+  if (pool) logger.info(`${pool.count} workers started (pids ${(await pool.workers()).map((w) => w.pid).join(', ')})`);
   const load = async (file: string) => {
     try {
-      const r = await proxy.apply(readSnapshot(fs.readFileSync(file, 'utf8')));
-      logger.info(`applied ${file} (version ${r.version}, ${r.issues.length} warnings)`);
+      const r = await dataplane.apply(readSnapshot(fs.readFileSync(file, 'utf8')));
+      logger.info(`applied ${file} (version ${r.version}, ${r.issues.length} warnings${pool ? `, ${pool.count} workers` : ''})`);
     } catch (err) {
       if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
       else logger.error(`cannot apply ${file}: ${(err as Error).message}`);
@@ -140,24 +168,19 @@ export async function main(argv: string[]): Promise<void> {
       serverName: 'istiod.istio-system.svc',
     });
     identity.on('rotated', (c) => {
-      proxy.secrets.set('default', { certChain: c.certChain, privateKey: c.privateKey });
-      proxy.secrets.set('ROOTCA', { trustedCa: c.rootCert });
+      dataplane.setSecret('default', { certChain: c.certChain, privateKey: c.privateKey });
+      dataplane.setSecret('ROOTCA', { trustedCa: c.rootCert });
       logger.info(`ca: certificate for spiffe://${values['trust-domain']}/ns/${values.namespace}/sa/${values['service-account']} valid until ${c.notAfter.toISOString()}`);
     });
     identity.on('error', (err) => logger.error(`ca: renewing the certificate failed: ${err.message}`));
     await identity.start();
   }
   if (values.xds) {
-    const [{ AdsClient, referencedNames }, { controlPlaneSecrets }, { IstioMetrics }, { MetricsCollector }, { StatsServer }, { workloadMetadata, workloadOfPod }] = await Promise.all([
+    const [{ AdsClient, referencedNames }, { controlPlaneSecrets }, { StatsServer }] = await Promise.all([
       import('../xds/ads-client.js'),
       import('./tls/sds-names.js'),
-      import('../telemetry/istio-metrics.js'),
-      import('../telemetry/collector.js'),
       import('../telemetry/stats-server.js'),
-      import('../telemetry/workload-metadata.js'),
     ]);
-    const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-    const extra = values.metadata ? (JSON.parse(values.metadata) as Record<string, unknown>) : {};
     xdsClient = new AdsClient({
       address: values.xds,
       mode: values['xds-mode'] === 'delta' ? 'delta' : 'sotw',
@@ -171,12 +194,11 @@ export async function main(argv: string[]): Promise<void> {
       // from pilot-agent); credentials the control plane resolves from Kubernetes Secrets (`kubernetes://<name>`,
       // gateway certificates and DestinationRule credentialName) are fetched from it over SDS.
       follow: (s) => ({ ...referencedNames(s), secrets: controlPlaneSecrets(referencedNames(s).secrets) }),
+      // With workers, this resolves only when every worker applied the update: the ACK means the whole proxy has it.
       onUpdate: async (snapshot) => {
         try {
-          proxy.secrets.applySds(snapshot.secrets);
-          const r = await proxy.apply(snapshot as EnvoySnapshot);
-          telemetry?.configure(snapshot as EnvoySnapshot);
-          logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters)`);
+          const r = await dataplane.apply(snapshot as EnvoySnapshot, snapshot.secrets);
+          logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters${pool ? `, ${pool.count} workers` : ''})`);
         } catch (err) {
           if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
           throw err; // NACK: the control plane is told, the proxy keeps its last good config
@@ -184,16 +206,10 @@ export async function main(argv: string[]): Promise<void> {
       },
     });
     xdsClient.start();
-    // Istio's standard metrics for this workload, on the admin port and the merged stats port (15020).
-    const metrics = new IstioMetrics();
-    const local = workloadMetadata({ workload: typeof extra.WORKLOAD_NAME === 'string' ? extra.WORKLOAD_NAME : workloadOfPod(pod), namespace: values.namespace!, labels, serviceAccount: values['service-account'] });
-    const t = new ProxyTelemetry({ nodeId: nodeIdValue, serviceName: `${local.canonicalService}.${local.namespace}`, log: (l) => logger.warn(l) });
-    telemetry = t;
-    proxy.observe(new MetricsCollector({ metrics, local, policy: (prefix) => t.statsPolicy(prefix) }));
-    proxy.observe(t);
-    admin.register('/stats/prometheus', 'print server stats in Prometheus format', false, async () => ({ body: await metrics.render(), type: metrics.contentType }));
+    const m = metrics!;
+    admin.register('/stats/prometheus', 'print server stats in Prometheus format', false, async () => ({ body: await m.render(), type: m.contentType }));
     if (values['stats-port']) {
-      stats = new StatsServer({ metrics, appMetricsUrl: values['app-metrics'], ready: () => proxy.ready });
+      stats = new StatsServer({ metrics: m, appMetricsUrl: values['app-metrics'], ready: () => dataplane.ready });
       const p = await stats.listen(values.ip!, Number(values['stats-port']));
       logger.info(`stats listening on ${values.ip}:${p}`);
     }

@@ -3,10 +3,11 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IstioMetrics } from './istio-metrics.js';
+import type { MetricsSource } from './merged-metrics.js';
 
 export interface StatsServerOptions {
-  metrics: IstioMetrics;
+  /** The proxy's Istio metrics (one registry, or the sum over worker processes). */
+  metrics: MetricsSource;
   /** The app's own metrics endpoint (from prometheus.io/port and prometheus.io/path), scraped and appended. */
   appMetricsUrl?: string;
   ready?: () => boolean;

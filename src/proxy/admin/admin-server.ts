@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { VERSION } from '../../version.js';
 import { allLoggers, LEVELS, setLevel, log } from '../log.js';
 import type { TrellisProxy } from '../proxy.js';
+import { proxyTarget, type AdminTarget } from './admin-target.js';
 import { clustersJson, clustersText } from './clusters-text.js';
-import { configDump } from './config-dump.js';
 
 const logger = log('admin');
 
@@ -38,40 +38,45 @@ export class AdminServer {
   private readonly server: http.Server;
   private readonly endpoints = new Map<string, Endpoint>();
 
-  constructor(proxy: TrellisProxy, private readonly opts: AdminOptions = {}) {
+  constructor(proxy: TrellisProxy | AdminTarget, private readonly opts: AdminOptions = {}) {
+    const target = 'clusterList' in proxy ? proxyTarget(proxy) : proxy;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.register('/', 'admin home page', false, () => this.helpText());
     this.register('/help', 'print out list of admin commands', false, () => this.helpText());
-    this.register('/config_dump', 'dump current Envoy configs (?include_eds, ?resource=, ?name_regex=)', false, (u) => {
+    this.register('/config_dump', 'dump current Envoy configs (?include_eds, ?resource=, ?name_regex=)', false, async (u) => {
       const nr = u.searchParams.get('name_regex');
-      return json(configDump(proxy, { includeEds: u.searchParams.has('include_eds'), resource: u.searchParams.get('resource') ?? undefined, nameRegex: nr ? new RegExp(nr) : undefined }));
+      if (nr) new RegExp(nr); // a bad expression is the caller's 400, before any other process is asked
+      return json(await target.configDump({ includeEds: u.searchParams.has('include_eds'), resource: u.searchParams.get('resource') ?? undefined, nameRegex: nr ?? undefined }));
     });
-    this.register('/clusters', 'upstream cluster status (?format=json)', false, (u) => (u.searchParams.get('format') === 'json' ? json(clustersJson(proxy)) : { body: clustersText(proxy) }));
-    this.register('/listeners', 'print listener info (?format=json)', false, (u) => {
-      const ls = proxy.listenerList();
+    this.register('/clusters', 'upstream cluster status (?format=json)', false, async (u) => {
+      const clusters = await target.clusters();
+      return u.searchParams.get('format') === 'json' ? json(clustersJson(clusters)) : { body: clustersText(clusters) };
+    });
+    this.register('/listeners', 'print listener info (?format=json)', false, async (u) => {
+      const ls = await target.listeners();
       if (u.searchParams.get('format') === 'json') {
         return json({ listenerStatuses: ls.map((l) => ({ name: l.name, localAddress: { socketAddress: { address: l.address, portValue: l.port } } })) });
       }
       return { body: ls.map((l) => `${l.name}::${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}\n`).join('') };
     });
-    this.register('/stats', 'print server stats (?filter=regex, ?usedonly, ?format=json)', false, (u) => {
+    this.register('/stats', 'print server stats (?filter=regex, ?usedonly, ?format=json)', false, async (u) => {
       const f = u.searchParams.get('filter');
       const re = f ? new RegExp(f) : undefined;
       const used = u.searchParams.has('usedonly');
-      const entries = proxy.stats.entries().filter(([n, v]) => (!re || re.test(n)) && (!used || v !== 0));
+      const entries = (await target.stats()).filter(([n, v]) => (!re || re.test(n)) && (!used || v !== 0));
       if (u.searchParams.get('format') === 'json') return json({ stats: entries.map(([name, value]) => ({ name, value })) });
       return { body: entries.map(([n, v]) => `${n}: ${v}\n`).join('') };
     });
-    this.register('/ready', 'print server state, return 200 if LIVE, otherwise return 503', false, () => ({ status: proxy.ready ? 200 : 503, body: `${proxy.state}\n` }));
+    this.register('/ready', 'print server state, return 200 if LIVE, otherwise return 503', false, () => ({ status: target.ready ? 200 : 503, body: `${target.state}\n` }));
     this.register('/server_info', 'print server version/status information', false, () =>
       json({
         version: `trellis/${VERSION}/Clean/RELEASE/BoringSSL`,
-        state: proxy.state === 'LIVE' ? 'LIVE' : proxy.state === 'DRAINING' ? 'DRAINING' : 'PRE_INITIALIZING',
+        state: target.state === 'LIVE' ? 'LIVE' : target.state === 'DRAINING' ? 'DRAINING' : 'PRE_INITIALIZING',
         hotRestartVersion: 'disabled',
-        commandLineOptions: { serviceNode: proxy.options.nodeId ?? '', serviceCluster: proxy.options.serviceCluster ?? '', drainTime: duration(proxy.options.listenerDrainMs) },
-        node: { id: proxy.options.nodeId ?? '', cluster: proxy.options.serviceCluster ?? '', userAgentName: 'trellis', userAgentBuildVersion: { version: VERSION } },
-        uptimeCurrentEpoch: duration(Date.now() - proxy.startedAt),
-        uptimeAllEpochs: duration(Date.now() - proxy.startedAt),
+        commandLineOptions: { serviceNode: target.options.nodeId ?? '', serviceCluster: target.options.serviceCluster ?? '', drainTime: duration(target.options.listenerDrainMs) },
+        node: { id: target.options.nodeId ?? '', cluster: target.options.serviceCluster ?? '', userAgentName: 'trellis', userAgentBuildVersion: { version: VERSION } },
+        uptimeCurrentEpoch: duration(Date.now() - target.startedAt),
+        uptimeAllEpochs: duration(Date.now() - target.startedAt),
       }),
     );
     this.register('/logging', 'query/change logging levels (POST ?level=debug or ?<logger>=<level>)', false, (u, req) => {
@@ -79,6 +84,7 @@ export class AdminServer {
         for (const [k, v] of u.searchParams) {
           const ok = k === 'level' ? setLevel(v) : setLevel(v, k);
           if (!ok) return { status: 404, body: `error: unknown logger or level ${k}=${v}; levels: ${LEVELS.join(', ')}\n` };
+          target.loggingChanged?.(v, k === 'level' ? undefined : k);
         }
       }
       return { body: 'active loggers:\n' + allLoggers().map((l) => `  ${l.name}: ${l.level}\n`).join('') };
@@ -89,11 +95,11 @@ export class AdminServer {
     });
     this.register('/runtime', 'print runtime values', false, () => json({ layers: [], entries: {} }));
     this.register('/drain_listeners', 'drain listeners (POST)', true, async () => {
-      void proxy.drain(proxy.options.listenerDrainMs);
+      target.drainListeners();
       return { body: 'OK\n' };
     });
     this.register('/quitquitquit', 'exit the server (POST): drain, then stop', true, () => {
-      setImmediate(() => (this.opts.onQuit ? this.opts.onQuit() : void proxy.drain()));
+      setImmediate(() => (this.opts.onQuit ? this.opts.onQuit() : target.drainListeners()));
       return { body: 'OK\n' };
     });
   }
