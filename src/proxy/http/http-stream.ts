@@ -1,6 +1,6 @@
 // One downstream request/response (HTTP/1.1 or HTTP/2): normalised request, filter iteration, response writing, local replies, the record.
 
-import { randomUUID } from 'node:crypto';
+import { requestId } from './request-id.js';
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
@@ -150,7 +150,7 @@ export class HttpStream implements MatchInput, HeaderFormatContext {
     if (typeof rid === 'string' && rid !== '') {
       this.requestId = rid;
     } else if (hcm.config.generateRequestId) {
-      this.requestId = randomUUID();
+      this.requestId = requestId();
       this.headers['x-request-id'] = this.requestId;
     } else {
       this.requestId = '';

@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResetReason } from '../errors.js';
 import { connectTcp, ConnectTimeoutError } from './connect.js';
+import { installLeanAsyncBind } from './lean-async-bind.js';
 import type { HostPool, PoolEvents, UpstreamHandler, UpstreamRequestSpec, UpstreamStream } from './pool.js';
 
 export interface Http2PoolOptions {
@@ -35,7 +36,9 @@ export class Http2Pool implements HostPool {
   private readonly all = new Set<Session>();
   private draining = false;
 
-  constructor(private readonly opts: Http2PoolOptions, private readonly events: PoolEvents) {}
+  constructor(private readonly opts: Http2PoolOptions, private readonly events: PoolEvents) {
+    installLeanAsyncBind(); // node:http2 binds an AsyncResource per request: see lean-async-bind.ts
+  }
 
   hasCapacity(): boolean {
     return true;
