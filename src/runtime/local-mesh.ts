@@ -255,6 +255,7 @@ export class LocalMesh {
           '--admin-address', pod.podIP, '--admin-port', '15000', '--drain-time-s', '1', '--log-level', 'warning',
           '--stats-port', '15020', '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
           ...appMetrics(pod),
+          ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...this.caArgs(),
         ],
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.

@@ -2,6 +2,8 @@
 // its containers mapped to local programs, and the environment Kubernetes and its sidecar would give it.
 
 import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { ConfigIndex } from '../config/analysis/config-index.js';
 import { positionOf, type Resource } from '../config/resource.js';
 import type { Container, Deployment, Pod, PodSpec, Service } from '../config/types/kubernetes.js';
 import { lookupImage, programPath, type ImageMap } from './image-map.js';
@@ -29,6 +31,11 @@ export interface PodPlan {
   /** Named and numbered container ports. */
   ports: Array<{ name?: string; containerPort: number }>;
   meshed: boolean;
+  /**
+   * ProxyConfig `concurrency` for its sidecar (the pod's `proxy.istio.io/config` annotation, else the mesh config's
+   * `defaultConfig`): worker processes, 0 = one per core; undefined = Trellis's default of one process.
+   */
+  concurrency?: number;
   containers: ContainerPlan[];
   source: string;
 }
@@ -109,6 +116,32 @@ function containerPlan(r: Resource<unknown>, c: Container, i: number, map: Image
   };
 }
 
+const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+
+/** A ProxyConfig `concurrency` value: a whole number ≥ 0, or a PlanError naming where it came from. */
+function concurrencyValue(v: unknown, at: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new PlanError(`${at}: concurrency must be a whole number ≥ 0 (0 = one worker per core), not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Istio's precedence: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
+function proxyConcurrency(r: Resource<unknown>, annotations: Record<string, string>, ptr: string, meshDefault: unknown): number | undefined {
+  const text = annotations[PROXY_CONFIG_ANNOTATION];
+  if (text !== undefined) {
+    const at = `${where(r, `${ptr}/metadata/annotations/proxy.istio.io~1config`)}: metadata.annotations["${PROXY_CONFIG_ANNOTATION}"]`;
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (err) {
+      throw new PlanError(`${at}: not a YAML ProxyConfig: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const fromPod = doc && typeof doc === 'object' ? concurrencyValue((doc as { concurrency?: unknown }).concurrency, at) : undefined;
+    if (fromPod !== undefined) return fromPod;
+  }
+  return concurrencyValue(meshDefault, 'meshConfig.defaultConfig');
+}
+
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
 export function planPods(resources: readonly Resource[], o: PlanOptions): PodPlan[] {
   const base = o.addressBase ?? 10;
@@ -116,6 +149,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
   const outbound = o.outboundPort ?? 15001;
   const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
   const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
+  const meshDefaultConcurrency = (new ConfigIndex(resources).meshConfig.defaultConfig as { concurrency?: unknown } | undefined)?.concurrency;
   const pods: Array<{ r: Resource<unknown>; name: string; namespace: string; owner?: string; meta: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec; ptr: string }> = [];
   for (const r of resources) {
     if (r.group === 'apps' && r.kind === 'Deployment') {
@@ -167,6 +201,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       appAddress: meshed ? appAddress : podIP,
       ports,
       meshed,
+      concurrency: meshed ? proxyConcurrency(p.r, annotations, p.ptr.replace(/\/spec$/, ''), meshDefaultConcurrency) : undefined,
       containers: (p.spec.containers ?? []).map((c, i) => containerPlan(p.r, c, i, o.imageMap, env, p.ptr)),
       source: where(p.r, ''),
     };

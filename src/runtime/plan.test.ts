@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadText } from '../config/loader.js';
+import { DEFAULT_IMAGE_MAP } from './image-map.js';
+import { PlanError, planPods } from './plan.js';
+
+const deployment = (name: string, annotations = '') => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: demo}
+spec:
+  template:
+    metadata:
+      labels: {app: ${name}}
+${annotations}
+    spec:
+      containers: [{name: app, image: docker.io/istio/examples-bookinfo-details-v1:1.20.3}]
+`;
+
+const mesh = (defaultConfig: string) => `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultConfig: ${defaultConfig}
+`;
+
+function plan(text: string) {
+  const { resources, errors } = loadText(text, 'mesh.yaml');
+  assert.deepEqual(errors, []);
+  return planPods(resources, { imageMap: DEFAULT_IMAGE_MAP });
+}
+
+test('sidecar concurrency follows ProxyConfig: the pod annotation over meshConfig.defaultConfig, unset by default', () => {
+  const pods = plan(
+    [
+      deployment('plain'),
+      deployment('annotated', '      annotations:\n        proxy.istio.io/config: |\n          concurrency: 2\n          holdApplicationUntilProxyStarts: true'),
+      deployment('other-fields', "      annotations: {proxy.istio.io/config: 'terminationDrainDuration: 5s'}"),
+    ].join('\n---\n'),
+  );
+  assert.deepEqual(Object.fromEntries(pods.map((p) => [p.owner, p.concurrency])), { plain: undefined, annotated: 2, 'other-fields': undefined });
+  const withMesh = plan([mesh('{concurrency: 0}'), deployment('plain'), deployment('annotated', "      annotations: {proxy.istio.io/config: 'concurrency: 3'}")].join('\n---\n'));
+  assert.deepEqual(Object.fromEntries(withMesh.map((p) => [p.owner, p.concurrency])), { plain: 0, annotated: 3 });
+});
+
+test('a bad concurrency is a plan error naming the file, line and field', () => {
+  assert.throws(
+    () => plan(deployment('bad', "      annotations: {proxy.istio.io/config: 'concurrency: two'}")),
+    (err: Error) => err instanceof PlanError && /^mesh\.yaml:\d+:\d+: metadata\.annotations\["proxy\.istio\.io\/config"\]: concurrency must be a whole number ≥ 0/.test(err.message),
+  );
+  assert.throws(() => plan([mesh('{concurrency: -1}'), deployment('plain')].join('\n---\n')), /meshConfig\.defaultConfig: concurrency must be a whole number/);
+});
