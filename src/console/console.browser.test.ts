@@ -24,7 +24,10 @@ import { havePrometheus, startPrometheus, waitFor, type RunningPrometheus } from
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+// The README's screenshots are refreshed only on request (TRELLIS_SCREENSHOTS=1); otherwise they go to a temporary
+// directory, so a test run leaves the working tree as it found it.
+const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+let SCREENSHOTS = DOCS_SCREENSHOTS;
 const WEB_INDEX = fileURLToPath(new URL('./web/index.html', import.meta.url));
 const T = 15000; // deadline for any one thing to appear
 
@@ -65,7 +68,8 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
 
   before(async () => {
     if (!existsSync(WEB_INDEX)) await buildWeb();
-    await mkdir(SCREENSHOTS, { recursive: true });
+    if (process.env.TRELLIS_SCREENSHOTS === '1') await mkdir(SCREENSHOTS, { recursive: true });
+    else SCREENSHOTS = await mkdtemp(join(tmpdir(), 'trellis-screenshots-'));
     // No Istio routes for reviews: traffic spreads over v1, v2 and v3 until the wizard says otherwise.
     fx = await bookinfoConfigDir({ routes: false });
     exporter = await startExporter(fx.dir);
@@ -98,6 +102,7 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     await prometheus?.close();
     await stop(exporter?.child);
     if (profile) await rm(profile, { recursive: true, force: true });
+    if (SCREENSHOTS !== DOCS_SCREENSHOTS) await rm(SCREENSHOTS, { recursive: true, force: true });
     await fx?.cleanup();
   });
 
