@@ -1,45 +1,12 @@
-// Istio's CA API, `istio.v1.auth.IstioCertificateService/CreateCertificate`, over gRPC with TLS: the server (in the
-// control plane) and the client (a proxy's agent). Messages are declared here from the protocol's field numbers.
+// Istio's CA API, `istio.v1.auth.IstioCertificateService/CreateCertificate`, over gRPC with TLS: the server, in the
+// control plane (the messages are in ca-protocol.ts; the proxy agent's client is ca-client.ts).
 
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
 import { spiffeId, type Identity, type Signer } from './ca.js';
+import { createCertificateMethod as method } from './ca-protocol.js';
 import { ExternalCaError } from './cfssl-signer.js';
 import type { Authenticator } from './token.js';
 import { x509 } from './x509.js';
-
-const root = protobuf.Root.fromJSON({
-  nested: {
-    istio: {
-      nested: {
-        v1: {
-          nested: {
-            auth: {
-              nested: {
-                // metadata (4) is a google.protobuf.Struct Trellis does not use; as bytes it is carried and ignored.
-                IstioCertificateRequest: { fields: { csr: { type: 'string', id: 1 }, validityDuration: { type: 'int64', id: 3 }, metadata: { type: 'bytes', id: 4 } } },
-                IstioCertificateResponse: { fields: { certChain: { rule: 'repeated', type: 'string', id: 1 } } },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-});
-const Req = root.lookupType('istio.v1.auth.IstioCertificateRequest');
-const Res = root.lookupType('istio.v1.auth.IstioCertificateResponse');
-const PATH = '/istio.v1.auth.IstioCertificateService/CreateCertificate';
-
-const method = {
-  path: PATH,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (m: { csr: string; validityDuration: number }) => Buffer.from(Req.encode(Req.fromObject(m)).finish()),
-  requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b), { longs: Number }) as { csr: string; validityDuration: number },
-  responseSerialize: (m: { certChain: string[] }) => Buffer.from(Res.encode(Res.fromObject(m)).finish()),
-  responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b)) as { certChain: string[] },
-};
 
 export interface CaServerOptions {
   /** The built-in CA or an external signer (`CfsslSigner`): anything that implements `Signer`. */
@@ -98,22 +65,4 @@ export class CaServer {
   }
 }
 
-/** Ask the CA for a certificate chain (leaf first, root last). */
-export function requestCertificate(o: { address: string; rootPem: string; token: string; csrPem: string; ttlSeconds: number; serverName?: string }): Promise<string[]> {
-  const Client = grpc.makeGenericClientConstructor({ CreateCertificate: method } as unknown as grpc.ServiceDefinition, 'IstioCertificateService');
-  const client = new Client(o.address, grpc.credentials.createSsl(Buffer.from(o.rootPem)), o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {});
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${o.token}`);
-  return new Promise((resolve, reject) => {
-    (client as unknown as { CreateCertificate: (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { certChain: string[] }) => void) => void }).CreateCertificate(
-      { csr: o.csrPem, validityDuration: o.ttlSeconds },
-      md,
-      { deadline: Date.now() + 10_000 },
-      (err, res) => {
-        client.close();
-        if (err) reject(err);
-        else resolve(res!.certChain);
-      },
-    );
-  });
-}
+export { requestCertificate } from './ca-client.js';

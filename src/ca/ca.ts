@@ -6,13 +6,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { ECDSA_P256, exportKeyPem, importKeyPem, signingAlgorithm, subtle, x509, type CryptoKey } from './x509.js';
 
-export interface Identity {
-  trustDomain: string;
-  namespace: string;
-  serviceAccount: string;
-}
+import { spiffeId, type Identity } from './identity.js';
 
-export const spiffeId = (i: Identity) => `spiffe://${i.trustDomain}/ns/${i.namespace}/sa/${i.serviceAccount}`;
+export { spiffeId, type Identity } from './identity.js';
+export { createCsr } from './csr.js';
 
 /**
  * Signs a CSR for an authenticated identity: the built-in CA below, or an external signer (`CfsslSigner`; a
@@ -195,14 +192,3 @@ async function verifyChain(chain: string[], what: string): Promise<void> {
   }
 }
 
-/** A workload's key and CSR (what the proxy's agent sends to the CA). */
-export async function createCsr(identity: Identity): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `O=${identity.trustDomain}`,
-    keys,
-    signingAlgorithm: ECDSA_P256,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId(identity) }])],
-  });
-  return { keyPem: await exportKeyPem(keys.privateKey), csrPem: csr.toString('pem') };
-}

@@ -3,8 +3,9 @@
 
 import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
-import { requestCertificate } from './ca-api.js';
-import { createCsr, type Identity } from './ca.js';
+import { requestCertificate } from './ca-client.js';
+import { createCsr } from './csr.js';
+import type { Identity } from './identity.js';
 
 export interface IssuedCertificate {
   certChain: string;
