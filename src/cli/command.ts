@@ -1,10 +1,17 @@
-// The shape of a CLI subcommand: a name, a one-line summary, usage text and a run function returning the exit code.
+// The shape of a CLI subcommand: a name, usage text and a run function returning the exit code. The CLI lists
+// commands (name and one-line summary) without loading them: see COMMANDS in main.ts.
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(args: string[]): Promise<number>;
+}
+
+/** A command as the CLI lists it; its module (and everything that imports) loads only when it runs. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }
 
 /** A mistake in how a command was called: printed with the command's usage, exit status 2. */

@@ -55,7 +55,6 @@ function glob(pattern: string, value: string): boolean {
 
 export const analyzeCommand: Command = {
   name: 'analyze',
-  summary: 'Check Istio/Kubernetes YAML and report problems with Istio\'s message codes and positions',
   usage: USAGE,
   async run(args) {
     let parsed;

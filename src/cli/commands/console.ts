@@ -8,7 +8,6 @@ import { main as consoleMain } from '../../console/main.js';
 
 export const consoleCommand: Command = {
   name: 'console',
-  summary: 'Run the console (the Kiali role) over a config directory, Prometheus and the control plane',
   usage: 'Usage: trellis console --config-dir DIR [--prometheus URL] [--controlplane-debug URL] [--ca-root FILE] [--host ADDR] [--port 20001] [--token T] [--view-only] [--no-istio-api]',
   async run(args) {
     const server = await consoleMain(args);
@@ -23,7 +22,6 @@ export const consoleCommand: Command = {
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
-  summary: 'Print the URL of the console of a running `trellis up DIR`',
   usage: 'Usage: trellis dashboard [DIR] [--state-dir DIR]   (prints the console URL from the mesh state)',
   async run(args) {
     const i = args.indexOf('--state-dir');

@@ -46,7 +46,6 @@ function port(v: string | undefined, name: string): number {
 
 export const controlplaneCommand: Command = {
   name: 'controlplane',
-  summary: 'Run the control plane: watched config directory, xDS server, debug endpoints',
   usage: USAGE,
   async run(args) {
     let values;

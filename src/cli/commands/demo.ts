@@ -23,7 +23,6 @@ const FILES = ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml'
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Run the Bookinfo sample as a local mesh (what npm start does)',
   usage: USAGE,
   async run(args) {
     let values;

@@ -22,7 +22,6 @@ const KINDS = ['listeners', 'routes', 'clusters', 'endpoints', 'all'] as const;
 
 export const proxyConfigCommand: Command = {
   name: 'proxy-config',
-  summary: "Show a proxy's listeners, routes, clusters or endpoints (istioctl proxy-config)",
   usage: USAGE,
   async run(args) {
     let parsed;

@@ -14,7 +14,6 @@ SYNCED (the latest config was ACKed), NOT SENT, STALE (sent, not yet ACKed) or N
 
 export const proxyStatusCommand: Command = {
   name: 'proxy-status',
-  summary: 'List connected proxies and their xDS sync state (istioctl proxy-status)',
   usage: USAGE,
   async run(args) {
     let parsed;

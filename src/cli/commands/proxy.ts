@@ -21,7 +21,6 @@ Options:
 
 export const proxyCommand: Command = {
   name: 'proxy',
-  summary: 'Run the proxy (sidecar or gateway) with config from the control plane over xDS',
   usage: USAGE,
   async run(args) {
     const i = args.findIndex((a) => a === '--concurrency' || a.startsWith('--concurrency='));

@@ -31,7 +31,6 @@ Options:
 
 export const upCommand: Command = {
   name: 'up',
-  summary: 'Run Kubernetes manifests as a local mesh: sidecars, control plane, ingress gateway',
   usage: USAGE,
   async run(args) {
     let parsed;
