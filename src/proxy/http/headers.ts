@@ -36,16 +36,23 @@ export function upstreamRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
   return out;
 }
 
-/** Removes hop-by-hop headers from an upstream response before it goes downstream (in place). */
+/**
+ * The upstream response's headers without hop-by-hop ones, for the downstream response. A copy when there is
+ * something to drop: deleting properties would turn the parsed header object into a slow dictionary-mode object
+ * (and Node servers send `connection` and `keep-alive` on every keep-alive response).
+ */
 export function cleanResponseHeaders(h: IncomingHttpHeaders): HeaderMap {
+  if (h.connection === undefined && h['keep-alive'] === undefined && h['transfer-encoding'] === undefined && h['proxy-connection'] === undefined && h.upgrade === undefined) {
+    return h as HeaderMap;
+  }
   const extra = connectionTokens(h.connection);
-  if (h.connection !== undefined) delete h.connection;
-  if (h['keep-alive'] !== undefined) delete h['keep-alive'];
-  if (h['transfer-encoding'] !== undefined) delete h['transfer-encoding'];
-  if (h['proxy-connection'] !== undefined) delete h['proxy-connection'];
-  if (h.upgrade !== undefined) delete h.upgrade;
-  if (extra) for (const k of extra) delete h[k];
-  return h as HeaderMap;
+  const out: HeaderMap = {};
+  for (const k in h) {
+    if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'proxy-connection' || k === 'upgrade') continue;
+    if (extra && extra.includes(k)) continue;
+    out[k] = h[k];
+  }
+  return out;
 }
 
 export function isGrpcContentType(ct: string | string[] | undefined): boolean {
