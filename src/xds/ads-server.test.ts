@@ -7,6 +7,8 @@ import { AdsServer } from './ads-server.js';
 import { AdsClient, type XdsSnapshot } from './ads-client.js';
 import type { ConfigGenerator, ProxyResources } from './generator.js';
 import { TypeUrl, type ProxyNode, type XdsResource } from './resource.js';
+import { encodeRequest, wireTypes } from './wire.js';
+import * as grpc from '@grpc/grpc-js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -165,6 +167,38 @@ test('only proxies whose config changed get a push; a reconnecting proxy gets it
     assert.equal(again.updates.at(-1)!.clusters[0]!.name, 'outbound|9080||only-a.default.svc.cluster.local');
     assert.ok(t.server.configFor('a-1.default'), 'configFor finds a proxy by pod.namespace');
   } finally {
+    await t.close();
+  }
+});
+
+test('streams share one encoded response, but a stream never gets the nonce it already holds', async () => {
+  const t = await setup('sotw');
+  const clients: grpc.Client[] = [];
+  try {
+    // Raw SotW streams, so the test sees the nonces as sent.
+    const open = (id: string) => {
+      const client = new grpc.Client(`127.0.0.1:${t.port}`, grpc.credentials.createInsecure());
+      clients.push(client);
+      const raw = (b: Buffer) => b;
+      const call = client.makeBidiStreamRequest('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', raw, raw);
+      const nonces: string[] = [];
+      call.on('data', (buf: Buffer) => nonces.push((wireTypes().res.decode(buf) as unknown as { nonce: string }).nonce));
+      call.on('error', () => {});
+      call.write(encodeRequest({ node: { id, cluster: 'test' }, typeUrl: TypeUrl.Cluster, resourceNames: [] }));
+      return { call, nonces };
+    };
+    const a = open('sidecar~127.0.0.5~a-1.default~default.svc.cluster.local');
+    const b = open('sidecar~127.0.0.6~b-1.default~default.svc.cluster.local');
+    await waitFor(() => a.nonces.length === 1 && b.nonces.length === 1, 'both responses');
+    assert.equal(a.nonces[0], b.nonces[0], 'one encoded response for both streams');
+    // The same request again on a's stream (no nonce: a new subscription): same content, a nonce of its own.
+    a.call.write(encodeRequest({ typeUrl: TypeUrl.Cluster, resourceNames: [] }));
+    await waitFor(() => a.nonces.length === 2, 'the second response');
+    assert.notEqual(a.nonces[1], a.nonces[0]);
+    a.call.cancel();
+    b.call.cancel();
+  } finally {
+    for (const c of clients) c.close();
     await t.close();
   }
 });

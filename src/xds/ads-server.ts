@@ -6,17 +6,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfigGenerator, ProxyResources, PushRequest } from './generator.js';
 import { proxyIdentity, type ProxyIdentity } from './node.js';
 import { TypeUrl, type ProxyNode } from './resource.js';
-import {
-  decodeDeltaRequest,
-  decodeRequest,
-  encodeDeltaResponse,
-  encodeResource,
-  encodeResponse,
-  versionOf,
-  type DeltaDiscoveryRequest,
-  type DiscoveryRequest,
-  type EncodedResource,
-} from './wire.js';
+import { nextEncodingGeneration } from './codec.js';
+import { PushQueue } from './push-queue.js';
+import { encodedSet, namesKey, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
+import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse, versionOf, type DeltaDiscoveryRequest, type DiscoveryRequest, type EncodedResource } from './wire.js';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 /** Make-before-break: clusters and their endpoints before the listeners and routes that point at them. */
@@ -73,6 +66,8 @@ export interface AdsServerOptions {
 interface TypeState {
   wildcard: boolean;
   names: Set<string>;
+  /** WILDCARD, or namesKey(names): proxies subscribing alike share an encoded response. */
+  key: string;
   nonce: string;
   versionSent: string;
   sentAt: number;
@@ -85,6 +80,12 @@ interface TypeState {
 }
 
 let connectionCounter = 0;
+/**
+ * Nonces number responses, not streams: one encoded response goes to every stream that gets the same resources,
+ * and a nonce only has to tell a stream's responses apart (a stream never gets the same response twice in a row).
+ */
+let responseCounter = 0;
+const nextNonce = () => String(++responseCounter);
 
 /** One ADS stream of one proxy. */
 class Connection {
@@ -93,10 +94,9 @@ class Connection {
   identity!: ProxyIdentity;
   readonly connectedAt = Date.now();
   readonly types = new Map<string, TypeState>();
-  /** The configuration last generated for this proxy, per type, encoded. */
-  generated = new Map<string, Map<string, EncodedResource>>();
+  /** The configuration last generated for this proxy, per type, encoded (shared with proxies of its shape). */
+  generated = new Map<string, EncodedSet>();
   raw: ProxyResources = new Map();
-  private nonceCounter = 0;
 
   constructor(
     readonly mode: 'sotw' | 'delta',
@@ -109,14 +109,10 @@ class Connection {
     return this.call.getPeer();
   }
 
-  nextNonce(): string {
-    return `${this.id}-${++this.nonceCounter}`;
-  }
-
   state(typeUrl: string): TypeState {
     let s = this.types.get(typeUrl);
     if (!s) {
-      s = { wildcard: false, names: new Set(), nonce: '', versionSent: '', sentAt: 0, versionAcked: '', ackedAt: 0, count: 0, nack: undefined, known: new Map() };
+      s = { wildcard: false, names: new Set(), key: '', nonce: '', versionSent: '', sentAt: 0, versionAcked: '', ackedAt: 0, count: 0, nack: undefined, known: new Map() };
       this.types.set(typeUrl, s);
     }
     return s;
@@ -140,6 +136,10 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly log: (line: string) => void;
   private pending: { reasons: Set<string>; proxies: Set<string> | 'all'; first: number; timer: NodeJS.Timeout } | undefined;
   private closed = false;
+  private readonly pushQueue = new PushQueue<Connection>(
+    (c) => this.pushTo(c),
+    (b) => this.emit('push', { reason: [...b.reasons].join(', '), proxies: b.reached, sent: b.sent, durationMs: performance.now() - b.start }),
+  );
 
   constructor(private readonly options: AdsServerOptions) {
     super();
@@ -207,17 +207,16 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   }
 
   private push(reason: string, proxies: Set<string> | 'all'): void {
-    const start = performance.now();
-    let reached = 0;
+    if (!this.pushQueue.busy) nextEncodingGeneration(); // what this push does not encode again is not kept
+    this.pushQueue.add(reason, [...this.connections].filter((c) => c.node && (proxies === 'all' || proxies.has(c.node.id))));
+  }
+
+  /** One proxy's part of a push: regenerate, and send the types whose content changed. */
+  private pushTo(c: Connection): number {
+    if (!this.connections.has(c) || !this.regenerate(c)) return 0; // gone meanwhile, or generation failed
     let sent = 0;
-    for (const c of this.connections) {
-      if (!c.node) continue;
-      if (proxies !== 'all' && !proxies.has(c.node.id)) continue;
-      reached++;
-      if (!this.regenerate(c)) continue;
-      for (const typeUrl of PUSH_ORDER) if (c.types.has(typeUrl)) sent += this.respond(c, typeUrl, false) ? 1 : 0;
-    }
-    this.emit('push', { reason, proxies: reached, sent, durationMs: performance.now() - start });
+    for (const typeUrl of PUSH_ORDER) if (c.types.has(typeUrl)) sent += this.respond(c, typeUrl, false) ? 1 : 0;
+    return sent;
   }
 
   /** Regenerate a proxy's config; false when generation failed (the proxy keeps what it has). */
@@ -229,13 +228,9 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       this.log(`xds: generating config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
       return false;
     }
-    const generated = new Map<string, Map<string, EncodedResource>>();
+    const generated = new Map<string, EncodedSet>();
     try {
-      for (const [typeUrl, list] of resources) {
-        const m = new Map<string, EncodedResource>();
-        for (const r of list) m.set(r.name, encodeResource(r));
-        generated.set(typeUrl, m);
-      }
+      for (const [typeUrl, list] of resources) generated.set(typeUrl, encodedSet(list));
     } catch (err) {
       this.log(`xds: encoding config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
       return false;
@@ -312,12 +307,14 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       // An ACK may also change the subscription (e.g. a new route name after a listener update).
       if (sameSet(names, s.names)) return;
       s.names = names;
+      s.key = s.wildcard ? WILDCARD : namesKey(names);
       this.respond(c, req.typeUrl, true);
       return;
     }
     // A new subscription (first request for this type on this stream, or a reconnect).
     s.wildcard = names.size === 0 ? WILDCARD_TYPES.has(req.typeUrl) && c.identity.generator !== 'grpc' : names.has('*');
     s.names = names;
+    s.key = s.wildcard ? WILDCARD : namesKey(names);
     if (req.versionInfo) s.versionAcked = req.versionInfo; // what the client already has, from an earlier stream
     this.respond(c, req.typeUrl, true);
   }
@@ -328,15 +325,23 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     const s = c.state(typeUrl);
     const all = c.generated.get(typeUrl);
     if (!all && !force) return false;
-    const resources = all ? (s.wildcard ? [...all.values()] : [...s.names].map((n) => all.get(n)).filter((r): r is EncodedResource => !!r)) : [];
-    const version = versionOf(resources);
+    const selection: Selection = all ? all.select(s.key, s.names) : { resources: [], version: versionOf([]) };
+    const { version, resources } = selection;
     if (!force && version === s.versionSent) return false;
     if (!force && s.nack && s.nack.version === version) return false;
-    s.nonce = c.nextNonce();
+    // The response is encoded once per selection and written to every stream that gets it, unless this stream
+    // already holds that very response (a repeated request): then it gets a copy under a nonce of its own.
+    let response = selection.response;
+    if (!response || response.nonce === s.nonce) {
+      const nonce = nextNonce();
+      response = { nonce, bytes: encodeResponse({ versionInfo: version, typeUrl, nonce, resources, controlPlane: this.options.identifier }) };
+      if (all) selection.response = response;
+    }
+    s.nonce = response.nonce;
     s.versionSent = version;
     s.sentAt = Date.now();
     s.count = resources.length;
-    c.call.write(encodeResponse({ versionInfo: version, typeUrl, nonce: s.nonce, resources, controlPlane: this.options.identifier }));
+    c.call.write(response.bytes);
     return true;
   }
 
@@ -368,23 +373,25 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
       if (n === '*') s.wildcard = false;
       if (s.names.delete(n)) s.known.delete(n);
     }
+    if (!s.key || req.resourceNamesSubscribe.length || req.resourceNamesUnsubscribe.length) s.key = s.wildcard ? WILDCARD : namesKey(s.names);
     if (changed || !req.responseNonce) this.respondDelta(c, req.typeUrl, !req.responseNonce);
   }
 
   /** Delta: send what changed or appeared in the subscription, and the names that went away. */
   private respondDelta(c: Connection, typeUrl: string, force: boolean): boolean {
     const s = c.state(typeUrl);
-    const all = c.generated.get(typeUrl) ?? new Map<string, EncodedResource>();
-    const wanted = s.wildcard ? [...all.values()] : [...s.names].map((n) => all.get(n)).filter((r): r is EncodedResource => !!r);
+    const set = c.generated.get(typeUrl);
+    const all = set?.byName ?? new Map<string, EncodedResource>();
+    // What the subscription selects, and its version, are shared by the proxies of one shape; the diff is this stream's.
+    const { resources: wanted, version } = set ? set.select(s.key, s.names) : { resources: [], version: versionOf([]) };
     const changed = wanted.filter((r) => s.known.get(r.name) !== r.hash);
-    const present = new Set(wanted.map((r) => r.name));
-    const removed = [...s.known.keys()].filter((n) => !present.has(n) && (s.wildcard || s.names.has(n) || !all.has(n)));
+    const present = (n: string) => all.has(n) && (s.wildcard || s.names.has(n));
+    const removed = [...s.known.keys()].filter((n) => !present(n) && (s.wildcard || s.names.has(n) || !all.has(n)));
     if (!changed.length && !removed.length && !force) return false;
-    const version = versionOf(wanted);
     if (!force && s.nack && s.nack.version === version) return false;
     for (const r of changed) s.known.set(r.name, r.hash);
     for (const n of removed) s.known.delete(n);
-    s.nonce = c.nextNonce();
+    s.nonce = nextNonce();
     s.versionSent = version;
     s.sentAt = Date.now();
     s.count = wanted.length;
@@ -441,6 +448,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   async close(): Promise<void> {
     this.closed = true;
     if (this.pending) clearTimeout(this.pending.timer);
+    this.pushQueue.clear();
     for (const c of this.connections) c.call.end();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();

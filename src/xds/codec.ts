@@ -43,6 +43,57 @@ export function encodeJson(type: protobuf.Type | string, json: Json, path = ''):
   return t.encode(t.fromObject(toPlain(t, json, path))).finish();
 }
 
+/**
+ * Like encodeJson, but the bytes of each top-level field whose value is an object or list are remembered by that
+ * value's identity. A protobuf message is the concatenation of its fields, so shallow copies that differ in one
+ * field (a route configuration per workload with its own peer-metadata header, a listener per proxy with its own
+ * address) encode their shared fields once. Fields are written in field-number order, as protobufjs does, so the
+ * bytes equal encodeJson's. The values must not change once encoded (translation builds new objects per change).
+ */
+export function encodeJsonSharingFields(typeUrl: string, json: Json, path = ''): Uint8Array {
+  const t = requireType(typeUrl, path);
+  if (!isObj(json)) throw new CodecError(path, `expected an object for ${t.fullName.slice(1)}`);
+  const parts: Array<{ id: number; bytes: Uint8Array }> = [];
+  const seen = new Set<protobuf.Field>();
+  for (const [key, value] of Object.entries(json)) {
+    if (value === null || value === undefined) continue;
+    const field = fieldNamed(t, key);
+    // Unknown fields (for the error) and a field given twice under two spellings: the whole-message path decides.
+    if (!field || seen.has(field)) return encodeJson(t, json, path);
+    seen.add(field);
+    parts.push({ id: field.id, bytes: fieldBytes(t, field, key, value, path) });
+  }
+  parts.sort((a, b) => a.id - b.id);
+  return Buffer.concat(parts.map((p) => p.bytes));
+}
+
+// Field bytes by value identity (shallow copies within one push), then by content (across pushes: a change
+// rebuilds every object, but most of the new config equals the last one, and JSON text is far cheaper than encoding).
+const sharedFields = new WeakMap<object, { field: protobuf.Field; bytes: Uint8Array }>();
+let byContent = new Map<string, Uint8Array>();
+let byContentBefore = new Map<string, Uint8Array>();
+
+/**
+ * Start a new generation of the content cache (the ADS server does at every push): field values not encoded
+ * since the previous call are forgotten, so the cache holds about one configuration's worth.
+ */
+export function nextEncodingGeneration(): void {
+  byContentBefore = byContent;
+  byContent = new Map();
+}
+
+function fieldBytes(t: protobuf.Type, field: protobuf.Field, key: string, value: unknown, path: string): Uint8Array {
+  const shared = typeof value === 'object' && value !== null;
+  const hit = shared ? sharedFields.get(value) : undefined;
+  if (hit?.field === field) return hit.bytes;
+  const content = `${t.fullName}.${field.name}=${JSON.stringify(value)}`;
+  let bytes = byContent.get(content) ?? byContentBefore.get(content);
+  if (!bytes) bytes = encodeJson(t, { [key]: value }, path);
+  byContent.set(content, bytes);
+  if (shared) sharedFields.set(value, { field, bytes });
+  return bytes;
+}
+
 /** Encode as google.protobuf.Any: `{typeUrl, value}` with the value's bytes. */
 export function encodeAny(json: Json, path = ''): { type_url: string; value: Uint8Array } {
   const typeUrl = json['@type'];

@@ -3,7 +3,11 @@
 
 import type { ProxyNode, TypeUrlValue, XdsResource } from './resource.js';
 
-/** Everything one proxy should have, by type URL. Types absent from the map are unchanged/unsupported, not empty. */
+/**
+ * Everything one proxy should have, by type URL. Types absent from the map are unchanged/unsupported, not empty.
+ * A generator should hand proxies that get the same resources the same list object: the ADS server encodes a list,
+ * and each response drawn from it, once per list object. Lists and their values are never changed once returned.
+ */
 export type ProxyResources = Map<TypeUrlValue | string, XdsResource[]>;
 
 /** Builds a proxy's configuration from the current mesh state. Must be a pure function of (state, node). */

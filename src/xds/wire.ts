@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
-import { encodeJson, messageToJson } from './codec.js';
+import { encodeJsonSharingFields, messageToJson } from './codec.js';
 import { envoyProtos } from './protos.js';
 import type { XdsResource } from './resource.js';
 
@@ -30,13 +30,14 @@ export interface EncodedResource {
   hash: string;
 }
 
-// Translation may hand the same value object to many proxies; then it is hashed and encoded once.
+// Translation may hand the same value object to many proxies; then it is hashed and encoded once (and a shallow
+// copy of it, once per field that differs).
 const byValue = new WeakMap<object, EncodedResource>();
 
 export function encodeResource(r: XdsResource): EncodedResource {
   const cached = byValue.get(r.value);
   if (cached && cached.name === r.name && cached.typeUrl === r.typeUrl) return cached;
-  const bytes = encodeJson(r.typeUrl, r.value, `${r.name}`);
+  const bytes = encodeJsonSharingFields(r.typeUrl, r.value, `${r.name}`);
   const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 16);
   const e = { name: r.name, typeUrl: r.typeUrl, bytes, hash };
   byValue.set(r.value, e);

@@ -74,6 +74,8 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   private configWorkloads: Workload[] = [];
   private readonly local = new Map<string, Workload>();
   private byHost = new Map<string, MeshService[]>();
+  /** Lookups over all workloads, built on first use after a change (a push asks for thousands of them). */
+  private index: WorkloadIndex | undefined;
 
   constructor(private readonly domain = DEFAULT_DOMAIN) {
     super();
@@ -100,14 +102,22 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   /** A local workload (the runtime's pod) appears or changes. */
   upsertWorkload(w: Omit<Workload, 'origin'> & { origin?: Workload['origin'] }): void {
     this.local.set(`${w.namespace}/${w.name}`, { origin: 'Local', ...w });
+    this.index = undefined;
     this.emit('change');
   }
 
   removeWorkload(namespace: string, name: string): void {
-    if (this.local.delete(`${namespace}/${name}`)) this.emit('change');
+    if (!this.local.delete(`${namespace}/${name}`)) return;
+    this.index = undefined;
+    this.emit('change');
+  }
+
+  private workloadIndex(): WorkloadIndex {
+    return (this.index ??= new WorkloadIndex(this.workloads()));
   }
 
   private reindex(): void {
+    this.index = undefined;
     const m = new Map<string, MeshService[]>();
     for (const s of this.configServices) {
       const list = m.get(s.hostname) ?? [];
@@ -143,7 +153,7 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
       return out;
     }
     if (!svc.selector) return out;
-    for (const w of this.workloads()) {
+    for (const w of this.workloadIndex().candidates(svc.selector)) {
       if (w.namespace !== svc.namespace && svc.origin === 'Kubernetes') continue;
       if (!Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)) continue;
       if (!matches(w.labels)) continue;
@@ -156,12 +166,51 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
 
   /** The workload a proxy serves: by namespace and name (pod name), else by address. */
   workloadOf(namespace: string, name: string, address?: string): Workload | undefined {
-    return this.local.get(`${namespace}/${name}`) ?? this.workloads().find((w) => (w.namespace === namespace && w.name === name) || (address && w.address === address));
+    return this.local.get(`${namespace}/${name}`) ?? this.workloadIndex().first(namespace, name, address);
   }
 
   /** Services whose selector picks this workload (its inbound side). */
   servicesOf(w: Workload): MeshService[] {
     return this.configServices.filter((s) => s.selector && (s.origin === 'ServiceEntry' || s.namespace === w.namespace) && Object.keys(s.selector).length > 0 && Object.entries(s.selector).every(([k, v]) => w.labels[k] === v));
+  }
+}
+
+/**
+ * Workloads indexed by label and by name/address, in registry order (endpoint lists keep that order). Rebuilt after
+ * any change; without it every service's endpoints scanned every workload (services × workloads per push).
+ */
+class WorkloadIndex {
+  private readonly byLabel = new Map<string, Workload[]>();
+  private readonly byName = new Map<string, number>();
+  private readonly byAddress = new Map<string, number>();
+
+  constructor(private readonly all: Workload[]) {
+    all.forEach((w, i) => {
+      for (const [k, v] of Object.entries(w.labels)) {
+        const key = `${k}=${v}`;
+        const list = this.byLabel.get(key);
+        if (list) list.push(w);
+        else this.byLabel.set(key, [w]);
+      }
+      if (!this.byName.has(`${w.namespace}/${w.name}`)) this.byName.set(`${w.namespace}/${w.name}`, i);
+      if (!this.byAddress.has(w.address)) this.byAddress.set(w.address, i);
+    });
+  }
+
+  /** A superset of the workloads a selector picks (those carrying its rarest label), in registry order. */
+  candidates(selector: Record<string, string>): readonly Workload[] {
+    let best: readonly Workload[] = this.all;
+    for (const [k, v] of Object.entries(selector)) {
+      const list = this.byLabel.get(`${k}=${v}`) ?? [];
+      if (list.length < best.length) best = list;
+    }
+    return best;
+  }
+
+  /** The first workload (in registry order) with this namespace and name, or else with this address. */
+  first(namespace: string, name: string, address?: string): Workload | undefined {
+    const i = Math.min(this.byName.get(`${namespace}/${name}`) ?? Infinity, address ? (this.byAddress.get(address) ?? Infinity) : Infinity);
+    return i === Infinity ? undefined : this.all[i];
   }
 }
 
