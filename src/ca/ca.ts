@@ -5,7 +5,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECDSA_P256, exportKeyPem, importKeyPem, signingAlgorithm, subtle, x509, type CryptoKey } from './x509.js';
-
 import { spiffeId, type Identity } from './identity.js';
 
 export { spiffeId, type Identity } from './identity.js';

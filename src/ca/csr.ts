@@ -7,6 +7,7 @@
 
 import { generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { spiffeId, type Identity } from './identity.js';
+import { pem } from './pem.js';
 
 function derLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -26,11 +27,6 @@ const OID_ORGANIZATION = oid('55040a'); // 2.5.4.10
 const OID_EXTENSION_REQUEST = oid('2a864886f70d01090e'); // 1.2.840.113549.1.9.14
 const OID_SUBJECT_ALT_NAME = oid('551d11'); // 2.5.29.17
 const OID_ECDSA_SHA256 = oid('2a8648ce3d040302'); // 1.2.840.10045.4.3.2
-
-function pem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
 
 /** The DER CSR for `identity`, signed with `privateKey` (ECDSA P-256, SHA-256). */
 export function encodeCsr(identity: Identity, publicKey: KeyObject, privateKey: KeyObject): Buffer {

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
+import { pem } from './pem.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
 
@@ -12,10 +13,7 @@ export { x509 };
 export const subtle = webcrypto.subtle;
 export const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-export function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
+export { pem } from './pem.js';
 
 export async function exportKeyPem(key: CryptoKey): Promise<string> {
   return pem('PRIVATE KEY', await subtle.exportKey('pkcs8', key));

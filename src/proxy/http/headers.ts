@@ -36,19 +36,20 @@ export function upstreamRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
   return out;
 }
 
+/** The hop-by-hop headers an upstream response can carry (`te` and `http2-settings` are request-only). */
+const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade'];
+
 /**
  * The upstream response's headers without hop-by-hop ones, for the downstream response. A copy when there is
  * something to drop: deleting properties would turn the parsed header object into a slow dictionary-mode object
  * (and Node servers send `connection` and `keep-alive` on every keep-alive response).
  */
 export function cleanResponseHeaders(h: IncomingHttpHeaders): HeaderMap {
-  if (h.connection === undefined && h['keep-alive'] === undefined && h['transfer-encoding'] === undefined && h['proxy-connection'] === undefined && h.upgrade === undefined) {
-    return h as HeaderMap;
-  }
+  if (RESPONSE_HOP_BY_HOP.every((k) => h[k] === undefined)) return h as HeaderMap;
   const extra = connectionTokens(h.connection);
   const out: HeaderMap = {};
   for (const k in h) {
-    if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'proxy-connection' || k === 'upgrade') continue;
+    if (RESPONSE_HOP_BY_HOP.includes(k)) continue;
     if (extra && extra.includes(k)) continue;
     out[k] = h[k];
   }
