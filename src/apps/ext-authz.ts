@@ -2,6 +2,7 @@
 
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { shutdownGrpcServer } from '../grpc-shutdown.js';
 import { readBody } from './lib/http-util.js';
 import { bindAddress, isMain, listen, parsePort, runUntilSignal, type Env, type StartOptions } from './lib/serve.js';
 import { authorizationService, type CheckRequest, type CheckResponse, type HeaderValueOption } from './ext-authz-proto.js';
@@ -148,13 +149,7 @@ export async function startExtAuthz(opts: ExtAuthzOptions = {}): Promise<Running
     close: async () => {
       await Promise.all([
         httpApp.close(),
-        new Promise<void>((resolve) => {
-          grpcSide.server.tryShutdown(() => resolve());
-          setTimeout(() => {
-            grpcSide.server.forceShutdown();
-            resolve();
-          }, 500).unref();
-        }),
+        shutdownGrpcServer(grpcSide.server, 500),
       ]);
     },
   };

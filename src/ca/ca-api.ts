@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { spiffeId, type Identity, type Signer } from './ca.js';
 import { createCertificateMethod as method } from './ca-protocol.js';
 import { ExternalCaError } from './cfssl-signer.js';
+import { shutdownGrpcServer } from '../grpc-shutdown.js';
 import type { Authenticator } from './token.js';
 import { x509 } from './x509.js';
 
@@ -61,7 +62,7 @@ export class CaServer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+    return shutdownGrpcServer(this.server);
   }
 }
 

@@ -8,6 +8,7 @@ import { proxyIdentity, type ProxyIdentity } from './node.js';
 import { TypeUrl, type ProxyNode } from './resource.js';
 import { nextEncodingGeneration } from './codec.js';
 import { PushQueue } from './push-queue.js';
+import { shutdownGrpcServer } from '../grpc-shutdown.js';
 import { encodedSet, namesKey, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
 import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse, versionOf, type DeltaDiscoveryRequest, type DiscoveryRequest, type EncodedResource } from './wire.js';
 
@@ -450,8 +451,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     if (this.pending) clearTimeout(this.pending.timer);
     this.pushQueue.clear();
     for (const c of this.connections) c.call.end();
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
-    this.server.forceShutdown();
+    await shutdownGrpcServer(this.server);
   }
 }
 
