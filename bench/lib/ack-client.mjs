@@ -1,8 +1,9 @@
-// A simulated proxy for control-plane benchmarks: an ADS (SotW) stream that subscribes like a sidecar and ACKs every
-// response without decoding the resources inside, so the figures measure the control plane, not the clients.
+// A simulated proxy for control-plane benchmarks: an ADS stream (state of the world, or delta as sidecars use by
+// default) that subscribes like a sidecar and ACKs every response without decoding the resources inside, so the
+// figures measure the control plane, not the clients.
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { encodeRequest } from '../../dist/xds/wire.js';
+import { encodeDeltaRequest, encodeRequest } from '../../dist/xds/wire.js';
 import { TypeUrl } from '../../dist/xds/resource.js';
 
 const CHANNEL_OPTIONS = {
@@ -16,8 +17,11 @@ const CHANNEL_OPTIONS = {
 };
 
 export class AckClient {
-  constructor(address, nodeId) {
+  constructor(address, nodeId, mode = 'sotw') {
     this.nodeId = nodeId;
+    this.mode = mode;
+    /** Delta: the names held per type (a response carries only what changed). */
+    this.held = {};
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     this.counts = {};
     this.acks = {};
@@ -27,12 +31,30 @@ export class AckClient {
 
   start() {
     const raw = (b) => b;
-    this.call = this.client.makeBidiStreamRequest('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', raw, raw);
-    this.call.on('data', (buf) => this.onResponse(buf));
+    const method = this.mode === 'delta' ? 'DeltaAggregatedResources' : 'StreamAggregatedResources';
+    this.call = this.client.makeBidiStreamRequest(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`, raw, raw);
+    this.call.on('data', (buf) => (this.mode === 'delta' ? this.onDeltaResponse(buf) : this.onResponse(buf)));
     this.call.on('error', () => {});
     const node = { id: this.nodeId, cluster: 'bench', metadata: { fields: { NAMESPACE: { stringValue: 'default' } } }, locality: {} };
+    if (this.mode === 'delta') {
+      this.call.write(encodeDeltaRequest({ node, typeUrl: TypeUrl.Cluster, resourceNamesSubscribe: [] }));
+      this.call.write(encodeDeltaRequest({ typeUrl: TypeUrl.Listener, resourceNamesSubscribe: [] }));
+      return;
+    }
     this.call.write(encodeRequest({ node, typeUrl: TypeUrl.Cluster, resourceNames: [] }));
     this.call.write(encodeRequest({ typeUrl: TypeUrl.Listener, resourceNames: [] }));
+  }
+
+  onDeltaResponse(buf) {
+    const msg = scanDeltaResponse(buf);
+    const t = msg.typeUrl;
+    const held = (this.held[t] ??= new Set());
+    for (const n of msg.names) held.add(n);
+    for (const n of msg.removed) held.delete(n);
+    this.counts[t] = held.size;
+    this.call.write(encodeDeltaRequest({ typeUrl: t, responseNonce: msg.nonce }));
+    this.acks[t] = performance.now();
+    for (const l of this.listeners) l(t, held.size);
   }
 
   onResponse(buf) {
@@ -47,7 +69,8 @@ export class AckClient {
   /** Subscribe to explicit names (EDS cluster names, RDS route names) like a sidecar following references. */
   subscribe(typeUrl, names) {
     this.names[typeUrl] = names;
-    this.call.write(encodeRequest({ typeUrl, resourceNames: names }));
+    if (this.mode === 'delta') this.call.write(encodeDeltaRequest({ typeUrl, resourceNamesSubscribe: names }));
+    else this.call.write(encodeRequest({ typeUrl, resourceNames: names }));
   }
 
   close() {
@@ -70,6 +93,29 @@ function scanResponse(buf) {
       if (field === 2) out.resources++;
       r.skipType(tag & 7);
     }
+  }
+  return out;
+}
+
+/** A DeltaDiscoveryResponse's type, nonce, removed names and the names of the resources it carries (only those). */
+function scanDeltaResponse(buf) {
+  const r = protobuf.Reader.create(buf);
+  const out = { typeUrl: '', nonce: '', names: [], removed: [] };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 4) out.typeUrl = r.string();
+    else if (field === 5) out.nonce = r.string();
+    else if (field === 6) out.removed.push(r.string());
+    else if (field === 2) {
+      // Resource { version = 1; resource = 2; name = 3; ... }: read its name, step over the rest.
+      const end = r.uint32() + r.pos;
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t >>> 3 === 3) out.names.push(r.string());
+        else r.skipType(t & 7);
+      }
+    } else r.skipType(tag & 7);
   }
   return out;
 }

@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       // xDS mode: the control plane's address and who this proxy is (Istio's node id and metadata).
       xds: { type: 'string' },
-      'xds-mode': { type: 'string', default: 'sotw' },
+      'xds-mode': { type: 'string' },
       role: { type: 'string', default: 'sidecar' },
       pod: { type: 'string' },
       namespace: { type: 'string', default: 'default' },
@@ -90,6 +90,9 @@ export async function main(argv: string[]): Promise<void> {
   const concurrency = parseConcurrency(values.concurrency);
   const role = values.role === 'gateway' ? 'router' : values.role!;
   if (!['sidecar', 'router'].includes(role)) throw new Error(`--role must be sidecar or gateway, not "${values.role}"`);
+  // Delta xDS unless asked otherwise, as Istio's agent since 1.22 (ISTIO_DELTA_XDS=false turns it off there too).
+  const xdsMode = values['xds-mode'] ?? (process.env.ISTIO_DELTA_XDS?.toLowerCase() === 'false' ? 'sotw' : 'delta');
+  if (xdsMode !== 'sotw' && xdsMode !== 'delta') throw new Error(`--xds-mode must be sotw or delta, not "${xdsMode}"`);
   const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : 'proxy'}-${process.pid}`;
   const nodeIdValue = values['node-id'] ?? nodeId(role as 'sidecar' | 'router', values.ip!, pod, values.namespace!);
   const proxyOptions = { nodeId: nodeIdValue, serviceCluster: values['service-cluster'], listenerDrainMs: drainMs };
@@ -183,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
     ]);
     xdsClient = new AdsClient({
       address: values.xds,
-      mode: values['xds-mode'] === 'delta' ? 'delta' : 'sotw',
+      mode: xdsMode,
       node: {
         id: nodeIdValue,
         cluster: labels.app ?? pod,

@@ -1,6 +1,7 @@
-// `trellis up` (LocalMesh) honours ProxyConfig concurrency: httpbin from Istio's samples, with the pod annotation
+// `trellis up` (LocalMesh) honours ProxyConfig: httpbin from Istio's samples, with the pod annotation
 // `proxy.istio.io/config: {concurrency: 2}` added, gets a sidecar with two worker processes that serve its inbound
-// traffic, while the sleep pod's sidecar stays one process (the default).
+// traffic, while the sleep pod's sidecar stays one process (the default). The sleep pod's annotation turns delta xDS
+// off (`proxyMetadata.ISTIO_DELTA_XDS: "false"`), so its sidecar speaks state of the world and httpbin's delta.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,10 @@ before(async () => {
   const annotated = httpbin.replace(/(  template:\n    metadata:\n)/, `$1      annotations:\n        proxy.istio.io/config: |\n          concurrency: 2\n`);
   assert.notEqual(annotated, httpbin, 'the sample still has the expected template layout');
   writeFileSync(join(dir, 'httpbin.yaml'), annotated);
-  writeFileSync(join(dir, 'sleep.yaml'), readFileSync(`${istioSamplesDir()}/sleep/sleep.yaml`, 'utf8'));
+  const sleep = readFileSync(`${istioSamplesDir()}/sleep/sleep.yaml`, 'utf8');
+  const sotw = sleep.replace(/(  template:\n    metadata:\n)/, `$1      annotations:\n        proxy.istio.io/config: |\n          proxyMetadata:\n            ISTIO_DELTA_XDS: "false"\n`);
+  assert.notEqual(sotw, sleep, 'the sleep sample still has the expected template layout');
+  writeFileSync(join(dir, 'sleep.yaml'), sotw);
   mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 43, log: () => undefined });
   await mesh.waitReady(60_000);
 });
@@ -69,4 +73,15 @@ test('a proxy.istio.io/config concurrency annotation gives the sidecar that many
   assert.ok(served.length === 2 && served.every((n) => n > 0), `both workers served requests: ${served.join(', ')}`);
   const one = await get(sleep.podIP, 15000, '/workers');
   assert.equal(one.status, 404, 'a single-process sidecar has no /workers page');
+});
+
+test('proxyMetadata.ISTIO_DELTA_XDS picks the xDS flavour: delta by default, state of the world when "false"', async () => {
+  const pods = mesh!.podPlans();
+  const httpbin = pods.find((p) => p.name.startsWith('httpbin-'))!;
+  const sleep = pods.find((p) => p.name.startsWith('sleep-'))!;
+  const syncz = JSON.parse((await get('127.0.0.1', mesh!.debugPort, '/debug/syncz')).body) as Array<{ id: string; mode: string; types: Array<{ state: string }> }>;
+  const of = (pod: string) => syncz.find((p) => p.id.includes(`~${pod}.`));
+  assert.equal(of(httpbin.name)?.mode, 'delta');
+  assert.equal(of(sleep.name)?.mode, 'sotw');
+  for (const p of [of(httpbin.name)!, of(sleep.name)!]) assert.ok(p.types.every((t) => t.state === 'SYNCED'), JSON.stringify(p.types));
 });

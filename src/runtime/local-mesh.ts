@@ -256,6 +256,7 @@ export class LocalMesh {
           '--stats-port', '15020', '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
+          ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
           ...this.caArgs(),
         ],
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.

@@ -52,3 +52,20 @@ test('a bad concurrency is a plan error naming the file, line and field', () => 
   );
   assert.throws(() => plan([mesh('{concurrency: -1}'), deployment('plain')].join('\n---\n')), /meshConfig\.defaultConfig: concurrency must be a whole number/);
 });
+
+test('the sidecar xDS flavour follows ProxyConfig proxyMetadata.ISTIO_DELTA_XDS: delta unless "false", the pod over the mesh', () => {
+  const pods = plan(
+    [
+      deployment('plain'),
+      deployment('sotw', "      annotations: {proxy.istio.io/config: '{proxyMetadata: {ISTIO_DELTA_XDS: \"false\"}}'}"),
+      deployment('delta', "      annotations: {proxy.istio.io/config: '{proxyMetadata: {ISTIO_DELTA_XDS: \"true\"}}'}"),
+    ].join('\n---\n'),
+  );
+  assert.deepEqual(Object.fromEntries(pods.map((p) => [p.owner, p.xdsMode])), { plain: undefined, sotw: 'sotw', delta: 'delta' });
+  const withMesh = plan([mesh("{proxyMetadata: {ISTIO_DELTA_XDS: 'false'}}"), deployment('plain'), deployment('delta', "      annotations: {proxy.istio.io/config: '{proxyMetadata: {ISTIO_DELTA_XDS: \"true\"}}'}")].join('\n---\n'));
+  assert.deepEqual(Object.fromEntries(withMesh.map((p) => [p.owner, p.xdsMode])), { plain: 'sotw', delta: 'delta' });
+  assert.throws(
+    () => plan(deployment('bad', "      annotations: {proxy.istio.io/config: '{proxyMetadata: {ISTIO_DELTA_XDS: \"maybe\"}}'}")),
+    (err: Error) => err instanceof PlanError && /^mesh\.yaml:\d+:\d+: metadata\.annotations\["proxy\.istio\.io\/config"\]: proxyMetadata\.ISTIO_DELTA_XDS must be "true" or "false"/.test(err.message),
+  );
+});

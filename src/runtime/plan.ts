@@ -36,6 +36,8 @@ export interface PodPlan {
    * `defaultConfig`): worker processes, 0 = one per core; undefined = Trellis's default of one process.
    */
   concurrency?: number;
+  /** ProxyConfig `proxyMetadata.ISTIO_DELTA_XDS` ("false" = state of the world); undefined = the proxy's default, delta. */
+  xdsMode?: 'sotw' | 'delta';
   containers: ContainerPlan[];
   source: string;
 }
@@ -125,21 +127,47 @@ function concurrencyValue(v: unknown, at: string): number | undefined {
   return v;
 }
 
-/** Istio's precedence: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
-function proxyConcurrency(r: Resource<unknown>, annotations: Record<string, string>, ptr: string, meshDefault: unknown): number | undefined {
+/**
+ * `proxyMetadata.ISTIO_DELTA_XDS` as Istio's agent reads it: delta xDS unless it is "false" (the default since Istio
+ * 1.22), or a PlanError naming where a value that is neither came from.
+ */
+function xdsModeValue(metadata: unknown, at: string): 'sotw' | 'delta' | undefined {
+  if (metadata === undefined || metadata === null) return undefined;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new PlanError(`${at}: proxyMetadata must be a map of strings, not ${JSON.stringify(metadata)}`);
+  const v = (metadata as Record<string, unknown>).ISTIO_DELTA_XDS;
+  if (v === undefined || v === null) return undefined;
+  const text = String(v).toLowerCase();
+  if (text !== 'true' && text !== 'false') throw new PlanError(`${at}: proxyMetadata.ISTIO_DELTA_XDS must be "true" or "false", not ${JSON.stringify(v)}`);
+  return text === 'true' ? 'delta' : 'sotw';
+}
+
+interface ProxyConfigFields {
+  concurrency?: unknown;
+  proxyMetadata?: unknown;
+}
+
+/** The pod's `proxy.istio.io/config` annotation, parsed, with where it came from for errors. */
+function podProxyConfig(r: Resource<unknown>, annotations: Record<string, string>, ptr: string): { doc: ProxyConfigFields; at: string } | undefined {
   const text = annotations[PROXY_CONFIG_ANNOTATION];
-  if (text !== undefined) {
-    const at = `${where(r, `${ptr}/metadata/annotations/proxy.istio.io~1config`)}: metadata.annotations["${PROXY_CONFIG_ANNOTATION}"]`;
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch (err) {
-      throw new PlanError(`${at}: not a YAML ProxyConfig: ${(err as Error).message.split('\n')[0]}`);
-    }
-    const fromPod = doc && typeof doc === 'object' ? concurrencyValue((doc as { concurrency?: unknown }).concurrency, at) : undefined;
-    if (fromPod !== undefined) return fromPod;
+  if (text === undefined) return undefined;
+  const at = `${where(r, `${ptr}/metadata/annotations/proxy.istio.io~1config`)}: metadata.annotations["${PROXY_CONFIG_ANNOTATION}"]`;
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new PlanError(`${at}: not a YAML ProxyConfig: ${(err as Error).message.split('\n')[0]}`);
   }
-  return concurrencyValue(meshDefault, 'meshConfig.defaultConfig');
+  return { doc: doc && typeof doc === 'object' ? (doc as ProxyConfigFields) : {}, at };
+}
+
+/** Istio's precedence for each field: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
+function proxySettings(r: Resource<unknown>, annotations: Record<string, string>, ptr: string, meshDefault: ProxyConfigFields): { concurrency?: number; xdsMode?: 'sotw' | 'delta' } {
+  const pod = podProxyConfig(r, annotations, ptr);
+  const mesh = 'meshConfig.defaultConfig';
+  return {
+    concurrency: (pod ? concurrencyValue(pod.doc.concurrency, pod.at) : undefined) ?? concurrencyValue(meshDefault.concurrency, mesh),
+    xdsMode: (pod ? xdsModeValue(pod.doc.proxyMetadata, pod.at) : undefined) ?? xdsModeValue(meshDefault.proxyMetadata, mesh),
+  };
 }
 
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
@@ -149,7 +177,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
   const outbound = o.outboundPort ?? 15001;
   const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
   const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
-  const meshDefaultConcurrency = (new ConfigIndex(resources).meshConfig.defaultConfig as { concurrency?: unknown } | undefined)?.concurrency;
+  const meshDefaultProxyConfig = (new ConfigIndex(resources).meshConfig.defaultConfig as ProxyConfigFields | undefined) ?? {};
   const pods: Array<{ r: Resource<unknown>; name: string; namespace: string; owner?: string; meta: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec; ptr: string }> = [];
   for (const r of resources) {
     if (r.group === 'apps' && r.kind === 'Deployment') {
@@ -173,6 +201,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     const nsLabels = namespaces.get(p.namespace) ?? {};
     const meshed = annotations['sidecar.istio.io/inject'] !== 'false' && nsLabels['istio-injection'] !== 'disabled' && p.meta.labels?.['sidecar.istio.io/inject'] !== 'false';
     const serviceAccount = p.spec.serviceAccountName ?? 'default';
+    const proxy = meshed ? proxySettings(p.r, annotations, p.ptr.replace(/\/spec$/, ''), meshDefaultProxyConfig) : {};
     const env: Record<string, string> = {
       ...serviceEnv(services, p.namespace, domain),
       HOSTNAME: p.name,
@@ -201,7 +230,8 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       appAddress: meshed ? appAddress : podIP,
       ports,
       meshed,
-      concurrency: meshed ? proxyConcurrency(p.r, annotations, p.ptr.replace(/\/spec$/, ''), meshDefaultConcurrency) : undefined,
+      concurrency: proxy.concurrency,
+      xdsMode: proxy.xdsMode,
       containers: (p.spec.containers ?? []).map((c, i) => containerPlan(p.r, c, i, o.imageMap, env, p.ptr)),
       source: where(p.r, ''),
     };

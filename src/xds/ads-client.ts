@@ -77,8 +77,14 @@ interface TypeState {
   nonce: string;
   names: Set<string>;
   received: boolean;
+  /** Delta: each resource's version as the server sent it, offered back on a reconnect (initial_resource_versions). */
+  versions: Map<string, string>;
 }
 
+/**
+ * Events: `response` ({ typeUrl, resources, removed }: what each response carried, before it is applied), `applied`
+ * (the snapshot), `rejected` (the error), `disconnected` (the stream's error).
+ */
 export class AdsClient extends EventEmitter {
   private readonly client: grpc.Client;
   private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
@@ -86,6 +92,9 @@ export class AdsClient extends EventEmitter {
   private closed = false;
   private backoffMs = 250;
   private firstOnStream = true;
+  private streams = 0;
+  /** The last update was rejected: a reconnect then asks for everything again rather than claiming to hold it. */
+  private lastRejected = false;
   private completeTimer: NodeJS.Timeout | undefined;
   private applying: Promise<void> = Promise.resolve();
   private readonly mode: 'sotw' | 'delta';
@@ -98,7 +107,7 @@ export class AdsClient extends EventEmitter {
     this.mode = opts.mode ?? 'sotw';
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    for (const t of ORDER) this.types.set(t, { resources: new Map(), version: '', nonce: '', names: new Set(), received: false });
+    for (const t of ORDER) this.types.set(t, { resources: new Map(), version: '', nonce: '', names: new Set(), received: false, versions: new Map() });
   }
 
   start(): void {
@@ -116,6 +125,7 @@ export class AdsClient extends EventEmitter {
     const call = this.client.makeBidiStreamRequest(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`, raw, raw);
     this.call = call;
     this.firstOnStream = true;
+    this.streams++;
     call.on('data', (buf: Buffer) => {
       this.backoffMs = 250;
       this.applying = this.applying.then(() => this.onResponse(buf)).catch((err) => this.log(`xds client: ${(err as Error).message}`));
@@ -165,7 +175,10 @@ export class AdsClient extends EventEmitter {
     const unsubscribe = initial ? [] : [...s.names].filter((n) => !next.has(n));
     s.names = next;
     if (!initial && !subscribe.length && !unsubscribe.length) return;
-    this.send(encodeDeltaRequest({ node: this.node() as never, typeUrl, resourceNamesSubscribe: subscribe, resourceNamesUnsubscribe: unsubscribe } as never));
+    // On a reconnect, what this proxy already holds, so the server sends only what changed meanwhile (and the
+    // names that went away) instead of everything again.
+    const initialResourceVersions = initial && this.streams > 1 && !this.lastRejected ? Object.fromEntries(s.versions) : undefined;
+    this.send(encodeDeltaRequest({ node: this.node() as never, typeUrl, resourceNamesSubscribe: subscribe, resourceNamesUnsubscribe: unsubscribe, initialResourceVersions } as never));
   }
 
   private async onResponse(buf: Buffer): Promise<void> {
@@ -186,15 +199,22 @@ export class AdsClient extends EventEmitter {
       }
       // SotW for endpoints and routes lists only the subscribed names; keep the rest as they are.
       s.resources = next;
+      this.emit('response', { typeUrl, resources: next.size, removed: [] });
     } else {
       version = String(msg.systemVersionInfo);
       for (const item of (msg.resources as Array<{ name?: string; resource?: { type_url?: string; value?: Uint8Array } }>) ?? []) {
         if (!item.resource) continue;
         const r = anyToJson(item.resource);
         delete r['@type'];
-        s.resources.set(item.name || nameOf(typeUrl, r), r);
+        const name = item.name || nameOf(typeUrl, r);
+        s.resources.set(name, r);
+        s.versions.set(name, String((item as { version?: string }).version ?? ''));
       }
-      for (const n of (msg.removedResources as string[]) ?? []) s.resources.delete(n);
+      for (const n of (msg.removedResources as string[]) ?? []) {
+        s.resources.delete(n);
+        s.versions.delete(n);
+      }
+      this.emit('response', { typeUrl, resources: ((msg.resources as unknown[]) ?? []).length, removed: (msg.removedResources as string[]) ?? [] });
     }
     s.received = true;
     s.nonce = nonce;
@@ -222,6 +242,7 @@ export class AdsClient extends EventEmitter {
     try {
       await this.opts.onUpdate(snap);
       this.applied++;
+      this.lastRejected = false;
       if (response) {
         this.state(response.typeUrl).version = response.version;
         this.ack(response.typeUrl, response.version, response.nonce);
@@ -230,6 +251,7 @@ export class AdsClient extends EventEmitter {
     } catch (err) {
       // The proxy keeps its last good config (apply is atomic); the next update is tried as a whole again.
       const message = (err as Error).message ?? String(err);
+      this.lastRejected = true;
       if (response) this.ack(response.typeUrl, this.state(response.typeUrl).version, response.nonce, message);
       this.emit('rejected', message);
     }
@@ -244,7 +266,12 @@ export class AdsClient extends EventEmitter {
     const s = this.state(typeUrl);
     const next = new Set(names);
     if (next.size === s.names.size && [...next].every((n) => s.names.has(n))) return;
-    if (this.mode === 'sotw') for (const n of [...s.resources.keys()]) if (!next.has(n)) s.resources.delete(n);
+    // Names no longer wanted are dropped here: the server sends no removal for an unsubscribed name.
+    for (const n of [...s.resources.keys()]) {
+      if (next.has(n)) continue;
+      s.resources.delete(n);
+      s.versions.delete(n);
+    }
     this.subscribe(typeUrl, names, false);
   }
 

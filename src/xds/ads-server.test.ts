@@ -202,3 +202,43 @@ test('streams share one encoded response, but a stream never gets the nonce it a
     await t.close();
   }
 });
+
+test('delta: a proxy that reconnects offers the versions it holds, so it gets only what changed and loses what went away', async () => {
+  const gen = new TestGenerator();
+  const keep = 'outbound|9080||reviews.default.svc.cluster.local';
+  const gone = 'outbound|9080||old.default.svc.cluster.local';
+  const both = config(keep, 1000);
+  both.get(TypeUrl.Cluster)!.push({ typeUrl: TypeUrl.Cluster, name: gone, value: { name: gone, type: 'STATIC', connectTimeout: '1s' } });
+  gen.byNode.set('*', both);
+  let server = new AdsServer({ generator: gen, debounceMs: 20, log: () => {} });
+  const port = await server.listen('127.0.0.1', 0);
+  const id = 'sidecar~127.0.0.3~a-1.default~default.svc.cluster.local';
+  const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', log: () => {}, onUpdate: () => {} });
+  const synced = () => {
+    const p = server.proxies().find((x) => x.id === id);
+    return !!p && p.types.length >= 4 && p.types.every((t) => t.state === 'SYNCED');
+  };
+  try {
+    client.start();
+    await waitFor(() => synced() && client.snapshot().clusters.length === 2, 'first sync');
+    // The control plane goes away; while it is gone the old cluster is deleted and the endpoints change.
+    await server.close();
+    gen.byNode.set('*', config(keep, 2000));
+    server = new AdsServer({ generator: gen, debounceMs: 20, log: () => {} });
+    const responses: Array<{ typeUrl: string; resources: number; removed: string[] }> = [];
+    client.on('response', (r) => responses.push(r));
+    await server.listen('127.0.0.1', port);
+    await waitFor(() => synced() && client.snapshot().endpoints[0]?.endpoints !== undefined && client.snapshot().clusters.length === 1, 'resync after the reconnect');
+    assert.deepEqual(client.snapshot().clusters.map((c) => c.name), [keep], 'the deleted cluster is gone from the proxy');
+    const cds = responses.find((r) => r.typeUrl === TypeUrl.Cluster)!;
+    assert.equal(cds.resources, 0, 'the unchanged cluster is not sent again');
+    assert.deepEqual(cds.removed, [gone]);
+    const eds = responses.find((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment)!;
+    assert.equal(eds.resources, 1, 'the changed endpoints are sent');
+    const lds = responses.find((r) => r.typeUrl === TypeUrl.Listener)!;
+    assert.equal(lds.resources, 0, 'the unchanged listener is not');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});

@@ -12,7 +12,7 @@ Identity (Istio's node id and metadata; the control plane picks the config by th
   or --node-id sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local
 
 Options:
-  --xds-mode sotw|delta    ADS flavour (default sotw)
+  --xds-mode sotw|delta    ADS flavour (default delta, as Istio since 1.22; ISTIO_DELTA_XDS=false means sotw)
   --admin-port N           Envoy-style admin port (default 15000; 0 picks one), --admin-address (127.0.0.1)
   --drain-time-s N         graceful drain on SIGTERM or /quitquitquit (default 5)
   --concurrency N          worker processes sharing the listeners (Envoy's --concurrency, Istio's ProxyConfig
