@@ -19,7 +19,7 @@ import type { MetricsSource } from '../telemetry/merged-metrics.js';
 import { parseConcurrency } from './workers/concurrency.js';
 import type { Dataplane } from './workers/dataplane.js';
 import type { WorkerPool } from './workers/pool.js';
-// Modules only the xDS / CA modes use (grpc-js, protobufjs, prom-client, x509) load when those modes start: an idle
+// Modules only the xDS / CA modes use (grpc-js, protobufjs, Istio metrics, x509) load when those modes start: an idle
 // sidecar on a static config does not carry them (RSS).
 
 const logger = log('main');

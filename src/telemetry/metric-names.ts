@@ -1,5 +1,5 @@
 // Istio's standard metric names by the Telemetry API's metric selector (its own module: the proxy's telemetry
-// filters need the names without loading prom-client).
+// filters need the names without loading the metrics store).
 
 export const METRIC_NAMES: Record<string, string> = {
   REQUEST_COUNT: 'istio_requests_total',

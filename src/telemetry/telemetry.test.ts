@@ -111,6 +111,97 @@ test('metrics: Istio names, labels and buckets in the exposition; a disabled met
   assert.match(await m.render(), /istio_requests_total\{[^}]*reporter="source"[^}]*request_host="reviews:9080"\} 1/);
 });
 
+test('metrics: the hand-written exposition says what prom-client says for the same requests, alone and summed over workers', async () => {
+  const client = (await import('prom-client')).default;
+  const { DURATION_BUCKETS, SIZE_BUCKETS, TCP_LABELS } = await import('./istio-metrics.js');
+  const { renderFamilies, sumFamilies } = await import('./exposition.js');
+  // The reference: Istio's metrics declared on prom-client, recorded the straightforward way.
+  const reference = (extra: string[]) => {
+    const registry = new client.Registry();
+    const r = [registry];
+    const labelNames = [...REQUEST_LABELS, ...extra];
+    const tcpNames = [...TCP_LABELS, ...extra];
+    return {
+      registry,
+      requests: new client.Counter({ name: 'istio_requests_total', help: 'Total requests.', labelNames, registers: r }),
+      duration: new client.Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds.', labelNames, buckets: DURATION_BUCKETS, registers: r }),
+      req: new client.Histogram({ name: 'istio_request_bytes', help: 'Request body sizes in bytes.', labelNames, buckets: SIZE_BUCKETS, registers: r }),
+      res: new client.Histogram({ name: 'istio_response_bytes', help: 'Response body sizes in bytes.', labelNames, buckets: SIZE_BUCKETS, registers: r }),
+      sent: new client.Counter({ name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent during a TCP connection.', labelNames: tcpNames, registers: r }),
+      received: new client.Counter({ name: 'istio_tcp_received_bytes_total', help: 'Bytes received during a TCP connection.', labelNames: tcpNames, registers: r }),
+      opened: new client.Counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened.', labelNames: tcpNames, registers: r }),
+      closed: new client.Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed.', labelNames: tcpNames, registers: r }),
+    };
+  };
+  const base = Object.fromEntries(REQUEST_LABELS.map((l) => [l, `v-${l}`])) as RequestLabels;
+  const tcpBase = Object.fromEntries(TCP_LABELS.map((l) => [l, `t-${l}`]));
+  // Requests over several label sets (one with a quote, a backslash and a newline in a value), durations and sizes
+  // on and between bucket bounds and above the last, one metric disabled for some requests; TCP connections.
+  const requests = Array.from({ length: 200 }, (_, i) => ({
+    labels: { ...base, response_code: String([200, 503, 404][i % 3]), source_workload: i % 7 === 0 ? 'we"ird\\name\nx' : 'productpage-v1', destination_version: `v${1 + (i % 3)}` },
+    duration: [0.5, 0.7, 5, 2500.1, 4_000_000, 12.25][i % 6]!,
+    reqBytes: [0, 1, 100, 20_000_000][i % 4]!,
+    resBytes: i * 731,
+    disabled: i % 5 === 0 ? new Set(['istio_request_bytes']) : undefined,
+  }));
+  const tcps = Array.from({ length: 12 }, (_, i) => ({ labels: { ...tcpBase, destination_app: `app-${i % 3}` }, sent: i * 100, received: i, close: i % 4 !== 0 }));
+  const feed = (mine: IstioMetrics, ref: ReturnType<typeof reference>, slice: (i: number) => boolean) => {
+    requests.forEach((q, i) => {
+      if (!slice(i)) return;
+      mine.recordRequest(q.labels, q.duration, q.reqBytes, q.resBytes, q.disabled);
+      ref.requests.inc(q.labels);
+      ref.duration.observe(q.labels, q.duration);
+      if (!q.disabled) ref.req.observe(q.labels, q.reqBytes);
+      ref.res.observe(q.labels, q.resBytes);
+    });
+    tcps.forEach((c, i) => {
+      if (!slice(i)) return;
+      mine.recordTcpOpen(c.labels);
+      ref.opened.inc(c.labels);
+      if (!c.close) return;
+      mine.recordTcpClose(c.labels, c.sent, c.received);
+      ref.closed.inc(c.labels);
+      ref.sent.inc(c.labels, c.sent);
+      ref.received.inc(c.labels, c.received);
+    });
+  };
+  // Samples by name and labels, so the comparison does not depend on the order series were created in; sums may
+  // differ in the last bit (floating-point additions in another order).
+  const samples = (text: string) => {
+    const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    const byKey = new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))] as const));
+    assert.equal(byKey.size, lines.length, 'no sample twice');
+    return new Map([...byKey].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [k, Math.round(v * 1e6) / 1e6]));
+  };
+  const mine = new IstioMetrics();
+  const ref = reference([]);
+  feed(mine, ref, () => true);
+  const expected = await ref.registry.metrics();
+  assert.deepEqual(samples(await mine.render()), samples(expected));
+  assert.deepEqual(samples(renderFamilies(mine.toJson())), samples(expected));
+  assert.match(await mine.render(), /source_workload="we\\"ird\\\\name\\nx"/);
+  // Two workers, each with part of the traffic: their sum is what one process that saw everything says.
+  const w1 = new IstioMetrics();
+  const w2 = new IstioMetrics();
+  feed(w1, reference([]), (i) => i % 2 === 0);
+  feed(w2, reference([]), (i) => i % 2 === 1);
+  assert.deepEqual(samples(renderFamilies(sumFamilies([w1.toJson(), w2.toJson()]))), samples(expected));
+  // An extra tag (a Telemetry override adding request_host) becomes a label of every metric from then on.
+  const tagged = new IstioMetrics();
+  const refTagged = reference(['request_host']);
+  tagged.recordRequest({ ...base }, 1, 1, 1);
+  const withHost = { ...base, request_host: 'reviews:9080' };
+  tagged.recordRequest(withHost, 3, 10, 20);
+  tagged.recordRequest(withHost, 4, 10, 20);
+  for (const d of [3, 4]) {
+    refTagged.requests.inc(withHost);
+    refTagged.duration.observe(withHost, d);
+    refTagged.req.observe(withHost, 10);
+    refTagged.res.observe(withHost, 20);
+  }
+  assert.deepEqual(samples(await tagged.render()), samples(await refTagged.registry.metrics()));
+});
+
 test('trace context: traceparent and B3 in, both out; children keep the trace; spans reach Zipkin and OTLP collectors', async () => {
   assert.deepEqual(parseContext({ b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' }), { traceId: '80f198ee56343ba864fe8b2a57d3eff7', spanId: 'e457b5a2e4d86bd1', sampled: true });
   const parent = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };

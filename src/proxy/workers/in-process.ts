@@ -27,7 +27,7 @@ export class InProcessDataplane implements Dataplane {
   }
 
   async enableTelemetry(setup: TelemetrySetup): Promise<IstioMetrics> {
-    // prom-client loads only here: an idle proxy on a static config does not carry it (RSS).
+    // The metrics modules load only here: an idle proxy on a static config does not carry them (RSS).
     const [{ IstioMetrics }, { MetricsCollector }] = await Promise.all([import('../../telemetry/istio-metrics.js'), import('../../telemetry/collector.js')]);
     const metrics = new IstioMetrics();
     const local = setup.local;

@@ -30,7 +30,7 @@ export async function runWorker(setup: WorkerSetup): Promise<void> {
     secret: ({ name, secret }) => (dp.setSecret(name, secret), null),
     stats: () => dp.proxy.stats.entries(),
     clusters: () => clusterStatuses(dp.proxy),
-    metrics: async () => (dp.metrics ? dp.metrics.registry.getMetricsAsJSON() : []),
+    metrics: async () => (dp.metrics ? dp.metrics.toJson() : []),
     configDump: (q) => dp.admin.configDump(q),
     logging: ({ level, name }) => (setLevel(level, name), null),
     drainListeners: () => (dp.admin.drainListeners(), null),
