@@ -3,7 +3,7 @@
 // wrappers as plain values, Struct as JSON, Any with "@type"), so this walks the type and converts those.
 
 import protobuf from 'protobufjs';
-import { envoyProtos, typeForUrl } from './protos.js';
+import { envoyType, typeForUrl } from './protos.js';
 
 type Json = Record<string, unknown>;
 
@@ -279,7 +279,7 @@ function wktFromMessage(t: protobuf.Type, msg: Json): unknown {
   if (name === '.google.protobuf.Value') return valueFromMessage(msg);
   if (name === '.google.protobuf.ListValue') return ((msg.values ?? []) as Json[]).map(valueFromMessage);
   if (name === '.google.protobuf.Empty') return {};
-  return messageToJson(envoyProtos().lookupType(name.slice(1)), msg);
+  return messageToJson(t, msg);
 }
 
 function valueFromMessage(v: Json): unknown {
@@ -292,7 +292,7 @@ function valueFromMessage(v: Json): unknown {
   const b = get('boolValue', 'bool_value');
   if (b !== undefined) return b;
   const st = get('structValue', 'struct_value');
-  if (st !== undefined) return wktFromMessage(envoyProtos().lookupType('google.protobuf.Struct'), st as Json);
+  if (st !== undefined) return wktFromMessage(envoyType('google.protobuf.Struct'), st as Json);
   const l = get('listValue', 'list_value');
   if (l !== undefined) return (((l as Json).values as Json[] | undefined) ?? []).map(valueFromMessage);
   return null;

@@ -4,19 +4,18 @@
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { encodeJsonSharingFields, messageToJson } from './codec.js';
-import { envoyProtos } from './protos.js';
+import { envoyType } from './protos.js';
 import type { XdsResource } from './resource.js';
 
 let types: { req: protobuf.Type; res: protobuf.Type; dreq: protobuf.Type; dres: protobuf.Type } | undefined;
 
 export function wireTypes() {
   if (!types) {
-    const root = envoyProtos();
     types = {
-      req: root.lookupType('envoy.service.discovery.v3.DiscoveryRequest'),
-      res: root.lookupType('envoy.service.discovery.v3.DiscoveryResponse'),
-      dreq: root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
-      dres: root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse'),
+      req: envoyType('envoy.service.discovery.v3.DiscoveryRequest'),
+      res: envoyType('envoy.service.discovery.v3.DiscoveryResponse'),
+      dreq: envoyType('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
+      dres: envoyType('envoy.service.discovery.v3.DeltaDiscoveryResponse'),
     };
   }
   return types;
