@@ -10,7 +10,7 @@ import type { ProxyRuntime } from '../../runtime.js';
 import { sideRequest, type CancelSide, type SideFailure, type SideResponse } from '../../upstream/side-request.js';
 
 /**
- * The proto codec (protobufjs and Envoy's descriptors, ~9 MB) loads when a gRPC check is first configured, not with
+ * The proto codec (protobufjs and the Envoy types it needs) loads when a gRPC check is first configured, not with
  * the proxy: an idle sidecar without ext_authz does not carry it.
  */
 type Codec = typeof import('../../../xds/codec.js');
