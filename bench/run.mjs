@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|controlplane|telemetry]: installs the peers it needs, runs
+// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|sidecar|controlplane|telemetry]: installs the peers it needs, runs
 // everything on loopback, prints Markdown tables. Figures are compared side by side within one run (the machine is
 // noisy). Every process the benchmark starts is stopped on the way out, also on failure and on Ctrl-C.
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { nginxHasStream } from './lib/peers.mjs';
 import { runDataplane } from './dataplane.mjs';
 import { runControlplane } from './controlplane.mjs';
 import { runTelemetry } from './telemetry.mjs';
+import { runSidecar } from './sidecar.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -71,6 +72,11 @@ try {
         };
     if (variants.includes('tcp') && !nginxHasStream()) o.tcp.kinds = kinds.filter((k) => k !== 'nginx');
     await runDataplane({ ...o, onTable: (t) => process.stdout.write(t + '\n\n') });
+  }
+
+  if (want('sidecar')) {
+    process.stdout.write('## Sidecar in the mesh\n\n');
+    process.stdout.write((await runSidecar({ idleSeconds: quick ? 10 : 30 })) + '\n\n');
   }
 
   if (want('controlplane')) {
