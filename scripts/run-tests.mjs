@@ -14,15 +14,6 @@ const args = ['--test', `--test-timeout=${TEST_TIMEOUT_MS}`, ...process.argv.sli
 if (process.argv.length <= 2) args.push('dist/');
 // Its own process group, so the deadline can stop the test files and whatever they started, not only the runner.
 const runner = spawn(process.execPath, args, { stdio: 'inherit', detached: true });
-const deadline = setTimeout(() => {
-  const running = spawnSync('pgrep', ['-a', '-g', String(runner.pid)], { encoding: 'utf8' }).stdout.trim();
-  console.error(`\nrun-tests: the suite passed its deadline (${Math.round(SUITE_DEADLINE_MS / 1000)} s); still running:\n${running}\n`);
-  try {
-    process.kill(-runner.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-}, SUITE_DEADLINE_MS);
 const stop = (signal) => {
   try {
     process.kill(-runner.pid, signal);
@@ -30,6 +21,11 @@ const stop = (signal) => {
     /* already gone */
   }
 };
+const deadline = setTimeout(() => {
+  const running = spawnSync('pgrep', ['-a', '-g', String(runner.pid)], { encoding: 'utf8' }).stdout.trim();
+  console.error(`\nrun-tests: the suite passed its deadline (${Math.round(SUITE_DEADLINE_MS / 1000)} s); still running:\n${running}\n`);
+  stop('SIGKILL');
+}, SUITE_DEADLINE_MS);
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 runner.on('exit', (code, signal) => {

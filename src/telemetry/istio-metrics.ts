@@ -36,19 +36,20 @@ interface Histogram {
   count: number;
 }
 
-interface RequestSeries {
+interface Series {
   labels: Record<string, string>;
   /** The labels as exposition text, rendered at the first scrape that shows the series. */
   text?: string;
+}
+
+interface RequestSeries extends Series {
   requests: number;
   duration: Histogram;
   requestBytes: Histogram;
   responseBytes: Histogram;
 }
 
-interface TcpSeries {
-  labels: Record<string, string>;
-  text?: string;
+interface TcpSeries extends Series {
   opened: number;
   closed: number;
   sent: number;
@@ -56,6 +57,8 @@ interface TcpSeries {
 }
 
 const histogram = (buckets: readonly number[]): Histogram => ({ counts: new Float64Array(buckets.length + 1), sum: 0, count: 0 });
+const newRequestSeries = (labels: Record<string, string>): RequestSeries => ({ labels, requests: 0, duration: histogram(DURATION_BUCKETS), requestBytes: histogram(SIZE_BUCKETS), responseBytes: histogram(SIZE_BUCKETS) });
+const newTcpSeries = (labels: Record<string, string>): TcpSeries => ({ labels, opened: 0, closed: 0, sent: 0, received: 0 });
 
 function observe(h: Histogram, buckets: readonly number[], v: number): void {
   let i = 0;
@@ -67,7 +70,27 @@ function observe(h: Histogram, buckets: readonly number[], v: number): void {
 
 const SEP = '\u0001';
 
-const textOf = (s: { text?: string; labels: Record<string, string> }): string => (s.text ??= labelText(s.labels));
+/** The series of `labels` over `names` (a name the labels lack counts as empty), created on first use. */
+function seriesOf<S extends Series>(map: Map<string, S>, names: readonly string[], labels: Record<string, string>, create: (labels: Record<string, string>) => S): S {
+  let key = '';
+  for (let i = 0; i < names.length; i++) key += (labels[names[i]!] ?? '') + SEP;
+  let s = map.get(key);
+  if (!s) {
+    const own: Record<string, string> = {};
+    for (const n of names) own[n] = labels[n] ?? '';
+    s = create(own);
+    map.set(key, s);
+  }
+  return s;
+}
+
+const textOf = (s: Series): string => (s.text ??= labelText(s.labels));
+
+/** One metric as a scrape sees it: the series that have a sample, with a value (counter) or a histogram. */
+type Family = { name: string; help: string } & (
+  | { type: 'counter'; samples: Array<{ series: Series; value: number }> }
+  | { type: 'histogram'; buckets: readonly number[]; samples: Array<{ series: Series; histogram: Histogram }> }
+);
 
 export class IstioMetrics {
   readonly contentType = PROMETHEUS_CONTENT_TYPE;
@@ -78,8 +101,23 @@ export class IstioMetrics {
   private requestNames: readonly string[] = REQUEST_LABELS;
   private tcpNames: readonly string[] = TCP_LABELS;
 
-  private addExtra(labels: Record<string, string>, known: readonly string[]): void {
-    const fresh = Object.keys(labels).filter((n) => !known.includes(n) && !this.extra.includes(n));
+  /**
+   * Record one request. `disabled` holds metric names a Telemetry override turned off; labels may carry extra
+   * tags (an empty value is how a removed tag disappears: Prometheus drops empty labels).
+   */
+  recordRequest(labels: RequestLabels & Record<string, string>, durationMs: number, requestBytes: number, responseBytes: number, disabled?: ReadonlySet<string>): void {
+    let count = 0;
+    for (const _ in labels) count++;
+    if (count > this.requestNames.length) this.addExtra(labels);
+    const s = seriesOf(this.requests, this.requestNames, labels, newRequestSeries);
+    if (!disabled?.has('istio_requests_total')) s.requests++;
+    if (!disabled?.has('istio_request_duration_milliseconds')) observe(s.duration, DURATION_BUCKETS, durationMs);
+    if (!disabled?.has('istio_request_bytes')) observe(s.requestBytes, SIZE_BUCKETS, requestBytes);
+    if (!disabled?.has('istio_response_bytes')) observe(s.responseBytes, SIZE_BUCKETS, responseBytes);
+  }
+
+  private addExtra(labels: Record<string, string>): void {
+    const fresh = Object.keys(labels).filter((n) => !(REQUEST_LABELS as readonly string[]).includes(n) && !this.extra.includes(n));
     if (!fresh.length) return;
     this.extra = [...this.extra, ...fresh];
     this.requestNames = [...REQUEST_LABELS, ...this.extra];
@@ -89,129 +127,93 @@ export class IstioMetrics {
     this.tcp.clear();
   }
 
-  /**
-   * Record one request. `disabled` holds metric names a Telemetry override turned off; labels may carry extra
-   * tags (an empty value is how a removed tag disappears: Prometheus drops empty labels).
-   */
-  recordRequest(labels: RequestLabels & Record<string, string>, durationMs: number, requestBytes: number, responseBytes: number, disabled?: ReadonlySet<string>): void {
-    let names = this.requestNames;
-    let key = '';
-    let count = 0;
-    for (const _ in labels) count++;
-    if (count > names.length) {
-      this.addExtra(labels, REQUEST_LABELS);
-      names = this.requestNames;
-    }
-    for (let i = 0; i < names.length; i++) key += (labels[names[i]!] ?? '') + SEP;
-    let s = this.requests.get(key);
-    if (!s) {
-      const own: Record<string, string> = {};
-      for (const n of names) own[n] = labels[n] ?? '';
-      s = { labels: own, requests: 0, duration: histogram(DURATION_BUCKETS), requestBytes: histogram(SIZE_BUCKETS), responseBytes: histogram(SIZE_BUCKETS) };
-      this.requests.set(key, s);
-    }
-    if (!disabled?.has('istio_requests_total')) s.requests++;
-    if (!disabled?.has('istio_request_duration_milliseconds')) observe(s.duration, DURATION_BUCKETS, durationMs);
-    if (!disabled?.has('istio_request_bytes')) observe(s.requestBytes, SIZE_BUCKETS, requestBytes);
-    if (!disabled?.has('istio_response_bytes')) observe(s.responseBytes, SIZE_BUCKETS, responseBytes);
-  }
-
-  private tcpSeries(labels: TcpLabels): TcpSeries {
-    if (Object.keys(labels).some((n) => !this.tcpNames.includes(n))) this.addExtra(labels, TCP_LABELS);
-    let key = '';
-    for (const n of this.tcpNames) key += (labels[n] ?? '') + SEP;
-    let s = this.tcp.get(key);
-    if (!s) {
-      const own: Record<string, string> = {};
-      for (const n of this.tcpNames) own[n] = labels[n] ?? '';
-      s = { labels: own, opened: 0, closed: 0, sent: 0, received: 0 };
-      this.tcp.set(key, s);
-    }
-    return s;
-  }
-
   recordTcpOpen(labels: TcpLabels): void {
-    this.tcpSeries(labels).opened++;
+    seriesOf(this.tcp, this.tcpNames, labels, newTcpSeries).opened++;
   }
 
   recordTcpClose(labels: TcpLabels, sent: number, received: number): void {
-    const s = this.tcpSeries(labels);
+    const s = seriesOf(this.tcp, this.tcpNames, labels, newTcpSeries);
     s.closed++;
     s.sent += sent;
     s.received += received;
   }
 
   /**
-   * Every series as plain data (prom-client's `getMetricsAsJSON` shape): what a worker process sends its primary,
-   * which sums the workers' and renders them (merged-metrics.ts). Series of a metric nothing has counted yet (a
-   * disabled one) are left out, as prom-client never created them.
+   * The eight metrics in exposition order. A series appears in a metric once it has counted there: a disabled
+   * metric, or a TCP connection not yet closed, has no sample (prom-client never created one either).
    */
-  toJson(): MetricsJson {
+  private families(): Family[] {
     const req = [...this.requests.values()];
     const tcp = [...this.tcp.values()];
-    const counter = (name: string, help: string, values: Array<{ labels: Record<string, string>; value: number }>) => ({ name, help, type: 'counter' as const, values });
-    const hist = (name: string, help: string, buckets: readonly number[], pick: (s: RequestSeries) => Histogram) => ({
+    const counter = <S extends Series>(name: string, help: string, series: S[], value: (s: S) => number, present: (s: S) => boolean): Family => ({
       name,
       help,
-      type: 'histogram' as const,
-      values: req
-        .filter((s) => pick(s).count > 0)
-        .flatMap((s) => {
-          const h = pick(s);
-          let cumulative = 0;
-          return [
-            ...[...buckets, '+Inf' as const].map((le, i) => ((cumulative += h.counts[i]!), { metricName: `${name}_bucket`, labels: { le, ...s.labels }, value: cumulative })),
-            { metricName: `${name}_sum`, labels: s.labels, value: h.sum },
-            { metricName: `${name}_count`, labels: s.labels, value: h.count },
-          ];
-        }),
+      type: 'counter',
+      samples: series.filter(present).map((s) => ({ series: s, value: value(s) })),
+    });
+    const hist = (name: string, help: string, buckets: readonly number[], pick: (s: RequestSeries) => Histogram): Family => ({
+      name,
+      help,
+      type: 'histogram',
+      buckets,
+      samples: req.filter((s) => pick(s).count > 0).map((s) => ({ series: s, histogram: pick(s) })),
     });
     return [
-      counter('istio_requests_total', 'Total requests.', req.filter((s) => s.requests > 0).map((s) => ({ labels: s.labels, value: s.requests }))),
+      counter('istio_requests_total', 'Total requests.', req, (s) => s.requests, (s) => s.requests > 0),
       hist('istio_request_duration_milliseconds', 'Request duration in milliseconds.', DURATION_BUCKETS, (s) => s.duration),
       hist('istio_request_bytes', 'Request body sizes in bytes.', SIZE_BUCKETS, (s) => s.requestBytes),
       hist('istio_response_bytes', 'Response body sizes in bytes.', SIZE_BUCKETS, (s) => s.responseBytes),
-      counter('istio_tcp_sent_bytes_total', 'Bytes sent during a TCP connection.', tcp.filter((s) => s.closed > 0).map((s) => ({ labels: s.labels, value: s.sent }))),
-      counter('istio_tcp_received_bytes_total', 'Bytes received during a TCP connection.', tcp.filter((s) => s.closed > 0).map((s) => ({ labels: s.labels, value: s.received }))),
-      counter('istio_tcp_connections_opened_total', 'TCP connections opened.', tcp.filter((s) => s.opened > 0).map((s) => ({ labels: s.labels, value: s.opened }))),
-      counter('istio_tcp_connections_closed_total', 'TCP connections closed.', tcp.filter((s) => s.closed > 0).map((s) => ({ labels: s.labels, value: s.closed }))),
+      counter('istio_tcp_sent_bytes_total', 'Bytes sent during a TCP connection.', tcp, (s) => s.sent, (s) => s.closed > 0),
+      counter('istio_tcp_received_bytes_total', 'Bytes received during a TCP connection.', tcp, (s) => s.received, (s) => s.closed > 0),
+      counter('istio_tcp_connections_opened_total', 'TCP connections opened.', tcp, (s) => s.opened, (s) => s.opened > 0),
+      counter('istio_tcp_connections_closed_total', 'TCP connections closed.', tcp, (s) => s.closed, (s) => s.closed > 0),
     ];
+  }
+
+  /**
+   * Every series as plain data (prom-client's `getMetricsAsJSON` shape): what a worker process sends its primary,
+   * which sums the workers' and renders them (merged-metrics.ts).
+   */
+  toJson(): MetricsJson {
+    return this.families().map((f) => ({
+      name: f.name,
+      help: f.help,
+      type: f.type,
+      values:
+        f.type === 'counter'
+          ? f.samples.map(({ series, value }) => ({ labels: series.labels, value }))
+          : f.samples.flatMap(({ series, histogram: h }) => {
+              let cumulative = 0;
+              return [
+                ...[...f.buckets, '+Inf' as const].map((le, i) => ((cumulative += h.counts[i]!), { metricName: `${f.name}_bucket`, labels: { le, ...series.labels }, value: cumulative })),
+                { metricName: `${f.name}_sum`, labels: series.labels, value: h.sum },
+                { metricName: `${f.name}_count`, labels: series.labels, value: h.count },
+              ];
+            }),
+    }));
   }
 
   /** Prometheus text exposition, from each series' label text rendered once. */
   async render(): Promise<string> {
-    const req = [...this.requests.values()];
-    const tcp = [...this.tcp.values()];
     // Lines collected in an array and joined once: appending to one string of tens of MiB is slower.
     const out: string[] = [];
-    const head = (name: string, help: string, type: string) => out.push(`${out.length ? '\n' : ''}# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
-    const counter = <S extends { text?: string; labels: Record<string, string> }>(name: string, help: string, series: S[], value: (s: S) => number, present: (s: S) => boolean) => {
-      head(name, help, 'counter');
-      for (const s of series) if (present(s)) out.push(`${name}{${textOf(s)}} ${formatValue(value(s))}\n`);
-    };
-    const hist = (name: string, help: string, buckets: readonly number[], pick: (s: RequestSeries) => Histogram) => {
-      head(name, help, 'histogram');
-      const le = [...buckets.map(String), '+Inf'].map((b) => `${name}_bucket{le="${b}",`);
-      for (const s of req) {
-        const h = pick(s);
-        if (h.count === 0) continue;
-        const text = textOf(s);
+    for (const f of this.families()) {
+      out.push(`${out.length ? '\n' : ''}# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`);
+      if (f.type === 'counter') {
+        for (const { series, value } of f.samples) out.push(`${f.name}{${textOf(series)}} ${formatValue(value)}\n`);
+        continue;
+      }
+      const le = [...f.buckets.map(String), '+Inf'].map((b) => `${f.name}_bucket{le="${b}",`);
+      for (const { series, histogram: h } of f.samples) {
+        const text = textOf(series);
         let cumulative = 0;
-        for (let i = 0; i <= buckets.length; i++) {
+        for (let i = 0; i <= f.buckets.length; i++) {
           cumulative += h.counts[i]!;
           out.push(`${le[i]}${text}} ${cumulative}\n`);
         }
-        out.push(`${name}_sum{${text}} ${formatValue(h.sum)}\n${name}_count{${text}} ${h.count}\n`);
+        out.push(`${f.name}_sum{${text}} ${formatValue(h.sum)}\n${f.name}_count{${text}} ${h.count}\n`);
       }
-    };
-    counter('istio_requests_total', 'Total requests.', req, (s) => s.requests, (s) => s.requests > 0);
-    hist('istio_request_duration_milliseconds', 'Request duration in milliseconds.', DURATION_BUCKETS, (s) => s.duration);
-    hist('istio_request_bytes', 'Request body sizes in bytes.', SIZE_BUCKETS, (s) => s.requestBytes);
-    hist('istio_response_bytes', 'Response body sizes in bytes.', SIZE_BUCKETS, (s) => s.responseBytes);
-    counter('istio_tcp_sent_bytes_total', 'Bytes sent during a TCP connection.', tcp, (s) => s.sent, (s) => s.closed > 0);
-    counter('istio_tcp_received_bytes_total', 'Bytes received during a TCP connection.', tcp, (s) => s.received, (s) => s.closed > 0);
-    counter('istio_tcp_connections_opened_total', 'TCP connections opened.', tcp, (s) => s.opened, (s) => s.opened > 0);
-    counter('istio_tcp_connections_closed_total', 'TCP connections closed.', tcp, (s) => s.closed, (s) => s.closed > 0);
+    }
     return out.join('');
   }
 }
