@@ -4,6 +4,7 @@
 
 import protobuf from 'protobufjs';
 import { envoyType, typeForUrl } from './protos.js';
+import { parseProtoDuration } from '../duration.js';
 
 type Json = Record<string, unknown>;
 
@@ -184,10 +185,9 @@ function valueJsonToPlain(v: unknown): Json {
 }
 
 function parseDuration(s: string, path: string): { seconds: string; nanos: number } {
-  const m = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/.exec(s);
-  if (!m) throw new CodecError(path, `"${s}" is not a proto3 duration such as "1.5s"`);
-  const nanos = m[3] ? Number(m[3].padEnd(9, '0')) : 0;
-  return { seconds: (m[1] ?? '') + m[2], nanos: m[1] ? -nanos : nanos };
+  const d = parseProtoDuration(s);
+  if (!d) throw new CodecError(path, `"${s}" is not a proto3 duration such as "1.5s"`);
+  return d;
 }
 
 function parseTimestamp(s: string, path: string): { seconds: string; nanos: number } {

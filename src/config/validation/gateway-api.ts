@@ -3,7 +3,7 @@
 import type { SchemaObject } from 'ajv';
 import { isDnsLabel, isDnsSubdomain, LABEL_SELECTOR_SCHEMA, checkLabelSelector } from './metadata.js';
 import { at, asArray, asObject, asString, isIp, isSet, objectSchema, objectValidator, HTTP_HEADER_NAME, STRING_MAP, type Issues, type Obj } from './object-check.js';
-import { parseDurationMs } from './schema.js';
+import { istioDurationMs } from '../../duration.js';
 import type { KindValidator } from './validator.js';
 
 const SPEC = '/spec';
@@ -303,7 +303,7 @@ function checkTimeouts(timeouts: Obj, path: string, out: Issues): void {
       out.error(at(path, field), `${JSON.stringify(v)} is not a Gateway API duration: whole numbers with h, m, s or ms, such as "10s" or "1m30s" (no fractions)`);
       continue;
     }
-    parsed[field] = parseDurationMs(v) ?? 0;
+    parsed[field] = istioDurationMs(v) ?? 0;
   }
   const { request, backendRequest } = parsed;
   if (request !== undefined && backendRequest !== undefined && request !== 0 && backendRequest > request) {

@@ -1,12 +1,12 @@
 // Request matching and header rules shared by networking kinds: durations, RE2 regexes, StringMatch, header names and values.
 
 import { at, asArray, asObject, asString, isSet, type Issues, type Obj } from './object-check.js';
-import { parseDurationMs } from './schema.js';
+import { istioDurationMs } from '../../duration.js';
 
 /** Istio's duration rule: at least 1ms and no finer than milliseconds. The schema reports values that are not durations. */
 export function checkDuration(value: unknown, path: string, out: Issues, opts: { wholeSeconds?: boolean } = {}): void {
   if (typeof value !== 'string') return;
-  const ms = parseDurationMs(value);
+  const ms = istioDurationMs(value);
   if (ms === undefined) return;
   if (ms < 1) out.error(path, `must be at least 1ms (got "${value}")`);
   else if (Math.abs(ms - Math.round(ms)) > 1e-6) out.error(path, `only millisecond precision is supported (got "${value}")`);

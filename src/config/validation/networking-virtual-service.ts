@@ -19,7 +19,7 @@ import {
 } from './common-schemas.js';
 import { isDnsLabel } from './metadata.js';
 import { at, asArray, asObject, asString, isIp, isIpOrCidr, isSet, objectSchema, type Issues, type Obj } from './object-check.js';
-import { parseDurationMs } from './schema.js';
+import { istioDurationMs } from '../../duration.js';
 import {
   DESTINATION,
   SPEC,
@@ -455,8 +455,8 @@ function checkRetries(retries: Obj | undefined, timeout: unknown, path: string, 
       out.error(at(path, 'retryOn'), `"${policy}" is not a retry condition${hint}; use e.g. 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream or an HTTP status code`);
     }
   }
-  const perTry = typeof retries.perTryTimeout === 'string' ? parseDurationMs(retries.perTryTimeout) : undefined;
-  const total = typeof timeout === 'string' ? parseDurationMs(timeout) : undefined;
+  const perTry = typeof retries.perTryTimeout === 'string' ? istioDurationMs(retries.perTryTimeout) : undefined;
+  const total = typeof timeout === 'string' ? istioDurationMs(timeout) : undefined;
   if (perTry !== undefined && total !== undefined && total > 0 && perTry >= total && attempts > 0) {
     out.warn(at(path, 'perTryTimeout'), `perTryTimeout (${String(retries.perTryTimeout)}) is not shorter than the route timeout (${String(timeout)}), so no retry can happen`);
   }

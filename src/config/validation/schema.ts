@@ -4,24 +4,10 @@ import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 
 import { displayPath } from '../diagnostics.js';
 import { escapePointerSegment } from '../resource.js';
 import type { FieldIssue } from './validator.js';
-
-/**
- * Durations as Istio and Envoy accept them: a decimal number with a unit (`h`, `m`, `s`, `ms`, `us`, `µs`, `ns`),
- * possibly several (`1m30s`), as Go's time.ParseDuration reads them.
- */
-export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|µs|ns))+$/;
-
-/** Parse a duration string to milliseconds, or undefined when it is not one. */
-export function parseDurationMs(text: string): number | undefined {
-  if (!DURATION_PATTERN.test(text)) return undefined;
-  const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) total += Number(m[1]) * unitMs[m[2]!]!;
-  return total;
-}
+import { ISTIO_DURATION } from '../../duration.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-ajv.addFormat('duration', { type: 'string', validate: (s: string) => DURATION_PATTERN.test(s) });
+ajv.addFormat('duration', { type: 'string', validate: (s: string) => ISTIO_DURATION.test(s) });
 
 /** Compile a schema once; the returned function checks a value found at `basePath` (a JSON Pointer). */
 export function compileSchema(schema: SchemaObject): (value: unknown, basePath: string) => FieldIssue[] {

@@ -8,7 +8,7 @@ import { isHttp2, type Protocol } from '../registry/protocol.js';
 import type { Endpoint, MeshService, ServicePort, Workload } from '../registry/service-registry.js';
 import { BLACKHOLE, inboundCluster, istioConfigPath, outboundCluster, PASSTHROUGH, T } from './names.js';
 import type { PushContext } from './push-context.js';
-import { protoDuration } from './routes.js';
+import { istioToProtoDuration } from '../../duration.js';
 import { clientUsesMtls, peerAuthenticationMode, upstreamMtls, upstreamUserTls } from './security.js';
 
 type Json = Record<string, unknown>;
@@ -66,7 +66,7 @@ function applyPolicy(c: Json, tp: TrafficPolicy, protocol: Protocol): void {
   }
   const tcp = tp.connectionPool?.tcp;
   const http = tp.connectionPool?.http;
-  c.connectTimeout = protoDuration(tcp?.connectTimeout) ?? '10s';
+  c.connectTimeout = istioToProtoDuration(tcp?.connectTimeout) ?? '10s';
   c.circuitBreakers = {
     thresholds: [
       {
@@ -80,9 +80,9 @@ function applyPolicy(c: Json, tp: TrafficPolicy, protocol: Protocol): void {
   };
   const upstreamH2 = (isHttp2(protocol) || http?.h2UpgradePolicy === 'UPGRADE') && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE';
   const common: Json = {};
-  if (http?.idleTimeout) common.idleTimeout = protoDuration(http.idleTimeout);
+  if (http?.idleTimeout) common.idleTimeout = istioToProtoDuration(http.idleTimeout);
   if (http?.maxRequestsPerConnection) common.maxRequestsPerConnection = http.maxRequestsPerConnection;
-  if (tcp?.maxConnectionDuration) common.maxConnectionDuration = protoDuration(tcp.maxConnectionDuration);
+  if (tcp?.maxConnectionDuration) common.maxConnectionDuration = istioToProtoDuration(tcp.maxConnectionDuration);
   if (upstreamH2 || Object.keys(common).length) {
     c.typedExtensionProtocolOptions = {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
@@ -99,8 +99,8 @@ function applyPolicy(c: Json, tp: TrafficPolicy, protocol: Protocol): void {
     if (c5xx) Object.assign(o, { consecutive5xx: c5xx, enforcingConsecutive5xx: 100 });
     if (od.consecutiveGatewayErrors) Object.assign(o, { consecutiveGatewayFailure: od.consecutiveGatewayErrors, enforcingConsecutiveGatewayFailure: 100 });
     if (od.consecutiveLocalOriginFailures) Object.assign(o, { consecutiveLocalOriginFailure: od.consecutiveLocalOriginFailures, enforcingConsecutiveLocalOriginFailure: 100, splitExternalLocalOriginErrors: true });
-    o.interval = protoDuration(od.interval) ?? '10s';
-    o.baseEjectionTime = protoDuration(od.baseEjectionTime) ?? '30s';
+    o.interval = istioToProtoDuration(od.interval) ?? '10s';
+    o.baseEjectionTime = istioToProtoDuration(od.baseEjectionTime) ?? '30s';
     o.maxEjectionPercent = od.maxEjectionPercent ?? 10;
     c.outlierDetection = o;
     if (od.minHealthPercent !== undefined) c.commonLbConfig = { healthyPanicThreshold: { value: od.minHealthPercent } };

@@ -11,6 +11,7 @@ import type { ServiceMeshControlPlaneSpec } from '../../config/types/maistra.js'
 import { meshTelemetry } from '../../telemetry/telemetry-api.js';
 import { policyApplies, rbacPolicy } from './authorization.js';
 import { outboundCluster } from './names.js';
+import { istioToProtoDuration } from '../../duration.js';
 
 type Json = Record<string, unknown>;
 
@@ -127,7 +128,7 @@ function httpProvider(p: ExtAuthzProviderSpec, name: string): Json {
   return {
     httpService: defined({
       // The URI is required by Envoy but only the cluster is used.
-      serverUri: { uri: `http://${host}`, cluster, timeout: p.timeout ?? DEFAULT_TIMEOUT },
+      serverUri: { uri: `http://${host}`, cluster, timeout: istioToProtoDuration(p.timeout) ?? DEFAULT_TIMEOUT },
       pathPrefix: p.pathPrefix || undefined,
       authorizationRequest: added.length ? { headersToAdd: added } : undefined,
       authorizationResponse: defined({
@@ -142,7 +143,7 @@ function httpProvider(p: ExtAuthzProviderSpec, name: string): Json {
 
 function grpcProvider(p: ExtAuthzProviderSpec, name: string): Json {
   const { cluster, host } = clusterFor(p, name);
-  return { grpcService: { envoyGrpc: { clusterName: cluster, authority: host }, timeout: p.timeout ?? DEFAULT_TIMEOUT } };
+  return { grpcService: { envoyGrpc: { clusterName: cluster, authority: host }, timeout: istioToProtoDuration(p.timeout) ?? DEFAULT_TIMEOUT } };
 }
 
 /** The ext_authz typed config for a provider; throws ExtAuthzError when it cannot be used. */

@@ -2,6 +2,7 @@
 // header edits, retries, timeouts, faults, mirrors and CORS, with Istio's defaults where a rule is silent.
 
 import { resolveHost } from '../../config/hosts.js';
+import { istioDurationMs, istioToProtoDuration } from '../../duration.js';
 import type { CorsPolicy, Destination, HTTPMatchRequest, HTTPRoute, Headers, StringMatch } from '../../config/types/networking.js';
 import { istioConfigPath, outboundCluster, T } from './names.js';
 import type { BoundVirtualService, PushContext } from './push-context.js';
@@ -105,7 +106,7 @@ function faultConfig(f: HTTPRoute['fault']): Json | undefined {
   const out: Json = { '@type': T.fault };
   if (f.delay) {
     const pct = f.delay.percentage?.value ?? f.delay.percent ?? 100;
-    out.delay = { fixedDelay: f.delay.fixedDelay ?? f.delay.exponentialDelay ?? '0s', percentage: millionths(pct) };
+    out.delay = { fixedDelay: istioToProtoDuration(f.delay.fixedDelay ?? f.delay.exponentialDelay) ?? '0s', percentage: millionths(pct) };
   }
   if (f.abort) {
     const abort: Json = { percentage: millionths(f.abort.percentage?.value ?? 100) };
@@ -124,24 +125,10 @@ function corsConfig(c: CorsPolicy | undefined): Json | undefined {
   if (c.allowMethods?.length) out.allowMethods = c.allowMethods.join(',');
   if (c.allowHeaders?.length) out.allowHeaders = c.allowHeaders.join(',');
   if (c.exposeHeaders?.length) out.exposeHeaders = c.exposeHeaders.join(',');
-  if (c.maxAge) out.maxAge = String(Math.round(parseDurationSeconds(c.maxAge)));
+  if (c.maxAge) out.maxAge = String(Math.round((istioDurationMs(c.maxAge) ?? 0) / 1000));
   if (c.allowCredentials !== undefined) out.allowCredentials = c.allowCredentials;
   if (c.unmatchedPreflights === 'IGNORE') out.forwardNotMatchingPreflights = false;
   return out;
-}
-
-export function parseDurationSeconds(d: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
-}
-
-/** Istio durations ("1h", "500ms") → proto3 JSON ("3600s", "0.5s"). */
-export function protoDuration(d: string | undefined): string | undefined {
-  if (d === undefined) return undefined;
-  const s = parseDurationSeconds(d);
-  return `${Number(s.toFixed(9))}s`;
 }
 
 function retryPolicy(r: HTTPRoute['retries']): Json | undefined {
@@ -158,7 +145,7 @@ function retryPolicy(r: HTTPRoute['retries']): Json | undefined {
     hostSelectionRetryMaxAttempts: '5',
   };
   if (codes.length) out.retriableStatusCodes = codes;
-  if (r.perTryTimeout) out.perTryTimeout = protoDuration(r.perTryTimeout);
+  if (r.perTryTimeout) out.perTryTimeout = istioToProtoDuration(r.perTryTimeout);
   return out;
 }
 
@@ -176,7 +163,7 @@ export function hashPolicyFor(cluster: string, scope: RouteScope): Json[] | unde
   const ch = lb?.consistentHash;
   if (!ch) return undefined;
   if (ch.httpHeaderName) return [{ header: { headerName: ch.httpHeaderName } }];
-  if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.ttl ? { ttl: protoDuration(ch.httpCookie.ttl) } : {}), ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}) } }];
+  if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.ttl ? { ttl: istioToProtoDuration(ch.httpCookie.ttl) } : {}), ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}) } }];
   if (ch.useSourceIp) return [{ connectionProperties: { sourceIp: true } }];
   if (ch.httpQueryParameterName) return [{ queryParameter: { name: ch.httpQueryParameterName } }];
   return undefined;
@@ -223,7 +210,7 @@ function ruleAction(rule: HTTPRoute, ns: string, scope: RouteScope): Json {
     out.redirect = redirect;
     return out;
   }
-  const action: Json = { timeout: protoDuration(rule.timeout) ?? '0s', maxGrpcTimeout: protoDuration(rule.timeout) ?? '0s' };
+  const action: Json = { timeout: istioToProtoDuration(rule.timeout) ?? '0s', maxGrpcTimeout: istioToProtoDuration(rule.timeout) ?? '0s' };
   const dests = rule.route ?? [];
   const clusters = dests.map((d) => ({ d, name: destinationCluster(d.destination, ns, scope) }));
   if (clusters.length === 1) {

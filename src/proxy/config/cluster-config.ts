@@ -3,7 +3,8 @@
 import { isIP } from 'node:net';
 import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from './envoy-types.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
-import { badDuration, durationMs, enumName, uint } from './values.js';
+import { enumName, uint } from './values.js';
+import { protoDurationMs, badProtoDuration } from '../../duration.js';
 import { compileUpstreamTls, type UpstreamTls } from '../tls/tls-context.js';
 
 export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
@@ -94,9 +95,11 @@ function readThresholds(c: Cluster): Thresholds {
 
 function readOutlier(o: OutlierDetection, sink: IssueSink): CompiledOutlierDetection {
   for (const d of ['interval', 'baseEjectionTime', 'maxEjectionTime'] as const) {
-    if (badDuration(o[d])) sink.error(ConfigCode.InvalidField, `/outlierDetection/${d}`, 'not a duration');
+    if (badProtoDuration(o[d])) sink.error(ConfigCode.InvalidField, `/outlierDetection/${d}`, 'not a duration');
   }
-  const base = durationMs(o.baseEjectionTime) ?? 30_000;
+  // Envoy's validation: the ejection sweep interval must be positive (0 would spin a timer).
+  if (o.interval !== undefined && protoDurationMs(o.interval) === 0) sink.error(ConfigCode.InvalidField, '/outlierDetection/interval', 'must be greater than 0s');
+  const base = protoDurationMs(o.baseEjectionTime) ?? 30_000;
   return {
     consecutive5xx: uint(o.consecutive5xx, 5),
     consecutiveGatewayFailure: uint(o.consecutiveGatewayFailure, 5),
@@ -105,9 +108,9 @@ function readOutlier(o: OutlierDetection, sink: IssueSink): CompiledOutlierDetec
     enforcingConsecutiveGatewayFailure: uint(o.enforcingConsecutiveGatewayFailure, 0),
     enforcingConsecutiveLocalOriginFailure: uint(o.enforcingConsecutiveLocalOriginFailure, 100),
     splitExternalLocalOriginErrors: o.splitExternalLocalOriginErrors === true,
-    intervalMs: durationMs(o.interval) ?? 10_000,
+    intervalMs: protoDurationMs(o.interval) ?? 10_000,
     baseEjectionTimeMs: base,
-    maxEjectionTimeMs: Math.max(durationMs(o.maxEjectionTime) ?? 300_000, base),
+    maxEjectionTimeMs: Math.max(protoDurationMs(o.maxEjectionTime) ?? 300_000, base),
     maxEjectionPercent: Math.min(100, uint(o.maxEjectionPercent, 10)),
     alwaysEjectOneHost: o.alwaysEjectOneHost === true,
   };
@@ -116,7 +119,7 @@ function readOutlier(o: OutlierDetection, sink: IssueSink): CompiledOutlierDetec
 function readProtocol(c: Cluster, sink: IssueSink): { protocol: UpstreamProtocol; idleTimeoutMs: number | undefined; maxRequestsPerConnection: number } {
   let protocol: UpstreamProtocol = c.http2ProtocolOptions ? 'http2' : 'http1';
   if (c.protocolSelection === 'USE_DOWNSTREAM_PROTOCOL' || c.protocolSelection === 1) protocol = 'downstream';
-  let idle = durationMs(c.commonHttpProtocolOptions?.idleTimeout);
+  let idle = protoDurationMs(c.commonHttpProtocolOptions?.idleTimeout);
   let maxPerConn = uint(c.maxRequestsPerConnection ?? c.commonHttpProtocolOptions?.maxRequestsPerConnection, 0);
   const opts = c.typedExtensionProtocolOptions?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
   if (opts) {
@@ -130,7 +133,7 @@ function readProtocol(c: Cluster, sink: IssueSink): { protocol: UpstreamProtocol
       protocol = 'http1';
     }
     const common = opts.commonHttpProtocolOptions as { idleTimeout?: string; maxRequestsPerConnection?: number } | undefined;
-    if (common?.idleTimeout !== undefined) idle = durationMs(common.idleTimeout);
+    if (common?.idleTimeout !== undefined) idle = protoDurationMs(common.idleTimeout);
     if (common?.maxRequestsPerConnection !== undefined) maxPerConn = uint(common.maxRequestsPerConnection, 0);
   }
   return { protocol, idleTimeoutMs: idle, maxRequestsPerConnection: maxPerConn };
@@ -182,7 +185,7 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
   if (typeof c.type === 'string' && !DISCOVERY.includes(c.type as DiscoveryType)) sink.error(ConfigCode.InvalidField, '/type', `unknown discovery type ${c.type}`);
   const lbPolicy = enumName(c.lbPolicy, LB, 'ROUND_ROBIN');
   if (lbPolicy === 'LOAD_BALANCING_POLICY_CONFIG') sink.warn(ConfigCode.UnsupportedField, '/lbPolicy', 'load_balancing_policy is not supported; round robin is used');
-  if (badDuration(c.connectTimeout)) sink.error(ConfigCode.InvalidField, '/connectTimeout', 'not a duration');
+  if (badProtoDuration(c.connectTimeout)) sink.error(ConfigCode.InvalidField, '/connectTimeout', 'not a duration');
   const tls = compileUpstreamTls(c.transportSocket as Record<string, unknown> | undefined, sink, '/transportSocket');
   const proto = readProtocol(c, sink);
   const resolvable = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
@@ -195,7 +198,7 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
     type,
     edsServiceName: c.edsClusterConfig?.serviceName || name,
     tls,
-    connectTimeoutMs: durationMs(c.connectTimeout) ?? 5_000,
+    connectTimeoutMs: protoDurationMs(c.connectTimeout) ?? 5_000,
     lbPolicy: lbPolicy === 'LOAD_BALANCING_POLICY_CONFIG' ? 'ROUND_ROBIN' : lbPolicy,
     ringHash: { minRingSize: uint(c.ringHashLbConfig?.minimumRingSize, 1024), maxRingSize: uint(c.ringHashLbConfig?.maximumRingSize, 8 * 1024 * 1024) },
     maglevTableSize: uint(c.maglevLbConfig?.tableSize, 65537),
@@ -207,7 +210,7 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
     idleTimeoutMs: proto.idleTimeoutMs && proto.idleTimeoutMs > 0 ? proto.idleTimeoutMs : DEFAULT_POOL_IDLE_MS,
     maxRequestsPerConnection: proto.maxRequestsPerConnection,
     staticEndpoints,
-    dnsRefreshMs: durationMs(c.dnsRefreshRate) ?? 5_000,
+    dnsRefreshMs: protoDurationMs(c.dnsRefreshRate) ?? 5_000,
     dnsFamily: family === 'V4_ONLY' ? 4 : family === 'V6_ONLY' ? 6 : 0,
     originalDst: {
       useHttpHeader: c.originalDstLbConfig?.useHttpHeader === true,

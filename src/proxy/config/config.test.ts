@@ -9,7 +9,8 @@ import { applyHeaderMutation, compileHeaderMutation, type HeaderFormatContext } 
 import type { MatchInput } from './match-input.js';
 import { compileSnapshot } from './snapshot.js';
 import { applyRegexRewrite, compileRegexRewrite, compileStringMatcher } from './string-matcher.js';
-import { durationMs, fraction } from './values.js';
+import { fraction } from './values.js';
+import { protoDurationMs } from '../../duration.js';
 import { RouteTable } from './route-table.js';
 
 function input(method: string, authority: string, path: string, headers: Record<string, string> = {}): MatchInput {
@@ -28,11 +29,11 @@ function input(method: string, authority: string, path: string, headers: Record<
 
 describe('values', () => {
   test('durations and fractional percents', () => {
-    assert.equal(durationMs('1.5s'), 1500);
-    assert.equal(durationMs('0.010s'), 10);
-    assert.equal(durationMs('0s'), 0);
-    assert.equal(durationMs({ seconds: '2', nanos: 500_000_000 }), 2500);
-    assert.equal(durationMs('10ms'), undefined);
+    assert.equal(protoDurationMs('1.5s'), 1500);
+    assert.equal(protoDurationMs('0.010s'), 10);
+    assert.equal(protoDurationMs('0s'), 0);
+    assert.equal(protoDurationMs({ seconds: '2', nanos: 500_000_000 }), 2500);
+    assert.equal(protoDurationMs('10ms'), undefined);
     assert.equal(fraction({ numerator: 50 }), 0.5);
     assert.equal(fraction({ numerator: 2500, denominator: 'TEN_THOUSAND' }), 0.25);
     assert.equal(fraction({ numerator: 1, denominator: 'MILLION' }), 1e-6);

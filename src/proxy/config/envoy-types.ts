@@ -1,7 +1,9 @@
 // The subset of Envoy's v3 API the proxy reads, typed as proto3 JSON (camelCase, durations as "1.5s", Any with "@type").
 
 /** proto3 JSON of google.protobuf.Duration: "1.5s"; an object form is tolerated for hand-written configs. */
-export type Duration = string | { seconds?: number | string; nanos?: number };
+import type { ProtoDuration } from '../../duration.js';
+
+export type Duration = ProtoDuration;
 /** proto3 JSON renders 64-bit integers as strings; wrappers (UInt32Value…) as plain values. */
 export type Uint = number | string;
 

@@ -7,7 +7,8 @@ import { findHttpFilter, type HttpFilterExtension } from '../http/filter-registr
 import { compileCidr, type Cidr } from './cidr.js';
 import { readAddress } from './cluster-config.js';
 import { RouteTable } from './route-table.js';
-import { badDuration, durationMs, enumName, ptr, uint } from './values.js';
+import { enumName, ptr, uint } from './values.js';
+import { protoDurationMs, badProtoDuration } from '../../duration.js';
 import { compileDownstreamTls, type DownstreamTls } from '../tls/tls-context.js';
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -171,7 +172,7 @@ export function compileHcm(h: HttpConnectionManager, sink: IssueSink, field: str
   if (!sawRouter) sink.error(ConfigCode.InvalidField, field + '/httpFilters', 'the HTTP filter chain has no router (envoy.filters.http.router)');
   else if (!filters[filters.length - 1]!.ext.names.includes('envoy.filters.http.router')) sink.error(ConfigCode.InvalidField, field + '/httpFilters', 'the router must be the last HTTP filter');
   for (const d of ['streamIdleTimeout', 'requestTimeout', 'requestHeadersTimeout', 'drainTimeout'] as const) {
-    if (badDuration(h[d])) sink.error(ConfigCode.InvalidField, `${field}/${d}`, 'not a duration');
+    if (badProtoDuration(h[d])) sink.error(ConfigCode.InvalidField, `${field}/${d}`, 'not a duration');
   }
   const upgrades = new Map<string, boolean>();
   for (const u of h.upgradeConfigs ?? []) if (u.upgradeType) upgrades.set(u.upgradeType.toLowerCase(), u.enabled !== false);
@@ -184,13 +185,13 @@ export function compileHcm(h: HttpConnectionManager, sink: IssueSink, field: str
     rdsName,
     inlineRoutes,
     httpFilters: filters,
-    idleTimeoutMs: common?.idleTimeout !== undefined ? durationMs(common.idleTimeout) ?? 3_600_000 : 3_600_000,
-    streamIdleTimeoutMs: h.streamIdleTimeout !== undefined ? durationMs(h.streamIdleTimeout) ?? 300_000 : 300_000,
-    requestTimeoutMs: durationMs(h.requestTimeout) ?? 0,
-    requestHeadersTimeoutMs: durationMs(h.requestHeadersTimeout) ?? 0,
-    maxConnectionDurationMs: durationMs(common?.maxConnectionDuration) ?? 0,
+    idleTimeoutMs: common?.idleTimeout !== undefined ? protoDurationMs(common.idleTimeout) ?? 3_600_000 : 3_600_000,
+    streamIdleTimeoutMs: h.streamIdleTimeout !== undefined ? protoDurationMs(h.streamIdleTimeout) ?? 300_000 : 300_000,
+    requestTimeoutMs: protoDurationMs(h.requestTimeout) ?? 0,
+    requestHeadersTimeoutMs: protoDurationMs(h.requestHeadersTimeout) ?? 0,
+    maxConnectionDurationMs: protoDurationMs(common?.maxConnectionDuration) ?? 0,
     maxRequestsPerConnection: uint(common?.maxRequestsPerConnection, 0),
-    drainTimeoutMs: durationMs(h.drainTimeout) ?? 5_000,
+    drainTimeoutMs: protoDurationMs(h.drainTimeout) ?? 5_000,
     useRemoteAddress: h.useRemoteAddress === true,
     xffNumTrustedHops: uint(h.xffNumTrustedHops, 0),
     skipXffAppend: h.skipXffAppend === true,
@@ -213,15 +214,15 @@ export function compileTcpProxy(t: TcpProxy, sink: IssueSink, field: string): Co
   } else if (!t.cluster) {
     sink.error(ConfigCode.InvalidField, field, 'tcp_proxy names no cluster');
   }
-  if (badDuration(t.idleTimeout)) sink.error(ConfigCode.InvalidField, field + '/idleTimeout', 'not a duration');
+  if (badProtoDuration(t.idleTimeout)) sink.error(ConfigCode.InvalidField, field + '/idleTimeout', 'not a duration');
   return {
     statPrefix: t.statPrefix ?? '',
     cluster: t.cluster || undefined,
     weighted,
-    idleTimeoutMs: t.idleTimeout !== undefined ? durationMs(t.idleTimeout) ?? 3_600_000 : 3_600_000,
+    idleTimeoutMs: t.idleTimeout !== undefined ? protoDurationMs(t.idleTimeout) ?? 3_600_000 : 3_600_000,
     maxConnectAttempts: Math.max(1, uint(t.maxConnectAttempts, 1)),
     hashSourceIp: (t.hashPolicy ?? []).some((h) => h.sourceIp !== undefined),
-    maxDownstreamConnectionDurationMs: durationMs(t.maxDownstreamConnectionDuration) ?? 0,
+    maxDownstreamConnectionDurationMs: protoDurationMs(t.maxDownstreamConnectionDuration) ?? 0,
   };
 }
 
@@ -272,7 +273,7 @@ export function compileListener(l: Listener, sink: IssueSink): CompiledListener 
     chains,
     defaultChain,
     sniffApplicationProtocol: sniff,
-    listenerFiltersTimeoutMs: l.listenerFiltersTimeout !== undefined ? durationMs(l.listenerFiltersTimeout) ?? 15_000 : 15_000,
+    listenerFiltersTimeoutMs: l.listenerFiltersTimeout !== undefined ? protoDurationMs(l.listenerFiltersTimeout) ?? 15_000 : 15_000,
     continueOnListenerFiltersTimeout: l.continueOnListenerFiltersTimeout === true,
     direction,
   };

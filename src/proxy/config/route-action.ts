@@ -12,7 +12,8 @@ import { ConfigCode, type IssueSink } from '../errors.js';
 import { compileHeaderMatcher, allOf, type RequestPredicate } from './header-matcher.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';
 import { compileRegexRewrite, type RegexRewrite } from './string-matcher.js';
-import { badDuration, durationMs, enumName, runtimeFraction, uint } from './values.js';
+import { enumName, runtimeFraction, uint } from './values.js';
+import { protoDurationMs, badProtoDuration } from '../../duration.js';
 
 // ---------------------------------------------------------------- retry policy
 
@@ -62,10 +63,10 @@ export function compileRetryPolicy(p: RetryPolicy, sink: IssueSink, field: strin
     else retryOn |= bit;
   }
   for (const d of ['perTryTimeout', 'perTryIdleTimeout'] as const) {
-    if (badDuration(p[d])) sink.error(ConfigCode.InvalidField, field + '/' + d, 'not a duration');
+    if (badProtoDuration(p[d])) sink.error(ConfigCode.InvalidField, field + '/' + d, 'not a duration');
   }
-  const base = durationMs(p.retryBackOff?.baseInterval) ?? 25;
-  const max = durationMs(p.retryBackOff?.maxInterval) ?? base * 10;
+  const base = protoDurationMs(p.retryBackOff?.baseInterval) ?? 25;
+  const max = protoDurationMs(p.retryBackOff?.maxInterval) ?? base * 10;
   if (max < base) sink.error(ConfigCode.InvalidField, field + '/retryBackOff/maxInterval', 'maxInterval is below baseInterval');
   const retriableRequestHeaders: RequestPredicate[] = [];
   (p.retriableRequestHeaders ?? []).forEach((h, i) => {
@@ -78,8 +79,8 @@ export function compileRetryPolicy(p: RetryPolicy, sink: IssueSink, field: strin
   return {
     retryOn,
     numRetries: p.numRetries ?? 1,
-    perTryTimeoutMs: durationMs(p.perTryTimeout) ?? 0,
-    perTryIdleTimeoutMs: durationMs(p.perTryIdleTimeout) ?? 0,
+    perTryTimeoutMs: protoDurationMs(p.perTryTimeout) ?? 0,
+    perTryIdleTimeoutMs: protoDurationMs(p.perTryIdleTimeout) ?? 0,
     baseIntervalMs: base,
     maxIntervalMs: max,
     retriableStatusCodes: new Set((p.retriableStatusCodes ?? []).map(Number)),
@@ -114,7 +115,7 @@ function compileHashPolicies(list: HashPolicy[] | undefined, sink: IssueSink, fi
       out.push({ kind: 'header', name: h.header.headerName.toLowerCase(), rewrite, terminal });
     } else if (h.cookie?.name) {
       const attrs = (h.cookie.attributes ?? []).map((a) => (a.value ? `; ${a.name}=${a.value}` : `; ${a.name}`)).join('');
-      out.push({ kind: 'cookie', name: h.cookie.name, ttlMs: durationMs(h.cookie.ttl), path: h.cookie.path ?? '', attributes: attrs, terminal });
+      out.push({ kind: 'cookie', name: h.cookie.name, ttlMs: protoDurationMs(h.cookie.ttl), path: h.cookie.path ?? '', attributes: attrs, terminal });
     } else if (h.connectionProperties?.sourceIp) {
       out.push({ kind: 'sourceIp', terminal });
     } else if (h.queryParameter?.name) {
@@ -242,7 +243,7 @@ export function compileForwardAction(a: RouteAction, sink: IssueSink, field: str
     if (sum === 0) sink.error(ConfigCode.InvalidField, field + '/weightedClusters', 'weighted clusters have no weight');
     weighted = { targets, total: Math.max(total, sum), headerName: a.weightedClusters.headerName?.toLowerCase() };
   }
-  for (const d of ['timeout', 'idleTimeout'] as const) if (badDuration(a[d])) sink.error(ConfigCode.InvalidField, `${field}/${d}`, 'not a duration');
+  for (const d of ['timeout', 'idleTimeout'] as const) if (badProtoDuration(a[d])) sink.error(ConfigCode.InvalidField, `${field}/${d}`, 'not a duration');
   let regexRewrite: RegexRewrite | undefined;
   if (a.regexRewrite) {
     try {
@@ -263,8 +264,8 @@ export function compileForwardAction(a: RouteAction, sink: IssueSink, field: str
   const upgrades = new Map<string, boolean>();
   for (const u of a.upgradeConfigs ?? []) if (u.upgradeType) upgrades.set(u.upgradeType.toLowerCase(), u.enabled !== false);
   const msd = a.maxStreamDuration;
-  let grpcMax: number | undefined = msd?.grpcTimeoutHeaderMax !== undefined ? durationMs(msd.grpcTimeoutHeaderMax) : undefined;
-  if (grpcMax === undefined && a.maxGrpcTimeout !== undefined) grpcMax = durationMs(a.maxGrpcTimeout);
+  let grpcMax: number | undefined = msd?.grpcTimeoutHeaderMax !== undefined ? protoDurationMs(msd.grpcTimeoutHeaderMax) : undefined;
+  if (grpcMax === undefined && a.maxGrpcTimeout !== undefined) grpcMax = protoDurationMs(a.maxGrpcTimeout);
   const notFound = enumName(a.clusterNotFoundResponseCode, NOT_FOUND_CODES, 'SERVICE_UNAVAILABLE');
   return {
     kind: 'forward',
@@ -279,15 +280,15 @@ export function compileForwardAction(a: RouteAction, sink: IssueSink, field: str
     hostRewritePathRegex,
     autoHostRewrite: a.autoHostRewrite === true,
     appendXForwardedHost: a.appendXForwardedHost === true,
-    timeoutMs: a.timeout === undefined ? 15_000 : durationMs(a.timeout) ?? 15_000,
-    idleTimeoutMs: durationMs(a.idleTimeout) ?? 0,
+    timeoutMs: a.timeout === undefined ? 15_000 : protoDurationMs(a.timeout) ?? 15_000,
+    idleTimeoutMs: protoDurationMs(a.idleTimeout) ?? 0,
     retry: a.retryPolicy ? compileRetryPolicy(a.retryPolicy, sink, field + '/retryPolicy') : vhostRetry,
     mirrors: a.requestMirrorPolicies ? compileMirrors(a.requestMirrorPolicies, sink, field + '/requestMirrorPolicies') : inheritedMirrors,
     hashPolicies: compileHashPolicies(a.hashPolicy, sink, field + '/hashPolicy'),
     upgrades,
     grpcTimeoutHeaderMaxMs: grpcMax,
-    grpcTimeoutHeaderOffsetMs: durationMs(msd?.grpcTimeoutHeaderOffset ?? a.grpcTimeoutOffset) ?? 0,
-    maxStreamDurationMs: durationMs(msd?.maxStreamDuration) ?? 0,
+    grpcTimeoutHeaderOffsetMs: protoDurationMs(msd?.grpcTimeoutHeaderOffset ?? a.grpcTimeoutOffset) ?? 0,
+    maxStreamDurationMs: protoDurationMs(msd?.maxStreamDuration) ?? 0,
   };
 }
 

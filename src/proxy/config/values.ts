@@ -1,28 +1,6 @@
-// Readers for proto3-JSON scalars: durations, 64-bit integers as strings, enums by name or number, percentages.
+// Readers for proto3-JSON scalars (durations come from src/duration.ts): 64-bit integers as strings, enums by name or number, percentages.
 
-import type { Duration, FractionalPercent, RuntimeFractionalPercent, Uint } from './envoy-types.js';
-
-/** Milliseconds from a proto3 JSON Duration ("1.5s", "0.010s"); undefined when absent or malformed. */
-export function durationMs(d: Duration | undefined | null): number | undefined {
-  if (d === undefined || d === null) return undefined;
-  if (typeof d === 'string') {
-    const m = /^(-?\d+(?:\.\d+)?)s$/.exec(d.trim());
-    if (!m) return undefined;
-    return Math.round(Number(m[1]) * 1000 * 1000) / 1000;
-  }
-  if (typeof d === 'object') {
-    const s = Number(d.seconds ?? 0);
-    const n = Number(d.nanos ?? 0);
-    if (!Number.isFinite(s) || !Number.isFinite(n)) return undefined;
-    return s * 1000 + n / 1e6;
-  }
-  return undefined;
-}
-
-/** True when a Duration field is present but cannot be read. */
-export function badDuration(d: Duration | undefined | null): boolean {
-  return d !== undefined && d !== null && durationMs(d) === undefined;
-}
+import type { FractionalPercent, RuntimeFractionalPercent, Uint } from './envoy-types.js';
 
 /** A non-negative integer from a number or a numeric string (uint64 is a string in proto3 JSON). */
 export function uint(v: Uint | undefined | null, dflt: number): number {

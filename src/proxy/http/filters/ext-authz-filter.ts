@@ -7,7 +7,8 @@
 import type { Any, StringMatcher } from '../../config/envoy-types.js';
 import { DISABLED } from '../../config/route-table.js';
 import { compileStringMatcher, type StringPredicate } from '../../config/string-matcher.js';
-import { badDuration, durationMs, runtimeFraction, sample } from '../../config/values.js';
+import { runtimeFraction, sample } from '../../config/values.js';
+import { protoDurationMs, badProtoDuration } from '../../../duration.js';
 import { ConfigCode, type IssueSink, type LocalReplyType } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';
 import { FilterStatus, type HttpFilter } from '../filter.js';
@@ -74,8 +75,8 @@ function stringList(list: Json | undefined, sink: IssueSink, field: string): Str
 }
 
 function timeoutOf(d: unknown, sink: IssueSink, field: string): number {
-  if (badDuration(d as string)) sink.error(ConfigCode.InvalidField, field, 'not a duration');
-  return durationMs(d as string) ?? DEFAULT_TIMEOUT_MS;
+  if (badProtoDuration(d as string)) sink.error(ConfigCode.InvalidField, field, 'not a duration');
+  return protoDurationMs(d as string) ?? DEFAULT_TIMEOUT_MS;
 }
 
 function parseService(c: Json, sink: IssueSink, field: string): ServiceConfig | undefined {

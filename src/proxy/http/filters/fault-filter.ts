@@ -2,7 +2,8 @@
 
 import type { HttpFault, Any } from '../../config/envoy-types.js';
 import { allOf, compileHeaderMatcher, type RequestPredicate } from '../../config/header-matcher.js';
-import { badDuration, durationMs, fraction, sample } from '../../config/values.js';
+import { fraction, sample } from '../../config/values.js';
+import { protoDurationMs, badProtoDuration } from '../../../duration.js';
 import { ConfigCode, LocalReply, type IssueSink } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';
 import { FilterStatus, type HttpFilter } from '../filter.js';
@@ -27,8 +28,8 @@ function parseFault(value: Any | undefined, sink: IssueSink, field: string): Fau
   if (f.delay) {
     if (f.delay.headerDelay) delay = { ms: 'header', fraction: fraction(f.delay.percentage) };
     else {
-      if (badDuration(f.delay.fixedDelay)) sink.error(ConfigCode.InvalidField, field + '/delay/fixedDelay', 'not a duration');
-      delay = { ms: durationMs(f.delay.fixedDelay) ?? 0, fraction: fraction(f.delay.percentage) };
+      if (badProtoDuration(f.delay.fixedDelay)) sink.error(ConfigCode.InvalidField, field + '/delay/fixedDelay', 'not a duration');
+      delay = { ms: protoDurationMs(f.delay.fixedDelay) ?? 0, fraction: fraction(f.delay.percentage) };
     }
   }
   let abort: FaultConfig['abort'];
