@@ -4,14 +4,15 @@
 import { AdsServer } from '../xds/ads-server.js';
 import type { ConfigStore } from './store/config-store.js';
 import { ServiceRegistry } from './registry/service-registry.js';
-import { DEFAULT_MESH, PushContext, type MeshOptions } from './translate/push-context.js';
+import { DEFAULT_CLUSTER, PushContext, type ClusterOptions } from './translate/push-context.js';
 import { MeshConfigGenerator } from './translate/generator.js';
 import { JwksResolver } from './jwks/jwks-resolver.js';
 import { ControlPlaneMetrics } from '../telemetry/controlplane-metrics.js';
 
 export interface ControlPlaneOptions {
   store: ConfigStore;
-  mesh?: Partial<MeshOptions>;
+  /** The cluster domain, and mesh config given on the command line (a layer over the files' mesh config). */
+  cluster?: Partial<ClusterOptions>;
   /** Debounce of pushes (default 100 ms). */
   debounceMs?: number;
   log?: (line: string) => void;
@@ -20,7 +21,7 @@ export interface ControlPlaneOptions {
 export class ControlPlane {
   readonly registry: ServiceRegistry;
   readonly ads: AdsServer;
-  readonly mesh: MeshOptions;
+  readonly cluster: ClusterOptions;
   private push: PushContext;
   private version = 0;
   private readonly log: (line: string) => void;
@@ -31,8 +32,8 @@ export class ControlPlane {
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.log = options.log ?? ((l) => process.stderr.write(l + '\n'));
-    this.mesh = { ...DEFAULT_MESH, ...options.mesh };
-    this.registry = new ServiceRegistry(this.mesh.domain);
+    this.cluster = { ...DEFAULT_CLUSTER, ...options.cluster };
+    this.registry = new ServiceRegistry(this.cluster.domain);
     this.registry.setResources(options.store.list());
     this.jwks = new JwksResolver({ log: this.log });
     this.jwks.on('change', () => this.rebuild('JWKS fetched'));
@@ -48,7 +49,7 @@ export class ControlPlane {
   }
 
   private newPushContext(): PushContext {
-    return new PushContext(this.options.store.list(), this.registry, this.mesh, ++this.version, this.jwks);
+    return new PushContext(this.options.store.list(), this.registry.snapshot(), this.cluster, ++this.version, this.jwks);
   }
 
   private rebuild(reason: string): void {

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlPlane } from './control-plane.js';
 import { MemoryStore } from './store/memory-store.js';
-import { AdsClient, type XdsSnapshot } from '../xds/ads-client.js';
+import { AdsClient } from '../xds/ads-client.js';
+import type { XdsSnapshot } from '../xds/resource.js';
 import { TypeUrl } from '../xds/resource.js';
 import { decodePeerMetadata } from '../telemetry/workload-metadata.js';
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { TypeUrl, type XdsResource } from '../xds/resource.js';
 import { AdminServer } from './admin/admin-server.js';
-import type { EnvoySnapshot } from './config/envoy-types.js';
+import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import { ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
 import type { AdsClient } from '../xds/ads-client.js';
@@ -179,8 +179,9 @@ export async function main(argv: string[]): Promise<void> {
     await identity.start();
   }
   if (values.xds) {
-    const [{ AdsClient, referencedNames }, { controlPlaneSecrets }, { StatsServer }] = await Promise.all([
+    const [{ AdsClient }, { referencedNames }, { controlPlaneSecrets }, { StatsServer }] = await Promise.all([
       import('../xds/ads-client.js'),
+      import('../xds/references.js'),
       import('./tls/sds-names.js'),
       import('../telemetry/stats-server.js'),
     ]);
@@ -200,7 +201,7 @@ export async function main(argv: string[]): Promise<void> {
       // With workers, this resolves only when every worker applied the update: the ACK means the whole proxy has it.
       onUpdate: async (snapshot) => {
         try {
-          const r = await dataplane.apply(snapshot as EnvoySnapshot, snapshot.secrets);
+          const r = await dataplane.apply(snapshot, snapshot.secrets);
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters${pool ? `, ${pool.count} workers` : ''})`);
         } catch (err) {
           if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { EnvoySnapshot } from './config/envoy-types.js';
+import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import { ConfigCode, ProxyConfigError } from './errors.js';
 import { TrellisProxy } from './proxy.js';
 import { cla, edsCluster, httpListener, request, routeConfig, routeTo, startUpstream, vhost, waitFor, type Upstream } from './testing.js';

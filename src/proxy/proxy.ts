@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { compileSnapshot, type CompiledSnapshot } from './config/snapshot.js';
 import type { ConnectionManager } from './http/connection-manager.js';
 import type { ConnectionInfo } from './http/http-stream.js';
-import type { EnvoySnapshot } from './config/envoy-types.js';
+import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import type { RouteTable } from './config/route-table.js';
 import { ConfigCode, type ConfigIssue } from './errors.js';
 import { ListenerRuntime } from './listener/listener-runtime.js';

@@ -4,7 +4,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Any, Cluster, ClusterLoadAssignment, EnvoySnapshot, HttpConnectionManager, Listener, Route, RouteConfiguration, VirtualHost } from './config/envoy-types.js';
+import type { Any, Cluster, ClusterLoadAssignment, EnvoySnapshot, HttpConnectionManager, Listener, Route, RouteConfiguration, VirtualHost } from '../xds/envoy/index.js';
+import { typed, TYPE } from '../xds/envoy/index.js';
 import { TrellisProxy, type ProxyOptions } from './proxy.js';
 
 export const T = {
@@ -27,8 +28,7 @@ export function defaultHttpFilters() {
 }
 
 export function httpListener(name: string, routes: string | RouteConfiguration, hcm: Partial<HttpConnectionManager> = {}, address = '127.0.0.1', port = 0): Listener {
-  const typedConfig: HttpConnectionManager = {
-    '@type': T.hcm,
+  const config: HttpConnectionManager = {
     statPrefix: name,
     ...(typeof routes === 'string' ? { rds: { routeConfigName: routes, configSource: { ads: {} } } } : { routeConfig: routes }),
     httpFilters: defaultHttpFilters(),
@@ -38,7 +38,7 @@ export function httpListener(name: string, routes: string | RouteConfiguration, 
   return {
     name,
     address: { socketAddress: { address, portValue: port } },
-    filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: typedConfig as unknown as Any }] }],
+    filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: typed(TYPE.hcm, config) }] }],
   };
 }
 

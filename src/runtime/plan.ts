@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { ConfigIndex } from '../config/analysis/config-index.js';
+import { meshModelOf, type MeshModel } from '../config/mesh-config.js';
+import { mergeProxyConfig, readProxyConfig, xdsModeOf, type ProxyConfig, type ProxyConfigProblem } from '../config/proxy-config.js';
 import { positionOf, type Resource } from '../config/resource.js';
 import type { Container, Deployment, Pod, PodSpec, Service } from '../config/types/kubernetes.js';
 import { lookupImage, programPath, type ImageMap } from './image-map.js';
@@ -120,34 +121,14 @@ function containerPlan(r: Resource<unknown>, c: Container, i: number, map: Image
 
 const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 
-/** A ProxyConfig `concurrency` value: a whole number ≥ 0, or a PlanError naming where it came from. */
-function concurrencyValue(v: unknown, at: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new PlanError(`${at}: concurrency must be a whole number ≥ 0 (0 = one worker per core), not ${JSON.stringify(v)}`);
-  return v;
+/** A ProxyConfig's first problem as a PlanError naming where it was written. */
+function refuse(at: string, problems: readonly ProxyConfigProblem[]): void {
+  const p = problems[0];
+  if (p) throw new PlanError(`${at}: ${p.message}`);
 }
 
-/**
- * `proxyMetadata.ISTIO_DELTA_XDS` as Istio's agent reads it: delta xDS unless it is "false" (the default since Istio
- * 1.22), or a PlanError naming where a value that is neither came from.
- */
-function xdsModeValue(metadata: unknown, at: string): 'sotw' | 'delta' | undefined {
-  if (metadata === undefined || metadata === null) return undefined;
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new PlanError(`${at}: proxyMetadata must be a map of strings, not ${JSON.stringify(metadata)}`);
-  const v = (metadata as Record<string, unknown>).ISTIO_DELTA_XDS;
-  if (v === undefined || v === null) return undefined;
-  const text = String(v).toLowerCase();
-  if (text !== 'true' && text !== 'false') throw new PlanError(`${at}: proxyMetadata.ISTIO_DELTA_XDS must be "true" or "false", not ${JSON.stringify(v)}`);
-  return text === 'true' ? 'delta' : 'sotw';
-}
-
-interface ProxyConfigFields {
-  concurrency?: unknown;
-  proxyMetadata?: unknown;
-}
-
-/** The pod's `proxy.istio.io/config` annotation, parsed, with where it came from for errors. */
-function podProxyConfig(r: Resource<unknown>, annotations: Record<string, string>, ptr: string): { doc: ProxyConfigFields; at: string } | undefined {
+/** The pod's `proxy.istio.io/config` annotation, read; a PlanError naming file, line and field when it cannot be used. */
+function podProxyConfig(r: Resource<unknown>, annotations: Record<string, string>, ptr: string): ProxyConfig | undefined {
   const text = annotations[PROXY_CONFIG_ANNOTATION];
   if (text === undefined) return undefined;
   const at = `${where(r, `${ptr}/metadata/annotations/proxy.istio.io~1config`)}: metadata.annotations["${PROXY_CONFIG_ANNOTATION}"]`;
@@ -157,17 +138,22 @@ function podProxyConfig(r: Resource<unknown>, annotations: Record<string, string
   } catch (err) {
     throw new PlanError(`${at}: not a YAML ProxyConfig: ${(err as Error).message.split('\n')[0]}`);
   }
-  return { doc: doc && typeof doc === 'object' ? (doc as ProxyConfigFields) : {}, at };
+  const read = readProxyConfig(doc && typeof doc === 'object' ? doc : {});
+  refuse(at, read.problems);
+  return read.config;
+}
+
+/** The mesh config's defaultConfig; a PlanError naming where a field that cannot be used was written. */
+function meshProxyConfig(model: MeshModel): ProxyConfig {
+  const p = model.problems.find((x) => x.field.startsWith('defaultConfig'));
+  if (p) refuse(`${where(p.resource, p.pointer)}: meshConfig.defaultConfig`, [p]);
+  return model.config.defaultConfig;
 }
 
 /** Istio's precedence for each field: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
-function proxySettings(r: Resource<unknown>, annotations: Record<string, string>, ptr: string, meshDefault: ProxyConfigFields): { concurrency?: number; xdsMode?: 'sotw' | 'delta' } {
-  const pod = podProxyConfig(r, annotations, ptr);
-  const mesh = 'meshConfig.defaultConfig';
-  return {
-    concurrency: (pod ? concurrencyValue(pod.doc.concurrency, pod.at) : undefined) ?? concurrencyValue(meshDefault.concurrency, mesh),
-    xdsMode: (pod ? xdsModeValue(pod.doc.proxyMetadata, pod.at) : undefined) ?? xdsModeValue(meshDefault.proxyMetadata, mesh),
-  };
+function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concurrency?: number; xdsMode?: 'sotw' | 'delta' } {
+  const merged = mergeProxyConfig(mesh, pod);
+  return { concurrency: merged.concurrency, xdsMode: xdsModeOf(merged) };
 }
 
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
@@ -177,7 +163,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
   const outbound = o.outboundPort ?? 15001;
   const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
   const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
-  const meshDefaultProxyConfig = (new ConfigIndex(resources).meshConfig.defaultConfig as ProxyConfigFields | undefined) ?? {};
+  const meshDefaultProxyConfig = meshProxyConfig(meshModelOf(resources));
   const pods: Array<{ r: Resource<unknown>; name: string; namespace: string; owner?: string; meta: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec; ptr: string }> = [];
   for (const r of resources) {
     if (r.group === 'apps' && r.kind === 'Deployment') {
@@ -201,7 +187,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     const nsLabels = namespaces.get(p.namespace) ?? {};
     const meshed = annotations['sidecar.istio.io/inject'] !== 'false' && nsLabels['istio-injection'] !== 'disabled' && p.meta.labels?.['sidecar.istio.io/inject'] !== 'false';
     const serviceAccount = p.spec.serviceAccountName ?? 'default';
-    const proxy = meshed ? proxySettings(p.r, annotations, p.ptr.replace(/\/spec$/, ''), meshDefaultProxyConfig) : {};
+    const proxy = meshed ? proxySettings(podProxyConfig(p.r, annotations, p.ptr.replace(/\/spec$/, '')), meshDefaultProxyConfig) : {};
     const env: Record<string, string> = {
       ...serviceEnv(services, p.namespace, domain),
       HOSTNAME: p.name,

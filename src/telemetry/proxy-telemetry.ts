@@ -2,7 +2,7 @@
 // `trellis.tracing` filters, `accessLog`) from every applied snapshot, and acts on finished requests — metric
 // overrides, access log lines, spans — keyed by the connection manager's stat prefix that each record carries.
 
-import type { EnvoySnapshot } from '../proxy/config/envoy-types.js';
+import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import { registerHttpFilter } from '../proxy/http/filter-registry.js';
 import type { HttpRequestRecord, ProxyObserver } from '../proxy/records.js';
 import { compileJson, compileText, sinkFor } from './access-log.js';

@@ -2,38 +2,60 @@
 // logging and tracing settings of one workload with Istio's precedence (mesh → namespace → workload), and their
 // translation into the proxy's configuration (HTTP filters and access logs on each connection manager).
 
-import YAML from 'yaml';
-import type { Resource } from '../config/resource.js';
+import type { ExtensionProvider, MeshConfig } from '../config/mesh-config.js';
+import type { TelemetrySpec } from '../config/types/telemetry.js';
+import { STRUCT_TYPE, TYPE, typed, typedStruct, type AccessLog, type TypedExtension } from '../xds/envoy/index.js';
 
-export interface Provider {
-  name: string;
-  prometheus?: Record<string, never>;
-  envoyFileAccessLog?: { path?: string; logFormat?: { text?: string; labels?: Record<string, string> } };
-  zipkin?: { service?: string; port?: number; maxTagLength?: number };
-  opentelemetry?: { service?: string; port?: number; http?: { path?: string } };
-}
+/** A telemetry provider: an entry of the mesh config's extensionProviders (or one of Istio's built-in ones). */
+export type Provider = ExtensionProvider;
 
 export interface MeshTelemetry {
   extensionProviders: Provider[];
-  defaultProviders: { metrics?: string[]; accessLogging?: string[]; tracing?: string[] };
+  defaultProviders: MeshConfig['defaultProviders'];
+  /** The mesh config's `accessLogFile` as a provider: every proxy logs there unless a Telemetry says otherwise. */
+  meshAccessLog?: Provider;
 }
 
 /** Istio's built-in providers: `prometheus` and `envoy` (the default access log on the proxy's stdout). */
 const BUILT_IN: Provider[] = [{ name: 'prometheus', prometheus: {} }, { name: 'envoy', envoyFileAccessLog: { path: '/dev/stdout' } }];
 
-/** The mesh config as Istio keeps it: the `istio` ConfigMap in the root namespace, key `mesh` (YAML). */
-export function meshTelemetry(resources: readonly Resource[], rootNamespace: string): MeshTelemetry {
-  const cm = resources.find((r) => r.group === '' && r.kind === 'ConfigMap' && r.metadata.name === 'istio' && r.metadata.namespace === rootNamespace);
-  const text = (cm?.raw.data as Record<string, string> | undefined)?.mesh;
-  let mesh: Partial<MeshTelemetry> = {};
-  if (text) {
-    try {
-      mesh = (YAML.parse(text) as Partial<MeshTelemetry>) ?? {};
-    } catch {
-      mesh = {};
-    }
+/** Istio's JSON access log format (`accessLogEncoding: JSON` without an `accessLogFormat`). */
+const ISTIO_JSON_FORMAT: Record<string, string> = {
+  authority: '%REQ(:AUTHORITY)%',
+  bytes_received: '%BYTES_RECEIVED%',
+  bytes_sent: '%BYTES_SENT%',
+  connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
+  downstream_local_address: '%DOWNSTREAM_LOCAL_ADDRESS%',
+  downstream_remote_address: '%DOWNSTREAM_REMOTE_ADDRESS%',
+  duration: '%DURATION%',
+  method: '%REQ(:METHOD)%',
+  path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+  protocol: '%PROTOCOL%',
+  request_id: '%REQ(X-REQUEST-ID)%',
+  requested_server_name: '%REQUESTED_SERVER_NAME%',
+  response_code: '%RESPONSE_CODE%',
+  response_code_details: '%RESPONSE_CODE_DETAILS%',
+  response_flags: '%RESPONSE_FLAGS%',
+  route_name: '%ROUTE_NAME%',
+  start_time: '%START_TIME%',
+  upstream_cluster: '%UPSTREAM_CLUSTER%',
+  upstream_host: '%UPSTREAM_HOST%',
+  upstream_local_address: '%UPSTREAM_LOCAL_ADDRESS%',
+  upstream_service_time: '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
+  upstream_transport_failure_reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
+  user_agent: '%REQ(USER-AGENT)%',
+  x_forwarded_for: '%REQ(X-FORWARDED-FOR)%',
+};
+
+/** The telemetry side of the mesh config: providers (the mesh's, then Istio's built-in ones), defaults, accessLogFile. */
+export function meshTelemetry(mesh: MeshConfig): MeshTelemetry {
+  const names = new Set(mesh.extensionProviders.map((p) => p.name));
+  const out: MeshTelemetry = { extensionProviders: [...mesh.extensionProviders, ...BUILT_IN.filter((p) => !names.has(p.name))], defaultProviders: mesh.defaultProviders };
+  if (mesh.accessLogFile) {
+    const logFormat = mesh.accessLogEncoding === 'JSON' ? { labels: ISTIO_JSON_FORMAT } : mesh.accessLogFormat ? { text: mesh.accessLogFormat } : undefined;
+    out.meshAccessLog = { name: 'mesh-access-log-file', envoyFileAccessLog: { path: mesh.accessLogFile, ...(logFormat ? { logFormat } : {}) } };
   }
-  return { extensionProviders: [...(mesh.extensionProviders ?? []), ...BUILT_IN], defaultProviders: mesh.defaultProviders ?? { metrics: ['prometheus'] } };
+  return out;
 }
 
 type MetricMode = 'CLIENT' | 'SERVER' | 'CLIENT_AND_SERVER';
@@ -60,32 +82,12 @@ export interface EffectiveTelemetry {
   tracing: TracingSettings | undefined;
 }
 
-interface TelemetrySpec {
-  selector?: { matchLabels?: Record<string, string> };
-  metrics?: Array<{ providers?: Array<{ name?: string }>; overrides?: Array<{ match?: { metric?: string; mode?: MetricMode; customMetric?: string }; disabled?: boolean; tagOverrides?: MetricOverride['tagOverrides'] }> }>;
-  accessLogging?: Array<{ providers?: Array<{ name?: string }>; disabled?: boolean; filter?: { expression?: string }; match?: { mode?: MetricMode } }>;
-  tracing?: Array<{ providers?: Array<{ name?: string }>; randomSamplingPercentage?: number; disableSpanReporting?: boolean; customTags?: TracingSettings['customTags'] }>;
-}
-
-/** Mesh-wide (root namespace, no selector), then the namespace's, then those selecting the workload. */
-function applicable(telemetries: readonly Resource[], rootNamespace: string, namespace: string, labels: Record<string, string>): TelemetrySpec[] {
-  const spec = (r: Resource) => r.spec as TelemetrySpec;
-  const selects = (r: Resource) => {
-    const sel = spec(r).selector?.matchLabels;
-    return sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
-  };
-  const unselected = (r: Resource) => !spec(r).selector?.matchLabels || Object.keys(spec(r).selector!.matchLabels!).length === 0;
-  const list = telemetries.filter((r) => r.group === 'telemetry.istio.io' && r.kind === 'Telemetry');
-  return [
-    ...list.filter((r) => r.metadata.namespace === rootNamespace && unselected(r)),
-    ...(namespace !== rootNamespace ? list.filter((r) => r.metadata.namespace === namespace && unselected(r)) : []),
-    ...list.filter((r) => r.metadata.namespace === namespace && selects(r)),
-  ].map(spec);
-}
-
-export function effectiveTelemetry(resources: readonly Resource[], mesh: MeshTelemetry, rootNamespace: string, namespace: string, labels: Record<string, string>): EffectiveTelemetry {
+/**
+ * The telemetry of one workload from the Telemetry specs that apply to it, broadest scope first (mesh-wide, then its
+ * namespace's, then those selecting it: PolicyIndex.telemetriesFor).
+ */
+export function effectiveTelemetry(specs: readonly TelemetrySpec[], mesh: MeshTelemetry): EffectiveTelemetry {
   const provider = (name: string | undefined) => mesh.extensionProviders.find((p) => p.name === name);
-  const specs = applicable(resources, rootNamespace, namespace, labels);
   const out: EffectiveTelemetry = { metricOverrides: [], metricsDisabled: false, accessLogging: [], tracing: undefined };
   // Metrics: overrides accumulate from the broadest to the narrowest scope; later ones win.
   for (const s of specs) {
@@ -97,7 +99,7 @@ export function effectiveTelemetry(resources: readonly Resource[], mesh: MeshTel
   // Access logging and tracing: the narrowest scope that configures them wins, as in Istio.
   let logging: TelemetrySpec['accessLogging'];
   for (const s of specs) if (s.accessLogging?.length) logging = s.accessLogging;
-  const defaultLog = (mesh.defaultProviders.accessLogging ?? []).map(provider).filter((p): p is Provider => !!p);
+  const defaultLog = [...(mesh.defaultProviders.accessLogging ?? []).map(provider).filter((p): p is Provider => !!p), ...(mesh.meshAccessLog ? [mesh.meshAccessLog] : [])];
   if (logging) {
     for (const l of logging) {
       if (l.disabled) continue;
@@ -127,15 +129,9 @@ export function effectiveTelemetry(resources: readonly Resource[], mesh: MeshTel
 
 // ------------------------------------------------------------------ to xDS
 
-const TYPED_STRUCT = 'type.googleapis.com/udpa.type.v1.TypedStruct';
-const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-const CEL_FILTER = 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter';
-
 /** Istio's default access log format (text). */
 export const ENVOY_DEFAULT_FORMAT =
   '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
-
-type Json = Record<string, unknown>;
 
 /** Where a provider's collector is: `service` may be a host name the proxy resolves, or an address. */
 export function collectorUrl(p: Provider): { kind: 'zipkin' | 'otlp'; url: string } | undefined {
@@ -144,51 +140,34 @@ export function collectorUrl(p: Provider): { kind: 'zipkin' | 'otlp'; url: strin
   return undefined;
 }
 
+/** What telemetry adds to one HTTP connection manager: filters at the head and before the router, access logs. */
+export interface HcmTelemetry {
+  head: TypedExtension[];
+  beforeRouter: TypedExtension[];
+  accessLog: AccessLog[];
+}
+
+export const NO_TELEMETRY: HcmTelemetry = Object.freeze({ head: [], beforeRouter: [], accessLog: [] });
+
 /** The connection manager additions for one side (CLIENT for outbound and gateways, SERVER for inbound). */
-export function telemetryForHcm(t: EffectiveTelemetry, mode: 'CLIENT' | 'SERVER'): { filters: { head: Json[]; beforeRouter: Json[] }; accessLog: Json[] } {
-  const head: Json[] = [];
-  const beforeRouter: Json[] = [];
+export function telemetryForHcm(t: EffectiveTelemetry, mode: 'CLIENT' | 'SERVER'): HcmTelemetry {
+  if (!t.metricOverrides.length && !t.accessLogging.length && !t.tracing) return NO_TELEMETRY;
+  const head: TypedExtension[] = [];
+  const beforeRouter: TypedExtension[] = [];
   const overrides = t.metricOverrides.filter((o) => o.mode === 'CLIENT_AND_SERVER' || o.mode === mode);
-  if (overrides.length) {
-    beforeRouter.push({ name: 'istio.stats', typedConfig: { '@type': TYPED_STRUCT, typeUrl: 'type.googleapis.com/stats.PluginConfig', value: { overrides } } });
-  }
+  if (overrides.length) beforeRouter.push({ name: 'istio.stats', typedConfig: typedStruct(STRUCT_TYPE.statsPlugin, { overrides }) });
   if (t.tracing) {
     const collectors = t.tracing.providers.map(collectorUrl).filter((c): c is NonNullable<typeof c> => !!c);
-    head.push({ name: 'trellis.tracing', typedConfig: { '@type': TYPED_STRUCT, typeUrl: 'type.googleapis.com/trellis.telemetry.Tracing', value: { sampling: t.tracing.sampling, collectors, customTags: t.tracing.customTags, spanKind: mode === 'SERVER' ? 'SERVER' : 'CLIENT' } } });
+    head.push({ name: 'trellis.tracing', typedConfig: typedStruct(STRUCT_TYPE.tracing, { sampling: t.tracing.sampling, collectors, customTags: t.tracing.customTags, spanKind: mode === 'SERVER' ? 'SERVER' : 'CLIENT' }) });
   }
-  const accessLog = t.accessLogging.map(({ provider, filter }) => {
+  const accessLog = t.accessLogging.map(({ provider, filter }): AccessLog => {
     const f = provider.envoyFileAccessLog!;
     const logFormat = f.logFormat?.labels ? { jsonFormat: f.logFormat.labels } : { textFormatSource: { inlineString: f.logFormat?.text ? (f.logFormat.text.endsWith('\n') ? f.logFormat.text : f.logFormat.text + '\n') : ENVOY_DEFAULT_FORMAT } };
     return {
       name: 'envoy.access_loggers.file',
-      typedConfig: { '@type': FILE_LOG, path: f.path ?? '/dev/stdout', logFormat },
-      ...(filter ? { filter: { extensionFilter: { name: 'envoy.access_loggers.extension_filters.cel', typedConfig: { '@type': CEL_FILTER, expression: filter } } } } : {}),
+      typedConfig: typed(TYPE.fileAccessLog, { path: f.path ?? '/dev/stdout', logFormat }),
+      ...(filter ? { filter: { extensionFilter: { name: 'envoy.access_loggers.extension_filters.cel', typedConfig: typed(TYPE.celFilter, { expression: filter }) } } } : {}),
     };
   });
-  return { filters: { head, beforeRouter }, accessLog };
-}
-
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-
-/** Add telemetry to every HTTP connection manager of these listeners (returns new listener objects). */
-export function withTelemetry(listeners: Json[], t: EffectiveTelemetry, modeOf: (l: Json) => 'CLIENT' | 'SERVER'): Json[] {
-  if (!t.metricOverrides.length && !t.accessLogging.length && !t.tracing) return listeners;
-  return listeners.map((l) => {
-    const add = telemetryForHcm(t, modeOf(l));
-    const patchChain = (chain: Json) => ({
-      ...chain,
-      filters: ((chain.filters as Json[] | undefined) ?? []).map((f) => {
-        const tc = f.typedConfig as Json | undefined;
-        if (tc?.['@type'] !== HCM) return f;
-        const filters = [...((tc.httpFilters as Json[]) ?? [])];
-        const router = filters.pop()!;
-        return { ...f, typedConfig: { ...tc, httpFilters: [...add.filters.head, ...filters, ...add.filters.beforeRouter, router], ...(add.accessLog.length ? { accessLog: add.accessLog } : {}) } };
-      }),
-    });
-    return {
-      ...l,
-      ...(l.filterChains ? { filterChains: (l.filterChains as Json[]).map(patchChain) } : {}),
-      ...(l.defaultFilterChain ? { defaultFilterChain: patchChain(l.defaultFilterChain as Json) } : {}),
-    };
-  });
+  return { head, beforeRouter, accessLog };
 }

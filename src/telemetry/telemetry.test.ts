@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadText } from '../config/loader.js';
+import { meshModelOf } from '../config/mesh-config.js';
+import { PolicyIndex } from '../controlplane/translate/policy-index.js';
 import type { HttpRequestRecord } from '../proxy/records.js';
 import { compileJson, compileText } from './access-log.js';
 import { compileExpression, ExpressionError } from './expression.js';
@@ -78,21 +80,22 @@ spec:
   tracing: [{randomSamplingPercentage: 100}]
   metrics: [{overrides: [{match: {metric: REQUEST_SIZE, mode: SERVER}, disabled: true}]}]
 `, 'telemetry.yaml');
-  const mesh = meshTelemetry(resources, 'istio-system');
-  const other = effectiveTelemetry(resources, mesh, 'istio-system', 'default', { app: 'x' });
+  const mesh = meshTelemetry(meshModelOf(resources).config);
+  const policies = new PolicyIndex(resources, 'istio-system');
+  const other = effectiveTelemetry(policies.telemetriesFor({ namespace: 'default', labels: { app: 'x' } }), mesh);
   assert.equal(other.tracing!.sampling, 10);
   assert.equal(other.accessLogging[0]!.provider.name, 'envoy');
-  const cart = effectiveTelemetry(resources, mesh, 'istio-system', 'shop', { app: 'cart' });
+  const cart = effectiveTelemetry(policies.telemetriesFor({ namespace: 'shop', labels: { app: 'cart' } }), mesh);
   assert.equal(cart.tracing!.sampling, 100, 'the workload scope wins');
   assert.equal(cart.tracing!.providers[0]!.name, 'otel', 'and inherits the providers');
   assert.deepEqual(cart.accessLogging.map((a) => [a.provider.name, a.filter]), [['json-log', 'response.code >= 400']]);
   assert.deepEqual(cart.metricOverrides.map((o) => [o.metric, o.mode, !!o.disabled]), [['REQUEST_COUNT', 'CLIENT_AND_SERVER', false], ['REQUEST_SIZE', 'SERVER', true]]);
   const server = telemetryForHcm(cart, 'SERVER');
-  assert.equal((server.filters.head[0] as { name: string }).name, 'trellis.tracing');
-  assert.deepEqual((server.filters.head[0] as { typedConfig: { value: { collectors: unknown } } }).typedConfig.value.collectors, [{ kind: 'otlp', url: 'http://collector.obs:4318/v1/traces' }]);
+  assert.equal((server.head[0] as { name: string }).name, 'trellis.tracing');
+  assert.deepEqual((server.head[0] as { typedConfig: { value: { collectors: unknown } } }).typedConfig.value.collectors, [{ kind: 'otlp', url: 'http://collector.obs:4318/v1/traces' }]);
   assert.equal((server.accessLog[0] as { typedConfig: { path: string } }).typedConfig.path, '/tmp/x.log');
   const client = telemetryForHcm(cart, 'CLIENT');
-  assert.equal((client.filters.beforeRouter[0] as { typedConfig: { value: { overrides: unknown[] } } }).typedConfig.value.overrides.length, 1, 'SERVER-only overrides stay off the client side');
+  assert.equal((client.beforeRouter[0] as { typedConfig: { value: { overrides: unknown[] } } }).typedConfig.value.overrides.length, 1, 'SERVER-only overrides stay off the client side');
 });
 
 test('metrics: Istio names, labels and buckets in the exposition; a disabled metric stops counting; extra tags become labels', async () => {

@@ -5,18 +5,11 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { anyToJson } from './codec.js';
-import { TypeUrl, type ProxyNode } from './resource.js';
+import { TypeUrl, type ProxyNode, type XdsSnapshot } from './resource.js';
+import { referencedNames, type ReferencedNames } from './references.js';
 import { encodeDeltaRequest, encodeRequest, wireTypes } from './wire.js';
 
 type Json = Record<string, unknown>;
-
-export interface XdsSnapshot {
-  listeners: Json[];
-  routes: Json[];
-  clusters: Json[];
-  endpoints: Json[];
-  secrets: Json[];
-}
 
 export interface AdsClientOptions {
   /** `host:port` of the ADS server. */
@@ -27,7 +20,7 @@ export interface AdsClientOptions {
   /** Apply a complete configuration; throw (or reject) to NACK it with the error's message. */
   onUpdate(snapshot: XdsSnapshot): void | Promise<void>;
   /** Which route and endpoint names to subscribe to, given what arrived (default: what listeners and clusters reference). */
-  follow?(snapshot: XdsSnapshot): { routes: string[]; endpoints: string[]; secrets: string[] };
+  follow?(snapshot: XdsSnapshot): ReferencedNames;
   /** Apply anyway after this long when a referenced resource never arrives (Envoy's initial fetch timeout role). */
   completeTimeoutMs?: number;
   log?: (line: string) => void;
@@ -35,40 +28,6 @@ export interface AdsClientOptions {
 
 const ORDER = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret] as const;
 const nameOf = (typeUrl: string, r: Json): string => String(typeUrl === TypeUrl.ClusterLoadAssignment ? r.clusterName : r.name);
-
-/** Route configuration names from HCMs (filter chains, default chain, api_listener), endpoint names from EDS clusters. */
-export function referencedNames(s: XdsSnapshot): { routes: string[]; endpoints: string[]; secrets: string[] } {
-  const routes = new Set<string>();
-  const secrets = new Set<string>();
-  const visitHcm = (tc: unknown) => {
-    const rds = (tc as Json | undefined)?.rds as Json | undefined;
-    if (typeof rds?.routeConfigName === 'string') routes.add(rds.routeConfigName);
-  };
-  const visitSds = (v: unknown): void => {
-    if (!v || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach(visitSds);
-    for (const [k, x] of Object.entries(v as Json)) {
-      if ((k === 'tlsCertificateSdsSecretConfigs' || k === 'validationContextSdsSecretConfig') && x) {
-        for (const c of Array.isArray(x) ? x : [x]) if (typeof (c as Json).name === 'string') secrets.add((c as Json).name as string);
-      } else visitSds(x);
-    }
-  };
-  for (const l of s.listeners) {
-    const chains = [...((l.filterChains as Json[] | undefined) ?? []), ...(l.defaultFilterChain ? [l.defaultFilterChain as Json] : [])];
-    for (const chain of chains) {
-      for (const f of (chain.filters as Json[] | undefined) ?? []) visitHcm(f.typedConfig);
-      visitSds(chain.transportSocket);
-    }
-    visitHcm((l.apiListener as Json | undefined)?.apiListener);
-  }
-  const endpoints = new Set<string>();
-  for (const c of s.clusters) {
-    if (c.type === 'EDS' || (c.edsClusterConfig && !c.type)) endpoints.add(String((c.edsClusterConfig as Json | undefined)?.serviceName || c.name));
-    visitSds(c.transportSocket);
-    visitSds(c.transportSocketMatches);
-  }
-  return { routes: [...routes], endpoints: [...endpoints], secrets: [...secrets] };
-}
 
 interface TypeState {
   /** The server's view: what it sent, whether or not it applied (a rejected update stays out of the proxy, not out of here). */
@@ -257,7 +216,7 @@ export class AdsClient extends EventEmitter {
     }
   }
 
-  private complete(snap: XdsSnapshot, wanted: { routes: string[]; endpoints: string[]; secrets: string[] }): boolean {
+  private complete(snap: XdsSnapshot, wanted: ReferencedNames): boolean {
     const have = (t: string, names: string[]) => names.every((n) => this.state(t).resources.has(n));
     return this.state(TypeUrl.Cluster).received && this.state(TypeUrl.Listener).received && have(TypeUrl.RouteConfiguration, wanted.routes) && have(TypeUrl.ClusterLoadAssignment, wanted.endpoints) && have(TypeUrl.Secret, wanted.secrets) && snap !== undefined;
   }
@@ -285,7 +244,8 @@ export class AdsClient extends EventEmitter {
   }
 
   snapshot(): XdsSnapshot {
-    const list = (t: string) => [...this.state(t).resources.values()];
+    // The trust boundary: decoded messages are taken as their types' proto3 JSON; the proxy validates every field.
+    const list = <T>(t: string) => [...this.state(t).resources.values()] as T[];
     return { listeners: list(TypeUrl.Listener), routes: list(TypeUrl.RouteConfiguration), clusters: list(TypeUrl.Cluster), endpoints: list(TypeUrl.ClusterLoadAssignment), secrets: list(TypeUrl.Secret) };
   }
 

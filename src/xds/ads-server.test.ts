@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdsServer } from './ads-server.js';
-import { AdsClient, type XdsSnapshot } from './ads-client.js';
+import { AdsClient } from './ads-client.js';
+import type { XdsSnapshot } from './resource.js';
 import type { ConfigGenerator, ProxyResources } from './generator.js';
 import { TypeUrl, type ProxyNode, type XdsResource } from './resource.js';
 import { encodeRequest, wireTypes } from './wire.js';

@@ -51,7 +51,7 @@ export function encodeJson(type: protobuf.Type | string, json: Json, path = ''):
  * address) encode their shared fields once. Fields are written in field-number order, as protobufjs does, so the
  * bytes equal encodeJson's. The values must not change once encoded (translation builds new objects per change).
  */
-export function encodeJsonSharingFields(typeUrl: string, json: Json, path = ''): Uint8Array {
+export function encodeJsonSharingFields(typeUrl: string, json: object, path = ''): Uint8Array {
   const t = requireType(typeUrl, path);
   if (!isObj(json)) throw new CodecError(path, `expected an object for ${t.fullName.slice(1)}`);
   const parts: Array<{ id: number; bytes: Uint8Array }> = [];

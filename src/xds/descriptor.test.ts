@@ -12,6 +12,7 @@ import { compactDescriptor } from './build-descriptor.js';
 import { DESCRIPTOR_FILE, LazyRoot, sameSource, type EnvoyDescriptor } from './descriptor.js';
 import { descriptorSource, envoyProtosOrigin, openEnvoyTypes, parseEnvoyProtoFiles } from './protos.js';
 import { TypeUrl } from './resource.js';
+import { TYPE } from './envoy/index.js';
 
 const parsed = parseEnvoyProtoFiles();
 const built = compactDescriptor(parsed, descriptorSource());
@@ -19,14 +20,9 @@ const built = compactDescriptor(parsed, descriptorSource());
 const onDisk = existsSync(DESCRIPTOR_FILE) ? (JSON.parse(readFileSync(DESCRIPTOR_FILE, 'utf8')) as EnvoyDescriptor) : undefined;
 const descriptors: Array<[string, EnvoyDescriptor]> = [['built here', built], ...(onDisk && sameSource(onDisk.source, built.source) ? [['dist file', onDisk] as [string, EnvoyDescriptor]] : [])];
 
-/** Type URLs the code names: the xDS resource types and the typed_config types translation writes. */
+/** Type URLs the code names: the xDS resource types and every typed config the contract defines (xds/envoy/type-urls.ts). */
 function codeTypeUrls(): string[] {
-  const dir = new URL('../../src/controlplane/translate/', import.meta.url);
-  const urls = new Set<string>(Object.values(TypeUrl));
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
-    for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/type\.googleapis\.com\/[\w.]+/g)) urls.add(m[0]);
-  }
-  return [...urls].sort();
+  return [...new Set<string>([...Object.values(TypeUrl), ...Object.values(TYPE)])].sort();
 }
 const nameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 

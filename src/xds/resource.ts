@@ -1,5 +1,7 @@
 // The contract between translation and transport: xDS resources in Envoy's proto3 JSON form, named and typed.
 
+import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, Secret } from './envoy/index.js';
+
 /** Type URLs of the xDS v3 resources Trellis serves. */
 export const TypeUrl = {
   Listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -11,15 +13,34 @@ export const TypeUrl = {
 
 export type TypeUrlValue = (typeof TypeUrl)[keyof typeof TypeUrl];
 
+/** The message each resource type URL carries. */
+export interface XdsMessages {
+  [TypeUrl.Listener]: Listener;
+  [TypeUrl.RouteConfiguration]: RouteConfiguration;
+  [TypeUrl.Cluster]: Cluster;
+  [TypeUrl.ClusterLoadAssignment]: ClusterLoadAssignment;
+  [TypeUrl.Secret]: Secret;
+}
+
 /**
- * One resource as the translation builds it: the message in proto3 JSON form — what Envoy's
- * `/config_dump` shows (camelCase fields, `"@type"` inside Any, durations as `"1.5s"`, enums as names,
- * wrapper types as plain values). The transport encodes it to binary protobuf.
+ * One resource as the translation builds it: the message in proto3 JSON form — what Envoy's `/config_dump` shows
+ * (camelCase fields, `"@type"` inside Any, durations as `"1.5s"`, enums as names, wrapper types as plain values).
+ * The transport only encodes `value` (it knows nothing of its type); translation builds typed ones with `xdsResource`.
  */
-export interface XdsResource {
+export interface XdsResource<T extends object = object> {
   name: string;
   typeUrl: string;
-  value: Record<string, unknown>;
+  value: T;
+}
+
+/** The resource name of a message: its `name`, or `clusterName` for a ClusterLoadAssignment. */
+export function resourceName<U extends TypeUrlValue>(typeUrl: U, value: XdsMessages[U]): string {
+  return (typeUrl === TypeUrl.ClusterLoadAssignment ? (value as ClusterLoadAssignment).clusterName : (value as { name?: string }).name) ?? '';
+}
+
+/** A typed resource, named at the edge from its own message. */
+export function xdsResource<U extends TypeUrlValue>(typeUrl: U, value: XdsMessages[U]): XdsResource<XdsMessages[U]> {
+  return { typeUrl, name: resourceName(typeUrl, value), value };
 }
 
 /** The identity and metadata a proxy sends in its first DiscoveryRequest (`node`). */
@@ -30,4 +51,13 @@ export interface ProxyNode {
   locality?: { region?: string; zone?: string; subZone?: string };
   userAgentName?: string;
   userAgentVersion?: string;
+}
+
+/** A proxy's complete configuration as an xDS client assembles it from the five resource types. */
+export interface XdsSnapshot {
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  clusters: Cluster[];
+  endpoints: ClusterLoadAssignment[];
+  secrets: Secret[];
 }

@@ -21,8 +21,10 @@ Options:
   --xds-port N          plaintext xDS port (default 15010)
   --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default 15014)
   --bind ADDR           address to listen on (default 127.0.0.1)
-  --root-namespace NS   Istio's root namespace for mesh-wide config (default istio-system)
-  --outbound-policy P   ALLOW_ANY (default) or REGISTRY_ONLY
+  --root-namespace NS   Istio's root namespace for mesh-wide config (default: the mesh config's, else the
+                        control-plane namespace, istio-system)
+  --outbound-policy P   ALLOW_ANY or REGISTRY_ONLY (default: the mesh config's, else ALLOW_ANY)
+                        Both override the mesh config of the files (ServiceMeshControlPlane, \`istio\` ConfigMap).
 
 Certificate authority (Istio's CA API over TLS; off unless --ca-port is given):
   --ca-port N           serve the CA API on N (Istio uses 15012); workloads authenticate with tokens signed by
@@ -57,8 +59,8 @@ export const controlplaneCommand: Command = {
           'xds-port': { type: 'string', default: '15010' },
           'debug-port': { type: 'string', default: '15014' },
           bind: { type: 'string', default: '127.0.0.1' },
-          'root-namespace': { type: 'string', default: 'istio-system' },
-          'outbound-policy': { type: 'string', default: 'ALLOW_ANY' },
+          'root-namespace': { type: 'string' },
+          'outbound-policy': { type: 'string' },
           'ca-port': { type: 'string' },
           'state-dir': { type: 'string' },
           ...caOptionSpecs('direct'),
@@ -70,7 +72,8 @@ export const controlplaneCommand: Command = {
     const dir = values['config-dir'];
     if (!dir) throw new UsageError('--config-dir is required');
     const policy = values['outbound-policy'];
-    if (policy !== 'ALLOW_ANY' && policy !== 'REGISTRY_ONLY') throw new UsageError('--outbound-policy must be ALLOW_ANY or REGISTRY_ONLY');
+    if (policy !== undefined && policy !== 'ALLOW_ANY' && policy !== 'REGISTRY_ONLY') throw new UsageError('--outbound-policy must be ALLOW_ANY or REGISTRY_ONLY');
+    const outbound: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' } | undefined = policy ? { mode: policy } : undefined;
     mkdirSync(dir, { recursive: true });
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     // The CA first: an external CA that cannot be reached fails the start before anything listens.
@@ -89,7 +92,8 @@ export const controlplaneCommand: Command = {
       throw new UsageError('--cacerts and --external-ca-url need --ca-port');
     }
     const store = await DirectoryStore.open(dir, { log });
-    const cp = new ControlPlane({ store, mesh: { rootNamespace: values['root-namespace'], outboundTrafficPolicy: policy }, log });
+    const meshOverrides = { ...(values['root-namespace'] ? { rootNamespace: values['root-namespace'] } : {}), ...(outbound ? { outboundTrafficPolicy: outbound } : {}) };
+    const cp = new ControlPlane({ store, cluster: { meshOverrides }, log });
     const debug = new DebugServer(cp);
     const xdsPort = await cp.listen(values.bind!, port(values['xds-port'], '--xds-port'));
     const debugPort = await debug.listen(values.bind!, port(values['debug-port'], '--debug-port'));

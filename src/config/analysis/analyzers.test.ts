@@ -133,7 +133,7 @@ test('the catalogue: codes are unique, Istio codes are IST, Trellis codes TRL, a
 });
 
 test('label selectors: matchLabels and matchExpressions, printed as kubectl prints them', async () => {
-  const { matchesLabelSelector, matchesLabels, selectorString } = await import('./labels.js');
+  const { matchesLabelSelector, matchesLabels, selectorString } = await import('../labels.js');
   const labels = { app: 'reviews', version: 'v2', tier: 'backend' };
   assert.equal(matchesLabels({ app: 'reviews' }, labels), true);
   assert.equal(matchesLabels({ app: 'reviews', version: 'v1' }, labels), false);

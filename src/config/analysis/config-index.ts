@@ -1,12 +1,14 @@
 // Lookups over a set of resources: by kind, by name, and the services and workloads that hosts and selectors refer to.
 
-import { parse as parseYaml } from 'yaml';
 import { hostMatches, hostsIntersect, resolveHost, serviceFqdn } from '../hosts.js';
 import { GROUPS } from '../kinds.js';
 import type { Resource } from '../resource.js';
 import { podTemplateOf, type PodSpec, type ServicePort, type ServiceSpec } from '../types/kubernetes.js';
 import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, WorkloadEntrySpec } from '../types/networking.js';
-import { matchesLabels, stringRecord } from './labels.js';
+import { matchesLabels, stringRecord } from '../labels.js';
+import { meshModelOf, type MeshConfig, type MeshModel } from '../mesh-config.js';
+
+export { DEFAULT_CONTROL_PLANE_NAMESPACE } from '../mesh-config.js';
 
 const NET = GROUPS.ISTIO_NET;
 
@@ -18,9 +20,6 @@ export type Typed<Spec> = Resource & { spec: Spec };
 
 /** The reserved gateway name meaning "every sidecar in the mesh". */
 export const MESH_GATEWAY = 'mesh';
-
-/** The namespace Istio (and Trellis) runs in unless a ServiceMeshControlPlane says otherwise. */
-export const DEFAULT_CONTROL_PLANE_NAMESPACE = 'istio-system';
 
 export interface ServicePortInfo {
   number: number;
@@ -92,36 +91,24 @@ export class ConfigIndex {
 
   // --- control plane and mesh config ---------------------------------------------------------
 
-  /** Where the control plane runs: the namespace of a loaded ServiceMeshControlPlane, else `istio-system`. */
-  get controlPlaneNamespace(): string {
-    return this.memo('cpns', () => this.list(GROUPS.MAISTRA, 'ServiceMeshControlPlane')[0]?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
+  /** The mesh config and its control plane, as the control plane and the console read them (config/mesh-config.ts). */
+  get meshModel(): MeshModel {
+    return meshModelOf(this.all);
   }
 
-  /** The mesh config as far as the loaded files tell it: the `istio` ConfigMap's `mesh` key, or a ServiceMeshControlPlane's `meshConfig`. */
-  get meshConfig(): Record<string, unknown> {
-    return this.memo('mesh', () => {
-      const cp = this.controlPlaneNamespace;
-      for (const cm of this.list('', 'ConfigMap', cp)) {
-        if (cm.metadata.name !== 'istio' && !cm.metadata.name.startsWith('istio-')) continue;
-        const text = (cm.raw.data as Record<string, unknown> | undefined)?.mesh;
-        if (typeof text !== 'string') continue;
-        try {
-          const parsed: unknown = parseYaml(text);
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-        } catch {
-          // A mesh config that does not parse is the schema validators' concern; analysis goes on with defaults.
-        }
-      }
-      const smcp = this.list(GROUPS.MAISTRA, 'ServiceMeshControlPlane')[0];
-      const spec = smcp?.spec as { meshConfig?: Record<string, unknown>; techPreview?: { meshConfig?: Record<string, unknown> } } | undefined;
-      return { ...(spec?.techPreview?.meshConfig ?? {}), ...(spec?.meshConfig ?? {}) };
-    });
+  /** Where the control plane runs: the namespace of a loaded ServiceMeshControlPlane, else `istio-system`. */
+  get controlPlaneNamespace(): string {
+    return this.meshModel.controlPlaneNamespace;
+  }
+
+  /** The mesh config: Istio's defaults, the ServiceMeshControlPlane, the `istio` ConfigMap (in that precedence). */
+  get meshConfig(): MeshConfig {
+    return this.meshModel.config;
   }
 
   /** Where mesh-wide policies live (`meshConfig.rootNamespace`, by default the control plane namespace). */
   get rootNamespace(): string {
-    const root = this.meshConfig.rootNamespace;
-    return typeof root === 'string' && root !== '' ? root : this.controlPlaneNamespace;
+    return this.meshConfig.rootNamespace;
   }
 
   // --- namespaces -----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // Validation of the plain Kubernetes objects a mesh reads: strict where Trellis relies on a field, lenient (warnings) for the rest of the API.
 
 import type { SchemaObject } from 'ajv';
-import { checkAnnotations, checkLabels, checkLabelSelector, isDnsLabel, isDnsSubdomain, LABEL_SELECTOR_SCHEMA, selectorMatches } from './metadata.js';
+import { checkAnnotations, checkLabels, checkLabelSelector, isDnsLabel, isDnsSubdomain, LABEL_SELECTOR_SCHEMA } from './metadata.js';
+import { matchesLabelSelector } from '../labels.js';
+import type { LabelSelector } from '../types/kubernetes.js';
 import { at, asArray, asObject, asString, isIp, isSet, objectSchema, objectValidator, STRING_MAP, type Issues, type Obj } from './object-check.js';
 import type { KindValidator } from './validator.js';
 
@@ -243,7 +245,7 @@ function checkWorkload(raw: Obj, out: Issues, kind: string): void {
     else if (template) {
       const labels = asObject(asObject(template.metadata)?.labels) ?? {};
       const stringLabels = Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
-      if (!selectorMatches(selector, stringLabels)) out.error(at(templatePath, 'metadata', 'labels'), 'the template labels do not match spec.selector, so the pods would not belong to this workload');
+      if (!matchesLabelSelector(selector as LabelSelector, stringLabels)) out.error(at(templatePath, 'metadata', 'labels'), 'the template labels do not match spec.selector, so the pods would not belong to this workload');
     }
   }
   checkTemplateMetadata(template, templatePath, out);

@@ -182,34 +182,3 @@ export function checkLabelSelector(selector: unknown, path: string): FieldIssue[
   }
   return out;
 }
-
-/** Whether `labels` satisfy a LabelSelector (an empty selector matches everything, as in Kubernetes). */
-export function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
-  if (!isMap(selector)) return true;
-  if (isMap(selector.matchLabels)) {
-    for (const [k, v] of Object.entries(selector.matchLabels)) if (labels[k] !== v) return false;
-  }
-  if (Array.isArray(selector.matchExpressions)) {
-    for (const expr of selector.matchExpressions) {
-      if (!isMap(expr) || typeof expr.key !== 'string') continue;
-      const has = Object.hasOwn(labels, expr.key);
-      const values = Array.isArray(expr.values) ? expr.values.map(String) : [];
-      const value = labels[expr.key];
-      switch (expr.operator) {
-        case 'In':
-          if (!has || !values.includes(value!)) return false;
-          break;
-        case 'NotIn':
-          if (has && values.includes(value!)) return false;
-          break;
-        case 'Exists':
-          if (!has) return false;
-          break;
-        case 'DoesNotExist':
-          if (has) return false;
-          break;
-      }
-    }
-  }
-  return true;
-}

@@ -1,18 +1,15 @@
 // Which Istio config applies to a service, workload or app, and each namespace's mTLS posture (pure).
 
 import { DEFAULT_DOMAIN, hostMatches } from '../../config/hosts.js';
+import { matchesLabels } from '../../config/labels.js';
 import type { ConfigObject, MeshInventory, MeshSettings, WorkloadInfo } from '../sources.js';
 
 /** Kinds that apply to a whole namespace (or, in the root namespace, the mesh) when they select no workload. */
 const NAMESPACE_WIDE = new Set(['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Sidecar', 'Telemetry']);
 
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
-
 function appliesToWorkload(c: ConfigObject, w: WorkloadInfo, rootNamespace: string): boolean {
   if (c.namespace !== w.namespace && c.namespace !== rootNamespace) return false;
-  if (c.workloadSelector && Object.keys(c.workloadSelector).length) return selects(c.workloadSelector, w.labels);
+  if (c.workloadSelector && Object.keys(c.workloadSelector).length) return matchesLabels(c.workloadSelector, w.labels);
   return NAMESPACE_WIDE.has(c.kind);
 }
 

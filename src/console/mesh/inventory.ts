@@ -2,6 +2,7 @@
 
 import type { Diagnostic, Level } from '../../config/diagnostics.js';
 import { resolveHost, DEFAULT_DOMAIN } from '../../config/hosts.js';
+import { nonEmptySelectorMatches } from '../../config/labels.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import type { AppInfo, ConfigObject, MeshInventory, NamespaceInfo, ServiceInfo, SourceRef, Validation, WorkloadInfo } from '../sources.js';
 
@@ -66,11 +67,6 @@ function podTemplate(r: Resource): { labels: Record<string, string>; annotations
   const t = (r.spec.template ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
   const str = (m: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]));
   return { labels: str(t.metadata?.labels), annotations: str(t.metadata?.annotations), spec: t.spec ?? {} };
-}
-
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  const entries = Object.entries(selector);
-  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
 function sidecarDecision(labels: Record<string, string>, annotations: Record<string, string>, ns: NamespaceInfo | undefined, injectByDefault: boolean): { sidecar: boolean; reason: string } {
@@ -170,7 +166,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
     if (r.group !== '' || r.kind !== 'Service') continue;
     const spec = r.spec as { selector?: Record<string, string>; ports?: Array<{ name?: string; port?: number; protocol?: string; appProtocol?: string }>; type?: string };
     const selector = spec.selector ?? {};
-    const selected = workloads.filter((w) => w.namespace === r.metadata.namespace && selects(selector, w.labels));
+    const selected = workloads.filter((w) => w.namespace === r.metadata.namespace && nonEmptySelectorMatches(selector, w.labels));
     const s: ServiceInfo = {
       namespace: r.metadata.namespace,
       name: r.metadata.name,

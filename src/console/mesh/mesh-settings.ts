@@ -1,16 +1,19 @@
-// Mesh-wide settings as the manifests state them: Istio's `istio` ConfigMap, a ServiceMeshControlPlane, root PeerAuthentication.
+// Mesh-wide settings for the console's control-plane page: read from the one mesh config (config/mesh-config.ts) that
+// the control plane applies, plus the mesh-wide PeerAuthentication, so the console shows what the mesh does.
 
 import { X509Certificate } from 'node:crypto';
-import { parse } from 'yaml';
+import { defaultMeshConfig, meshModelOf } from '../../config/mesh-config.js';
 import type { Resource } from '../../config/resource.js';
 import type { CertificateInfo, MeshSettings } from '../sources.js';
 
+const DEFAULTS = defaultMeshConfig();
+
 export const DEFAULT_MESH_SETTINGS: MeshSettings = {
-  trustDomain: 'cluster.local',
+  trustDomain: DEFAULTS.trustDomain,
   // Istio's default when meshMTLS.minProtocolVersion is not set.
   minProtocolVersion: 'TLSV1_2',
-  rootNamespace: 'istio-system',
-  autoMtls: true,
+  rootNamespace: DEFAULTS.rootNamespace,
+  autoMtls: DEFAULTS.enableAutoMtls,
 };
 
 type Obj = Record<string, unknown>;
@@ -18,44 +21,23 @@ const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Arr
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
- * Read the settings, later sources winning: defaults, a ServiceMeshControlPlane (Maistra's `spec.security`), the
- * `istio` ConfigMap's `mesh` (MeshConfig, what istiod reads), then explicit overrides.
+ * The settings as the control plane applies them: the mesh config (defaults, ServiceMeshControlPlane, `istio`
+ * ConfigMap, in that precedence), then the root namespace's selector-less PeerAuthentication (or the control plane's
+ * `security.dataPlane.mtls`) for the mesh-wide mTLS mode; `overrides` last (a console started with explicit values).
  */
 export function meshSettings(resources: readonly Resource[], overrides: Partial<MeshSettings> = {}): MeshSettings {
-  const m: MeshSettings = { ...DEFAULT_MESH_SETTINGS };
-  for (const r of resources) {
-    if (r.group !== 'maistra.io' || r.kind !== 'ServiceMeshControlPlane') continue;
-    const security = obj(r.spec.security);
-    const trust = str(obj(security?.trust)?.domain);
-    if (trust) m.trustDomain = trust;
-    const tls = obj(obj(security?.controlPlane)?.tls);
-    const min = str(tls?.minProtocolVersion);
-    if (min) m.minProtocolVersion = min;
-    const dataPlaneMtls = obj(security?.dataPlane)?.mtls;
-    if (dataPlaneMtls === true) m.meshWideMtlsMode = 'STRICT';
-  }
-  for (const r of resources) {
-    if (r.group !== '' || r.kind !== 'ConfigMap' || r.metadata.name !== 'istio' || r.metadata.namespace !== m.rootNamespace) continue;
-    const text = str(obj(r.raw.data)?.mesh);
-    if (!text) continue;
-    let mesh: Obj | undefined;
-    try {
-      mesh = obj(parse(text));
-    } catch {
-      continue; // the analyzers report a broken ConfigMap; the defaults stand
-    }
-    const min = str(obj(mesh?.meshMTLS)?.minProtocolVersion);
-    if (min) m.minProtocolVersion = min;
-    const td = str(mesh?.trustDomain);
-    if (td) m.trustDomain = td;
-    const root = str(mesh?.rootNamespace);
-    if (root) m.rootNamespace = root;
-    if (mesh?.enableAutoMtls === false) m.autoMtls = false;
-  }
+  const model = meshModelOf(resources);
+  const m: MeshSettings = {
+    trustDomain: model.config.trustDomain,
+    minProtocolVersion: model.config.meshMTLS.minProtocolVersion ?? DEFAULT_MESH_SETTINGS.minProtocolVersion,
+    rootNamespace: model.config.rootNamespace,
+    autoMtls: model.config.enableAutoMtls,
+    ...(model.dataPlaneMtls ? { meshWideMtlsMode: 'STRICT' } : {}),
+  };
   Object.assign(m, overrides);
   for (const r of resources) {
     if (r.group !== 'security.istio.io' || r.kind !== 'PeerAuthentication' || r.metadata.namespace !== m.rootNamespace) continue;
-    if (obj(r.spec.selector)) continue;
+    if (Object.keys(obj(obj(r.spec.selector)?.matchLabels) ?? {}).length) continue;
     const mode = str(obj(r.spec.mtls)?.mode);
     if (mode) m.meshWideMtlsMode = mode;
   }

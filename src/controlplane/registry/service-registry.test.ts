@@ -25,22 +25,26 @@ spec: {selector: {app: reviews, tier: back}, ports: [{name: http, port: 9080}]}`
 test('endpoints match every selector label and keep registry order; local workloads join and leave', () => {
   const registry = new ServiceRegistry();
   registry.setResources(loadText(yaml, 'r.yaml').resources);
-  const svc = registry.service('reviews.default.svc.cluster.local')!;
+  const before = registry.snapshot();
+  const svc = before.service('reviews.default.svc.cluster.local')!;
   const port = svc.ports[0]!;
-  assert.deepEqual(registry.endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
-  assert.deepEqual(registry.endpoints(svc, port, { version: 'v1' }).map((e) => e.address), ['10.0.0.1']);
+  assert.deepEqual(before.endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
+  assert.deepEqual(before.endpoints(svc, port, { version: 'v1' }).map((e) => e.address), ['10.0.0.1']);
   registry.upsertWorkload({ name: 'reviews-local', namespace: 'default', labels: { app: 'reviews', tier: 'back' }, serviceAccount: 'default', address: '127.0.0.9', ports: {}, healthy: true, meshed: true });
-  assert.deepEqual(registry.endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1', '127.0.0.9']);
+  assert.deepEqual(registry.snapshot().endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1', '127.0.0.9']);
+  // A snapshot taken before the change still answers as it did: a push built from it sees one consistent registry.
+  assert.deepEqual(before.endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
+  assert.equal(before.workloadOf('default', 'reviews-local'), undefined);
   registry.removeWorkload('default', 'reviews-local');
-  assert.deepEqual(registry.endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
+  assert.deepEqual(registry.snapshot().endpoints(svc, port).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
 });
 
 test('workloadOf: by namespace and name, else by address, the first in registry order', () => {
   const registry = new ServiceRegistry();
   registry.setResources(loadText(yaml, 'r.yaml').resources);
-  assert.equal(registry.workloadOf('default', 'reviews-v1')?.address, '10.0.0.1');
-  assert.equal(registry.workloadOf('default', 'unknown', '10.0.0.3')?.name, 'reviews-front');
+  assert.equal(registry.snapshot().workloadOf('default', 'reviews-v1')?.address, '10.0.0.1');
+  assert.equal(registry.snapshot().workloadOf('default', 'unknown', '10.0.0.3')?.name, 'reviews-front');
   // Both match: the one earlier in the registry wins (reviews-v2 by address comes before reviews-v1 by name).
-  assert.equal(registry.workloadOf('default', 'reviews-v1', '10.0.0.2')?.name, 'reviews-v2');
-  assert.equal(registry.workloadOf('other', 'reviews-v1'), undefined);
+  assert.equal(registry.snapshot().workloadOf('default', 'reviews-v1', '10.0.0.2')?.name, 'reviews-v2');
+  assert.equal(registry.snapshot().workloadOf('other', 'reviews-v1'), undefined);
 });

@@ -7,6 +7,7 @@ import type { Resource } from '../../config/resource.js';
 import type { Deployment, Pod, Service as K8sService } from '../../config/types/kubernetes.js';
 import type { ServiceEntry, WorkloadEntry } from '../../config/types/networking.js';
 import { istioProtocol, portProtocol, type Protocol } from './protocol.js';
+import { matchesLabels, nonEmptySelectorMatches } from '../../config/labels.js';
 
 export interface ServicePort {
   name: string;
@@ -69,13 +70,87 @@ export interface Endpoint {
 
 const DEFAULT_DOMAIN = 'cluster.local';
 
+/**
+ * The registry at one moment: services, workloads and their indexes, never changed once built. A push context holds
+ * one, so a push sees one consistent state however the runtime's workloads come and go meanwhile.
+ */
+export class RegistrySnapshot {
+  private readonly byHost = new Map<string, MeshService>();
+  private index: WorkloadIndex | undefined;
+  private readonly servicesByNamespace = new Map<string, MeshService[]>();
+
+  constructor(
+    private readonly serviceList: readonly MeshService[],
+    private readonly workloadList: readonly Workload[],
+    private readonly localByName: ReadonlyMap<string, Workload>,
+  ) {
+    for (const s of serviceList) {
+      if (!this.byHost.has(s.hostname)) this.byHost.set(s.hostname, s);
+      const list = this.servicesByNamespace.get(s.namespace);
+      if (list) list.push(s);
+      else this.servicesByNamespace.set(s.namespace, [s]);
+    }
+  }
+
+  services(): readonly MeshService[] {
+    return this.serviceList;
+  }
+
+  workloads(): readonly Workload[] {
+    return this.workloadList;
+  }
+
+  /** The service with this hostname (the first, when a ServiceEntry and a Service share one). */
+  service(hostname: string): MeshService | undefined {
+    return this.byHost.get(hostname);
+  }
+
+  private workloadIndex(): WorkloadIndex {
+    return (this.index ??= new WorkloadIndex(this.workloadList));
+  }
+
+  /** The endpoints of a service port, optionally only those whose labels match a subset's. */
+  endpoints(svc: MeshService, port: ServicePort, subsetLabels?: Record<string, string>): Endpoint[] {
+    const out: Endpoint[] = [];
+    if (svc.staticEndpoints) {
+      for (const e of svc.staticEndpoints) {
+        if (!matchesLabels(subsetLabels, e.labels)) continue;
+        const p = e.ports[port.name] ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
+        out.push({ address: e.address, port: p, workload: undefined, labels: e.labels, locality: e.locality, weight: e.weight, healthy: true });
+      }
+      return out;
+    }
+    if (!svc.selector) return out;
+    for (const w of this.workloadIndex().candidates(svc.selector)) {
+      if (w.namespace !== svc.namespace && svc.origin === 'Kubernetes') continue;
+      if (!matchesLabels(svc.selector, w.labels) || !matchesLabels(subsetLabels, w.labels)) continue;
+      const target = typeof port.targetPort === 'number' ? port.targetPort : w.ports[port.targetPort];
+      if (target === undefined) continue;
+      out.push({ address: w.address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
+    }
+    return out;
+  }
+
+  /** The workload a proxy serves: by namespace and name (pod name), else by address. */
+  workloadOf(namespace: string, name: string, address?: string): Workload | undefined {
+    return this.localByName.get(`${namespace}/${name}`) ?? this.workloadIndex().first(namespace, name, address);
+  }
+
+  /** Services whose selector picks this workload (its inbound side): its namespace's, and ServiceEntries anywhere. */
+  servicesOf(w: Workload): MeshService[] {
+    return this.serviceList.filter((s) => (s.origin === 'ServiceEntry' || s.namespace === w.namespace) && nonEmptySelectorMatches(s.selector, w.labels));
+  }
+}
+
+/**
+ * The live registry: the config-derived part is rebuilt on every store change, the runtime's workloads come and go;
+ * each change makes a new snapshot (built on first use) and emits `change`.
+ */
 export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   private configServices: MeshService[] = [];
   private configWorkloads: Workload[] = [];
   private readonly local = new Map<string, Workload>();
-  private byHost = new Map<string, MeshService[]>();
-  /** Lookups over all workloads, built on first use after a change (a push asks for thousands of them). */
-  private index: WorkloadIndex | undefined;
+  private current: RegistrySnapshot | undefined;
 
   constructor(private readonly domain = DEFAULT_DOMAIN) {
     super();
@@ -95,83 +170,36 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
     }
     this.configServices = services;
     this.configWorkloads = workloads;
-    this.reindex();
-    this.emit('change');
+    this.changed();
   }
 
   /** A local workload (the runtime's pod) appears or changes. */
   upsertWorkload(w: Omit<Workload, 'origin'> & { origin?: Workload['origin'] }): void {
     this.local.set(`${w.namespace}/${w.name}`, { origin: 'Local', ...w });
-    this.index = undefined;
-    this.emit('change');
+    this.changed();
   }
 
   removeWorkload(namespace: string, name: string): void {
     if (!this.local.delete(`${namespace}/${name}`)) return;
-    this.index = undefined;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.current = undefined;
     this.emit('change');
   }
 
-  private workloadIndex(): WorkloadIndex {
-    return (this.index ??= new WorkloadIndex(this.workloads()));
+  /** The registry as it is now; the same object until the next change. */
+  snapshot(): RegistrySnapshot {
+    return (this.current ??= new RegistrySnapshot(this.configServices, [...this.configWorkloads, ...this.local.values()], new Map(this.local)));
   }
 
-  private reindex(): void {
-    this.index = undefined;
-    const m = new Map<string, MeshService[]>();
-    for (const s of this.configServices) {
-      const list = m.get(s.hostname) ?? [];
-      list.push(s);
-      m.set(s.hostname, list);
-    }
-    this.byHost = m;
+  services(): readonly MeshService[] {
+    return this.snapshot().services();
   }
 
-  services(): MeshService[] {
-    return this.configServices;
-  }
-
-  workloads(): Workload[] {
-    return [...this.configWorkloads, ...this.local.values()];
-  }
-
-  /** Services with this hostname (a ServiceEntry and a Service may share one). */
-  service(hostname: string): MeshService | undefined {
-    return this.byHost.get(hostname)?.[0];
-  }
-
-  /** The endpoints of a service port, optionally only those whose labels match a subset's. */
-  endpoints(svc: MeshService, port: ServicePort, subsetLabels?: Record<string, string>): Endpoint[] {
-    const out: Endpoint[] = [];
-    const matches = (labels: Record<string, string>) => !subsetLabels || Object.entries(subsetLabels).every(([k, v]) => labels[k] === v);
-    if (svc.staticEndpoints) {
-      for (const e of svc.staticEndpoints) {
-        if (!matches(e.labels)) continue;
-        const p = e.ports[port.name] ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
-        out.push({ address: e.address, port: p, workload: undefined, labels: e.labels, locality: e.locality, weight: e.weight, healthy: true });
-      }
-      return out;
-    }
-    if (!svc.selector) return out;
-    for (const w of this.workloadIndex().candidates(svc.selector)) {
-      if (w.namespace !== svc.namespace && svc.origin === 'Kubernetes') continue;
-      if (!Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)) continue;
-      if (!matches(w.labels)) continue;
-      const target = typeof port.targetPort === 'number' ? port.targetPort : w.ports[port.targetPort];
-      if (target === undefined) continue;
-      out.push({ address: w.address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
-    }
-    return out;
-  }
-
-  /** The workload a proxy serves: by namespace and name (pod name), else by address. */
-  workloadOf(namespace: string, name: string, address?: string): Workload | undefined {
-    return this.local.get(`${namespace}/${name}`) ?? this.workloadIndex().first(namespace, name, address);
-  }
-
-  /** Services whose selector picks this workload (its inbound side). */
-  servicesOf(w: Workload): MeshService[] {
-    return this.configServices.filter((s) => s.selector && (s.origin === 'ServiceEntry' || s.namespace === w.namespace) && Object.keys(s.selector).length > 0 && Object.entries(s.selector).every(([k, v]) => w.labels[k] === v));
+  workloads(): readonly Workload[] {
+    return this.snapshot().workloads();
   }
 }
 
@@ -184,7 +212,7 @@ class WorkloadIndex {
   private readonly byName = new Map<string, number>();
   private readonly byAddress = new Map<string, number>();
 
-  constructor(private readonly all: Workload[]) {
+  constructor(private readonly all: readonly Workload[]) {
     all.forEach((w, i) => {
       for (const [k, v] of Object.entries(w.labels)) {
         const key = `${k}=${v}`;

@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { CertificateAuthority, createCsr } from '../../ca/ca.js';
 import { loadText } from '../../config/loader.js';
 import type { Resource } from '../../config/resource.js';
-import type { Listener } from '../../proxy/config/envoy-types.js';
+import type { Listener, TypedExtension } from '../../xds/envoy/index.js';
 import { cla, defaultHttpFilters, edsCluster, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, type Upstream } from '../../proxy/testing.js';
 import type { TrellisProxy } from '../../proxy/proxy.js';
-import { authorizationFilters, policyApplies } from './authorization.js';
+import { authorizationFiltersOf } from './testing.js';
+import { policyApplies } from './policy-index.js';
 
 type Json = Record<string, unknown>;
 const TLS = 'envoy.transport_sockets.tls';
@@ -31,7 +32,7 @@ function policies(yaml: string): Resource[] {
 }
 
 /** A listener like a sidecar's inbound port in PERMISSIVE mode: mTLS when the client sends TLS, else plaintext. */
-function inbound(name: string, filters: Json[], kind: 'http' | 'tcp'): Listener {
+function inbound(name: string, filters: TypedExtension[], kind: 'http' | 'tcp'): Listener {
   const terminal =
     kind === 'http'
       ? { name: 'envoy.filters.network.http_connection_manager', typedConfig: { '@type': T.hcm, statPrefix: name, routeConfig: routeConfig(name, [vhost(name, ['*'], [routeTo('inbound|9080||')])]), httpFilters: [...filters, ...defaultHttpFilters()] } }
@@ -195,8 +196,8 @@ before(async () => {
   await new Promise((r) => echo.once('listening', r));
   echoPort = (echo.address() as net.AddressInfo).port;
   const listeners: Listener[] = [];
-  for (const c of CASES) listeners.push(inbound(c.name, authorizationFilters(policies(c.yaml), 'istio-system', SERVER.namespace, SERVER.labels, 'http'), 'http'));
-  for (const c of TCP_CASES) listeners.push(inbound(`tcp-${c.name}`, authorizationFilters(policies(c.yaml), 'istio-system', SERVER.namespace, SERVER.labels, 'tcp'), 'tcp'));
+  for (const c of CASES) listeners.push(inbound(c.name, authorizationFiltersOf(policies(c.yaml), SERVER, 'http'), 'http'));
+  for (const c of TCP_CASES) listeners.push(inbound(`tcp-${c.name}`, authorizationFiltersOf(policies(c.yaml), SERVER, 'tcp'), 'tcp'));
   const started = await startProxy({
     listeners,
     clusters: [edsCluster('inbound|9080||'), edsCluster('inbound|9081||')],
@@ -307,7 +308,7 @@ spec: {targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: book
   });
 
   test('filters come out DENY before ALLOW, named after the policies', () => {
-    const filters = authorizationFilters(rs, 'istio-system', 'default', { app: 'reviews' });
+    const filters = authorizationFiltersOf(rs, { namespace: 'default', labels: { app: 'reviews' } });
     const actions = filters.map((f) => ((f.typedConfig as Json).rules as Json).action);
     assert.deepEqual(actions, ['DENY', 'ALLOW']);
     assert.ok(Object.keys(((filters[0]!.typedConfig as Json).rules as Json).policies as Json).includes('ns[istio-system]-policy[mesh-wide]-rule[0]'));

@@ -4,22 +4,32 @@
 // rule's SIMPLE / MUTUAL origination with user certificates.
 
 import type { Subset, TrafficPolicy } from '../../config/types/networking.js';
+import { istioToProtoDuration } from '../../duration.js';
+import { ADS_SOURCE, TYPE, typed, type Cluster, type ClusterLoadAssignment, type CommonHttpProtocolOptions, type LocalityLbEndpoints, type OutlierDetection } from '../../xds/envoy/index.js';
 import { isHttp2, type Protocol } from '../registry/protocol.js';
 import type { Endpoint, MeshService, ServicePort, Workload } from '../registry/service-registry.js';
-import { BLACKHOLE, inboundCluster, istioConfigPath, outboundCluster, PASSTHROUGH, T } from './names.js';
+import { BLACKHOLE, inboundClusterName, istioConfigPath, outboundClusterName, outboundSni, PASSTHROUGH, type OutboundClusterKey } from './names.js';
 import type { PushContext } from './push-context.js';
-import { istioToProtoDuration } from '../../duration.js';
-import { clientUsesMtls, peerAuthenticationMode, upstreamMtls, upstreamUserTls } from './security.js';
-
-type Json = Record<string, unknown>;
+import { clientUsesMtls, upstreamMtls, upstreamUserTls, type BuiltTls } from './security.js';
 
 /** Istio's defaults: effectively unlimited circuit breakers (Envoy's own defaults of 1024 are too low for a mesh). */
 const MAX = 4294967295;
 
+/** Who the clusters are for: the proxy's namespace and labels (DestinationRule lookup) and its flavour. */
+export interface ClusterScope {
+  namespace: string;
+  labels: Record<string, string>;
+  /** Proxyless gRPC balances with round robin or ring hash only, and takes no SDS-based TLS (see outboundClusters). */
+  flavour: 'envoy' | 'grpc';
+}
+
 export interface BuiltCluster {
-  cluster: Json;
+  key: OutboundClusterKey;
+  cluster: Cluster;
   /** Set for EDS clusters: their endpoints. */
-  endpoints?: Json;
+  endpoints?: ClusterLoadAssignment;
+  /** SDS names of Kubernetes Secrets the cluster's TLS context references (`kubernetes://…`). */
+  secrets: readonly string[];
 }
 
 /** A traffic policy for one port: port-level settings override the rule's, field group by field group. */
@@ -35,80 +45,95 @@ function mergePolicy(base: TrafficPolicy, subset: TrafficPolicy | undefined, por
   return { ...base, ...Object.fromEntries(Object.entries(s).filter(([k, v]) => v !== undefined && k !== 'portLevelSettings')) };
 }
 
-function applyPolicy(c: Json, tp: TrafficPolicy, protocol: Protocol): void {
+/** The traffic policy that applies to one cluster (rule, port level, subset, subset port level). */
+export function clusterPolicy(found: { rule: { spec: { trafficPolicy?: TrafficPolicy } }; subsets: Subset[] } | undefined, key: OutboundClusterKey): TrafficPolicy {
+  const base = policyForPort(found?.rule.spec.trafficPolicy, key.port);
+  const subset = key.subset ? found?.subsets.find((s) => s.name === key.subset) : undefined;
+  return mergePolicy(base, subset?.trafficPolicy, key.port);
+}
+
+type LbFields = Pick<Cluster, 'type' | 'lbPolicy' | 'maglevLbConfig' | 'ringHashLbConfig'>;
+
+function loadBalancing(tp: TrafficPolicy, flavour: ClusterScope['flavour']): LbFields {
   const lb = tp.loadBalancer;
+  if (lb?.simple === 'PASSTHROUGH') return { type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED' };
+  const ringHash = lb?.consistentHash && !lb.consistentHash.maglev;
+  // Proxyless gRPC takes round robin or ring hash only (it rejects clusters with other policies).
+  if (flavour === 'grpc' && !ringHash) return { lbPolicy: 'ROUND_ROBIN' };
   if (lb?.consistentHash) {
-    if (lb.consistentHash.maglev) {
-      c.lbPolicy = 'MAGLEV';
-      if (lb.consistentHash.maglev.tableSize) c.maglevLbConfig = { tableSize: String(lb.consistentHash.maglev.tableSize) };
-    } else {
-      c.lbPolicy = 'RING_HASH';
-      const min = lb.consistentHash.ringHash?.minimumRingSize ?? lb.consistentHash.minimumRingSize;
-      c.ringHashLbConfig = { minimumRingSize: String(min ?? 1024) };
-    }
-  } else {
-    switch (lb?.simple) {
-      case 'RANDOM':
-        c.lbPolicy = 'RANDOM';
-        break;
-      case 'ROUND_ROBIN':
-        c.lbPolicy = 'ROUND_ROBIN';
-        break;
-      case 'PASSTHROUGH':
-        c.type = 'ORIGINAL_DST';
-        c.lbPolicy = 'CLUSTER_PROVIDED';
-        delete c.edsClusterConfig;
-        break;
-      default:
-        // Istio's default (and LEAST_CONN / LEAST_REQUEST): least request.
-        c.lbPolicy = 'LEAST_REQUEST';
-    }
+    if (lb.consistentHash.maglev) return { lbPolicy: 'MAGLEV', ...(lb.consistentHash.maglev.tableSize ? { maglevLbConfig: { tableSize: String(lb.consistentHash.maglev.tableSize) } } : {}) };
+    const min = lb.consistentHash.ringHash?.minimumRingSize ?? lb.consistentHash.minimumRingSize;
+    return { lbPolicy: 'RING_HASH', ringHashLbConfig: { minimumRingSize: String(min ?? 1024) } };
   }
+  switch (lb?.simple) {
+    case 'RANDOM':
+      return { lbPolicy: 'RANDOM' };
+    case 'ROUND_ROBIN':
+      return { lbPolicy: 'ROUND_ROBIN' };
+    default:
+      // Istio's default (and LEAST_CONN / LEAST_REQUEST): least request.
+      return { lbPolicy: 'LEAST_REQUEST' };
+  }
+}
+
+function outlierDetection(od: NonNullable<TrafficPolicy['outlierDetection']>): OutlierDetection {
+  const o: OutlierDetection = { enforcingConsecutive5xx: 0, enforcingSuccessRate: 0 };
+  const c5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
+  if (c5xx) Object.assign(o, { consecutive5xx: c5xx, enforcingConsecutive5xx: 100 });
+  if (od.consecutiveGatewayErrors) Object.assign(o, { consecutiveGatewayFailure: od.consecutiveGatewayErrors, enforcingConsecutiveGatewayFailure: 100 });
+  if (od.consecutiveLocalOriginFailures) Object.assign(o, { consecutiveLocalOriginFailure: od.consecutiveLocalOriginFailures, enforcingConsecutiveLocalOriginFailure: 100, splitExternalLocalOriginErrors: true });
+  o.interval = istioToProtoDuration(od.interval) ?? '10s';
+  o.baseEjectionTime = istioToProtoDuration(od.baseEjectionTime) ?? '30s';
+  o.maxEjectionPercent = od.maxEjectionPercent ?? 10;
+  return o;
+}
+
+/** What a traffic policy sets on a cluster besides load balancing: timeouts, limits, HTTP version, outlier detection. */
+function policyFields(tp: TrafficPolicy, protocol: Protocol, defaultConnectTimeout: string): Partial<Cluster> {
   const tcp = tp.connectionPool?.tcp;
   const http = tp.connectionPool?.http;
-  c.connectTimeout = istioToProtoDuration(tcp?.connectTimeout) ?? '10s';
-  c.circuitBreakers = {
-    thresholds: [
-      {
-        maxConnections: tcp?.maxConnections ?? MAX,
-        maxPendingRequests: http?.http1MaxPendingRequests ?? MAX,
-        maxRequests: http?.http2MaxRequests ?? MAX,
-        maxRetries: http?.maxRetries ?? MAX,
-        trackRemaining: true,
-      },
-    ],
+  const out: Partial<Cluster> = {
+    connectTimeout: istioToProtoDuration(tcp?.connectTimeout) ?? defaultConnectTimeout,
+    circuitBreakers: {
+      thresholds: [
+        {
+          maxConnections: tcp?.maxConnections ?? MAX,
+          maxPendingRequests: http?.http1MaxPendingRequests ?? MAX,
+          maxRequests: http?.http2MaxRequests ?? MAX,
+          maxRetries: http?.maxRetries ?? MAX,
+          trackRemaining: true,
+        },
+      ],
+    },
   };
   const upstreamH2 = (isHttp2(protocol) || http?.h2UpgradePolicy === 'UPGRADE') && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE';
-  const common: Json = {};
+  const common: CommonHttpProtocolOptions = {};
   if (http?.idleTimeout) common.idleTimeout = istioToProtoDuration(http.idleTimeout);
   if (http?.maxRequestsPerConnection) common.maxRequestsPerConnection = http.maxRequestsPerConnection;
   if (tcp?.maxConnectionDuration) common.maxConnectionDuration = istioToProtoDuration(tcp.maxConnectionDuration);
   if (upstreamH2 || Object.keys(common).length) {
-    c.typedExtensionProtocolOptions = {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': T.httpProtocolOptions,
+    out.typedExtensionProtocolOptions = {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(TYPE.httpProtocolOptions, {
         ...(Object.keys(common).length ? { commonHttpProtocolOptions: common } : {}),
         ...(upstreamH2 ? { explicitHttpConfig: { http2ProtocolOptions: {} } } : http?.useClientProtocol ? { useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} } } : { explicitHttpConfig: { httpProtocolOptions: {} } }),
-      },
+      }),
     };
   }
-  const od = tp.outlierDetection;
-  if (od) {
-    const o: Json = { enforcingConsecutive5xx: 0, enforcingSuccessRate: 0 };
-    const c5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
-    if (c5xx) Object.assign(o, { consecutive5xx: c5xx, enforcingConsecutive5xx: 100 });
-    if (od.consecutiveGatewayErrors) Object.assign(o, { consecutiveGatewayFailure: od.consecutiveGatewayErrors, enforcingConsecutiveGatewayFailure: 100 });
-    if (od.consecutiveLocalOriginFailures) Object.assign(o, { consecutiveLocalOriginFailure: od.consecutiveLocalOriginFailures, enforcingConsecutiveLocalOriginFailure: 100, splitExternalLocalOriginErrors: true });
-    o.interval = istioToProtoDuration(od.interval) ?? '10s';
-    o.baseEjectionTime = istioToProtoDuration(od.baseEjectionTime) ?? '30s';
-    o.maxEjectionPercent = od.maxEjectionPercent ?? 10;
-    c.outlierDetection = o;
-    if (od.minHealthPercent !== undefined) c.commonLbConfig = { healthyPanicThreshold: { value: od.minHealthPercent } };
+  if (tp.outlierDetection) {
+    out.outlierDetection = outlierDetection(tp.outlierDetection);
+    if (tp.outlierDetection.minHealthPercent !== undefined) out.commonLbConfig = { healthyPanicThreshold: { value: tp.outlierDetection.minHealthPercent } };
   }
+  return out;
+}
+
+/** `region/zone/subZone` (Istio's locality label form) as Envoy's Locality. */
+function locality(loc: string): LocalityLbEndpoints['locality'] {
+  const [region, zone, subZone] = loc.split('/');
+  return loc ? { region, ...(zone ? { zone } : {}), ...(subZone ? { subZone } : {}) } : {};
 }
 
 /** Endpoints grouped by locality; every locality carries a weight (proxyless gRPC drops localities without one). */
-export function loadAssignment(clusterName: string, endpoints: Endpoint[]): Json {
+export function loadAssignment(clusterName: string, endpoints: Endpoint[]): ClusterLoadAssignment {
   const byLocality = new Map<string, Endpoint[]>();
   for (const e of endpoints) {
     const key = e.locality ?? '';
@@ -116,90 +141,84 @@ export function loadAssignment(clusterName: string, endpoints: Endpoint[]): Json
   }
   return {
     clusterName,
-    endpoints: [...byLocality].map(([loc, eps]) => {
-      const [region, zone, subZone] = loc.split('/');
-      return {
-        ...(loc ? { locality: { region, ...(zone ? { zone } : {}), ...(subZone ? { subZone } : {}) } } : { locality: {} }),
-        loadBalancingWeight: eps.reduce((a, e) => a + (e.weight ?? 1), 0),
-        lbEndpoints: eps.map((e) => ({
-          endpoint: { address: { socketAddress: { address: e.address, portValue: e.port } } },
-          healthStatus: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
-          loadBalancingWeight: e.weight ?? 1,
-          ...(e.workload
-            ? { metadata: { filterMetadata: { istio: { workload: `${e.workload.name};${e.workload.namespace};${e.workload.labels['app'] ?? ''};${e.workload.labels['version'] ?? ''};` } } } }
-            : {}),
-        })),
-      };
-    }),
+    endpoints: [...byLocality].map(([loc, eps]) => ({
+      locality: locality(loc),
+      loadBalancingWeight: eps.reduce((a, e) => a + (e.weight ?? 1), 0),
+      lbEndpoints: eps.map((e) => ({
+        endpoint: { address: { socketAddress: { address: e.address, portValue: e.port } } },
+        healthStatus: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
+        loadBalancingWeight: e.weight ?? 1,
+        ...(e.workload
+          ? { metadata: { filterMetadata: { istio: { workload: `${e.workload.name};${e.workload.namespace};${e.workload.labels['app'] ?? ''};${e.workload.labels['version'] ?? ''};` } } } }
+          : {}),
+      })),
+    })),
   };
 }
 
-/** The outbound clusters (and endpoints) of one service port as seen from a proxy in `namespace`. */
-export function outboundClusters(push: PushContext, svc: MeshService, port: ServicePort, namespace: string, proxyLabels: Record<string, string>): BuiltCluster[] {
-  const found = push.destinationRuleFor(svc.hostname, namespace, proxyLabels);
-  const base = policyForPort(found?.rule.spec.trafficPolicy, port.port);
+/** The outbound clusters (and endpoints) of one service port as seen from a proxy of `scope`. */
+export function outboundClusters(push: PushContext, svc: MeshService, port: ServicePort, scope: ClusterScope): BuiltCluster[] {
+  const found = push.destinationRuleFor(svc.hostname, scope.namespace, scope.labels);
   const subsets: Array<Subset | undefined> = [undefined, ...(found?.subsets ?? [])];
-  const out: BuiltCluster[] = [];
-  for (const subset of subsets) {
-    const name = outboundCluster(port.port, subset?.name ?? '', svc.hostname);
-    const c: Json = { name };
-    const tp = mergePolicy(base, subset?.trafficPolicy, port.port);
-    const dns = svc.resolution === 'DNS' || svc.resolution === 'DNS_ROUND_ROBIN';
-    if (svc.origin === 'ServiceEntry' && svc.resolution === 'NONE') {
-      Object.assign(c, { type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', connectTimeout: '10s' });
-    } else if (dns) {
-      c.type = svc.resolution === 'DNS_ROUND_ROBIN' ? 'LOGICAL_DNS' : 'STRICT_DNS';
-      applyPolicy(c, tp, port.protocol);
-      c.loadAssignment = loadAssignment(name, push.registry.endpoints(svc, port, subset?.labels));
-    } else {
-      c.type = 'EDS';
-      c.edsClusterConfig = { edsConfig: { ads: {}, resourceApiVersion: 'V3' }, serviceName: name };
-      applyPolicy(c, tp, port.protocol);
-    }
-    const meta: Json = { services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }] };
+  return subsets.map((subset) => {
+    const key: OutboundClusterKey = { port: port.port, subset: subset?.name ?? '', host: svc.hostname };
+    const name = outboundClusterName(key);
+    const tp = clusterPolicy(found, key);
+    const meta: Record<string, unknown> = { services: [{ host: svc.hostname, name: svc.name, namespace: svc.namespace }] };
     if (found) meta.config = istioConfigPath('destination-rule', found.rule.metadata.namespace, found.rule.metadata.name);
     if (subset?.name) meta.subset = subset.name;
-    c.metadata = { filterMetadata: { istio: meta } };
+    const connectTimeout = istioToProtoDuration(push.mesh.connectTimeout) ?? '10s';
+    let cluster: Cluster;
     let endpoints: Endpoint[] | undefined;
-    if (c.type === 'EDS') {
-      endpoints = push.registry.endpoints(svc, port, subset?.labels);
+    if (svc.origin === 'ServiceEntry' && svc.resolution === 'NONE') {
+      cluster = { name, type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED', connectTimeout };
+    } else if (svc.resolution === 'DNS' || svc.resolution === 'DNS_ROUND_ROBIN') {
+      const type = svc.resolution === 'DNS_ROUND_ROBIN' ? 'LOGICAL_DNS' : 'STRICT_DNS';
+      cluster = { name, type, ...loadBalancing(tp, scope.flavour), ...policyFields(tp, port.protocol, connectTimeout), loadAssignment: loadAssignment(name, push.registry.endpoints(svc, port, subset?.labels)) };
+    } else {
+      const lb = loadBalancing(tp, scope.flavour);
+      const eds = lb.type === 'ORIGINAL_DST' ? {} : { type: 'EDS' as const, edsClusterConfig: { edsConfig: ADS_SOURCE, serviceName: name } };
+      cluster = { name, ...eds, ...lb, ...policyFields(tp, port.protocol, connectTimeout) };
+      if (cluster.type === 'EDS') endpoints = push.registry.endpoints(svc, port, subset?.labels);
+    }
+    let tls: BuiltTls | undefined;
+    // Proxyless gRPC has no SDS-based TLS here: its clients stay plaintext (xDS mTLS needs its certificate providers).
+    if (scope.flavour === 'envoy') {
+      // SIMPLE / MUTUAL: TLS origination with the user's certificates, whatever the cluster type (DNS ServiceEntries
+      // for external services are the usual case).
+      tls = tp.tls ? upstreamUserTls(tp.tls, svc.hostname) : undefined;
       // Auto mTLS (or the rule's ISTIO_MUTUAL): the servers' sidecars prove the identities of their service accounts.
-      const serverMode = (e: Endpoint) => peerAuthenticationMode(push.resources, push.mesh.rootNamespace, e.workload!.namespace, e.workload!.labels, e.port);
-      if (clientUsesMtls(found?.rule, tp.tls?.mode, endpoints, serverMode)) {
-        const sans = [...new Set(endpoints.map((e) => `spiffe://${push.mesh.domain}/ns/${e.workload!.namespace}/sa/${e.workload!.serviceAccount}`))].sort();
-        c.transportSocket = upstreamMtls(`outbound_.${port.port}_.${subset?.name ?? ''}_.${svc.hostname}`, sans, push.minTls);
-        (c.metadata as { filterMetadata: { istio: Json } }).filterMetadata.istio.tlsMode = 'istio';
+      if (!tls && endpoints && clientUsesMtls(tp.tls?.mode, endpoints, push)) {
+        const sans = [...new Set(endpoints.map((e) => `spiffe://${push.mesh.trustDomain}/ns/${e.workload!.namespace}/sa/${e.workload!.serviceAccount}`))].sort();
+        tls = { socket: upstreamMtls(outboundSni(key), sans, push.mesh.meshMTLS.minProtocolVersion), secrets: [] };
+        meta.tlsMode = 'istio';
       }
     }
-    // SIMPLE / MUTUAL: TLS origination with the user's certificates, whatever the cluster type (DNS ServiceEntries
-    // for external services are the usual case).
-    const userTls = tp.tls ? upstreamUserTls(tp.tls, svc.hostname) : undefined;
-    if (userTls) c.transportSocket = userTls;
-    out.push({ cluster: c, endpoints: endpoints ? loadAssignment(name, endpoints) : undefined });
-  }
-  return out;
+    cluster.metadata = { filterMetadata: { istio: meta } };
+    if (tls) cluster.transportSocket = tls.socket;
+    return { key, cluster, endpoints: endpoints ? loadAssignment(name, endpoints) : undefined, secrets: tls?.secrets ?? [] };
+  });
 }
 
 /** `inbound|<port>||`: the proxy's own app, at the address and port the app really listens on. */
-export function inboundClusterFor(w: Workload, port: number, protocol: Protocol): Json {
-  const appPort = w.appPorts?.[port] ?? port;
-  const c: Json = {
-    name: inboundCluster(port),
+export function inboundClusterFor(w: Workload, port: number, protocol: Protocol): Cluster {
+  const name = inboundClusterName(port);
+  return {
+    name,
     type: 'STATIC',
     connectTimeout: '10s',
     lbPolicy: 'ROUND_ROBIN',
     circuitBreakers: { thresholds: [{ maxConnections: MAX, maxPendingRequests: MAX, maxRequests: MAX, maxRetries: MAX }] },
-    loadAssignment: { clusterName: inboundCluster(port), endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: w.appAddress ?? '127.0.0.1', portValue: appPort } } } }] }] },
+    loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: w.appAddress ?? '127.0.0.1', portValue: w.appPorts?.[port] ?? port } } } }] }] },
     metadata: { filterMetadata: { istio: { services: [] } } },
+    ...(isHttp2(protocol) ? { typedExtensionProtocolOptions: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': typed(TYPE.httpProtocolOptions, { explicitHttpConfig: { http2ProtocolOptions: {} } }) } } : {}),
   };
-  if (isHttp2(protocol)) c.typedExtensionProtocolOptions = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': T.httpProtocolOptions, explicitHttpConfig: { http2ProtocolOptions: {} } } };
-  return c;
 }
 
-export function blackHoleCluster(): Json {
+export function blackHoleCluster(): Cluster {
   return { name: BLACKHOLE, type: 'STATIC', connectTimeout: '10s' };
 }
 
-export function passthroughCluster(): Json {
+export function passthroughCluster(): Cluster {
   return { name: PASSTHROUGH, type: 'ORIGINAL_DST', connectTimeout: '10s', lbPolicy: 'CLUSTER_PROVIDED', circuitBreakers: { thresholds: [{ maxConnections: MAX, maxPendingRequests: MAX, maxRequests: MAX, maxRetries: MAX }] } };
 }

@@ -4,8 +4,10 @@
 // namespace the config that names them comes from.
 
 import type { Resource } from '../../config/resource.js';
+import type { Secret } from '../../xds/envoy/index.js';
 
-type Json = Record<string, unknown>;
+/** Finds a Secret by namespace and name (the push context's index). */
+export type SecretLookup = (namespace: string, name: string) => Resource | undefined;
 
 /** SDS names Istio gives Secret-backed credentials: the certificate + key, and the trust bundle beside it. */
 export const SDS_PREFIX = 'kubernetes://';
@@ -24,15 +26,11 @@ export function secretData(secret: Resource): Map<string, string> {
   const out = new Map<string, string>();
   const put = (v: unknown, decode: boolean) => {
     if (!v || typeof v !== 'object') return;
-    for (const [k, x] of Object.entries(v as Json)) if (typeof x === 'string') out.set(k, decode ? Buffer.from(x, 'base64').toString('utf8') : x);
+    for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out.set(k, decode ? Buffer.from(x, 'base64').toString('utf8') : x);
   };
   put(secret.raw.data, true);
   put(secret.raw.stringData, false);
   return out;
-}
-
-function findSecret(resources: readonly Resource[], namespace: string, name: string): Resource | undefined {
-  return resources.find((r) => r.group === '' && r.kind === 'Secret' && r.metadata.namespace === namespace && r.metadata.name === name);
 }
 
 /**
@@ -40,9 +38,9 @@ function findSecret(resources: readonly Resource[], namespace: string, name: str
  * (`tls.crt`, `tls.key`, optional `ca.crt`) or a generic one (`cert`, `key`, optional `cacert`); the trust bundle may
  * also sit in a separate Secret called `<name>-cacert`.
  */
-export function credentialOf(resources: readonly Resource[], namespace: string, name: string): Credential | undefined {
-  const own = findSecret(resources, namespace, name);
-  const caOnly = findSecret(resources, namespace, name + CA_SUFFIX);
+export function credentialOf(secret: SecretLookup, namespace: string, name: string): Credential | undefined {
+  const own = secret(namespace, name);
+  const caOnly = secret(namespace, name + CA_SUFFIX);
   if (!own && !caOnly) return undefined;
   const d = own ? secretData(own) : new Map<string, string>();
   const c = caOnly ? secretData(caOnly) : new Map<string, string>();
@@ -61,18 +59,18 @@ const bytes = (pem: string) => ({ inlineBytes: Buffer.from(pem, 'utf8').toString
  * namespace. Names that do not resolve are left out: the proxy then refuses those TLS connections, as Envoy does
  * while a secret is missing, rather than falling back to something weaker.
  */
-export function sdsSecrets(resources: readonly Resource[], namespace: string, names: Iterable<string>): Json[] {
-  const out: Json[] = [];
+export function sdsSecrets(secret: SecretLookup, namespace: string, names: Iterable<string>): Secret[] {
+  const out: Secret[] = [];
   for (const n of new Set(names)) {
     if (!n.startsWith(SDS_PREFIX)) continue;
     const ref = n.slice(SDS_PREFIX.length);
     if (ref.endsWith(CA_SUFFIX)) {
       // `<name>-cacert`: the trust bundle of `<name>` (or of a Secret literally named so).
-      const cred = credentialOf(resources, namespace, ref.slice(0, -CA_SUFFIX.length)) ?? credentialOf(resources, namespace, ref);
+      const cred = credentialOf(secret, namespace, ref.slice(0, -CA_SUFFIX.length)) ?? credentialOf(secret, namespace, ref);
       if (cred?.ca) out.push({ name: n, validationContext: { trustedCa: bytes(cred.ca) } });
       continue;
     }
-    const cred = credentialOf(resources, namespace, ref);
+    const cred = credentialOf(secret, namespace, ref);
     if (cred?.certChain && cred.privateKey) out.push({ name: n, tlsCertificate: { certificateChain: bytes(cred.certChain), privateKey: bytes(cred.privateKey) } });
   }
   return out;

@@ -7,15 +7,16 @@ import assert from 'node:assert/strict';
 import { startExtAuthz, DENY_BODY, type RunningExtAuthz } from '../../apps/ext-authz.js';
 import { loadText } from '../../config/loader.js';
 import type { Resource } from '../../config/resource.js';
-import type { Any, Listener } from '../../proxy/config/envoy-types.js';
+import type { Any, Listener } from '../../xds/envoy/index.js';
 import type { TrellisProxy } from '../../proxy/proxy.js';
 import { cla, defaultHttpFilters, edsCluster, http2Options, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, type Upstream } from '../../proxy/testing.js';
 import { TypeUrl, type ProxyNode } from '../../xds/resource.js';
 import { ServiceRegistry } from '../registry/service-registry.js';
-import { authorizationFilters } from './authorization.js';
-import { customAuthorizationFilters, customPolicyProblem, meshExtensions } from './ext-authz.js';
+import { customPolicyProblem } from './ext-authz.js';
+import { authorizationFiltersOf, customAuthorizationFiltersOf, pushContextOf } from './testing.js';
+import { meshModelOf } from '../../config/mesh-config.js';
+import type { AuthorizationPolicySpec } from '../../config/types/security.js';
 import { MeshConfigGenerator } from './generator.js';
-import { PushContext } from './push-context.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -80,7 +81,7 @@ function load(yaml: string): Resource[] {
   return resources;
 }
 
-const filtersFor = (rs: Resource[], w: { namespace: string; labels: Record<string, string> } = HTTPBIN, kind: 'http' | 'tcp' = 'http') => customAuthorizationFilters(rs, meshExtensions(rs, 'istio-system'), 'istio-system', w.namespace, w.labels, kind) as Json[];
+const filtersFor = (rs: Resource[], w: { namespace: string; labels: Record<string, string> } = HTTPBIN, kind: 'http' | 'tcp' = 'http') => customAuthorizationFiltersOf(rs, w, kind) as Json[];
 
 describe('CUSTOM translation', () => {
   test('gRPC provider: RBAC shadow rules then ext_authz to the outbound cluster, enabled by the shadow result', () => {
@@ -142,7 +143,7 @@ describe('CUSTOM translation', () => {
     // no mesh config at all
     denyAll(load(policy('sample-ext-authz-grpc')));
     const rs = load(MESH + policy('no-such-provider'));
-    assert.match(customPolicyProblem(rs.find((r) => r.kind === 'AuthorizationPolicy')!, meshExtensions(rs, 'istio-system'))!, /no-such-provider/);
+    assert.match(customPolicyProblem(rs.find((r) => r.kind === 'AuthorizationPolicy')! as Resource<AuthorizationPolicySpec>, meshModelOf(rs).config.extensionProviders)!, /no-such-provider/);
   });
 
   test('providers from a ServiceMeshControlPlane spec.meshConfig', () => {
@@ -181,7 +182,7 @@ spec:
   rules: [{to: [{operation: {paths: ["/admin"]}}]}]
 `,
     );
-    const names = authorizationFilters(rs, 'istio-system', 'foo', HTTPBIN.labels).map((f) => (f as Json).name);
+    const names = authorizationFiltersOf(rs, { namespace: 'foo', labels: HTTPBIN.labels }).map((f) => (f as Json).name);
     assert.deepEqual(names, ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.rbac']);
   });
 
@@ -205,7 +206,7 @@ spec: {selector: {app: ext-authz}, ports: [{name: http, port: 8000}, {name: grpc
     registry.upsertWorkload({ name: 'httpbin-a', namespace: 'foo', labels: HTTPBIN.labels, serviceAccount: 'httpbin', address: '127.10.0.2', ports: {}, healthy: true, meshed: true });
     registry.upsertWorkload({ name: 'ext-authz-a', namespace: 'foo', labels: { app: 'ext-authz' }, serviceAccount: 'ext-authz', address: '127.10.0.3', ports: {}, healthy: true, meshed: true });
     const node: ProxyNode = { id: 'sidecar~127.10.0.2~httpbin-a.foo~foo.svc.cluster.local', cluster: 'x', metadata: { NAMESPACE: 'foo', LABELS: HTTPBIN.labels } };
-    const generated = new MeshConfigGenerator(new PushContext(rs, registry)).generate(node);
+    const generated = new MeshConfigGenerator(pushContextOf(rs, registry)).generate(node);
     const listeners = (generated.get(TypeUrl.Listener) ?? []).map((x) => x.value as Json);
     const inbound = listeners.find((l) => l.name === '127.10.0.2_8000')!;
     const hcm = inbound.filterChains[0].filters.find((f: Json) => f.name === 'envoy.filters.network.http_connection_manager').typedConfig;
@@ -234,7 +235,7 @@ describe('CUSTOM enforced by the proxy against the ext-authz sample server', () 
   before(async () => {
     authz = await startExtAuthz({ httpPort: 0, grpcPort: 0, host: '127.0.0.1', env: { EXT_AUTHZ_QUIET: 'true' } });
     backend = await startUpstream('httpbin');
-    const translated = (provider: string) => authorizationFilters(load(MESH + policy(provider)), 'istio-system', HTTPBIN.namespace, HTTPBIN.labels, 'http') as Json[];
+    const translated = (provider: string) => authorizationFiltersOf(load(MESH + policy(provider)), HTTPBIN, 'http') as Json[];
     const started = await startProxy({
       listeners: [inbound('grpc', translated('sample-ext-authz-grpc')), inbound('http', translated('sample-ext-authz-http')), inbound('unknown', translated('no-such-provider'))],
       clusters: [edsCluster('backend'), edsCluster(GRPC_CLUSTER, { typedExtensionProtocolOptions: http2Options() as unknown as Record<string, Any> }), edsCluster(HTTP_CLUSTER)],

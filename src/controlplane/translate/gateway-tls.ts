@@ -3,12 +3,11 @@
 // gateway (SIMPLE / MUTUAL / ISTIO_MUTUAL) or plain TCP forwarded through `tcp` routes.
 
 import type { RouteDestination, Server } from '../../config/types/networking.js';
-import { T } from './names.js';
+import { TYPE, typed, type FilterChain, type FilterChainMatch, type TypedExtension } from '../../xds/envoy/index.js';
+import { outboundClusterName } from './names.js';
 import type { PushContext } from './push-context.js';
 import { destinationCluster, type RouteScope } from './routes.js';
 import { gatewayDownstreamTls } from './security.js';
-
-type Json = Record<string, unknown>;
 
 /** One server of one Gateway that selects this proxy. */
 export interface GatewayServer {
@@ -35,7 +34,7 @@ export function gatewayHostAllows(serverHost: string, vsHost: string, vsNamespac
 }
 
 /** The SNI match of a server: its hosts without namespaces; none when it takes every name (`*`). */
-export function serverNameMatch(hosts: readonly string[]): Json {
+export function serverNameMatch(hosts: readonly string[]): FilterChainMatch {
   const names = [...new Set(hosts.map((h) => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h)))];
   return names.length && !names.includes('*') ? { serverNames: names } : {};
 }
@@ -55,10 +54,10 @@ export function httpsRouteName(s: GatewayServer, port: number): string {
   return `https.${port}.${s.server.port?.name ?? ''}.${s.name}.${s.namespace}`;
 }
 
-function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: string, scope: RouteScope): Json {
-  const clusters = dests.map((d) => ({ name: destinationCluster(d.destination, vsNamespace, scope), weight: d.weight ?? 0 }));
+function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
+  const clusters = dests.map((d) => ({ name: outboundClusterName(destinationCluster(d.destination, vsNamespace, scope)), weight: d.weight ?? 0 }));
   const target = clusters.length === 1 || !clusters.some((c) => c.weight) ? { cluster: clusters[0]!.name } : { weightedClusters: { clusters: clusters.filter((c) => c.weight > 0) } };
-  return { name: 'envoy.filters.network.tcp_proxy', typedConfig: { '@type': T.tcpProxy, statPrefix, ...target } };
+  return { name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, ...target }) };
 }
 
 /**
@@ -66,10 +65,11 @@ function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: st
  * by its `sniHosts` (those the server's hosts allow); terminating TLS servers and TCP servers get one chain that sends
  * the (decrypted) stream to the first `tcp` route bound to the gateway for this port.
  */
-export function gatewayL4Chains(push: PushContext, labels: Record<string, string>, namespace: string, port: number, servers: GatewayServer[]): Json[] {
-  const chains: Json[] = [];
+export function gatewayL4Chains(push: PushContext, labels: Record<string, string>, namespace: string, port: number, servers: GatewayServer[]): { chains: FilterChain[]; secrets: string[] } {
+  const chains: FilterChain[] = [];
+  const secrets: string[] = [];
   for (const s of servers) {
-    const scope: RouteScope = { port, gateway: s.gateway, proxyLabels: labels, proxyNamespace: namespace, push };
+    const scope: RouteScope = { port, gateway: s.gateway, proxyLabels: labels, proxyNamespace: namespace, push, flavour: 'envoy' };
     const bound = push.virtualServicesForGateway(s.gateway).filter((b) => (b.vs.spec.hosts ?? []).some((h) => s.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace))));
     const applies = (m: { port?: number; gateways?: string[] } | undefined) =>
       (m?.port === undefined || m.port === port) && (!m?.gateways?.length || m.gateways.some((g) => (g.includes('/') ? g : `${namespace}/${g}`) === s.gateway || g === s.gateway));
@@ -91,16 +91,17 @@ export function gatewayL4Chains(push: PushContext, labels: Record<string, string
     for (const b of bound) {
       const rule = (b.vs.spec.tcp ?? []).find((r) => r.route?.length && (!r.match?.length || r.match.some(applies)));
       if (!rule) continue;
+      if (terminate) secrets.push(...terminate.secrets);
       chains.push({
         name: `${s.gateway}:${port}`,
-        ...(terminate ? { filterChainMatch: serverNameMatch(s.hosts), transportSocket: terminate } : {}),
+        ...(terminate ? { filterChainMatch: serverNameMatch(s.hosts), transportSocket: terminate.socket } : {}),
         filters: [tcpProxy(`outbound_0.0.0.0_${port}`, rule.route!, b.vs.metadata.namespace, scope)],
       });
       break;
     }
   }
-  return chains;
+  return { chains, secrets };
 }
 
 /** Envoy's TLS inspector, which Istio adds wherever chains match on server names. */
-export const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } };
+export const TLS_INSPECTOR: TypedExtension = { name: 'envoy.filters.listener.tls_inspector', typedConfig: typed(TYPE.tlsInspector, {}) };

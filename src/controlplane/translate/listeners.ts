@@ -1,48 +1,83 @@
-// Listeners and route configurations per proxy role: a sidecar's outbound (virtualOutbound + one listener per port,
-// routes by port) and inbound side, a gateway's servers, and proxyless gRPC's API listeners.
+// Listeners and route configurations per proxy role: a sidecar's outbound (a listener per port, routes by port, and
+// virtualOutbound) and inbound side, a gateway's servers, and proxyless gRPC's API listeners. Each HTTP connection
+// manager is built whole here, with its authentication, authorization and telemetry filters in Istio's order.
 
 import { isHttp, type Protocol } from '../registry/protocol.js';
 import type { MeshService, Workload } from '../registry/service-registry.js';
-import { BLACKHOLE, inboundCluster, outboundCluster, PASSTHROUGH, T } from './names.js';
+import { ADS_SOURCE, TYPE, typed, type FilterChain, type HeaderValueOption, type HttpConnectionManager, type Listener, type Route, type RouteConfiguration, type TypedExtension, type VirtualHost } from '../../xds/envoy/index.js';
+import type { HcmTelemetry } from '../../telemetry/telemetry-api.js';
+import { NO_TELEMETRY } from '../../telemetry/telemetry-api.js';
+import {
+  BLACKHOLE,
+  inboundClusterName,
+  inboundListenerName,
+  outboundClusterName,
+  outboundHttpListenerName,
+  outboundTcpListenerName,
+  PASSTHROUGH,
+  VIRTUAL_OUTBOUND,
+  type OutboundClusterKey,
+} from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
-import { defaultRetryPolicy, defaultRoute, hashPolicyFor, virtualServiceRoutes, type RouteScope } from './routes.js';
-import { downstreamMtls, gatewayDownstreamTls, peerAuthenticationMode } from './security.js';
+import { defaultRoute, virtualServiceRoutes, type RouteScope } from './routes.js';
+import { downstreamMtls, gatewayDownstreamTls } from './security.js';
 import { gatewayHostAllows, gatewayL4Chains, httpsRouteName, isPassthrough, isTerminatedHttps, serverNameMatch, TLS_INSPECTOR, type GatewayServer } from './gateway-tls.js';
 import { authorizationFilters } from './authorization.js';
 import { requestAuthenticationFilters } from './request-authentication.js';
 
-type Json = Record<string, unknown>;
+export type Flavour = 'envoy' | 'grpc';
 
-const ADS = { ads: {}, resourceApiVersion: 'V3' };
-
-export function httpFilters(flavour: 'envoy' | 'grpc'): Json[] {
-  const fault = { name: 'envoy.filters.http.fault', typedConfig: { '@type': T.fault } };
-  const router = { name: 'envoy.filters.http.router', typedConfig: { '@type': T.router } };
-  // Proxyless gRPC implements fault and router but not CORS (an unknown filter would make it reject the listener).
-  return flavour === 'grpc' ? [fault, router] : [{ name: 'envoy.filters.http.cors', typedConfig: { '@type': T.cors } }, fault, router];
+/** Who listeners are built for: proxies of one shape (flavour, namespace, labels) and the services they see. */
+export interface ProxyScope {
+  push: PushContext;
+  namespace: string;
+  labels: Record<string, string>;
+  services: readonly MeshService[];
+  flavour: Flavour;
 }
 
-function hcm(statPrefix: string, routes: { rds: string } | { routeConfig: Json }, flavour: 'envoy' | 'grpc' = 'envoy'): Json {
+function httpFilters(flavour: Flavour): TypedExtension[] {
+  const fault = { name: 'envoy.filters.http.fault', typedConfig: typed(TYPE.fault, {}) };
+  const router = { name: 'envoy.filters.http.router', typedConfig: typed(TYPE.router, {}) };
+  // Proxyless gRPC implements fault and router but not CORS (an unknown filter would make it reject the listener).
+  return flavour === 'grpc' ? [fault, router] : [{ name: 'envoy.filters.http.cors', typedConfig: typed(TYPE.cors, {}) }, fault, router];
+}
+
+interface ConnectionManagerOptions {
+  statPrefix: string;
+  routes: { rds: string } | { routeConfig: RouteConfiguration };
+  flavour?: Flavour;
+  /** jwt_authn, then authorization (CUSTOM, AUDIT, DENY, ALLOW): ahead of CORS, fault and the router. */
+  authFilters?: TypedExtension[];
+  telemetry?: HcmTelemetry;
+  /** Gateways trust the client's address (Istio's gateways set use_remote_address); sidecars do not. */
+  useRemoteAddress?: boolean;
+}
+
+/** An HTTP connection manager: [tracing] [jwt_authn, rbac, ext_authz] cors, fault, [istio.stats] router, with access logs. */
+function connectionManager(o: ConnectionManagerOptions): HttpConnectionManager {
+  const flavour = o.flavour ?? 'envoy';
+  const t = o.telemetry ?? NO_TELEMETRY;
+  const standard = httpFilters(flavour);
+  const router = standard.pop()!;
   return {
-    '@type': T.hcm,
-    statPrefix,
-    ...('rds' in routes ? { rds: { routeConfigName: routes.rds, configSource: ADS } } : { routeConfig: routes.routeConfig }),
-    httpFilters: httpFilters(flavour),
-    ...(flavour === 'envoy' ? { upgradeConfigs: [{ upgradeType: 'websocket' }], normalizePath: true, streamIdleTimeout: '0s', useRemoteAddress: false } : {}),
+    statPrefix: o.statPrefix,
+    ...('rds' in o.routes ? { rds: { routeConfigName: o.routes.rds, configSource: ADS_SOURCE } } : { routeConfig: o.routes.routeConfig }),
+    httpFilters: [...t.head, ...(o.authFilters ?? []), ...standard, ...t.beforeRouter, router],
+    ...(flavour === 'envoy' ? { upgradeConfigs: [{ upgradeType: 'websocket' }], normalizePath: true, streamIdleTimeout: '0s', useRemoteAddress: o.useRemoteAddress ?? false } : {}),
+    ...(t.accessLog.length ? { accessLog: t.accessLog } : {}),
   };
 }
 
-const hcmFilter = (config: Json) => ({ name: 'envoy.filters.network.http_connection_manager', typedConfig: config });
-const tcpFilter = (statPrefix: string, cluster: string) => ({ name: 'envoy.filters.network.tcp_proxy', typedConfig: { '@type': T.tcpProxy, statPrefix, cluster } });
+const hcmFilter = (config: HttpConnectionManager): TypedExtension => ({ name: 'envoy.filters.network.http_connection_manager', typedConfig: typed(TYPE.hcm, config) });
+const tcpFilter = (statPrefix: string, cluster: string): TypedExtension => ({ name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, cluster }) });
 
 /** The names a service is called by from `namespace`, with and without the port (Istio's virtual host domains). */
 export function domainsFor(svc: MeshService, port: number, namespace: string): string[] {
   const names = [svc.hostname];
-  const suffix = `.svc.`;
-  if (svc.origin === 'Kubernetes' && svc.hostname.includes(suffix)) {
-    const [name, ns] = svc.hostname.split('.');
-    names.push(`${name}.${ns}.svc`, `${name}.${ns}`);
-    if (ns === namespace) names.push(name!);
+  if (svc.origin === 'Kubernetes') {
+    names.push(`${svc.name}.${svc.namespace}.svc`, `${svc.name}.${svc.namespace}`);
+    if (svc.namespace === namespace) names.push(svc.name);
   }
   names.push(...svc.addresses);
   return names.flatMap((n) => [n, `${n}:${port}`]);
@@ -51,15 +86,25 @@ export function domainsFor(svc: MeshService, port: number, namespace: string): s
 /** Is a port routed as HTTP by the sidecar? (Unknown protocols are too: Trellis's proxy sniffs them.) */
 const routedAsHttp = (p: Protocol) => isHttp(p) || p === 'UNKNOWN';
 
-export interface ProxyScope {
-  push: PushContext;
-  namespace: string;
-  labels: Record<string, string>;
-  services: MeshService[];
+const routeScope = (s: ProxyScope, port: number): RouteScope => ({ port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push, flavour: s.flavour });
+
+/** The virtual host of a service port: its VirtualService's routes, falling through to the service itself as Istio does. */
+function virtualHost(svc: MeshService, port: number, scope: RouteScope, namespace: string): VirtualHost {
+  const bound = scope.push.virtualServiceFor(svc.hostname, scope.gateway, namespace);
+  const { routes, catchAll } = bound ? virtualServiceRoutes(bound, scope) : { routes: [] as Route[], catchAll: false };
+  const key: OutboundClusterKey = { port, subset: '', host: svc.hostname };
+  // A VirtualService whose rules all have matches falls through to the service's default route.
+  if (!catchAll) routes.push(defaultRoute(key, scope));
+  return { name: `${svc.hostname}:${port}`, domains: domainsFor(svc, port, namespace), routes, includeRequestAttemptCount: true };
 }
 
-/** Sidecar outbound: route configurations per HTTP port, a listener per port, and virtualOutbound. */
-export function sidecarOutbound(s: ProxyScope, bindAddress: string, outboundPort: number): { listeners: Json[]; routes: Json[] } {
+/** Does the mesh (and the proxy's Sidecar) let unknown destinations through? */
+export function allowsAny(s: ProxyScope): boolean {
+  return s.push.mesh.outboundTrafficPolicy.mode === 'ALLOW_ANY' && s.push.sidecarFor(s.namespace, s.labels)?.spec.outboundTrafficPolicy?.mode !== 'REGISTRY_ONLY';
+}
+
+/** Sidecar outbound: route configurations per HTTP port and a listener per port (virtualOutbound is per proxy). */
+export function sidecarOutbound(s: ProxyScope, telemetry: HcmTelemetry): { listeners: Listener[]; routes: RouteConfiguration[] } {
   const httpPorts = new Map<number, MeshService[]>();
   const tcp: Array<{ svc: MeshService; port: number }> = [];
   for (const svc of s.services) {
@@ -68,12 +113,12 @@ export function sidecarOutbound(s: ProxyScope, bindAddress: string, outboundPort
       else tcp.push({ svc, port: p.port });
     }
   }
-  const allowAny = s.push.mesh.outboundTrafficPolicy === 'ALLOW_ANY' && s.push.sidecarFor(s.namespace, s.labels)?.spec.outboundTrafficPolicy?.mode !== 'REGISTRY_ONLY';
-  const routes: Json[] = [];
-  const listeners: Json[] = [];
+  const allowAny = allowsAny(s);
+  const routes: RouteConfiguration[] = [];
+  const listeners: Listener[] = [];
   for (const [port, services] of [...httpPorts].sort((a, b) => a[0] - b[0])) {
-    const scope: RouteScope = { port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push };
-    const virtualHosts: Json[] = services.map((svc) => virtualHost(svc, port, scope, s.namespace));
+    const scope = routeScope(s, port);
+    const virtualHosts: VirtualHost[] = services.map((svc) => virtualHost(svc, port, scope, s.namespace));
     virtualHosts.push(
       allowAny
         ? { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, timeout: '0s', maxGrpcTimeout: '0s' } }], includeRequestAttemptCount: true }
@@ -81,55 +126,42 @@ export function sidecarOutbound(s: ProxyScope, bindAddress: string, outboundPort
     );
     routes.push({ name: String(port), virtualHosts, validateClusters: false, ignorePortInHostMatching: false });
     listeners.push({
-      name: `0.0.0.0_${port}`,
+      name: outboundHttpListenerName(port),
       address: { socketAddress: { address: '0.0.0.0', portValue: port } },
       bindToPort: false,
       trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [hcmFilter(hcm(`outbound_0.0.0.0_${port}`, { rds: String(port) }))] }],
+      filterChains: [{ filters: [hcmFilter(connectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, routes: { rds: String(port) }, telemetry }))] }],
     });
   }
   for (const { svc, port } of tcp) {
     const address = svc.addresses[0] ?? '0.0.0.0';
+    const cluster = outboundClusterName({ port, subset: '', host: svc.hostname });
     listeners.push({
-      name: `${address}_${port}`,
+      name: outboundTcpListenerName(address, port),
       address: { socketAddress: { address, portValue: port } },
       bindToPort: false,
       trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [tcpFilter(outboundCluster(port, '', svc.hostname), outboundCluster(port, '', svc.hostname))] }],
+      filterChains: [{ filters: [tcpFilter(cluster, cluster)] }],
     });
   }
-  listeners.push({
-    name: 'virtualOutbound',
-    address: { socketAddress: { address: bindAddress, portValue: outboundPort } },
-    useOriginalDst: true,
-    trafficDirection: 'OUTBOUND',
-    filterChains: [],
-    defaultFilterChain: { name: allowAny ? PASSTHROUGH : BLACKHOLE, filters: [tcpFilter(allowAny ? PASSTHROUGH : BLACKHOLE, allowAny ? PASSTHROUGH : BLACKHOLE)] },
-  });
   return { listeners, routes };
 }
 
-function virtualHost(svc: MeshService, port: number, scope: RouteScope, namespace: string): Json {
-  const bound = scope.push.virtualServiceFor(svc.hostname, scope.gateway, namespace);
-  const routes = bound ? virtualServiceRoutes(bound, scope) : [];
-  const cluster = outboundCluster(port, '', svc.hostname);
-  // A VirtualService whose rules all have matches falls through to the service itself, as in Istio.
-  if (!routes.length || !routes.some((r) => isCatchAll(r))) {
-    const route = defaultRoute(cluster);
-    const hash = hashPolicyFor(cluster, scope);
-    if (hash) (route.route as Json).hashPolicy = hash;
-    routes.push(route);
-  }
-  return { name: `${svc.hostname}:${port}`, domains: domainsFor(svc, port, namespace), routes, includeRequestAttemptCount: true };
-}
-
-function isCatchAll(r: Json): boolean {
-  const m = r.match as Json;
-  return m.prefix === '/' && !m.headers && !m.queryParameters;
+/** The proxy's own capture listener: what no port listener takes goes through (ALLOW_ANY) or nowhere (REGISTRY_ONLY). */
+export function virtualOutboundListener(allowAny: boolean, address: string, port: number): Listener {
+  const cluster = allowAny ? PASSTHROUGH : BLACKHOLE;
+  return {
+    name: VIRTUAL_OUTBOUND,
+    address: { socketAddress: { address, portValue: port } },
+    useOriginalDst: true,
+    trafficDirection: 'OUTBOUND',
+    filterChains: [],
+    defaultFilterChain: { name: cluster, filters: [tcpFilter(cluster, cluster)] },
+  };
 }
 
 /** Sidecar inbound: one listener per port of the workload's services, on the pod address, to the app. */
-export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: Json[] = []): { listeners: Json[]; ports: Array<{ port: number; protocol: Protocol }> } {
+export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
   const byPort = new Map<number, Protocol>();
   for (const svc of s.push.registry.servicesOf(w)) {
     for (const p of svc.ports) {
@@ -138,37 +170,49 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
       byPort.set(target, p.protocol);
     }
   }
-  const listeners: Json[] = [];
+  const push = s.push;
+  const listeners: Listener[] = [];
   for (const [port, protocol] of byPort) {
-    const cluster = inboundCluster(port);
-    const base = hcm(`inbound_0.0.0.0_${port}`, {
-      routeConfig: {
+    const cluster = inboundClusterName(port);
+    const http = routedAsHttp(protocol);
+    const authz = authorizationFilters(push.policies, push.mesh, w, http ? 'http' : 'tcp');
+    let filters: TypedExtension[];
+    if (http) {
+      const routeConfig: RouteConfiguration = {
         name: cluster,
         virtualHosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s', maxGrpcTimeout: '0s' }, decorator: { operation: `${w.name}.${w.namespace}:${port}/*` } }] }],
         validateClusters: false,
         ...(responseHeadersToAdd.length ? { responseHeadersToAdd } : {}),
-      },
-    });
-    // RequestAuthentication (JWT) then AuthorizationPolicy (RBAC) ahead of the rest of the chain.
-    const http = routedAsHttp(protocol);
-    const authz = authorizationFilters(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, http ? 'http' : 'tcp');
-    const jwt = http ? requestAuthenticationFilters(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, s.push.jwks) : [];
-    const chain = http ? hcmFilter({ ...base, httpFilters: [...jwt, ...authz, ...(base.httpFilters as Json[])], useRemoteAddress: false }) : tcpFilter(cluster, cluster);
+      };
+      // RequestAuthentication (JWT) then AuthorizationPolicy (RBAC) ahead of the rest of the chain.
+      const jwt = requestAuthenticationFilters(push.policies, w, push);
+      filters = [hcmFilter(connectionManager({ statPrefix: `inbound_0.0.0.0_${port}`, routes: { routeConfig }, authFilters: [...jwt, ...authz], telemetry }))];
+    } else {
+      // TCP ports: network RBAC ahead of tcp_proxy (HTTP ports carry it inside the connection manager).
+      filters = [...authz, tcpFilter(cluster, cluster)];
+    }
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
-    const mode = w.meshed ? peerAuthenticationMode(s.push.resources, s.push.mesh.rootNamespace, w.namespace, w.labels, port) : 'DISABLE';
-    // TCP ports: network RBAC ahead of tcp_proxy (HTTP ports carry it inside the connection manager).
-    const filters = http ? [chain] : [...authz, chain];
-    const tlsChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(s.push.minTls) };
-    const plainChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
+    const mode = w.meshed ? push.policies.peerAuthenticationMode(w, port) : 'DISABLE';
+    const tlsChain: FilterChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS.minProtocolVersion) };
+    const plainChain: FilterChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
     listeners.push({
-      name: `${w.address}_${port}`,
+      name: inboundListenerName(w.address, port),
       address: { socketAddress: { address: w.address, portValue: port } },
       trafficDirection: 'INBOUND',
       filterChains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain],
-      ...(mode === 'PERMISSIVE' ? { listenerFilters: [{ name: 'envoy.filters.listener.tls_inspector', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } }] } : {}),
+      ...(mode === 'PERMISSIVE' ? { listenerFilters: [TLS_INSPECTOR] } : {}),
     });
   }
   return { listeners, ports: [...byPort].map(([port, protocol]) => ({ port, protocol })) };
+}
+
+/** What a gateway proxy is: its labels and namespace (Gateway selection, policies) and where it listens. */
+export interface GatewayProxy {
+  labels: Record<string, string>;
+  namespace: string;
+  bindAddress: string;
+  /** Server port → the port the gateway really binds (the local runtime moves 80/443 to free host ports). */
+  portMap: Readonly<Record<string, number>>;
 }
 
 /**
@@ -177,10 +221,9 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
  * with its certificate and routes with `https.<port>.<portName>.<gateway>.<namespace>`; TLS PASSTHROUGH and TCP
  * servers get L4 chains (gateway-tls.ts).
  */
-export function gatewayListeners(push: PushContext, labels: Record<string, string>, namespace: string, bindAddress: string, portMap: Record<string, number>): { listeners: Json[]; routes: Json[] } {
-  const gateways = push.gatewaysFor(labels);
+export function gatewayListeners(push: PushContext, gw: GatewayProxy, telemetry: HcmTelemetry): { listeners: Listener[]; routes: RouteConfiguration[]; secrets: string[] } {
   const byPort = new Map<number, GatewayServer[]>();
-  for (const g of gateways) {
+  for (const g of push.gatewaysFor(gw.labels)) {
     for (const server of g.spec.servers ?? []) {
       const port = server.port?.number;
       if (!port) continue;
@@ -188,46 +231,52 @@ export function gatewayListeners(push: PushContext, labels: Record<string, strin
       byPort.set(port, [...(byPort.get(port) ?? []), s]);
     }
   }
-  const listeners: Json[] = [];
-  const routes: Json[] = [];
+  const listeners: Listener[] = [];
+  const routes: RouteConfiguration[] = [];
+  const secrets: string[] = [];
+  const hcm = (port: number, routeName: string) => gatewayHcm(push, gw, port, routeName, telemetry);
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const chains: Json[] = [];
+    const chains: FilterChain[] = [];
     // HTTPS first: their chains are the specific ones (by server name).
     for (const s of servers.filter(isTerminatedHttps)) {
       const routeName = httpsRouteName(s, port);
-      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, labels, namespace, port, [s]), validateClusters: false });
-      chains.push({ name: routeName, filterChainMatch: serverNameMatch(s.hosts), transportSocket: gatewayDownstreamTls(s.server.tls ?? {}), filters: [gatewayHcm(push, labels, namespace, port, routeName)] });
+      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, gw, port, [s]), validateClusters: false });
+      const tls = gatewayDownstreamTls(s.server.tls ?? {});
+      if (tls) secrets.push(...tls.secrets);
+      chains.push({ name: routeName, filterChainMatch: serverNameMatch(s.hosts), ...(tls ? { transportSocket: tls.socket } : {}), filters: [hcm(port, routeName)] });
     }
-    chains.push(...gatewayL4Chains(push, labels, namespace, port, servers.filter((s) => ['TLS', 'TCP', 'MONGO', 'MYSQL', 'REDIS'].includes(s.protocol) || (s.protocol === 'HTTPS' && isPassthrough(s)))));
+    const l4 = gatewayL4Chains(push, gw.labels, gw.namespace, port, servers.filter((s) => ['TLS', 'TCP', 'MONGO', 'MYSQL', 'REDIS'].includes(s.protocol) || (s.protocol === 'HTTPS' && isPassthrough(s))));
+    chains.push(...l4.chains);
+    secrets.push(...l4.secrets);
     const httpServers = servers.filter((s) => ['HTTP', 'HTTP2', 'GRPC'].includes(s.protocol));
     if (httpServers.length) {
       const routeName = `http.${port}`;
-      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, labels, namespace, port, httpServers), validateClusters: false });
-      chains.push({ filters: [gatewayHcm(push, labels, namespace, port, routeName)] });
+      routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, gw, port, httpServers), validateClusters: false });
+      chains.push({ filters: [hcm(port, routeName)] });
     }
     if (!chains.length) continue;
     listeners.push({
-      name: `0.0.0.0_${port}`,
-      address: { socketAddress: { address: bindAddress, portValue: portMap[String(port)] ?? port } },
+      name: outboundHttpListenerName(port),
+      address: { socketAddress: { address: gw.bindAddress, portValue: gw.portMap[String(port)] ?? port } },
       trafficDirection: 'OUTBOUND',
       filterChains: chains,
       ...(chains.some((c) => c.filterChainMatch || c.transportSocket) ? { listenerFilters: [TLS_INSPECTOR] } : {}),
     });
   }
-  return { listeners, routes };
+  return { listeners, routes, secrets };
 }
 
 /** Virtual hosts of HTTP(S) servers: the bound VirtualServices' hosts that the servers' hosts allow. */
-function gatewayVirtualHosts(push: PushContext, labels: Record<string, string>, namespace: string, port: number, servers: GatewayServer[]): Json[] {
-  const vhosts = new Map<string, Json[]>();
+function gatewayVirtualHosts(push: PushContext, gw: GatewayProxy, port: number, servers: GatewayServer[]): VirtualHost[] {
+  const vhosts = new Map<string, Route[]>();
   const redirected = new Set<string>();
   for (const server of servers) {
-    const scope: RouteScope = { port, gateway: server.gateway, proxyLabels: labels, proxyNamespace: namespace, push };
+    const scope: RouteScope = { port, gateway: server.gateway, proxyLabels: gw.labels, proxyNamespace: gw.namespace, push, flavour: 'envoy' };
     const redirect = server.server.tls?.httpsRedirect === true;
     for (const b of push.virtualServicesForGateway(server.gateway)) {
       const allowed = b.vs.spec.hosts?.filter((h) => server.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace))) ?? [];
       if (!allowed.length) continue;
-      const r = redirect ? [] : virtualServiceRoutes(b, scope);
+      const r = redirect ? [] : virtualServiceRoutes(b, scope).routes;
       for (const host of allowed) {
         vhosts.set(host, [...(vhosts.get(host) ?? []), ...r]);
         if (redirect) redirected.add(host);
@@ -244,36 +293,30 @@ function gatewayVirtualHosts(push: PushContext, labels: Record<string, string>, 
   }
   // Istio sets `requireTls: ALL` on these virtual hosts; a redirect route says the same to any proxy (the gateway's
   // plaintext listener never carries TLS, so every request there is redirected).
-  const toHttps = { name: 'https_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true, responseCode: 'MOVED_PERMANENTLY' } };
+  const toHttps: Route = { name: 'https_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true, responseCode: 'MOVED_PERMANENTLY' } };
   return [...vhosts].map(([host, r]) => ({ name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:*`], routes: redirected.has(host) ? [toHttps] : r, includeRequestAttemptCount: true }));
 }
 
-/** A gateway's HTTP connection manager: AuthorizationPolicies selecting the gateway workload run ahead of routing. */
-function gatewayHcm(push: PushContext, labels: Record<string, string>, namespace: string, port: number, routeName: string): Json {
-  const base = hcm(`outbound_0.0.0.0_${port}`, { rds: routeName });
-  const jwt = requestAuthenticationFilters(push.resources, push.mesh.rootNamespace, namespace, labels, push.jwks);
-  const authz = authorizationFilters(push.resources, push.mesh.rootNamespace, namespace, labels);
+/** A gateway's HTTP connection manager: RequestAuthentications and AuthorizationPolicies selecting the gateway run ahead of routing. */
+function gatewayHcm(push: PushContext, gw: GatewayProxy, port: number, routeName: string, telemetry: HcmTelemetry): TypedExtension {
+  const w = { namespace: gw.namespace, labels: gw.labels };
   // JWT first (its claims feed the policies), then authorization, then routing.
-  return hcmFilter({ ...base, httpFilters: [...jwt, ...authz, ...(base.httpFilters as Json[])], useRemoteAddress: true });
+  const authFilters = [...requestAuthenticationFilters(push.policies, w, push), ...authorizationFilters(push.policies, push.mesh, w)];
+  return hcmFilter(connectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, routes: { rds: routeName }, authFilters, telemetry, useRemoteAddress: true }));
 }
 
 /** Proxyless gRPC: an API listener per service port, named as clients dial it (`host:port`, also short forms). */
-export function proxylessListeners(s: ProxyScope): { listeners: Json[]; routes: Json[] } {
-  const listeners: Json[] = [];
-  const routes: Json[] = [];
+export function proxylessListeners(s: ProxyScope): { listeners: Listener[]; routes: RouteConfiguration[] } {
+  const listeners: Listener[] = [];
+  const routes: RouteConfiguration[] = [];
   for (const svc of s.services) {
     for (const p of svc.ports) {
       const routeName = `${svc.hostname}:${p.port}`;
-      const scope: RouteScope = { port: p.port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push };
-      const vh = virtualHost(svc, p.port, scope, s.namespace);
-      // gRPC has no retries by default and no CORS; keep Istio's route otherwise.
-      for (const r of vh.routes as Json[]) if (r.route && (r.route as Json).retryPolicy && JSON.stringify((r.route as Json).retryPolicy) === JSON.stringify(defaultRetryPolicy())) delete (r.route as Json).retryPolicy;
-      for (const r of vh.routes as Json[]) if (r.typedPerFilterConfig) delete (r.typedPerFilterConfig as Json)['envoy.filters.http.cors'];
+      const vh = virtualHost(svc, p.port, routeScope(s, p.port), s.namespace);
       routes.push({ name: routeName, virtualHosts: [{ ...vh, domains: ['*'] }] });
       const names = new Set(domainsFor(svc, p.port, s.namespace).filter((d) => d.endsWith(`:${p.port}`)));
-      for (const name of names) listeners.push({ name, apiListener: { apiListener: hcm(name, { rds: routeName }, 'grpc') } });
+      for (const name of names) listeners.push({ name, apiListener: { apiListener: typed(TYPE.hcm, connectionManager({ statPrefix: name, routes: { rds: routeName }, flavour: 'grpc' })) } });
     }
   }
   return { listeners, routes };
 }
-

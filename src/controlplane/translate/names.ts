@@ -1,22 +1,31 @@
-// Istio's xDS names, which users see in `proxy-config` and metrics: clusters, listeners, route configurations, types.
+// Istio's xDS names, which users see in `proxy-config` and metrics. Translation carries structured keys (which
+// service, port and subset a cluster is for) and turns them into names only here, at the edge; nothing parses them back.
 
-export const outboundCluster = (port: number, subset: string, host: string) => `outbound|${port}|${subset}|${host}`;
-export const inboundCluster = (port: number) => `inbound|${port}||`;
+/** An outbound cluster: one service port and DestinationRule subset (`''` for the whole service). */
+export interface OutboundClusterKey {
+  readonly port: number;
+  readonly subset: string;
+  readonly host: string;
+}
+
+/** `outbound|<port>|<subset>|<fqdn>`. */
+export const outboundClusterName = (k: OutboundClusterKey): string => `outbound|${k.port}|${k.subset}|${k.host}`;
+/** `outbound_.<port>_.<subset>_.<fqdn>`: the SNI a client sends to an Istio mutual TLS server. */
+export const outboundSni = (k: OutboundClusterKey): string => `outbound_.${k.port}_.${k.subset}_.${k.host}`;
+/** `inbound|<port>||`: the proxy's own app on one port. */
+export const inboundClusterName = (port: number): string => `inbound|${port}||`;
 export const BLACKHOLE = 'BlackHoleCluster';
 export const PASSTHROUGH = 'PassthroughCluster';
+
+/** The outbound listener a sidecar has per HTTP port (not bound: virtualOutbound hands connections to it). */
+export const outboundHttpListenerName = (port: number): string => `0.0.0.0_${port}`;
+/** The outbound listener for a TCP service port, on the service's address. */
+export const outboundTcpListenerName = (address: string, port: number): string => `${address}_${port}`;
+export const VIRTUAL_OUTBOUND = 'virtualOutbound';
+/** An inbound listener: the pod's address and a port of its app. */
+export const inboundListenerName = (address: string, port: number): string => `${address}_${port}`;
 
 /** `/apis/networking.istio.io/v1/namespaces/<ns>/<kind>/<name>`: how Istio tags xDS with the config it came from. */
 export function istioConfigPath(kind: 'virtual-service' | 'destination-rule' | 'sidecar' | 'gateway', namespace: string, name: string): string {
   return `/apis/networking.istio.io/v1/namespaces/${namespace}/${kind}/${name}`;
 }
-
-export const T = {
-  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  tcpProxy: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
-  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  fault: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
-  cors: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors',
-  corsPolicy: 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
-  httpProtocolOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-  previousHosts: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
-} as const;

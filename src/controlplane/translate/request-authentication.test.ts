@@ -9,12 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
 import { loadText } from '../../config/loader.js';
 import type { Resource } from '../../config/resource.js';
-import type { Listener } from '../../proxy/config/envoy-types.js';
+import type { Listener, TypedExtension } from '../../xds/envoy/index.js';
 import { cla, defaultHttpFilters, edsCluster, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, type Upstream } from '../../proxy/testing.js';
 import type { TrellisProxy } from '../../proxy/proxy.js';
 import { JwksResolver } from '../jwks/jwks-resolver.js';
-import { authorizationFilters } from './authorization.js';
-import { requestAuthenticationFilters } from './request-authentication.js';
+import { authorizationFiltersOf, requestAuthenticationFiltersOf } from './testing.js';
 
 const ISSUER = 'testing@secure.istio.io';
 const LABELS = { app: 'httpbin' };
@@ -37,7 +36,7 @@ function resources(yaml: string): Resource[] {
   return rs;
 }
 
-function listener(name: string, filters: Array<Record<string, unknown>>): Listener {
+function listener(name: string, filters: TypedExtension[]): Listener {
   const hcm = { '@type': T.hcm, statPrefix: name, routeConfig: routeConfig(name, [vhost(name, ['*'], [routeTo('app')])]), httpFilters: [...filters, ...defaultHttpFilters()] };
   return { name, address: { socketAddress: { address: '127.0.0.1', portValue: 0 } }, filterChains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: hcm }] }] } as Listener;
 }
@@ -45,7 +44,7 @@ function listener(name: string, filters: Array<Record<string, unknown>>): Listen
 /** Translate the YAML for the httpbin workload and add a listener with the result. */
 function addListener(name: string, yaml: string, jwks?: JwksResolver): void {
   const rs = resources(yaml);
-  listeners.push(listener(name, [...requestAuthenticationFilters(rs, 'istio-system', 'foo', LABELS, jwks), ...authorizationFilters(rs, 'istio-system', 'foo', LABELS)]));
+  listeners.push(listener(name, [...requestAuthenticationFiltersOf(rs, { namespace: 'foo', labels: LABELS }, jwks), ...authorizationFiltersOf(rs, { namespace: 'foo', labels: LABELS })]));
 }
 
 async function token(claims: JWTPayload = {}, opts: { key?: CryptoKey; alg?: string; kid?: string; exp?: string | number; iss?: string } = {}): Promise<string> {
@@ -195,10 +194,10 @@ describe('jwksUri and OpenID discovery, fetched by the control plane', () => {
     try {
       const yaml = ra('jwt', `{issuer: "${ISSUER}", jwksUri: "${jwksUrl}/keys"}`);
       const fetched = new Promise<void>((resolve) => resolver.once('change', () => resolve()));
-      const before = requestAuthenticationFilters(resources(yaml), 'istio-system', 'foo', LABELS, resolver);
+      const before = requestAuthenticationFiltersOf(resources(yaml), { namespace: 'foo', labels: LABELS }, resolver);
       assert.match(JSON.stringify(before), /\\"keys\\":\[\]/, 'an unknown JWKS is inlined as one that verifies nothing');
       await fetched;
-      const after = requestAuthenticationFilters(resources(yaml), 'istio-system', 'foo', LABELS, resolver);
+      const after = requestAuthenticationFiltersOf(resources(yaml), { namespace: 'foo', labels: LABELS }, resolver);
       await proxy.apply({ listeners: [...listeners, listener('uri-before', before), listener('uri-after', after)], clusters: [edsCluster('app')], endpoints: [cla('app', [{ port: app.port }])] });
       const t = await token();
       assert.equal((await get('uri-before', bearer(t))).status, 401);

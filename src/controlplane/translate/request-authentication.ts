@@ -2,14 +2,11 @@
 // translates it: one provider per JWT rule, required as "any of the providers, or no token at all", so a request
 // without a token goes on to authorization and one with an invalid token gets 401.
 
-import type { Resource } from '../../config/resource.js';
-import type { JWTRule, RequestAuthenticationSpec } from '../../config/types/security.js';
+import type { JWTRule } from '../../config/types/security.js';
+import { TYPE, typed, type JwtProvider, type TypedExtension } from '../../xds/envoy/index.js';
 import type { JwksSource } from '../jwks/jwks-resolver.js';
-import { policyApplies } from './authorization.js';
+import type { PolicyIndex, WorkloadRef } from './policy-index.js';
 
-type Json = Record<string, unknown>;
-
-const JWT_AUTHN = 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
 /** Inlined while a JWKS is unknown or unreachable: no key verifies, so every token fails (closed, never open). */
 export const UNAVAILABLE_JWKS = '{"keys":[]}';
 
@@ -25,7 +22,7 @@ function inlineKeys(text: string): string {
   return UNAVAILABLE_JWKS;
 }
 
-function provider(rule: JWTRule, jwks: JwksSource | undefined): Json {
+function provider(rule: JWTRule, jwks: JwksSource | undefined): JwtProvider {
   const keys = rule.jwks !== undefined ? inlineKeys(rule.jwks) : (jwks?.jwks(rule.jwksUri, rule.jwksUri ? undefined : rule.issuer) ?? UNAVAILABLE_JWKS);
   const explicit = !!(rule.fromHeaders?.length || rule.fromParams?.length || rule.fromCookies?.length);
   return {
@@ -48,13 +45,10 @@ function provider(rule: JWTRule, jwks: JwksSource | undefined): Json {
 }
 
 /** The jwt_authn filter for a workload, or none when no RequestAuthentication applies. */
-export function requestAuthenticationFilters(resources: readonly Resource[], rootNamespace: string, namespace: string, labels: Record<string, string>, jwks?: JwksSource): Json[] {
-  const policies = resources
-    .filter((r) => r.group === 'security.istio.io' && r.kind === 'RequestAuthentication' && policyApplies(r, rootNamespace, { namespace, labels }))
-    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-  const providers: Record<string, Json> = {};
-  for (const p of policies) {
-    ((p.spec as RequestAuthenticationSpec).jwtRules ?? []).forEach((rule, i) => {
+export function requestAuthenticationFilters(policies: PolicyIndex, w: WorkloadRef, jwks?: JwksSource): TypedExtension[] {
+  const providers: Record<string, JwtProvider> = {};
+  for (const p of policies.requestAuthenticationsFor(w)) {
+    (p.spec.jwtRules ?? []).forEach((rule, i) => {
       providers[`origins-${p.metadata.namespace}-${p.metadata.name}-${i}`] = provider(rule, jwks);
     });
   }
@@ -63,11 +57,10 @@ export function requestAuthenticationFilters(resources: readonly Resource[], roo
   return [
     {
       name: 'envoy.filters.http.jwt_authn',
-      typedConfig: {
-        '@type': JWT_AUTHN,
+      typedConfig: typed(TYPE.jwtAuthn, {
         providers,
         rules: [{ match: { prefix: '/' }, requires: { requiresAny: { requirements: [...names.map((providerName) => ({ providerName })), { allowMissing: {} }] } } }],
-      },
+      }),
     },
   ];
 }

@@ -7,20 +7,20 @@ import assert from 'node:assert/strict';
 import { loadPaths, loadText } from '../../config/loader.js';
 import type { Resource } from '../../config/resource.js';
 import { TrellisProxy } from '../../proxy/proxy.js';
-import type { EnvoySnapshot } from '../../proxy/config/envoy-types.js';
+import type { EnvoySnapshot } from '../../xds/envoy/index.js';
 import { istioSamplesDir } from '../../samples.js';
 import { TypeUrl, type ProxyNode } from '../../xds/resource.js';
 import { encodeResource } from '../../xds/wire.js';
 import { ServiceRegistry } from '../registry/service-registry.js';
 import { MeshConfigGenerator } from './generator.js';
-import { PushContext } from './push-context.js';
+import { pushContextOf } from './testing.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function generator(resources: Resource[]): MeshConfigGenerator {
   const registry = new ServiceRegistry();
   registry.setResources(resources);
-  return new MeshConfigGenerator(new PushContext(resources, registry));
+  return new MeshConfigGenerator(pushContextOf(resources, registry));
 }
 
 function fromYaml(yaml: string): MeshConfigGenerator {

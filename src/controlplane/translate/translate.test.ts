@@ -10,7 +10,7 @@ import { TypeUrl, type ProxyNode } from '../../xds/resource.js';
 import type { Resource } from '../../config/resource.js';
 import { ServiceRegistry } from '../registry/service-registry.js';
 import { MeshConfigGenerator } from './generator.js';
-import { PushContext } from './push-context.js';
+import { pushContextOf } from './testing.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -53,7 +53,7 @@ function build(yaml: string, register = true) {
       registry.upsertWorkload({ name: name!, namespace: 'default', labels: { app: app!, version: version! }, serviceAccount: `bookinfo-${app}`, address: `127.10.0.${n++}`, ports: {}, appAddress: '127.11.0.1', appPorts: { 9080: 20000 + n }, healthy: true, meshed: true });
     }
   }
-  return new MeshConfigGenerator(new PushContext(resources, registry));
+  return new MeshConfigGenerator(pushContextOf(resources, registry));
 }
 
 const sidecar = (pod = 'productpage-v1-a', labels: Record<string, string> = { app: 'productpage', version: 'v1' }, ns = 'default'): ProxyNode => ({
@@ -314,7 +314,7 @@ test("Bookinfo: every workload's sidecar config and the ingress gateway's are ac
   registry.setResources(resources as Resource[]);
   const pods: Array<[string, string, string]> = [['details-v1-1', 'details', 'v1'], ['ratings-v1-1', 'ratings', 'v1'], ['reviews-v1-1', 'reviews', 'v1'], ['reviews-v2-1', 'reviews', 'v2'], ['reviews-v3-1', 'reviews', 'v3'], ['productpage-v1-1', 'productpage', 'v1']];
   pods.forEach(([name, app, version], i) => registry.upsertWorkload({ name, namespace: 'default', labels: { app, version }, serviceAccount: `bookinfo-${app}`, address: `127.0.0.1`, ports: {}, appAddress: '127.0.0.1', appPorts: { 9080: 1 + i }, healthy: true, meshed: true }));
-  const gen = new MeshConfigGenerator(new PushContext(resources, registry));
+  const gen = new MeshConfigGenerator(pushContextOf(resources, registry));
   const nodes: ProxyNode[] = [
     ...pods.map(([name, app, version]) => ({ id: `sidecar~127.0.0.1~${name}.default~default.svc.cluster.local`, cluster: app, metadata: { NAMESPACE: 'default', LABELS: { app, version }, OUTBOUND_PORT: 0 } })),
     { id: 'router~127.0.0.1~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local', cluster: 'gw', metadata: { NAMESPACE: 'istio-system', LABELS: { istio: 'ingressgateway' }, GATEWAY_PORTS: { '8080': 0 } } },

@@ -1,7 +1,7 @@
 // Cluster and ClusterLoadAssignment compiled into plain settings: discovery type, LB policy, thresholds, outlier detection, protocol.
 
 import { isIP } from 'node:net';
-import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from './envoy-types.js';
+import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from '../../xds/envoy/index.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { enumName, uint } from './values.js';
 import { protoDurationMs, badProtoDuration } from '../../duration.js';

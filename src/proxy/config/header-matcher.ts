@@ -1,6 +1,6 @@
 // HeaderMatcher and QueryParameterMatcher compiled into predicates over a request's match input.
 
-import type { HeaderMatcher, QueryParameterMatcher } from './envoy-types.js';
+import type { HeaderMatcher, QueryParameterMatcher } from '../../xds/envoy/index.js';
 import type { MatchInput } from './match-input.js';
 import { compileRegexMatcher, compileStringMatcher, type StringPredicate } from './string-matcher.js';
 

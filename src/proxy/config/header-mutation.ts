@@ -1,7 +1,7 @@
 // Header edits (headers_to_add with append actions, headers_to_remove) compiled into op lists, with Envoy's %COMMAND% values.
 
 import os from 'node:os';
-import type { HeaderValueOption } from './envoy-types.js';
+import type { HeaderValueOption } from '../../xds/envoy/index.js';
 import type { IssueSink } from '../errors.js';
 import { ConfigCode } from '../errors.js';
 import { ptr } from './values.js';

@@ -1,7 +1,7 @@
 // Listener compiled into its address, filter chains (with their match) and terminal filter: HTTP connection manager or tcp_proxy.
 
 import { compileRbac, type CompiledRbac } from './rbac.js';
-import type { FilterChain, FilterChainMatch, HttpConnectionManager, Listener, TcpProxy, TypedFilter } from './envoy-types.js';
+import type { FilterChain, FilterChainMatch, HttpConnectionManager, Listener, TcpProxy, TypedExtension } from '../../xds/envoy/index.js';
 import { ConfigCode, IssueSink } from '../errors.js';
 import { findHttpFilter, type HttpFilterExtension } from '../http/filter-registry.js';
 import { compileCidr, type Cidr } from './cidr.js';
@@ -136,7 +136,7 @@ function compileChainMatch(m: FilterChainMatch | undefined, sink: IssueSink, fie
   };
 }
 
-function typeOf(f: TypedFilter): string | undefined {
+function typeOf(f: TypedExtension): string | undefined {
   return f.typedConfig?.['@type'] as string | undefined;
 }
 

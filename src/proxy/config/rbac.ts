@@ -4,7 +4,7 @@
 // policy match and always lets a DENY policy match, so a misunderstood policy denies rather than allows.
 
 import { compileCidr, cidrContains, type Cidr } from './cidr.js';
-import type { HeaderMatcher, StringMatcher } from './envoy-types.js';
+import type { HeaderMatcher, StringMatcher } from '../../xds/envoy/index.js';
 import { compileHeaderMatcher } from './header-matcher.js';
 import { compileStringMatcher } from './string-matcher.js';
 import { ConfigCode, type IssueSink } from '../errors.js';

@@ -7,7 +7,7 @@ import type {
   RequestMirrorPolicy,
   RetryPolicy,
   RouteAction,
-} from './envoy-types.js';
+} from '../../xds/envoy/index.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { compileHeaderMatcher, allOf, type RequestPredicate } from './header-matcher.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';

@@ -1,6 +1,6 @@
 // A RouteConfiguration compiled into a route table: virtual host lookup by authority, then first-match over precompiled routes.
 
-import type { Any, Route, RouteConfiguration, RouteMatch, VirtualHost } from './envoy-types.js';
+import type { Any, Route, RouteConfiguration, RouteMatch, VirtualHost } from '../../xds/envoy/index.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { findPerRouteFilter, ROUTE_FILTER_CONFIG_TYPE } from '../http/filter-registry.js';
 import { allOf, compileHeaderMatcher, compileQueryParameterMatcher, type RequestPredicate } from './header-matcher.js';

@@ -3,7 +3,7 @@
 import '../http/filters/builtin.js';
 import { ConfigCode, IssueSink, ProxyConfigError, type ConfigIssue } from '../errors.js';
 import { compileCluster, compileEndpoints, type CompiledCluster, type EndpointSpec } from './cluster-config.js';
-import type { Cluster, ClusterLoadAssignment, EnvoySnapshot, Listener, RouteConfiguration } from './envoy-types.js';
+import type { Cluster, ClusterLoadAssignment, EnvoySnapshot, Listener, RouteConfiguration } from '../../xds/envoy/index.js';
 import { compileListener, type CompiledListener } from './listener-config.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 

@@ -1,6 +1,6 @@
 // StringMatcher and RegexMatcher compiled once into plain predicates; RE2 syntax translated to JavaScript regular expressions.
 
-import type { RegexMatchAndSubstitute, RegexMatcher, StringMatcher } from './envoy-types.js';
+import type { RegexMatchAndSubstitute, RegexMatcher, StringMatcher } from '../../xds/envoy/index.js';
 
 export type StringPredicate = (value: string) => boolean;
 

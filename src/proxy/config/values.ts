@@ -1,6 +1,6 @@
 // Readers for proto3-JSON scalars (durations come from src/duration.ts): 64-bit integers as strings, enums by name or number, percentages.
 
-import type { FractionalPercent, RuntimeFractionalPercent, Uint } from './envoy-types.js';
+import type { FractionalPercent, RuntimeFractionalPercent, Uint } from '../../xds/envoy/index.js';
 
 /** A non-negative integer from a number or a numeric string (uint64 is a string in proto3 JSON). */
 export function uint(v: Uint | undefined | null, dflt: number): number {

@@ -1,6 +1,6 @@
 // The HTTP filters the proxy knows, registered by name and config type URL (features are added by registration, not a switch).
 
-import type { Any } from '../config/envoy-types.js';
+import type { Any } from '../../xds/envoy/index.js';
 import type { IssueSink } from '../errors.js';
 import type { HttpFilter } from './filter.js';
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Listener } from '../config/envoy-types.js';
+import type { Listener } from '../../xds/envoy/index.js';
 import type { TrellisProxy } from '../proxy.js';
 import type { HttpRequestRecord } from '../records.js';
 import { cla, edsCluster, httpListener, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, waitFor, type Upstream } from '../testing.js';

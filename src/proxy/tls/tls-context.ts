@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { ConfigCode, type IssueSink } from '../errors.js';
+import type { DataSource, Secret } from '../../xds/envoy/index.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -36,7 +37,7 @@ export class SecretStore extends EventEmitter<{ change: [string] }> {
    * Secrets from SDS (the control plane's `kubernetes://<name>` resources, Envoy's Secret messages). Only changed
    * ones are set, so an unrelated config push does not throw away the cached secure contexts.
    */
-  applySds(secrets: readonly Json[]): void {
+  applySds(secrets: readonly Secret[]): void {
     for (const s of secrets) {
       const name = typeof s.name === 'string' ? s.name : undefined;
       const secret = name ? secretFromSds(s) : undefined;
@@ -73,9 +74,9 @@ function inlineId(s: TlsSecret): number {
 }
 
 /** Envoy's Secret message (proto3 JSON) → the store's form: a certificate + key, or a trust bundle, or both. */
-export function secretFromSds(s: Json): TlsSecret | undefined {
-  const cert = s.tlsCertificate as Json | undefined;
-  const vc = s.validationContext as Json | undefined;
+export function secretFromSds(s: Secret): TlsSecret | undefined {
+  const cert = s.tlsCertificate;
+  const vc = s.validationContext;
   const out: TlsSecret = {};
   if (cert) {
     out.certChain = dataSource(cert.certificateChain);
@@ -117,7 +118,7 @@ export interface UpstreamTls {
 
 const VERSIONS: Record<string, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
 
-function dataSource(d: Json | undefined): string | undefined {
+function dataSource(d: DataSource | undefined): string | undefined {
   if (!d) return undefined;
   if (d.inlineString !== undefined) return d.inlineString;
   if (d.inlineBytes !== undefined) return Buffer.from(d.inlineBytes, 'base64').toString('utf8');

@@ -2,7 +2,7 @@
 // enabled. The single-process proxy uses it directly; each worker process runs one behind the IPC channel.
 
 import { proxyTarget, type AdminTarget } from '../admin/admin-target.js';
-import type { EnvoySnapshot } from '../config/envoy-types.js';
+import type { EnvoySnapshot, Secret } from '../../xds/envoy/index.js';
 import { TrellisProxy, type ApplyResult, type ProxyOptions } from '../proxy.js';
 import type { TlsSecret } from '../tls/tls-context.js';
 import type { IstioMetrics } from '../../telemetry/istio-metrics.js';
@@ -41,7 +41,7 @@ export class InProcessDataplane implements Dataplane {
 
   async start(): Promise<void> {}
 
-  async apply(snapshot: EnvoySnapshot, sds?: Array<Record<string, unknown>>): Promise<ApplyResult> {
+  async apply(snapshot: EnvoySnapshot, sds?: readonly Secret[]): Promise<ApplyResult> {
     if (sds) this.proxy.secrets.applySds(sds);
     const r = await this.proxy.apply(snapshot);
     this.telemetry?.configure(snapshot);

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
-import type { Listener } from '../config/envoy-types.js';
+import type { Listener } from '../../xds/envoy/index.js';
 import { TestPki, type Issued } from '../tls/pki-testing.js';
 import { httpListener, routeConfig, vhost, waitFor } from '../testing.js';
 import { WorkerPool } from './pool.js';

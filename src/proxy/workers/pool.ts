@@ -9,7 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { AdminTarget, ConfigDumpQuery, ListenerStatus, StatEntry } from '../admin/admin-target.js';
 import { mergeClusterStatuses } from '../admin/clusters-text.js';
-import type { EnvoySnapshot } from '../config/envoy-types.js';
+import type { EnvoySnapshot, Secret } from '../../xds/envoy/index.js';
 import { ProxyConfigError } from '../errors.js';
 import { allLoggers, log } from '../log.js';
 import type { ApplyResult, ServerState } from '../proxy.js';
@@ -100,7 +100,7 @@ export class WorkerPool implements Dataplane {
   private readonly secrets = new Map<string, TlsSecret>();
   private readonly pins = new PortPins();
   private readonly retiredStats = new Map<string, number>();
-  private current: { snapshot: EnvoySnapshot; sds?: Json[] } | undefined;
+  private current: { snapshot: EnvoySnapshot; sds?: readonly Secret[] } | undefined;
   private version = 0;
   private listeners: ListenerStatus[] = [];
   private serverState: ServerState = 'PRE_INITIALIZING';
@@ -347,7 +347,7 @@ export class WorkerPool implements Dataplane {
       });
   }
 
-  apply(snapshot: EnvoySnapshot, sds?: Json[]): Promise<ApplyResult> {
+  apply(snapshot: EnvoySnapshot, sds?: readonly Secret[]): Promise<ApplyResult> {
     return this.enqueue(async () => {
       if (this.stopping || this.serverState === 'DRAINING') throw new Error('the proxy is draining');
       const pinned = await this.pins.pin(snapshot);

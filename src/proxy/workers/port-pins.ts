@@ -6,7 +6,7 @@
 // listener fail to bind (reported as TRL2007, like any bind failure).
 
 import net from 'node:net';
-import type { EnvoySnapshot, Listener } from '../config/envoy-types.js';
+import type { EnvoySnapshot, Listener } from '../../xds/envoy/index.js';
 
 type SocketAddress = { address?: string; portValue?: number };
 

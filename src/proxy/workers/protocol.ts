@@ -1,7 +1,7 @@
 // The messages between the proxy's primary process and its workers over the cluster IPC channel. Every message from
 // the primary is a request with an id; the worker answers each one, so the primary can wait for all of them.
 
-import type { EnvoySnapshot } from '../config/envoy-types.js';
+import type { EnvoySnapshot, Secret } from '../../xds/envoy/index.js';
 import type { ConfigIssue } from '../errors.js';
 import type { ConfigDumpQuery, ListenerStatus, StatEntry } from '../admin/admin-target.js';
 import type { ClusterStatus } from '../admin/clusters-text.js';
@@ -30,7 +30,7 @@ export const WORKER_SETUP_ENV = 'TRELLIS_PROXY_WORKER';
 
 /** Requests, by operation: arguments and the value answered. */
 export interface Operations {
-  apply: { args: { snapshot: EnvoySnapshot; sds?: Json[] }; value: { version: number; issues: ConfigIssue[]; listeners: ListenerStatus[] } };
+  apply: { args: { snapshot: EnvoySnapshot; sds?: readonly Secret[] }; value: { version: number; issues: ConfigIssue[]; listeners: ListenerStatus[] } };
   secret: { args: { name: string; secret: TlsSecret }; value: null };
   stats: { args: null; value: StatEntry[] };
   clusters: { args: null; value: ClusterStatus[] };

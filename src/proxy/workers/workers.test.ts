@@ -11,7 +11,7 @@ import { AdsServer } from '../../xds/ads-server.js';
 import type { ConfigGenerator, ProxyResources } from '../../xds/generator.js';
 import { TypeUrl, type XdsResource } from '../../xds/resource.js';
 import { mergeClusterStatuses, type ClusterStatus } from '../admin/clusters-text.js';
-import type { EnvoySnapshot } from '../config/envoy-types.js';
+import type { EnvoySnapshot } from '../../xds/envoy/index.js';
 import { cla, edsCluster, httpListener, request, routeConfig, routeTo, startUpstream, vhost, waitFor, type Upstream } from '../testing.js';
 import { parseConcurrency } from './concurrency.js';
 import { PortPins } from './port-pins.js';

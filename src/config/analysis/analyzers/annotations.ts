@@ -3,7 +3,7 @@
 import { escapePointerSegment, type Resource } from '../../resource.js';
 import { podTemplateOf } from '../../types/kubernetes.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
-import { stringRecord } from '../labels.js';
+import { stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { INJECT } from './injection-state.js';
 import { isIstioAnnotation, KNOWN_ANNOTATIONS } from './known-annotations.js';

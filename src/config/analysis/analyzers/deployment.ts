@@ -4,7 +4,7 @@ import { pointer, type Resource } from '../../resource.js';
 import { podTemplateOf, type DeploymentSpec, type PodSpec } from '../../types/kubernetes.js';
 import type { Analyzer } from '../analyzer.js';
 import type { ServiceInfo } from '../config-index.js';
-import { matchesLabels, stringRecord } from '../labels.js';
+import { matchesLabels, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { inMesh, PROXY_CONTAINER } from './injection-state.js';
 import { arr, fullName, isRecord, ofKind } from './util.js';

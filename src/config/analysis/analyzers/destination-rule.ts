@@ -6,7 +6,7 @@ import { pointer } from '../../resource.js';
 import type { ClientTLSSettings, DestinationRuleSpec, VirtualServiceSpec } from '../../types/networking.js';
 import type { Analyzer } from '../analyzer.js';
 import type { ConfigIndex, ServiceInfo, Typed } from '../config-index.js';
-import { matchesLabels, selectorString, stringRecord } from '../labels.js';
+import { matchesLabels, selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { arr, destinationsOf, fullName, isRecord, ofKind } from './util.js';
 

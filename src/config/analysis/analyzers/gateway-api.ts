@@ -6,7 +6,7 @@ import { pointer, type Resource } from '../../resource.js';
 import type { BackendRef, GatewayListener, HTTPRouteFilter, K8sGatewaySpec, ParentReference, ReferenceGrantSpec } from '../../types/gateway-api.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import type { ConfigIndex, Typed } from '../config-index.js';
-import { matchesLabelSelector } from '../labels.js';
+import { matchesLabelSelector } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { credentialProblem } from './gateway.js';
 import { arr, isRecord } from './util.js';

@@ -7,7 +7,7 @@ import { pointer, type Resource } from '../../resource.js';
 import type { GatewaySpec, ServerTLSSettings } from '../../types/networking.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import type { Workload } from '../config-index.js';
-import { selectorString, stringRecord } from '../labels.js';
+import { matchesLabels, selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { arr, fullName, isRecord, ofKind } from './util.js';
 
@@ -134,7 +134,7 @@ export const gatewayCertificateAnalyzer: Analyzer = {
     for (const gw of all) {
       const selector = stringRecord(gw.spec.selector);
       for (const other of all) {
-        if (other === gw || !isSubset(selector, stringRecord(other.spec.selector))) continue;
+        if (other === gw || !matchesLabels(selector, stringRecord(other.spec.selector))) continue;
         arr(gw.spec.servers).forEach((server, i) => {
           if (!isRecord(server?.tls)) return;
           const dup = arr(other.spec.servers).some((o) => isRecord(o?.tls) && sameCertificate(server.tls!, o.tls!));
@@ -146,11 +146,6 @@ export const gatewayCertificateAnalyzer: Analyzer = {
     }
   },
 };
-
-/** Whether every key of `x` is in `y` with the same value (an empty `x` is a subset of everything). */
-function isSubset(x: Record<string, string>, y: Record<string, string>): boolean {
-  return Object.entries(x).every(([k, v]) => y[k] === v);
-}
 
 function sameCertificate(a: ServerTLSSettings, b: ServerTLSSettings): boolean {
   if (a.credentialName && b.credentialName) return a.credentialName === b.credentialName;

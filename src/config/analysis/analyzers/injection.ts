@@ -6,7 +6,7 @@ import { podTemplateOf, type PodSpec } from '../../types/kubernetes.js';
 import type { ServiceMeshMemberRollSpec } from '../../types/maistra.js';
 import type { Analyzer } from '../analyzer.js';
 import type { ConfigIndex } from '../config-index.js';
-import { stringRecord } from '../labels.js';
+import { stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { INJECT, INJECTION_LABEL, namespaceInjection, PROXY_CONTAINER, REVISION_LABEL, SYSTEM_NAMESPACES } from './injection-state.js';
 import { arr, fullName, ofKind } from './util.js';

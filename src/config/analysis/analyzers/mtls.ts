@@ -7,7 +7,7 @@ import type { ClientTLSSettings, DestinationRuleSpec } from '../../types/network
 import type { MutualTLSMode, PeerAuthenticationSpec } from '../../types/security.js';
 import type { Analyzer } from '../analyzer.js';
 import type { ConfigIndex, ServiceInfo, Typed, Workload } from '../config-index.js';
-import { matchesLabels, stringRecord } from '../labels.js';
+import { matchesLabels, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { proxiedWorkloads } from './policies.js';
 import { arr, fullName, isRecord, ofKind } from './util.js';

@@ -5,7 +5,7 @@ import { pointer } from '../../resource.js';
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from '../../types/security.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import type { ConfigIndex, Typed, Workload } from '../config-index.js';
-import { matchesLabels, selectorString, stringRecord } from '../labels.js';
+import { matchesLabels, selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { INJECT, INJECTION_LABEL } from './injection-state.js';
 import { arr, isRecord, ofKind } from './util.js';
@@ -79,7 +79,7 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
  * workload the policy selects deny all requests, which is rarely what the author wanted.
  */
 function checkCustomProviders(ctx: AnalysisContext, policies: readonly Typed<AuthorizationPolicySpec>[]): void {
-  const providers = arr(ctx.index.meshConfig.extensionProviders as unknown[] | undefined).filter(isRecord);
+  const providers = ctx.index.meshConfig.extensionProviders;
   for (const ap of policies) {
     if (ap.spec.action !== 'CUSTOM' || typeof ap.spec.provider?.name !== 'string' || ap.spec.provider.name === '') continue;
     const name = ap.spec.provider.name;

@@ -53,7 +53,7 @@ export const serviceEntryAddressesAnalyzer: Analyzer = {
   description: 'Checks the validity of ServiceEntry',
   analyze(ctx) {
     // With DNS capture and auto-allocation on, the proxy gives each ServiceEntry a VIP itself.
-    const proxyMetadata = (ctx.index.meshConfig.defaultConfig as { proxyMetadata?: Record<string, unknown> } | undefined)?.proxyMetadata ?? {};
+    const proxyMetadata = ctx.index.meshConfig.defaultConfig.proxyMetadata ?? {};
     if (String(proxyMetadata.ISTIO_META_DNS_CAPTURE) === 'true' && String(proxyMetadata.ISTIO_META_DNS_AUTO_ALLOCATE) === 'true') return;
     for (const se of ofKind<ServiceEntrySpec>(ctx.resources, GROUPS.ISTIO_NET, 'ServiceEntry')) {
       if (arr(se.spec.addresses).length > 0) continue;

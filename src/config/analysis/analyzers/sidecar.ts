@@ -5,7 +5,7 @@ import { pointer } from '../../resource.js';
 import type { SidecarSpec } from '../../types/networking.js';
 import type { Analyzer } from '../analyzer.js';
 import { isVisible, type Typed, type Workload } from '../config-index.js';
-import { selectorString, stringRecord } from '../labels.js';
+import { selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { arr, fullName, isRecord, ofKind } from './util.js';
 

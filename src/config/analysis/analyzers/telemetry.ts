@@ -5,7 +5,7 @@ import { pointer } from '../../resource.js';
 import type { TelemetrySpec } from '../../types/telemetry.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import type { Typed, Workload } from '../config-index.js';
-import { selectorString, stringRecord } from '../labels.js';
+import { selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { arr, fullName, isRecord, ofKind } from './util.js';
 
@@ -70,7 +70,7 @@ export const telemetryProviderAnalyzer: Analyzer = {
   description: 'Validates that providers in telemetry resource is valid',
   analyze(ctx) {
     // An access log entry without providers means "the default providers"; with none configured it does nothing.
-    const defaults = (ctx.index.meshConfig.defaultProviders as { accessLogging?: unknown[] } | undefined)?.accessLogging;
+    const defaults = ctx.index.meshConfig.defaultProviders.accessLogging;
     if (arr(defaults).length > 0) return;
     for (const t of telemetries(ctx)) {
       arr(t.spec.accessLogging).forEach((entry, i) => {

@@ -7,7 +7,7 @@ import type { HTTPMatchRequest, VirtualServiceSpec } from '../../types/networkin
 import type { RequestAuthenticationSpec } from '../../types/security.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import { MESH_GATEWAY } from '../config-index.js';
-import { matchesLabels, stringRecord } from '../labels.js';
+import { matchesLabels, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { appliesToMesh, arr, canonicalJson, destinationsOf, fullName, goList, isRecord, ofKind, type VirtualService } from './util.js';
 

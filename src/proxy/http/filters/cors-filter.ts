@@ -1,6 +1,6 @@
 // envoy.filters.http.cors: answers preflights for allowed origins and adds CORS headers to responses.
 
-import type { Any, CorsPolicy } from '../../config/envoy-types.js';
+import type { Any, CorsPolicy } from '../../../xds/envoy/index.js';
 import type { HeaderMap } from '../../config/header-mutation.js';
 import { compileStringMatcher, type StringPredicate } from '../../config/string-matcher.js';
 import { runtimeFraction, sample } from '../../config/values.js';

@@ -4,7 +4,7 @@
 // failure_mode_allow. This is what Istio's AuthorizationPolicy action CUSTOM becomes; Istio selects the requests to
 // check with an RBAC shadow rule whose result lands in dynamic metadata, read here through filter_enabled_metadata.
 
-import type { Any, StringMatcher } from '../../config/envoy-types.js';
+import type { Any, StringMatcher } from '../../../xds/envoy/index.js';
 import { DISABLED } from '../../config/route-table.js';
 import { compileStringMatcher, type StringPredicate } from '../../config/string-matcher.js';
 import { runtimeFraction, sample } from '../../config/values.js';

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startExtAuthz, DENY_BODY, type RunningExtAuthz } from '../../../apps/ext-authz.js';
 import { CertificateAuthority, createCsr } from '../../../ca/ca.js';
-import type { Any } from '../../config/envoy-types.js';
+import type { Any } from '../../../xds/envoy/index.js';
 import type { TrellisProxy } from '../../proxy.js';
 import type { HttpRequestRecord } from '../../records.js';
 import { cla, defaultHttpFilters, edsCluster, http2Options, httpListener, request, routeConfig, routeTo, startProxy, startUpstream, vhost, waitFor, type Upstream } from '../../testing.js';

@@ -1,6 +1,6 @@
 // envoy.filters.http.fault: delays (DI) and aborts (FI, "fault filter abort"), by percentage, headers, or request headers.
 
-import type { HttpFault, Any } from '../../config/envoy-types.js';
+import type { HttpFault, Any } from '../../../xds/envoy/index.js';
 import { allOf, compileHeaderMatcher, type RequestPredicate } from '../../config/header-matcher.js';
 import { fraction, sample } from '../../config/values.js';
 import { protoDurationMs, badProtoDuration } from '../../../duration.js';

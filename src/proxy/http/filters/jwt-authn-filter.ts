@@ -11,7 +11,7 @@ let jose: Jose | undefined;
 const loadJose = async (): Promise<Jose> => (jose ??= await import('jose'));
 
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
-import type { Any } from '../../config/envoy-types.js';
+import type { Any } from '../../../xds/envoy/index.js';
 import { ConfigCode, LocalReply, type IssueSink } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';
 import { FilterStatus, type HttpFilter } from '../filter.js';

@@ -3,7 +3,7 @@
 // "RBAC: access denied". Shadow rules only record which policy matched, in dynamic metadata, for later filters
 // (Istio's dry-run policies and the selection of requests for CUSTOM external authorization).
 
-import type { Any } from '../../config/envoy-types.js';
+import type { Any } from '../../../xds/envoy/index.js';
 import { compileRbac, matchingPolicy, rbacAllows, type CompiledRbac } from '../../config/rbac.js';
 import { LocalReply, type IssueSink } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';

@@ -1,12 +1,20 @@
 // Kubernetes label selectors: matching label sets and printing selectors the way kubectl and istioctl do.
 
-import type { LabelSelector } from '../types/kubernetes.js';
+import type { LabelSelector } from './types/kubernetes.js';
 
 /** Whether every `key: value` of `selector` is in `labels` (an empty selector matches everything). */
 export function matchesLabels(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
   if (!selector) return true;
   for (const [k, v] of Object.entries(selector)) if (labels[k] !== String(v)) return false;
   return true;
+}
+
+/**
+ * Whether a selector that must name something selects `labels`: it has at least one label and all of them match.
+ * Istio's workload selectors, Service selectors and Gateway selectors: an empty one picks no workload by itself.
+ */
+export function nonEmptySelectorMatches(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+  return !!selector && Object.keys(selector).length > 0 && matchesLabels(selector, labels);
 }
 
 /** A full `LabelSelector` (`matchLabels` and `matchExpressions` with In, NotIn, Exists, DoesNotExist). */
