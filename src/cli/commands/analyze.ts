@@ -76,7 +76,7 @@ export const analyzeCommand: Command = {
     }
     const { values, positionals } = parsed;
     if (values['list-codes']) {
-      for (const t of Object.values(Messages)) process.stdout.write(`${t.code}  ${t.level.padEnd(7)}  ${t.name}: ${t.description}\n`);
+      for (const t of Object.values(Messages)) process.stdout.write(`${t.code}  ${t.level.padEnd(7)}  ${t.name}: ${t.meaning}\n`);
       return 0;
     }
     const format = values.output as OutputFormat;
