@@ -2,6 +2,7 @@
 // body, response flag and details. The codes, names and default statuses come from the catalogue (src/errors/catalogue.ts).
 
 import { codesOf, ProxyConfigCodes, ProxyReplyCodes, type ProxyReplyEntry } from '../errors/catalogue.js';
+import type { CodedRejection } from '../xds/nack.js';
 import type { ResponseFlag } from './response-flags.js';
 
 // ---------------------------------------------------------------- configuration
@@ -20,12 +21,23 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Thrown by `proxy.apply()` when a snapshot has errors; nothing of it was applied. */
-export class ProxyConfigError extends Error {
+/** `TRL2001 Cluster/outbound|9080||reviews.default.svc.cluster.local/connectTimeout: not a duration` */
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.code} ${i.resource}${i.field}: ${i.message}`;
+}
+
+/**
+ * Thrown by `proxy.apply()` when a snapshot has errors; nothing of it was applied. The message lists the errors, each
+ * led by its code; `rejected` is what an xDS NACK carries (src/xds/nack.ts).
+ */
+export class ProxyConfigError extends Error implements CodedRejection {
   readonly code = ConfigCode.Rejected;
+  readonly rejected: readonly ConfigIssue[];
   constructor(readonly issues: ConfigIssue[]) {
-    super(`config rejected: ${issues.filter((i) => i.level === 'error').map((i) => `${i.resource}${i.field}: ${i.message}`).join('; ')}`);
+    const errors = issues.filter((i) => i.level === 'error');
+    super(errors.map(formatIssue).join('; '));
     this.name = 'ProxyConfigError';
+    this.rejected = errors;
   }
 }
 
