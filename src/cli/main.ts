@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 const COMMANDS: readonly CommandEntry[] = [
   { name: 'up', summary: 'Run Kubernetes manifests as a local mesh: sidecars, control plane, ingress gateway', load: async () => (await import('./commands/up.js')).upCommand },
   { name: 'analyze', summary: 'Check Istio/Kubernetes YAML and report problems with Istio\'s message codes and positions', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
+  { name: 'codes', summary: 'List every code Trellis reports (config, proxy, console API) with its level or status and meaning', load: async () => (await import('./commands/codes.js')).codesCommand },
   { name: 'demo', summary: 'Run the Bookinfo sample as a local mesh (what npm start does)', load: async () => (await import('./commands/demo.js')).demoCommand },
   { name: 'controlplane', summary: 'Run the control plane: watched config directory, xDS server, debug endpoints', load: async () => (await import('./commands/controlplane.js')).controlplaneCommand },
   { name: 'proxy', summary: 'Run the proxy (sidecar or gateway) with config from the control plane over xDS', load: async () => (await import('./commands/proxy.js')).proxyCommand },

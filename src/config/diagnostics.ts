@@ -1,17 +1,12 @@
 // What Trellis tells a user about their config: Istio-style messages with a code, a level and a position.
 
+import type { Level, MessageEntry } from '../errors/catalogue.js';
 import { positionOf, type Resource } from './resource.js';
 
-export type Level = 'Error' | 'Warning' | 'Info';
+export type { Level };
 
-/** One kind of message, as in Istio's analyzer catalogue (code IST0101, name ReferencedResourceNotFound). */
-export interface MessageType {
-  code: string;
-  name: string;
-  level: Level;
-  /** One line on what the message means, shown by `trellis analyze --list-codes`. */
-  description: string;
-}
+/** One kind of message (code IST0101, name ReferencedResourceNotFound, a level): an entry of the code catalogue. */
+export type MessageType = MessageEntry;
 
 export interface ResourceRef {
   kind: string;

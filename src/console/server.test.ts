@@ -132,6 +132,10 @@ describe('console API (loopback, read-write)', () => {
     assert.equal(r.body.proxies[0].sync.CDS, 'SYNCED');
     assert.equal(r.body.proxies[0].certificate.identity, 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
     assert.equal((await call(port, 'GET', '/api/namespaces/default/workloads/nope')).body.error.code, 'NOT_FOUND');
+    // Outside the API router too (the app's files), an error has its name and its catalogue code.
+    const post = await call(port, 'POST', '/index.html');
+    assert.equal(post.status, 405);
+    assert.deepEqual(post.body.error, { code: 'METHOD_NOT_ALLOWED', trl: 'TRL3006', message: 'method not allowed' });
   });
 
   test('Istio config: list with validation status, detail with the YAML and the finding at its line', async () => {
@@ -246,12 +250,13 @@ describe('console API in view-only mode', () => {
       const r = await call(port, method, path, { body, headers: { 'content-type': method === 'PATCH' ? 'application/json' : 'application/yaml' } });
       assert.equal(r.status, 403, `${method} ${path}`);
       assert.equal(r.body.error.code, 'VIEW_ONLY');
+      assert.equal(r.body.error.trl, 'TRL3003', 'the catalogue code travels beside the name');
     }
     assert.equal(await readFile(join(fx.dir, 'virtual-service-all-v1.yaml'), 'utf8'), before);
   });
 
   test('without Prometheus the graph says so, and lists still work', async () => {
-    assert.equal((await call(port, 'GET', '/api/namespaces/graph?namespaces=default')).body.error.code, 'METRICS_UNAVAILABLE');
+    assert.deepEqual((await call(port, 'GET', '/api/namespaces/graph?namespaces=default')).body.error, { code: 'METRICS_UNAVAILABLE', trl: 'TRL3017', message: 'no Prometheus is configured' });
     const w = await call(port, 'GET', '/api/workloads');
     assert.equal(w.status, 200);
     assert.equal(w.body.metricsError, 'no Prometheus configured');

@@ -122,7 +122,7 @@ export class ConsoleServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return this.api(req, res, url);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return this.send(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'method not allowed' } });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.sendError(res, new ApiError('METHOD_NOT_ALLOWED'));
     return this.serveStatic(url.pathname, res);
   }
 
@@ -149,11 +149,15 @@ export class ConsoleServer {
       if (isRaw(out)) return this.send(res, out.status, out.body, out.headers);
       return this.send(res, 200, out);
     } catch (err) {
-      if (err instanceof ApiError) return this.send(res, err.status, err.toJSON());
-      if (err instanceof PrometheusError) return this.send(res, 502, { error: { code: 'PROMETHEUS_ERROR', message: err.message } });
+      if (err instanceof ApiError) return this.sendError(res, err);
+      if (err instanceof PrometheusError) return this.sendError(res, new ApiError('PROMETHEUS_ERROR', err.message));
       this.log(`console: ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}`);
-      return this.send(res, 500, { error: { code: 'INTERNAL', message: (err as Error).message } });
+      return this.sendError(res, new ApiError('INTERNAL', (err as Error).message));
     }
+  }
+
+  private sendError(res: http.ServerResponse, err: ApiError): void {
+    this.send(res, err.status, err.toJSON());
   }
 
   private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,6 +1,7 @@
 // The two things the console reads: the mesh (the control plane's API, or manifests) and the metrics (Prometheus).
 
 import type { Level } from '../config/diagnostics.js';
+import type { ConsoleApiName } from '../errors/catalogue.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inventory: what the manifests say (Kubernetes objects and Istio config), with the analyzers' findings.
@@ -204,8 +205,8 @@ export type WriteResult =
   | { ok: true; applied: Array<ConfigRef & { file: string; created: boolean }>; validations: Validation[] }
   | {
       ok: false;
-      /** Stable code: `INVALID_YAML`, `VALIDATION_FAILED`, `NOT_FOUND`, `UNSUPPORTED`. */
-      code: string;
+      /** A console API error (`INVALID_YAML`, `VALIDATION_FAILED`, `NOT_FOUND`, `UNSUPPORTED`, …), sent as is. */
+      code: ConsoleApiName;
       message: string;
       /** Lines and columns here refer to the submitted text. */
       validations: Validation[];

@@ -1,27 +1,14 @@
-// The proxy's error catalogue: stable codes for rejected config (TRL20xx) and for locally generated replies (TRL21xx).
+// The proxy's errors: config issues (codes TRL20xx) and the local replies it generates (TRL21xx), with Envoy's status,
+// body, response flag and details. The codes, names and default statuses come from the catalogue (src/errors/catalogue.ts).
 
+import { codesOf, ProxyConfigCodes, ProxyReplyCodes, type ProxyReplyEntry } from '../errors/catalogue.js';
+import type { CodedRejection } from '../xds/nack.js';
 import type { ResponseFlag } from './response-flags.js';
 
 // ---------------------------------------------------------------- configuration
 
-export const ConfigCode = {
-  /** The whole snapshot was rejected (the xDS client NACKs it with the issues). */
-  Rejected: 'TRL2000',
-  /** A field has the wrong type or an impossible value. */
-  InvalidField: 'TRL2001',
-  /** A regular expression does not compile. */
-  InvalidRegex: 'TRL2002',
-  /** A reference (route config, cluster) names nothing in the snapshot. */
-  UnknownReference: 'TRL2003',
-  /** A filter or extension the proxy does not implement; ignored when optional. */
-  UnsupportedExtension: 'TRL2004',
-  /** A feature the proxy reads past (ignored, with a warning). */
-  UnsupportedField: 'TRL2005',
-  /** Two resources of one type share a name. */
-  DuplicateName: 'TRL2006',
-  /** A listener could not bind its address. */
-  BindFailed: 'TRL2007',
-} as const;
+/** The config codes by name (ConfigCode.InvalidField is 'TRL2001'). */
+export const ConfigCode = codesOf(ProxyConfigCodes);
 
 export type ConfigCodeValue = (typeof ConfigCode)[keyof typeof ConfigCode];
 
@@ -34,12 +21,23 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Thrown by `proxy.apply()` when a snapshot has errors; nothing of it was applied. */
-export class ProxyConfigError extends Error {
+/** `TRL2001 Cluster/outbound|9080||reviews.default.svc.cluster.local/connectTimeout: not a duration` */
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.code} ${i.resource}${i.field}: ${i.message}`;
+}
+
+/**
+ * Thrown by `proxy.apply()` when a snapshot has errors; nothing of it was applied. The message lists the errors, each
+ * led by its code; `rejected` is what an xDS NACK carries (src/xds/nack.ts).
+ */
+export class ProxyConfigError extends Error implements CodedRejection {
   readonly code = ConfigCode.Rejected;
+  readonly rejected: readonly ConfigIssue[];
   constructor(readonly issues: ConfigIssue[]) {
-    super(`config rejected: ${issues.filter((i) => i.level === 'error').map((i) => `${i.resource}${i.field}: ${i.message}`).join('; ')}`);
+    const errors = issues.filter((i) => i.level === 'error');
+    super(errors.map(formatIssue).join('; '));
     this.name = 'ProxyConfigError';
+    this.rejected = errors;
   }
 }
 
@@ -83,31 +81,37 @@ export interface LocalReplyType {
 
 const CONNECT_ERROR = 'upstream connect error or disconnect/reset before headers.';
 
-function reply(code: string, status: number, body: string, flag: ResponseFlag | undefined, details: string): LocalReplyType {
-  return { code, status, body, flag, details };
+function reply(entry: ProxyReplyEntry, body: string, flag: ResponseFlag | undefined, details: string): LocalReplyType {
+  return { code: entry.code, status: entry.status, body, flag, details };
 }
 
+const R = ProxyReplyCodes;
+
 export const LocalReply = {
-  NoRoute: reply('TRL2101', 404, '', 'NR', 'route_not_found'),
-  ClusterNotFound: reply('TRL2102', 503, '', 'NC', 'cluster_not_found'),
-  NoHealthyUpstream: reply('TRL2103', 503, 'no healthy upstream', 'UH', 'no_healthy_upstream'),
-  ConnectFailure: reply('TRL2104', 503, `${CONNECT_ERROR} reset reason: connection failure`, 'UF', 'upstream_reset_before_response_started{connection_failure}'),
-  Overflow: reply('TRL2105', 503, `${CONNECT_ERROR} reset reason: overflow`, 'UO', 'upstream_reset_before_response_started{overflow}'),
-  ConnectionTermination: reply('TRL2106', 503, `${CONNECT_ERROR} reset reason: connection termination`, 'UC', 'upstream_reset_before_response_started{connection_termination}'),
-  RemoteReset: reply('TRL2107', 503, `${CONNECT_ERROR} reset reason: remote reset`, 'UR', 'upstream_reset_before_response_started{remote_reset}'),
-  RefusedStream: reply('TRL2108', 503, `${CONNECT_ERROR} reset reason: remote refused stream reset`, 'UR', 'upstream_reset_before_response_started{remote_refused_stream_reset}'),
-  UpstreamTimeout: reply('TRL2109', 504, 'upstream request timeout', 'UT', 'upstream_response_timeout'),
-  PerTryTimeout: reply('TRL2110', 504, 'upstream request timeout', 'UT', 'upstream_per_try_timeout'),
-  FaultAbort: reply('TRL2111', 503, 'fault filter abort', 'FI', 'fault_filter_abort'),
-  UpgradeNotAllowed: reply('TRL2112', 403, '', undefined, 'upgrade_failed'),
-  ListenerDraining: reply('TRL2113', 503, 'proxy is draining', undefined, 'listener_draining'),
-  BadRequest: reply('TRL2114', 400, 'Bad Request', 'DPE', 'http1.codec_error'),
-  MaxStreamDuration: reply('TRL2115', 408, 'downstream duration timeout', 'UMSDR', 'max_duration_timeout'),
-  DirectResponse: reply('TRL2116', 200, '', undefined, 'direct_response'),
-  Redirect: reply('TRL2117', 301, '', undefined, 'redirect'),
-  CorsPreflight: reply('TRL2118', 200, '', undefined, 'cors_response'),
-  RbacDenied: reply('TRL2119', 403, 'RBAC: access denied', undefined, 'rbac_access_denied_matched_policy'),
-  JwtDenied: reply('TRL2120', 401, 'Jwt verification fails', undefined, 'jwt_authn_access_denied{Jwt_verification_fails}'),
+  NoRoute: reply(R.NoRoute, '', 'NR', 'route_not_found'),
+  ClusterNotFound: reply(R.ClusterNotFound, '', 'NC', 'cluster_not_found'),
+  NoHealthyUpstream: reply(R.NoHealthyUpstream, 'no healthy upstream', 'UH', 'no_healthy_upstream'),
+  ConnectFailure: reply(R.ConnectFailure, `${CONNECT_ERROR} reset reason: connection failure`, 'UF', 'upstream_reset_before_response_started{connection_failure}'),
+  Overflow: reply(R.Overflow, `${CONNECT_ERROR} reset reason: overflow`, 'UO', 'upstream_reset_before_response_started{overflow}'),
+  ConnectionTermination: reply(R.ConnectionTermination, `${CONNECT_ERROR} reset reason: connection termination`, 'UC', 'upstream_reset_before_response_started{connection_termination}'),
+  RemoteReset: reply(R.RemoteReset, `${CONNECT_ERROR} reset reason: remote reset`, 'UR', 'upstream_reset_before_response_started{remote_reset}'),
+  RefusedStream: reply(R.RefusedStream, `${CONNECT_ERROR} reset reason: remote refused stream reset`, 'UR', 'upstream_reset_before_response_started{remote_refused_stream_reset}'),
+  UpstreamTimeout: reply(R.UpstreamTimeout, 'upstream request timeout', 'UT', 'upstream_response_timeout'),
+  PerTryTimeout: reply(R.PerTryTimeout, 'upstream request timeout', 'UT', 'upstream_per_try_timeout'),
+  FaultAbort: reply(R.FaultAbort, 'fault filter abort', 'FI', 'fault_filter_abort'),
+  UpgradeNotAllowed: reply(R.UpgradeNotAllowed, '', undefined, 'upgrade_failed'),
+  ListenerDraining: reply(R.ListenerDraining, 'proxy is draining', undefined, 'listener_draining'),
+  BadRequest: reply(R.BadRequest, 'Bad Request', 'DPE', 'http1.codec_error'),
+  MaxStreamDuration: reply(R.MaxStreamDuration, 'downstream duration timeout', 'UMSDR', 'max_duration_timeout'),
+  DirectResponse: reply(R.DirectResponse, '', undefined, 'direct_response'),
+  Redirect: reply(R.Redirect, '', undefined, 'redirect'),
+  CorsPreflight: reply(R.CorsPreflight, '', undefined, 'cors_response'),
+  RbacDenied: reply(R.RbacDenied, 'RBAC: access denied', undefined, 'rbac_access_denied_matched_policy'),
+  JwtDenied: reply(R.JwtDenied, 'Jwt verification fails', undefined, 'jwt_authn_access_denied{Jwt_verification_fails}'),
+  // The two ways ext_authz ends a request itself carry Envoy's flag UAEX; a body over its limit does not.
+  ExtAuthzDenied: reply(R.ExtAuthzDenied, '', 'UAEX', 'ext_authz_denied'),
+  ExtAuthzError: reply(R.ExtAuthzError, '', 'UAEX', 'ext_authz_error'),
+  ExtAuthzBodyTooLarge: reply(R.ExtAuthzBodyTooLarge, 'Payload Too Large', undefined, 'request_payload_too_large'),
 } as const;
 
 /** Why an upstream attempt ended without a response; the names follow Envoy's stream reset reasons. */

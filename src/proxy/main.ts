@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { TypeUrl, type XdsResource } from '../xds/resource.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { EnvoySnapshot } from '../xds/envoy/index.js';
-import { ProxyConfigError } from './errors.js';
+import { formatIssue, ProxyConfigError } from './errors.js';
 import { log, setLevel } from './log.js';
 import type { AdsClient } from '../xds/ads-client.js';
 import { nodeId } from '../xds/node.js';
@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<void> {
       const r = await dataplane.apply(readSnapshot(fs.readFileSync(file, 'utf8')));
       logger.info(`applied ${file} (version ${r.version}, ${r.issues.length} warnings${pool ? `, ${pool.count} workers` : ''})`);
     } catch (err) {
-      if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
+      if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(formatIssue(i));
       else logger.error(`cannot apply ${file}: ${(err as Error).message}`);
     }
   };
@@ -204,7 +204,7 @@ export async function main(argv: string[]): Promise<void> {
           const r = await dataplane.apply(snapshot, snapshot.secrets);
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters${pool ? `, ${pool.count} workers` : ''})`);
         } catch (err) {
-          if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(`${i.code} ${i.resource}${i.field}: ${i.message}`);
+          if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(formatIssue(i));
           throw err; // NACK: the control plane is told, the proxy keeps its last good config
         }
       },

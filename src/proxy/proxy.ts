@@ -6,7 +6,7 @@ import type { ConnectionManager } from './http/connection-manager.js';
 import type { ConnectionInfo } from './http/http-stream.js';
 import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import type { RouteTable } from './config/route-table.js';
-import { ConfigCode, type ConfigIssue } from './errors.js';
+import { ConfigCode, formatIssue, type ConfigIssue } from './errors.js';
 import { ListenerRuntime } from './listener/listener-runtime.js';
 import { log } from './log.js';
 import { Observers, type ProxyObserver } from './records.js';
@@ -221,7 +221,7 @@ export class TrellisProxy implements ProxyRuntime {
     this.serverGauges.live = 1;
     this.serverGauges.state = 0;
     this.serverGauges.version = this.applied.version;
-    for (const i of issues) logger.warn(`${i.code} ${i.resource}${i.field}: ${i.message}`);
+    for (const i of issues) logger.warn(formatIssue(i));
     return { version: this.applied.version, issues };
   }
 

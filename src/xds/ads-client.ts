@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { anyToJson } from './codec.js';
+import { nackStatus, type WireStatus } from './nack.js';
 import { TypeUrl, type ProxyNode, type XdsSnapshot } from './resource.js';
 import { referencedNames, type ReferencedNames } from './references.js';
 import { encodeDeltaRequest, encodeRequest, wireTypes } from './wire.js';
@@ -17,7 +18,10 @@ export interface AdsClientOptions {
   node: ProxyNode;
   mode?: 'sotw' | 'delta';
   credentials?: grpc.ChannelCredentials;
-  /** Apply a complete configuration; throw (or reject) to NACK it with the error's message. */
+  /**
+   * Apply a complete configuration; throw (or reject) to NACK it with the error's message, and with the coded items of
+   * an error that has them (a `CodedRejection`, see nack.ts).
+   */
   onUpdate(snapshot: XdsSnapshot): void | Promise<void>;
   /** Which route and endpoint names to subscribe to, given what arrived (default: what listeners and clusters reference). */
   follow?(snapshot: XdsSnapshot): ReferencedNames;
@@ -146,7 +150,7 @@ export class AdsClient extends EventEmitter {
     const typeUrl = String(msg.typeUrl);
     const s = this.types.get(typeUrl);
     const nonce = String(msg.nonce);
-    if (!s) return this.ack(typeUrl, String(msg.versionInfo ?? msg.systemVersionInfo ?? ''), nonce, `type ${typeUrl} is not supported`);
+    if (!s) return this.ack(typeUrl, String(msg.versionInfo ?? msg.systemVersionInfo ?? ''), nonce, nackStatus(new Error(`type ${typeUrl} is not supported`)));
     let version: string;
     if (this.mode === 'sotw') {
       version = String(msg.versionInfo);
@@ -209,10 +213,10 @@ export class AdsClient extends EventEmitter {
       this.emit('applied', snap);
     } catch (err) {
       // The proxy keeps its last good config (apply is atomic); the next update is tried as a whole again.
-      const message = (err as Error).message ?? String(err);
+      const status = nackStatus(err);
       this.lastRejected = true;
-      if (response) this.ack(response.typeUrl, this.state(response.typeUrl).version, response.nonce, message);
-      this.emit('rejected', message);
+      if (response) this.ack(response.typeUrl, this.state(response.typeUrl).version, response.nonce, status);
+      this.emit('rejected', status.message);
     }
   }
 
@@ -234,12 +238,13 @@ export class AdsClient extends EventEmitter {
     this.subscribe(typeUrl, names, false);
   }
 
-  private ack(typeUrl: string, version: string, nonce: string, error?: string): void {
+  /** ACK, or NACK with `errorDetail`. */
+  private ack(typeUrl: string, version: string, nonce: string, errorDetail?: WireStatus): void {
     if (this.mode === 'sotw') {
       const s = this.types.get(typeUrl);
-      this.send(encodeRequest({ typeUrl, versionInfo: version, responseNonce: nonce, resourceNames: s ? [...s.names] : [], errorDetail: error ? { code: 3, message: error } : undefined }));
+      this.send(encodeRequest({ typeUrl, versionInfo: version, responseNonce: nonce, resourceNames: s ? [...s.names] : [], errorDetail }));
     } else {
-      this.send(encodeDeltaRequest({ typeUrl, responseNonce: nonce, errorDetail: error ? { code: 3, message: error } : undefined } as never));
+      this.send(encodeDeltaRequest({ typeUrl, responseNonce: nonce, errorDetail } as never));
     }
   }
 

@@ -7,6 +7,7 @@ import type { ConfigGenerator, ProxyResources, PushRequest } from './generator.j
 import { proxyIdentity, type ProxyIdentity } from './node.js';
 import { TypeUrl, type ProxyNode } from './resource.js';
 import { nextEncodingGeneration } from './codec.js';
+import { nackDetail, type NackDetail } from './nack.js';
 import { PushQueue } from './push-queue.js';
 import { shutdownGrpcServer } from '../grpc-shutdown.js';
 import { encodedSet, namesKey, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
@@ -38,7 +39,8 @@ export interface TypeStatus {
   versionAcked: string;
   ackedAt?: string;
   resources: number;
-  nack?: { version: string; message: string; at: string };
+  /** The proxy's last NACK of this type: the version, its error_detail (status, message, coded items), when. */
+  nack?: NackDetail & { version: string; at: string };
   state: SyncState;
 }
 
@@ -75,7 +77,7 @@ interface TypeState {
   versionAcked: string;
   ackedAt: number;
   count: number;
-  nack: { version: string; message: string; at: number } | undefined;
+  nack: (NackDetail & { version: string; at: number }) | undefined;
   /** Delta: the versions (content hashes) the client holds, by resource name. */
   known: Map<string, string>;
 }
@@ -124,7 +126,7 @@ export interface AdsServerEvents {
   connect: [ProxyStatus];
   disconnect: [{ id: string; connectionId: string }];
   ack: [{ id: string; typeUrl: string; version: string; latencyMs: number }];
-  nack: [{ id: string; typeUrl: string; version: string; message: string }];
+  nack: [{ id: string; typeUrl: string; version: string; message: string; rejected: NackDetail['rejected'] }];
   push: [{ reason: string; proxies: number; sent: number; durationMs: number }];
 }
 
@@ -294,13 +296,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     const names = new Set(req.resourceNames);
     if (req.responseNonce) {
       if (req.responseNonce !== s.nonce) return; // stale: an answer to a response that has been superseded
-      if (req.errorDetail && (req.errorDetail.message || req.errorDetail.code)) {
-        const message = req.errorDetail.message ?? `code ${req.errorDetail.code}`;
-        s.nack = { version: s.versionSent, message, at: Date.now() };
-        this.log(`xds: ${c.node.id} rejected ${TYPE_SHORT[req.typeUrl] ?? req.typeUrl} version ${s.versionSent}: ${message}`);
-        this.emit('nack', { id: c.node.id, typeUrl: req.typeUrl, version: s.versionSent, message });
-        return; // not resent until the config changes
-      }
+      if (this.recordNack(c, req.typeUrl, req.errorDetail)) return; // not resent until the config changes
       s.versionAcked = req.versionInfo;
       s.ackedAt = Date.now();
       s.nack = undefined;
@@ -318,6 +314,17 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     s.key = s.wildcard ? WILDCARD : namesKey(names);
     if (req.versionInfo) s.versionAcked = req.versionInfo; // what the client already has, from an earlier stream
     this.respond(c, req.typeUrl, true);
+  }
+
+  /** A request answering the latest response with an error_detail is a NACK: keep it for syncz and say so; false for an ACK. */
+  private recordNack(c: Connection, typeUrl: string, errorDetail: DiscoveryRequest['errorDetail']): boolean {
+    const detail = nackDetail(errorDetail);
+    if (!detail) return false;
+    const s = c.state(typeUrl);
+    s.nack = { ...detail, version: s.versionSent, at: Date.now() };
+    this.log(`xds: ${c.node.id} rejected ${TYPE_SHORT[typeUrl] ?? typeUrl} version ${s.versionSent}: ${detail.message}`);
+    this.emit('nack', { id: c.node.id, typeUrl, version: s.versionSent, message: detail.message, rejected: detail.rejected });
+    return true;
   }
 
   /** SotW: send the subscribed resources of a type if they differ from what was sent (or `force` on a new request). */
@@ -351,12 +358,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     const s = c.state(req.typeUrl);
     if (req.responseNonce) {
       if (req.responseNonce === s.nonce) {
-        if (req.errorDetail && (req.errorDetail.message || req.errorDetail.code)) {
-          const message = req.errorDetail.message ?? `code ${req.errorDetail.code}`;
-          s.nack = { version: s.versionSent, message, at: Date.now() };
-          this.log(`xds: ${c.node.id} rejected ${TYPE_SHORT[req.typeUrl] ?? req.typeUrl} ${s.versionSent}: ${message}`);
-          this.emit('nack', { id: c.node.id, typeUrl: req.typeUrl, version: s.versionSent, message });
-        } else {
+        if (!this.recordNack(c, req.typeUrl, req.errorDetail)) {
           s.versionAcked = s.versionSent;
           s.ackedAt = Date.now();
           s.nack = undefined;
@@ -420,7 +422,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
         versionAcked: s.versionAcked,
         ackedAt: s.ackedAt ? new Date(s.ackedAt).toISOString() : undefined,
         resources: s.count,
-        nack: s.nack ? { version: s.nack.version, message: s.nack.message, at: new Date(s.nack.at).toISOString() } : undefined,
+        nack: s.nack ? { ...s.nack, at: new Date(s.nack.at).toISOString() } : undefined,
         state: syncState(s),
       })),
     };

@@ -42,6 +42,8 @@ const FILES = [
   'envoy/extensions/load_balancing_policies/wrr_locality/v3/wrr_locality.proto',
   'envoy/service/auth/v3/external_auth.proto',
   'envoy/admin/v3/config_dump.proto',
+  // google.rpc.ErrorInfo: the coded items of a NACK's error_detail (nack.ts)
+  'google/rpc/error_details.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
 ];

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { encodeJsonSharingFields, messageToJson } from './codec.js';
+import type { WireStatus } from './nack.js';
 import { envoyType } from './protos.js';
 import type { XdsResource } from './resource.js';
 
@@ -56,7 +57,7 @@ export interface DiscoveryRequest {
   resourceNames: string[];
   typeUrl: string;
   responseNonce: string;
-  errorDetail?: { code?: number; message?: string };
+  errorDetail?: WireStatus;
 }
 
 export interface DeltaDiscoveryRequest {
@@ -66,7 +67,7 @@ export interface DeltaDiscoveryRequest {
   resourceNamesUnsubscribe: string[];
   initialResourceVersions: Record<string, string>;
   responseNonce: string;
-  errorDetail?: { code?: number; message?: string };
+  errorDetail?: WireStatus;
 }
 
 const toObject = { longs: String, enums: String, defaults: true, arrays: true, objects: true } as const;

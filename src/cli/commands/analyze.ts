@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { Messages } from '../../config/analysis/messages.js';
+import { codeLine } from '../format/codes.js';
 import { render, type OutputFormat } from '../../config/analysis/format.js';
 import { analyzeResources } from '../../config/analysis/run.js';
 import { displayPath, LEVEL_ORDER, type Level } from '../../config/diagnostics.js';
@@ -22,7 +23,8 @@ Options:
       --failure-threshold LVL   lowest level that makes the exit status non-zero: Error (default), Warning, Info
       --output-threshold LVL    lowest level that is printed: Info (default), Warning, Error
   -S, --suppress CODE=KIND NS/NAME   hide a message, e.g. "IST0102=Namespace default" (repeatable; * is a wildcard)
-      --list-codes              print every message code Trellis can report and exit
+      --list-codes              print every message code analyze can report and exit
+                                (trellis codes lists every code, the proxy's and the console API's too)
 
 Exit status: 0 when nothing at or above the failure threshold was found, ${EXIT_ANALYZER_FOUND_ISSUES} otherwise (as istioctl),
 2 on a usage error.`;
@@ -76,7 +78,7 @@ export const analyzeCommand: Command = {
     }
     const { values, positionals } = parsed;
     if (values['list-codes']) {
-      for (const t of Object.values(Messages)) process.stdout.write(`${t.code}  ${t.level.padEnd(7)}  ${t.name}: ${t.description}\n`);
+      for (const t of Object.values(Messages)) process.stdout.write(codeLine(t) + '\n');
       return 0;
     }
     const format = values.output as OutputFormat;

@@ -1,42 +1,49 @@
-// The console API's error catalogue: one stable code per failure, with its HTTP status. Tests assert codes.
+// The console API's errors: one per failure, named as the JSON body's `error.code` (VIEW_ONLY), with its catalogue
+// code (`error.trl`, TRL3003) and HTTP status from src/errors/catalogue.ts, and the default message sent. Tests assert codes.
+
+import { ConsoleApiCodes, type ConsoleApiEntry } from '../../errors/catalogue.js';
+
+const C = ConsoleApiCodes;
+
+function error(entry: ConsoleApiEntry, message: string): { trl: string; status: number; message: string } {
+  return { trl: entry.code, status: entry.status, message };
+}
 
 export const ERRORS = {
-  UNAUTHORIZED: { status: 401, message: 'a token is required: send "Authorization: Bearer <token>" or log in' },
-  HOST_NOT_ALLOWED: { status: 403, message: 'this console only answers to a loopback host name' },
-  VIEW_ONLY: { status: 403, message: 'the console is in view-only mode: changes are not allowed' },
-  CROSS_SITE: { status: 403, message: 'the request comes from another site' },
-  NOT_FOUND: { status: 404, message: 'not found' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'send JSON (application/json) or YAML (application/yaml)' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
-  BAD_REQUEST: { status: 400, message: 'bad request' },
-  INVALID_YAML: { status: 422, message: 'the YAML does not parse' },
-  VALIDATION_FAILED: { status: 422, message: 'the object does not pass validation' },
-  NAME_MISMATCH: { status: 422, message: 'the object does not match the one being edited' },
-  NAMESPACE_MISMATCH: { status: 422, message: 'the object is in another namespace' },
-  UNSUPPORTED: { status: 422, message: 'this kind cannot be written from the console' },
-  INVALID_ANNOTATION: { status: 422, message: 'invalid annotation' },
-  ISTIO_API_DISABLED: { status: 503, message: 'this needs the control plane API, which is disabled (istio_api_enabled: false)' },
-  METRICS_UNAVAILABLE: { status: 503, message: 'no Prometheus is configured' },
-  PROMETHEUS_ERROR: { status: 502, message: 'Prometheus failed' },
-  INTERNAL: { status: 500, message: 'internal error' },
-} as const;
+  UNAUTHORIZED: error(C.UNAUTHORIZED, 'a token is required: send "Authorization: Bearer <token>" or log in'),
+  HOST_NOT_ALLOWED: error(C.HOST_NOT_ALLOWED, 'this console only answers to a loopback host name'),
+  VIEW_ONLY: error(C.VIEW_ONLY, 'the console is in view-only mode: changes are not allowed'),
+  CROSS_SITE: error(C.CROSS_SITE, 'the request comes from another site'),
+  NOT_FOUND: error(C.NOT_FOUND, 'not found'),
+  METHOD_NOT_ALLOWED: error(C.METHOD_NOT_ALLOWED, 'method not allowed'),
+  UNSUPPORTED_MEDIA_TYPE: error(C.UNSUPPORTED_MEDIA_TYPE, 'send JSON (application/json) or YAML (application/yaml)'),
+  PAYLOAD_TOO_LARGE: error(C.PAYLOAD_TOO_LARGE, 'request body too large'),
+  BAD_REQUEST: error(C.BAD_REQUEST, 'bad request'),
+  INVALID_YAML: error(C.INVALID_YAML, 'the YAML does not parse'),
+  VALIDATION_FAILED: error(C.VALIDATION_FAILED, 'the object does not pass validation'),
+  NAME_MISMATCH: error(C.NAME_MISMATCH, 'the object does not match the one being edited'),
+  NAMESPACE_MISMATCH: error(C.NAMESPACE_MISMATCH, 'the object is in another namespace'),
+  UNSUPPORTED: error(C.UNSUPPORTED, 'this kind cannot be written from the console'),
+  INVALID_ANNOTATION: error(C.INVALID_ANNOTATION, 'invalid annotation'),
+  ISTIO_API_DISABLED: error(C.ISTIO_API_DISABLED, 'this needs the control plane API, which is disabled (istio_api_enabled: false)'),
+  METRICS_UNAVAILABLE: error(C.METRICS_UNAVAILABLE, 'no Prometheus is configured'),
+  PROMETHEUS_ERROR: error(C.PROMETHEUS_ERROR, 'Prometheus failed'),
+  INTERNAL: error(C.INTERNAL, 'internal error'),
+} as const satisfies Record<keyof typeof ConsoleApiCodes, unknown>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** An API failure. Its JSON body is `{error: {code: 'VIEW_ONLY', trl: 'TRL3003', message, ...details}}`. */
 export class ApiError extends Error {
   readonly status: number;
+  readonly trl: string;
   constructor(readonly code: ErrorCode, message?: string, readonly details?: Record<string, unknown>) {
     super(message ?? ERRORS[code].message);
     this.status = ERRORS[code].status;
+    this.trl = ERRORS[code].trl;
   }
 
   toJSON(): Record<string, unknown> {
-    return { error: { code: this.code, message: this.message, ...this.details } };
+    return { error: { code: this.code, trl: this.trl, message: this.message, ...this.details } };
   }
-}
-
-/** Mesh write failures (`WriteResult.code`) mapped onto the catalogue. */
-export function writeErrorCode(code: string): ErrorCode {
-  return code in ERRORS ? (code as ErrorCode) : 'BAD_REQUEST';
 }

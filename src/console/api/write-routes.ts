@@ -2,7 +2,7 @@
 
 import { VERSION } from '../../version.js';
 import type { WriteResult } from '../sources.js';
-import { ApiError, writeErrorCode } from './errors.js';
+import { ApiError } from './errors.js';
 import { configRefFrom } from './mesh-routes.js';
 import { parseJson } from './params.js';
 import { raw, type ApiRequest, type RawResponse, type Route } from './router.js';
@@ -10,7 +10,7 @@ import { raw, type ApiRequest, type RawResponse, type Route } from './router.js'
 /** A refused write becomes a 4xx with the validations (lines refer to the submitted text). */
 function result(r: WriteResult): unknown {
   if (r.ok) return r;
-  throw new ApiError(writeErrorCode(r.code), r.message, { validations: r.validations });
+  throw new ApiError(r.code, r.message, { validations: r.validations });
 }
 
 /** YAML is sent as is (application/yaml) or wrapped in JSON (`{"yaml": "..."}`). */

@@ -337,7 +337,8 @@ describe('trellis proxy --concurrency 2 over xDS', () => {
     server.requestPush({ reason: 'bad edit' });
     await waitFor(() => !!status()?.types.some((t) => t.nack), 15_000, 'a NACK');
     const nack = status()!.types.find((t) => t.nack)!.nack!;
-    assert.match(nack.message, /reviews\.invalid.*not an IP address/);
+    assert.match(nack.message, /^TRL2001 ClusterLoadAssignment\/.*reviews\.invalid.*not an IP address/);
+    assert.deepEqual(nack.rejected.map((i) => i.code), ['TRL2001'], 'the code crossed from the workers to the control plane');
     assert.equal(await everyWorkerHasIt(), second);
     assert.equal((await request(port)).status, 200);
 

@@ -9,7 +9,7 @@ import { DISABLED } from '../../config/route-table.js';
 import { compileStringMatcher, type StringPredicate } from '../../config/string-matcher.js';
 import { runtimeFraction, sample } from '../../config/values.js';
 import { protoDurationMs, badProtoDuration } from '../../../duration.js';
-import { ConfigCode, type IssueSink, type LocalReplyType } from '../../errors.js';
+import { ConfigCode, LocalReply, type IssueSink } from '../../errors.js';
 import { registerHttpFilter } from '../filter-registry.js';
 import { FilterStatus, type HttpFilter } from '../filter.js';
 import type { HttpStream } from '../http-stream.js';
@@ -19,13 +19,6 @@ import { localPrincipal, peerCertificate } from './ext-authz-peer.js';
 
 export const EXT_AUTHZ_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
 export const EXT_AUTHZ_PER_ROUTE_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute';
-
-// Envoy's response flag (UAEX) and details for the two ways ext_authz ends a request itself.
-export const ExtAuthzReply = {
-  Denied: { code: 'TRL2130', status: 403, body: '', flag: 'UAEX', details: 'ext_authz_denied' },
-  Error: { code: 'TRL2131', status: 403, body: '', flag: 'UAEX', details: 'ext_authz_error' },
-  BodyTooLarge: { code: 'TRL2132', status: 413, body: 'Payload Too Large', flag: undefined, details: 'request_payload_too_large' },
-} as const satisfies Record<string, LocalReplyType>;
 
 /** Envoy's default timeout for the check when the config gives none. */
 const DEFAULT_TIMEOUT_MS = 200;
@@ -222,7 +215,7 @@ class ExtAuthzFilter implements HttpFilter {
     if (!this.enabled(stream)) {
       counters['ext_authz.disabled']++;
       if (!cfg.denyAtDisable) return FilterStatus.Continue;
-      stream.sendLocalReply(ExtAuthzReply.Error, { status: cfg.statusOnError });
+      stream.sendLocalReply(LocalReply.ExtAuthzError, { status: cfg.statusOnError });
       return FilterStatus.Stop;
     }
     if (!cfg.service) {
@@ -244,7 +237,7 @@ class ExtAuthzFilter implements HttpFilter {
   private checkWithBody(stream: HttpStream, body: BodySettings, per: PerRoute | undefined): void {
     const declared = Number(stream.header('content-length') ?? -1);
     if (!body.allowPartial && declared > body.maxBytes) {
-      stream.sendLocalReply(ExtAuthzReply.BodyTooLarge);
+      stream.sendLocalReply(LocalReply.ExtAuthzBodyTooLarge);
       return;
     }
     const reader = (stream.requestBody ??= new RequestBody(stream.req, body.maxBytes, (n) => (stream.bytesReceived += n)));
@@ -259,7 +252,7 @@ class ExtAuthzFilter implements HttpFilter {
       const all = Buffer.concat(reader.buffered as Buffer[]);
       const partial = all.length > body.maxBytes || !reader.ended;
       if (partial && !body.allowPartial) {
-        stream.sendLocalReply(ExtAuthzReply.BodyTooLarge);
+        stream.sendLocalReply(LocalReply.ExtAuthzBodyTooLarge);
         return;
       }
       this.check(stream, { data: all.subarray(0, body.maxBytes), partial }, per);
@@ -291,7 +284,7 @@ class ExtAuthzFilter implements HttpFilter {
         return;
       case 'denied':
         counters['ext_authz.denied']++;
-        stream.sendLocalReply(ExtAuthzReply.Denied, { status: d.status, body: d.body, headers: addPairs({}, d.headers) });
+        stream.sendLocalReply(LocalReply.ExtAuthzDenied, { status: d.status, body: d.body, headers: addPairs({}, d.headers) });
         return;
       case 'error':
         counters['ext_authz.error']++;
@@ -301,7 +294,7 @@ class ExtAuthzFilter implements HttpFilter {
           stream.continueDecoding();
           return;
         }
-        stream.sendLocalReply(ExtAuthzReply.Error, { status: cfg.statusOnError });
+        stream.sendLocalReply(LocalReply.ExtAuthzError, { status: cfg.statusOnError });
     }
   }
 }
