@@ -12,6 +12,7 @@ import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
 import { Supervisor } from './supervisor.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
+import { freePort } from '../free-port.js';
 import { CertificateAuthority } from '../ca/ca.js';
 import { CaServer } from '../ca/ca-api.js';
 import { WorkloadTokens } from '../ca/token.js';
@@ -338,18 +339,6 @@ export class LocalMesh {
     await this.debug?.close();
     await this.cp?.close();
   }
-}
-
-/** A port nothing listens on now (the ingress gateway binds it a moment later). */
-export function freePort(host = '127.0.0.1', preferred = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (err) => (preferred ? freePort(host, 0).then(resolve, reject) : reject(err)));
-    s.listen(preferred, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */

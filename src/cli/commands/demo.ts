@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { formatText } from '../../config/analysis/format.js';
 import { analyzeResources } from '../../config/analysis/run.js';
 import { loadPaths } from '../../config/loader.js';
-import { LocalMesh, freePort } from '../../runtime/local-mesh.js';
+import { freePort } from '../../free-port.js';
+import { LocalMesh } from '../../runtime/local-mesh.js';
 import { istioSamplesDir } from '../../samples.js';
 import { UsageError, type Command } from '../command.js';
 
