@@ -33,13 +33,19 @@ export const PORTS = {
  */
 export const INGRESS_SERVICE_PORTS = { http: { port: 80, targetPort: 8080 }, https: { port: 443, targetPort: 8443 } } as const;
 
+/** The host port of the local ingress gateway's HTTP servers: Istio's docs port-forward its port 80 to 8080. */
+export const DEFAULT_INGRESS_PORT = 8080;
+
+/** How far above the HTTP host port the HTTPS one is: as far as 8443 is above 8080 (Istio's target ports). */
+export const INGRESS_HTTPS_OFFSET = INGRESS_SERVICE_PORTS.https.targetPort - INGRESS_SERVICE_PORTS.http.targetPort;
+
 /**
- * Where the local ingress gateway's servers land on the host: HTTP on `httpHostPort` (`--ingress-port`), HTTPS the
- * same distance above it as Istio's target ports (8443 - 8080), so `--ingress-port 8080` serves 8080 and 8443 as a
- * port-forwarded Istio gateway would. Keyed by the Gateway server port, as the proxy's GATEWAY_PORTS metadata is.
+ * Where the local ingress gateway's servers land on the host: HTTP on `httpHostPort` (`--ingress-port`), HTTPS
+ * INGRESS_HTTPS_OFFSET above it, so `--ingress-port 8080` serves 8080 and 8443 as a port-forwarded Istio gateway
+ * would. Keyed by the Gateway server port, as the proxy's GATEWAY_PORTS metadata is.
  */
 export function ingressHostPorts(httpHostPort: number): Record<string, number> {
   const { http, https } = INGRESS_SERVICE_PORTS;
-  const httpsHostPort = httpHostPort + (https.targetPort - http.targetPort);
+  const httpsHostPort = httpHostPort + INGRESS_HTTPS_OFFSET;
   return { [http.port]: httpHostPort, [http.targetPort]: httpHostPort, [https.port]: httpsHostPort, [https.targetPort]: httpsHostPort };
 }
