@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalMesh } from '../dist/runtime/local-mesh.js';
-import { istioSamplesDir } from '../dist/samples.js';
+import { BOOKINFO_EXAMPLE } from '../dist/examples.js';
 import { cpuSeconds, rssMiB } from './lib/proc.mjs';
 import { median, table } from './lib/table.mjs';
 
@@ -13,8 +13,8 @@ export async function runSidecar(o) {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-sidecar-'));
   let mesh;
   try {
-    const samples = join(istioSamplesDir(), 'bookinfo');
-    for (const f of ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml']) copyFileSync(join(samples, f), join(dir, f.split('/').pop()));
+    // examples/bookinfo: the same pods as Istio's bookinfo.yaml (same templates, same names), shipped in the repository.
+    for (const f of ['bookinfo.yaml', 'bookinfo-gateway.yaml', 'destination-rule-all.yaml']) copyFileSync(join(BOOKINFO_EXAMPLE, f), join(dir, f));
     mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 62, log: () => {} });
     await mesh.waitReady(60_000);
     const page = await (await fetch(`${mesh.ingressUrl}/productpage`)).text();

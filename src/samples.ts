@@ -1,23 +1,19 @@
-// Where Istio's own sample manifests are: they are data kept beside this repository (../shared/istio-samples),
-// not copied into it. TRELLIS_ISTIO_SAMPLES overrides the place, e.g. for a clone made somewhere else.
+// For tests (and benchmarks) that check Trellis against Istio's own sample manifests: those are data kept beside the
+// repository (../shared/istio-samples), never copied into it. TRELLIS_SHARED names that shared folder when the clone
+// is not beside it. Nothing a user runs needs them: `trellis demo` runs examples/bookinfo (examples.ts).
 
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CANDIDATES = [
-  () => process.env.TRELLIS_ISTIO_SAMPLES,
-  () => fileURLToPath(new URL('../../shared/istio-samples', import.meta.url)), // dist/ → repo → its sibling
-  () => '/work/shared/istio-samples', // the development machine's layout, for clones made elsewhere (e.g. /tmp)
-];
+/** The folder of shared test data: $TRELLIS_SHARED, else the repository's sibling ../shared. */
+export function sharedDir(): string {
+  return (process.env.TRELLIS_SHARED || fileURLToPath(new URL('../../shared', import.meta.url))).replace(/\/$/, ''); // dist/ → repo → sibling
+}
 
-/** The istio-samples folder, or an Error that says where it was looked for. */
+/** The istio-samples folder, or an Error that says where it was looked for and how to point at it. */
 export function istioSamplesDir(): string {
-  const tried: string[] = [];
-  for (const candidate of CANDIDATES) {
-    const dir = candidate();
-    if (!dir) continue;
-    if (existsSync(dir)) return dir.replace(/\/$/, '');
-    tried.push(dir);
-  }
-  throw new Error(`Istio's samples were not found (looked in ${tried.join(', ')}); set TRELLIS_ISTIO_SAMPLES to the istio-samples folder`);
+  const dir = join(sharedDir(), 'istio-samples');
+  if (existsSync(dir)) return dir;
+  throw new Error(`Istio's samples were not found at ${dir}; set TRELLIS_SHARED to the folder that holds istio-samples/ (the repository's ../shared)`);
 }

@@ -1,7 +1,9 @@
 // Reads the control plane's debug endpoints (and proxies' admin ports) for the status commands, with errors a user can act on.
 
+import { PORTS } from '../ports.js';
+
 /** Where `trellis controlplane` serves /debug by default (Istio serves it on the monitoring port 15014 too). */
-export const DEFAULT_DEBUG = 'http://127.0.0.1:15014';
+export const DEFAULT_DEBUG = `http://127.0.0.1:${PORTS.controlPlaneMonitoring}`;
 
 export async function fetchJson(url: string, timeoutMs = 5_000): Promise<unknown> {
   let res: Response;

@@ -1,4 +1,5 @@
-// The README's main command, as a user runs it: `trellis demo` prints a ready line, serves Bookinfo, stops on SIGTERM.
+// The README's main command, as a user runs it: `trellis demo` runs examples/bookinfo (nothing from outside the
+// repository), prints a ready line, serves Bookinfo through the ingress gateway, and stops every process on SIGTERM.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,8 +31,12 @@ test('trellis demo serves /productpage through the ingress gateway and stops eve
     const page = await (await fetch(url)).text();
     assert.match(page, /The Comedy of Errors/);
     assert.match(page, /Reviewer1/);
-    const dir = /^try: cp \S+ (\S+)\/$/m.exec(out)![1]!;
+    const [, suggested, dir] = /^try: cp (\S+) (\S+)\/$/m.exec(out)!;
+    assert.equal(suggested, `${root}examples/bookinfo/routing/virtual-service-reviews-v3.yaml`);
     assert.match(out, /^  pod\s+reviews-v3-\S+\.default\s+127\.10\.\d+\.\d+\s+admin/m);
+    // The gateway is a pod of its own: its admin port is Istio's, on its own address, and answers there.
+    assert.match(out, /^  gateway\s+istio-ingressgateway-local\.istio-system\s+127\.10\.255\.1\s+admin http:\/\/127\.10\.255\.1:15000\s/m);
+    assert.equal(await (await fetch('http://127.10.255.1:15000/ready')).text(), 'LIVE\n');
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const [code] = await exited;

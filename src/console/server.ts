@@ -20,9 +20,10 @@ import { metricsRoutes } from './api/metrics-routes.js';
 import { isRaw, Router, type ApiRequest, type ConsoleContext } from './api/router.js';
 import { sessionRoutes, writeRoutes } from './api/write-routes.js';
 import { PrometheusError } from './metrics/prometheus.js';
+import { PORTS } from '../ports.js';
 import type { MeshSource, MetricsSource } from './sources.js';
 
-export const DEFAULT_CONSOLE_PORT = 20001;
+export const DEFAULT_CONSOLE_PORT = PORTS.console;
 const MAX_BODY = 1024 * 1024;
 
 export interface ConsoleServerOptions {

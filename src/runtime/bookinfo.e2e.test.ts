@@ -79,6 +79,17 @@ test('/productpage is served through the ingress gateway, with reviews from v1, 
   for (const v of ['v1', 'v2', 'v3']) assert.ok((s[v] ?? 0) >= 5, `${v} serves a share: ${JSON.stringify(s)}`);
 });
 
+test("the ingress gateway is a pod of its own: admin and merged stats on Istio's ports at its own address", async () => {
+  const gw = mesh.gateway;
+  assert.ok(!mesh.podPlans().some((p) => p.podIP === gw.address || p.appAddress === gw.address), 'an address no pod has');
+  assert.equal(mesh.gatewayAdmin, `${gw.address}:15000`);
+  assert.equal(await (await fetch(`http://${gw.address}:15000/ready`)).text(), 'LIVE\n');
+  await fetch(`${mesh.ingressUrl}/productpage`);
+  const stats = await (await fetch(`http://${gw.address}:15020/stats/prometheus`)).text();
+  assert.match(stats, /istio_requests_total\{[^}]*reporter="source"[^}]*source_workload="istio-ingressgateway"/);
+  assert.match(mesh.summary(), new RegExp(`^  gateway .*admin http://${gw.address.replace(/\./g, '\\.')}:15000`, 'm'));
+});
+
 test('virtual-service-all-v1 sends everything to v1; virtual-service-reviews-v3 to v3', async () => {
   apply('virtual-service-all-v1.yaml', '00-all-v1.yaml');
   await until('all v1', onlyVersion('v1'));

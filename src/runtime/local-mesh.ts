@@ -10,8 +10,11 @@ import { DebugServer } from '../controlplane/debug/debug-server.js';
 import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
+import { DEFAULT_ADDRESS_BASE, gatewayAddress } from './addresses.js';
+import { ingressHostPorts, PORTS } from '../ports.js';
 import { Supervisor } from './supervisor.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
+import { freePort } from '../free-port.js';
 import { CertificateAuthority } from '../ca/ca.js';
 import { CaServer } from '../ca/ca-api.js';
 import { WorkloadTokens } from '../ca/token.js';
@@ -26,13 +29,21 @@ const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 export interface LocalMeshOptions {
   dir: string;
   stateDir: string;
-  /** Host port of the ingress gateway (Istio's default profile serves 80/8080 there). */
+  /**
+   * Host port of the ingress gateway's HTTP servers (a Gateway server on 80 or 8080; HTTPS on 443/8443 lands
+   * INGRESS_HTTPS_OFFSET above it: ports.ts); 0 or undefined picks a free one.
+   */
   ingressPort?: number;
+  /** Where the ingress gateway's servers listen (default 127.0.0.1). */
   ingressAddress?: string;
   imageMapFile?: string;
+  /** The control plane's plaintext xDS port (0 or undefined picks one; `trellis up` asks for Istio's 15010). */
   xdsPort?: number;
+  /** The control plane's debug port (0 or undefined picks one; `trellis up` asks for Istio's 15014). */
   debugPort?: number;
-  /** Second octet of pod addresses (127.N.x.y). */
+  /** Istio's CA API over TLS (0 or undefined picks one; `trellis up` asks for Istio's 15012). */
+  caPort?: number;
+  /** Second octet of pod addresses (127.N.x.y; addresses.ts); the gateway is 127.N.255.1. */
   addressBase?: number;
   /** Port of the local Prometheus (0 picks one; undefined or -1: none). */
   prometheusPort?: number;
@@ -50,6 +61,17 @@ export interface LocalMeshOptions {
   cacertsDir?: string;
 }
 
+/** The ingress gateway as the runtime runs it: a pod of its own, so its ports are Istio's, known without asking it. */
+export interface GatewayPlan {
+  name: string;
+  namespace: string;
+  /** Its own loopback address: admin (15000) and merged stats (15020) listen here. */
+  address: string;
+  /** Where its Gateway servers listen: `ingressAddress`, on the host ports of ingressHostPorts(). */
+  ingressAddress: string;
+  ingressPort: number;
+}
+
 interface RunningPod {
   plan: PodPlan;
   processes: string[];
@@ -64,8 +86,8 @@ export class LocalMesh {
   private debug!: DebugServer;
   xdsPort = 0;
   debugPort = 0;
-  gatewayAdmin: string | undefined;
-  gatewayStats: string | undefined;
+  /** The ingress gateway; its ingress port is known once start() resolved (0 asks for a free one). */
+  readonly gateway: GatewayPlan;
   prometheus: PrometheusRunner | undefined;
   ca: CertificateAuthority | undefined;
   console: ConsoleServer | undefined;
@@ -83,6 +105,13 @@ export class LocalMesh {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
     this.supervisor = new Supervisor(this.log);
     this.imageMap = loadImageMap(options.imageMapFile);
+    this.gateway = {
+      name: 'istio-ingressgateway-local',
+      namespace: 'istio-system',
+      address: gatewayAddress(options.addressBase ?? DEFAULT_ADDRESS_BASE),
+      ingressAddress: options.ingressAddress ?? '127.0.0.1',
+      ingressPort: options.ingressPort ?? 0,
+    };
   }
 
   static async start(options: LocalMeshOptions): Promise<LocalMesh> {
@@ -106,12 +135,22 @@ export class LocalMesh {
   }
 
   get ingressUrl(): string {
-    return `http://${this.options.ingressAddress ?? '127.0.0.1'}:${this.options.ingressPort ?? 8080}`;
+    return `http://${this.gateway.ingressAddress}:${this.gateway.ingressPort}`;
+  }
+
+  /** The gateway's admin API, at Istio's port on its own address. */
+  get gatewayAdmin(): string {
+    return `${this.gateway.address}:${PORTS.proxyAdmin}`;
+  }
+
+  /** The gateway's merged stats (what Prometheus scrapes), at Istio's port on its own address. */
+  get gatewayStats(): string {
+    return `${this.gateway.address}:${PORTS.mergedStats}`;
   }
 
   private async boot(): Promise<void> {
     mkdirSync(this.options.stateDir, { recursive: true });
-    if (!this.options.ingressPort) this.options.ingressPort = await freePort(this.options.ingressAddress ?? '127.0.0.1');
+    if (!this.gateway.ingressPort) this.gateway.ingressPort = await freePort(this.gateway.ingressAddress);
     const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
@@ -123,7 +162,7 @@ export class LocalMesh {
     // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
     if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), ...this.options.externalCa });
     this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
-    this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', 0)}`;
+    this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', this.options.caPort ?? 0)}`;
     this.caRootFile = join(caDir, 'root-cert.pem');
     writeFileSync(this.caRootFile, this.ca.trustBundle());
     this.debug = new DebugServer(this.cp);
@@ -193,8 +232,8 @@ export class LocalMesh {
     if (!sink) return;
     const targets = [...this.pods.values()]
       .filter((p) => p.plan.meshed)
-      .map((p) => ({ address: `${p.plan.podIP}:15020`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
-    if (this.gatewayStats) targets.push({ address: this.gatewayStats, labels: { namespace: 'istio-system', pod: 'istio-ingressgateway-local', app: 'istio-ingressgateway' } });
+      .map((p) => ({ address: `${p.plan.podIP}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
+    targets.push({ address: this.gatewayStats, labels: { namespace: this.gateway.namespace, pod: this.gateway.name, app: 'istio-ingressgateway' } });
     sink(targets);
   }
 
@@ -203,30 +242,20 @@ export class LocalMesh {
   }
 
   private startGateway(): void {
-    const port = this.options.ingressPort ?? 8080;
-    const address = this.options.ingressAddress ?? '127.0.0.1';
-    const name = 'istio-ingressgateway-local';
+    const gw = this.gateway;
     this.supervisor.start({
-      name: `${name}/istio-proxy`,
+      name: `${gw.name}/istio-proxy`,
       command: process.execPath,
       args: [
-        BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', name, '--namespace', 'istio-system', '--ip', address,
+        // --ip is where its Gateway servers bind (the host's ingress address); its own ports are on its own address.
+        BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', gw.name, '--namespace', gw.namespace, '--ip', gw.ingressAddress,
         '--labels', 'istio=ingressgateway,app=istio-ingressgateway', '--service-account', 'istio-ingressgateway-service-account',
-        '--admin-address', '127.0.0.1', '--admin-port', '0', '--drain-time-s', '1', '--stats-port', '0',
-        // Istio's default ingress Service maps 80 → 8080 and 443 → 8443: both land on the chosen host port.
-        '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: { '80': port, '8080': port, '443': port + 363, '8443': port + 363 } }),
+        '--admin-address', gw.address, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
+        '--stats-address', gw.address, '--stats-port', String(PORTS.mergedStats),
+        '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: ingressHostPorts(gw.ingressPort) }),
         ...this.caArgs(),
       ],
-      env: { TRELLIS_CA_TOKEN: this.tokens!.issue('istio-system', 'istio-ingressgateway-service-account') },
-      onLine: (line) => {
-        const m = /admin listening on ([\d.]+:\d+)/.exec(line);
-        if (m) this.gatewayAdmin = m[1];
-        const s = /stats listening on ([\d.]+:\d+)/.exec(line);
-        if (s) {
-          this.gatewayStats = s[1];
-          this.updateTargets();
-        }
-      },
+      env: { TRELLIS_CA_TOKEN: this.tokens!.issue(gw.namespace, 'istio-ingressgateway-service-account') },
     });
   }
 
@@ -252,8 +281,8 @@ export class LocalMesh {
         args: [
           BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
-          '--admin-address', pod.podIP, '--admin-port', '15000', '--drain-time-s', '1', '--log-level', 'warning',
-          '--stats-port', '15020', '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
+          '--admin-address', pod.podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1', '--log-level', 'warning',
+          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
@@ -289,8 +318,9 @@ export class LocalMesh {
       const synced = proxies.length >= meshed + 1 && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
-      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && this.gatewayAdmin) return;
-      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length})`);
+      const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);
+      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateway) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateway up: ${gateway})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -309,21 +339,21 @@ export class LocalMesh {
       lines.push(`  service     ${svc.name}.${svc.namespace}  ${svc.ports.map((p) => `${p.name}:${p.port}`).join(' ')}`);
     }
     for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
-      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:15000` : '  (no sidecar)'}`);
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:${PORTS.proxyAdmin}` : '  (no sidecar)'}`);
     }
-    if (this.gatewayAdmin) lines.push(`  gateway     istio-ingressgateway  admin http://${this.gatewayAdmin}`);
+    lines.push(`  gateway     ${this.gateway.name}.${this.gateway.namespace}  ${this.gateway.address}  admin http://${this.gatewayAdmin}  serving ${this.ingressUrl}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
     const ca = (this.externalCa ?? this.ca)?.status();
-    if (ca) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars)`);
+    if (ca) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars), CA API ${this.caAddress}`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');
   }
 
   private writeState(): void {
-    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
+    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address }, console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
     writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
   }
 
@@ -338,18 +368,6 @@ export class LocalMesh {
     await this.debug?.close();
     await this.cp?.close();
   }
-}
-
-/** A port nothing listens on now (the ingress gateway binds it a moment later). */
-export function freePort(host = '127.0.0.1', preferred = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (err) => (preferred ? freePort(host, 0).then(resolve, reject) : reject(err)));
-    s.listen(preferred, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */

@@ -69,3 +69,23 @@ test('the sidecar xDS flavour follows ProxyConfig proxyMetadata.ISTIO_DELTA_XDS:
     (err: Error) => err instanceof PlanError && /^mesh\.yaml:\d+:\d+: metadata\.annotations\["proxy\.istio\.io\/config"\]: proxyMetadata\.ISTIO_DELTA_XDS must be "true" or "false"/.test(err.message),
   );
 });
+
+test("pod names follow the template's content, not the order its YAML keys were written in", () => {
+  const [a] = plan(deployment('app'));
+  const reordered = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {namespace: demo, name: app}
+spec:
+  template:
+    spec:
+      containers: [{image: docker.io/istio/examples-bookinfo-details-v1:1.20.3, name: app}]
+    metadata:
+      labels: {app: app}
+`;
+  const [b] = plan(reordered);
+  assert.match(a!.name, /^app-[a-z0-9]{10}-[a-z0-9]{5}$/);
+  assert.equal(b!.name, a!.name);
+  const [c] = plan(reordered.replace('labels: {app: app}', 'labels: {app: app, version: v2}'));
+  assert.notEqual(c!.name, a!.name, 'a changed template is a new pod');
+});

@@ -7,6 +7,8 @@ import { meshModelOf, type MeshModel } from '../config/mesh-config.js';
 import { mergeProxyConfig, readProxyConfig, xdsModeOf, type ProxyConfig, type ProxyConfigProblem } from '../config/proxy-config.js';
 import { positionOf, type Resource } from '../config/resource.js';
 import type { Container, Deployment, Pod, PodSpec, Service } from '../config/types/kubernetes.js';
+import { PORTS } from '../ports.js';
+import { appAddress, DEFAULT_ADDRESS_BASE, MAX_PODS, podAddress } from './addresses.js';
 import { lookupImage, programPath, type ImageMap } from './image-map.js';
 
 export interface ContainerPlan {
@@ -47,14 +49,24 @@ export class PlanError extends Error {}
 
 export interface PlanOptions {
   imageMap: ImageMap;
-  /** Second octet of pod addresses (127.<base>.x.y); app addresses use base+1. */
+  /** Second octet of pod addresses (127.<base>.x.y; addresses.ts); app addresses use base+1. */
   addressBase?: number;
-  /** The sidecar's outbound port that HTTP_PROXY points at. */
+  /** The sidecar's outbound port that HTTP_PROXY points at (Istio's 15001). */
   outboundPort?: number;
   domain?: string;
 }
 
 const dnsEnv = (name: string) => name.toUpperCase().replace(/-/g, '_');
+
+/** JSON with object keys sorted: the same object whatever the order its YAML was written in. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
 
 function stableSuffix(seed: string, length: number): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -158,9 +170,9 @@ function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concu
 
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
 export function planPods(resources: readonly Resource[], o: PlanOptions): PodPlan[] {
-  const base = o.addressBase ?? 10;
+  const base = o.addressBase ?? DEFAULT_ADDRESS_BASE;
   const domain = o.domain ?? 'cluster.local';
-  const outbound = o.outboundPort ?? 15001;
+  const outbound = o.outboundPort ?? PORTS.outbound;
   const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
   const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
   const meshDefaultProxyConfig = meshProxyConfig(meshModelOf(resources));
@@ -170,7 +182,8 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       const d = r as unknown as Deployment;
       const replicas = d.spec.replicas ?? 1;
       const template = d.spec.template ?? {};
-      const hash = stableSuffix(`${d.metadata.namespace}/${d.metadata.name}/${JSON.stringify(template)}`, 10);
+      // Like Kubernetes' pod-template-hash: the template's content names the pods, not how its YAML is laid out.
+      const hash = stableSuffix(`${d.metadata.namespace}/${d.metadata.name}/${canonicalJson(template)}`, 10);
       for (let i = 0; i < replicas; i++) {
         pods.push({ r, name: `${d.metadata.name}-${hash}-${stableSuffix(`${hash}/${i}`, 5)}`, namespace: d.metadata.namespace, owner: d.metadata.name, meta: template.metadata ?? {}, spec: template.spec ?? {}, ptr: '/spec/template/spec' });
       }
@@ -179,10 +192,11 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       pods.push({ r, name: p.metadata.name, namespace: p.metadata.namespace, meta: p.metadata, spec: p.spec, ptr: '/spec' });
     }
   }
+  if (pods.length > MAX_PODS) throw new PlanError(`${pods.length} pods are more than the local runtime has addresses for (${MAX_PODS})`);
   return pods.map((p, index) => {
     const n = index + 1;
-    const podIP = `127.${base}.${n >> 8}.${n & 255}`;
-    const appAddress = `127.${base + 1}.${n >> 8}.${n & 255}`;
+    const podIP = podAddress(base, n);
+    const privateAddress = appAddress(base, n);
     const annotations = p.meta.annotations ?? {};
     const nsLabels = namespaces.get(p.namespace) ?? {};
     const meshed = annotations['sidecar.istio.io/inject'] !== 'false' && nsLabels['istio-injection'] !== 'disabled' && p.meta.labels?.['sidecar.istio.io/inject'] !== 'false';
@@ -199,7 +213,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     };
     if (meshed) {
       // Outbound traffic goes to the sidecar; the app itself listens on its private address.
-      Object.assign(env, { HTTP_PROXY: `http://${podIP}:${outbound}`, http_proxy: `http://${podIP}:${outbound}`, NO_PROXY: `localhost,127.0.0.1,${podIP},${appAddress}`, BIND_ADDRESS: appAddress });
+      Object.assign(env, { HTTP_PROXY: `http://${podIP}:${outbound}`, http_proxy: `http://${podIP}:${outbound}`, NO_PROXY: `localhost,127.0.0.1,${podIP},${privateAddress}`, BIND_ADDRESS: privateAddress });
     } else {
       env.BIND_ADDRESS = podIP;
     }
@@ -213,7 +227,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       annotations,
       serviceAccount,
       podIP,
-      appAddress: meshed ? appAddress : podIP,
+      appAddress: meshed ? privateAddress : podIP,
       ports,
       meshed,
       concurrency: proxy.concurrency,

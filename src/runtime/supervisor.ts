@@ -11,8 +11,6 @@ export interface ProcessSpec {
   args: string[];
   env: Record<string, string>;
   cwd?: string;
-  /** Called with every output line, before it is forwarded to the log. */
-  onLine?: (line: string) => void;
 }
 
 export interface ProcessStatus {
@@ -69,7 +67,6 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          spec.onLine?.(line);
           this.log(`[${spec.name}] ${line}`);
         }
       });

@@ -9,6 +9,7 @@ import { ControlPlane } from '../../controlplane/control-plane.js';
 import { DebugServer } from '../../controlplane/debug/debug-server.js';
 import { DirectoryStore } from '../../controlplane/store/directory-store.js';
 import { openMeshCa, type MeshCa } from '../../ca/mesh-ca.js';
+import { PORTS } from '../../ports.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
 
@@ -18,8 +19,8 @@ config stays in force.
 
 Options:
   --config-dir DIR      the watched configuration directory (created if missing)
-  --xds-port N          plaintext xDS port (default 15010)
-  --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default 15014)
+  --xds-port N          plaintext xDS port (default ${PORTS.xds})
+  --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default ${PORTS.controlPlaneMonitoring})
   --bind ADDR           address to listen on (default 127.0.0.1)
   --root-namespace NS   Istio's root namespace for mesh-wide config (default: the mesh config's, else the
                         control-plane namespace, istio-system)
@@ -27,7 +28,7 @@ Options:
                         Both override the mesh config of the files (ServiceMeshControlPlane, \`istio\` ConfigMap).
 
 Certificate authority (Istio's CA API over TLS; off unless --ca-port is given):
-  --ca-port N           serve the CA API on N (Istio uses 15012); workloads authenticate with tokens signed by
+  --ca-port N           serve the CA API on N (Istio uses ${PORTS.xdsTls}); workloads authenticate with tokens signed by
                         STATE-DIR/ca/token-key; STATE-DIR/ca/root-cert.pem (the root of the API's own certificate)
                         is what proxies pass as --ca-root
   --state-dir DIR       what survives a restart: the self-signed root, the token key (default CONFIG-DIR/.trellis)
@@ -56,8 +57,8 @@ export const controlplaneCommand: Command = {
         args,
         options: {
           'config-dir': { type: 'string' },
-          'xds-port': { type: 'string', default: '15010' },
-          'debug-port': { type: 'string', default: '15014' },
+          'xds-port': { type: 'string', default: String(PORTS.xds) },
+          'debug-port': { type: 'string', default: String(PORTS.controlPlaneMonitoring) },
           bind: { type: 'string', default: '127.0.0.1' },
           'root-namespace': { type: 'string' },
           'outbound-policy': { type: 'string' },

@@ -1,8 +1,7 @@
 // `trellis proxy`: the data-plane proxy program (sidecar or gateway), configured over xDS or from a file.
 
 import { UsageError, type Command } from '../command.js';
-import { main } from '../../proxy/main.js';
-import { parseConcurrency } from '../../proxy/workers/concurrency.js';
+import { parseProxyArgs, runProxy, type ProxyArgs } from '../../proxy/main.js';
 
 const USAGE = `Usage: trellis proxy --xds HOST:PORT [--role sidecar|gateway] [identity] [options]
        trellis proxy --config FILE [--watch]
@@ -14,6 +13,10 @@ Identity (Istio's node id and metadata; the control plane picks the config by th
 Options:
   --xds-mode sotw|delta    ADS flavour (default delta, as Istio since 1.22; ISTIO_DELTA_XDS=false means sotw)
   --admin-port N           Envoy-style admin port (default 15000; 0 picks one), --admin-address (127.0.0.1)
+  --stats-port N           Istio's merged metrics and /healthz/ready (15020 in a pod; xDS mode), on --ip or
+                           --stats-address ADDR
+  --ca-address HOST:PORT   get this workload's certificate from Istio's CA API (token in TRELLIS_CA_TOKEN),
+                           --ca-root FILE (the CA's root, PEM), --trust-domain (cluster.local)
   --drain-time-s N         graceful drain on SIGTERM or /quitquitquit (default 5)
   --concurrency N          worker processes sharing the listeners (Envoy's --concurrency, Istio's ProxyConfig
                            concurrency); 0 = one per core; default 1, a single process
@@ -23,18 +26,13 @@ export const proxyCommand: Command = {
   name: 'proxy',
   usage: USAGE,
   async run(args) {
-    const i = args.findIndex((a) => a === '--concurrency' || a.startsWith('--concurrency='));
-    if (i >= 0) {
-      const value = args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-      try {
-        parseConcurrency(value ?? '');
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
+    let parsed: ProxyArgs;
+    try {
+      parsed = parseProxyArgs(args);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
     }
-    await main(args);
-    // The proxy runs until SIGTERM/SIGINT or /quitquitquit, which exit the process themselves.
-    await new Promise(() => {});
-    return 0;
+    // The proxy runs until SIGTERM/SIGINT or /quitquitquit has drained it; then it exits the process itself.
+    return runProxy(parsed);
   },
 };

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { caOptionSpecs, externalCaOptions } from '../ca-options.js';
 import { UsageError, type Command } from '../command.js';
 import { LocalMesh } from '../../runtime/local-mesh.js';
+import { DEFAULT_INGRESS_PORT, INGRESS_HTTPS_OFFSET, PORTS } from '../../ports.js';
 
 const USAGE = `Usage: trellis up DIR [options]
 
@@ -13,13 +14,16 @@ control plane watching DIR (add, edit or remove YAML to change the mesh live) an
 (labels istio: ingressgateway) on the ingress port. Prints a line starting with "ready" when everything serves.
 
 Options:
-  --ingress-port N      host port of the ingress gateway (default 8080)
+  --ingress-port N      host port of the ingress gateway's HTTP servers (default ${DEFAULT_INGRESS_PORT}; HTTPS servers
+                        listen ${INGRESS_HTTPS_OFFSET} above it)
+  --ingress-address A   where the ingress gateway listens (default 127.0.0.1)
   --image-map FILE      extra container image → local program mappings (YAML: images: {name: {program, args, env}})
   --state-dir DIR       what survives a restart (default DIR/.trellis)
-  --xds-port N          control plane xDS port (default 15010)
-  --debug-port N        control plane debug port (default 15014)
-  --console-port N      the console (the Kiali role) on 127.0.0.1 (default 20001; "none" to skip)
-  --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default 9090; "none" to
+  --xds-port N          control plane xDS port (default ${PORTS.xds})
+  --ca-port N           Istio's CA API for the sidecars' agents, TLS (default ${PORTS.xdsTls})
+  --debug-port N        control plane debug port (default ${PORTS.controlPlaneMonitoring})
+  --console-port N      the console (the Kiali role) on 127.0.0.1 (default ${PORTS.console}; "none" to skip)
+  --prometheus-port N   the local Prometheus (Debian's prometheus) scraping every proxy (default ${PORTS.prometheus}; "none" to
                         skip; "external" writes the scrape config and file-SD targets for a Prometheus you run)
   --cacerts DIR         a plugged-in CA: Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem)
   --external-ca-url URL sign workload certificates with an external CA (cfssl's remote API)
@@ -39,13 +43,15 @@ export const upCommand: Command = {
         args,
         allowPositionals: true,
         options: {
-          'ingress-port': { type: 'string', default: '8080' },
+          'ingress-port': { type: 'string', default: String(DEFAULT_INGRESS_PORT) },
+          'ingress-address': { type: 'string', default: '127.0.0.1' },
           'image-map': { type: 'string' },
           'state-dir': { type: 'string' },
-          'xds-port': { type: 'string', default: '15010' },
-          'debug-port': { type: 'string', default: '15014' },
-          'prometheus-port': { type: 'string', default: '9090' },
-          'console-port': { type: 'string', default: '20001' },
+          'xds-port': { type: 'string', default: String(PORTS.xds) },
+          'ca-port': { type: 'string', default: String(PORTS.xdsTls) },
+          'debug-port': { type: 'string', default: String(PORTS.controlPlaneMonitoring) },
+          'prometheus-port': { type: 'string', default: String(PORTS.prometheus) },
+          'console-port': { type: 'string', default: String(PORTS.console) },
           ...caOptionSpecs('intermediate'),
         },
       });
@@ -66,9 +72,11 @@ export const upCommand: Command = {
       dir,
       stateDir: values['state-dir'] ?? `${dir}/.trellis`,
       ingressPort: num(values['ingress-port'], '--ingress-port'),
+      ingressAddress: values['ingress-address'],
       imageMapFile: values['image-map'],
       xdsPort: num(values['xds-port'], '--xds-port'),
       debugPort: num(values['debug-port'], '--debug-port'),
+      caPort: num(values['ca-port'], '--ca-port'),
       prometheusPort: ['none', 'external'].includes(values['prometheus-port']!) ? -1 : num(values['prometheus-port'], '--prometheus-port'),
       externalPrometheus: values['prometheus-port'] === 'external',
       consolePort: values['console-port'] === 'none' ? -1 : num(values['console-port'], '--console-port'),

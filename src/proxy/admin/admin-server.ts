@@ -2,6 +2,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PORTS } from '../../ports.js';
 import { VERSION } from '../../version.js';
 import { allLoggers, LEVELS, setLevel, log } from '../log.js';
 import type { TrellisProxy } from '../proxy.js';
@@ -133,7 +134,7 @@ export class AdminServer {
   async start(): Promise<{ address: string; port: number }> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 15000, this.opts.address ?? '127.0.0.1', () => {
+      this.server.listen(this.opts.port ?? PORTS.proxyAdmin, this.opts.address ?? '127.0.0.1', () => {
         this.server.removeListener('error', reject);
         resolve();
       });

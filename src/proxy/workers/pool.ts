@@ -381,6 +381,9 @@ export class WorkerPool implements Dataplane {
     this.stopping = true;
     this.serverState = 'DRAINING';
     const all = [...this.slots.values()];
+    // A worker still starting (no hello yet: stopped during start-up) holds no connection and cannot be asked to
+    // drain: it goes at once instead of after the grace period below.
+    for (const s of all) if (!s.helloed && !s.worker.isDead()) s.worker.process.kill('SIGKILL');
     await Promise.allSettled(all.map((s) => (s.helloed ? this.request(s, 'drain', { ms }, ms + 5_000) : Promise.resolve(null))));
     await Promise.all(
       all.map(async (s) => {
