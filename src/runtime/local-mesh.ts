@@ -6,6 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlPlane } from '../controlplane/control-plane.js';
+import { meshModelOf } from '../config/mesh-config.js';
 import { DebugServer } from '../controlplane/debug/debug-server.js';
 import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
@@ -97,6 +98,7 @@ export class LocalMesh {
   private externalCa: CfsslSigner | undefined;
   private caAddress = '';
   private caRootFile = '';
+  private trustDomain = 'cluster.local';
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -154,13 +156,16 @@ export class LocalMesh {
     const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
-    // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents.
+    // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents. The
+    // trust domain is the mesh config's as the run starts (a later change to it needs a restart: certificates in use
+    // would no longer match the identities translation expects).
     const caDir = join(this.options.stateDir, 'ca');
-    this.ca = await CertificateAuthority.open({ stateDir: caDir, ...(this.options.cacertsDir ? { pluggedIn: this.options.cacertsDir } : {}) });
-    this.tokens = WorkloadTokens.open(join(caDir, 'token-key'));
+    this.trustDomain = meshModelOf(store.list()).config.trustDomain;
+    this.ca = await CertificateAuthority.open({ stateDir: caDir, trustDomain: this.trustDomain, ...(this.options.cacertsDir ? { pluggedIn: this.options.cacertsDir } : {}) });
+    this.tokens = WorkloadTokens.open(join(caDir, 'token-key'), this.trustDomain);
     // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
     // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
-    if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), ...this.options.externalCa });
+    if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), trustDomain: this.trustDomain, ...this.options.externalCa });
     this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
     this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', this.options.caPort ?? 0)}`;
     this.caRootFile = join(caDir, 'root-cert.pem');
@@ -238,7 +243,7 @@ export class LocalMesh {
   }
 
   private caArgs(): string[] {
-    return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile];
+    return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
   }
 
   private startGateway(): void {
