@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { realClock, type Clock } from '../clock.js';
 import { ECDSA_P256, exportKeyPem, importKeyPem, signingAlgorithm, subtle, x509, type CryptoKey } from './x509.js';
 import { spiffeId, type Identity } from './identity.js';
 
@@ -43,24 +44,26 @@ export class CertificateAuthority implements Signer {
     readonly maxTtlMs: number,
     /** Shorter requests are raised to this (60 s by default; tests of rotation lower it). */
     readonly minTtlMs = 60_000,
+    /** Dates the certificates it issues; tests of rotation share one manual clock between the CA and its agents. */
+    private readonly clock: Clock = realClock,
   ) {}
 
   /**
    * A CA around a signing certificate obtained elsewhere (an intermediate an external PKI issued to the mesh):
    * `chain` runs from `cert` up to and including `root`.
    */
-  static async fromIssued(o: { cert: string; key: string; chain: string[]; root: string; trustDomain?: string; source?: CaStatus['source']; maxTtlMs?: number; minTtlMs?: number }): Promise<CertificateAuthority> {
+  static async fromIssued(o: { cert: string; key: string; chain: string[]; root: string; trustDomain?: string; source?: CaStatus['source']; maxTtlMs?: number; minTtlMs?: number; clock?: Clock }): Promise<CertificateAuthority> {
     const cert = new x509.X509Certificate(o.cert);
     const chain = normalizeChain(o.cert, o.chain, o.root);
     await verifyChain(chain, 'the CA certificate');
-    return new CertificateAuthority(cert, await importKeyPem(o.key), chain, o.root.trim() + '\n', o.trustDomain ?? 'cluster.local', o.source ?? 'external', o.maxTtlMs ?? 90 * 864e5, o.minTtlMs);
+    return new CertificateAuthority(cert, await importKeyPem(o.key), chain, o.root.trim() + '\n', o.trustDomain ?? 'cluster.local', o.source ?? 'external', o.maxTtlMs ?? 90 * 864e5, o.minTtlMs, o.clock);
   }
 
   /**
    * Load `cacerts` (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) from `pluggedIn` when given, else the
    * self-signed root in `stateDir` (created on first start, key mode 0600).
    */
-  static async open(o: { stateDir: string; trustDomain?: string; pluggedIn?: string; maxTtlMs?: number; minTtlMs?: number }): Promise<CertificateAuthority> {
+  static async open(o: { stateDir: string; trustDomain?: string; pluggedIn?: string; maxTtlMs?: number; minTtlMs?: number; clock?: Clock }): Promise<CertificateAuthority> {
     const td = o.trustDomain ?? 'cluster.local';
     const maxTtl = o.maxTtlMs ?? 90 * 864e5;
     if (o.pluggedIn) {
@@ -73,21 +76,22 @@ export class CertificateAuthority implements Signer {
       // that a peer holding only root-cert.pem can build the path through the intermediates.
       const chain = normalizeChain(certPem, existsSync(join(o.pluggedIn, 'cert-chain.pem')) ? splitPem(read('cert-chain.pem')) : [], root);
       await verifyChain(chain, `${o.pluggedIn}: ca-cert.pem`);
-      return new CertificateAuthority(cert, key, chain, root.trim() + '\n', td, 'plugged-in', maxTtl, o.minTtlMs);
+      return new CertificateAuthority(cert, key, chain, root.trim() + '\n', td, 'plugged-in', maxTtl, o.minTtlMs, o.clock);
     }
     mkdirSync(o.stateDir, { recursive: true });
     const certFile = join(o.stateDir, 'ca-cert.pem');
     const keyFile = join(o.stateDir, 'ca-key.pem');
     if (existsSync(certFile) && existsSync(keyFile)) {
       const cert = new x509.X509Certificate(readFileSync(certFile, 'utf8'));
-      return new CertificateAuthority(cert, await importKeyPem(readFileSync(keyFile, 'utf8')), [cert.toString('pem')], cert.toString('pem'), td, 'self-signed', maxTtl, o.minTtlMs);
+      return new CertificateAuthority(cert, await importKeyPem(readFileSync(keyFile, 'utf8')), [cert.toString('pem')], cert.toString('pem'), td, 'self-signed', maxTtl, o.minTtlMs, o.clock);
     }
     const keys = await subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
+    const now = (o.clock ?? realClock).now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: randomBytes(16).toString('hex'),
       name: `O=${td}`,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 10 * 365 * 864e5),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 10 * 365 * 864e5),
       keys,
       signingAlgorithm: ECDSA_P256,
       extensions: [
@@ -99,7 +103,7 @@ export class CertificateAuthority implements Signer {
     writeFileSync(keyFile, await exportKeyPem(keys.privateKey), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
     writeFileSync(certFile, cert.toString('pem'));
-    return new CertificateAuthority(cert, keys.privateKey, [cert.toString('pem')], cert.toString('pem'), td, 'self-signed', maxTtl, o.minTtlMs);
+    return new CertificateAuthority(cert, keys.privateKey, [cert.toString('pem')], cert.toString('pem'), td, 'self-signed', maxTtl, o.minTtlMs, o.clock);
   }
 
   /** Sign: the SPIFFE URI comes from the authenticated identity, never from the CSR's own SANs. */
@@ -107,14 +111,15 @@ export class CertificateAuthority implements Signer {
     const csr = new x509.Pkcs10CertificateRequest(csrPem);
     if (!(await csr.verify())) throw new Error('the CSR signature does not verify');
     // Never past the signing certificate's own end: a peer would reject the chain from then on.
-    const ttl = Math.min(Math.max(ttlMs, this.minTtlMs), this.maxTtlMs, this.cert.notAfter.getTime() - Date.now());
+    const now = this.clock.now();
+    const ttl = Math.min(Math.max(ttlMs, this.minTtlMs), this.maxTtlMs, this.cert.notAfter.getTime() - now);
     if (ttl <= 0) throw new Error(`the signing certificate ${this.cert.subject} expired at ${this.cert.notAfter.toISOString()}`);
     const leaf = await x509.X509CertificateGenerator.create({
       serialNumber: randomBytes(16).toString('hex'),
       subject: '',
       issuer: this.cert.subject,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + ttl),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + ttl),
       signingKey: this.key,
       publicKey: csr.publicKey,
       signingAlgorithm: signingAlgorithm(this.key),
@@ -132,12 +137,13 @@ export class CertificateAuthority implements Signer {
   /** A TLS certificate for a server (the CA API itself), with DNS and IP SANs; a year, or until the CA's end. */
   async serverCertificate(names: string[]): Promise<{ cert: string; key: string }> {
     const keys = await subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
+    const now = this.clock.now();
     const leaf = await x509.X509CertificateGenerator.create({
       serialNumber: randomBytes(16).toString('hex'),
       subject: `CN=${names[0]}`,
       issuer: this.cert.subject,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Math.min(Date.now() + 365 * 864e5, this.cert.notAfter.getTime())),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(Math.min(now + 365 * 864e5, this.cert.notAfter.getTime())),
       signingKey: this.key,
       publicKey: keys.publicKey,
       signingAlgorithm: signingAlgorithm(this.key),

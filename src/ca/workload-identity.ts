@@ -3,6 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
+import { MAX_TIMER_MS, realClock, type Clock, type Timer } from '../clock.js';
 import { requestCertificate } from './ca-client.js';
 import { createCsr } from './csr.js';
 import type { Identity } from './identity.js';
@@ -15,14 +16,26 @@ export interface IssuedCertificate {
 }
 
 export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate]; error: [Error] }> {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   current: IssuedCertificate | undefined;
   private stopped = false;
+  private readonly clock: Clock;
 
   constructor(
-    private readonly o: { identity: Identity; caAddress: string; rootPem: string; token: () => string; ttlSeconds?: number; renewAt?: number; serverName?: string },
+    private readonly o: {
+      identity: Identity;
+      caAddress: string;
+      rootPem: string;
+      token: () => string;
+      ttlSeconds?: number;
+      renewAt?: number;
+      serverName?: string;
+      /** Time for the renewal schedule and the retries after failures. */
+      clock?: Clock;
+    },
   ) {
     super();
+    this.clock = o.clock ?? realClock;
   }
 
   /** Fetch the first certificate (resolves when it is in hand), then keep renewing it. */
@@ -32,7 +45,7 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
 
   private async renew(): Promise<IssuedCertificate> {
     const { keyPem, csrPem } = await createCsr(this.o.identity);
-    const asked = Date.now();
+    const asked = this.clock.now();
     const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName });
     const leaf = new X509Certificate(chain[0]!);
     const issued = { certChain: chain.slice(0, -1).join(''), privateKey: keyPem, rootCert: chain.at(-1)!, notAfter: new Date(leaf.validTo) };
@@ -46,16 +59,17 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
 
   private schedule(from: number, to: number): void {
     const at = from + (to - from) * (this.o.renewAt ?? 0.5);
-    this.arm(Math.max(1_000, at - Date.now()));
+    // Node fires a timer longer than ~24.8 days at once: a long-lived certificate is renewed a little early instead.
+    this.arm(Math.min(MAX_TIMER_MS, Math.max(1_000, at - this.clock.now())));
   }
 
   private arm(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.renew().catch((err: Error) => {
         this.emit('error', err);
         // The current certificate stays in use until its end: keep trying until then, more often as it nears.
-        const left = (this.current?.notAfter.getTime() ?? 0) - Date.now();
+        const left = (this.current?.notAfter.getTime() ?? 0) - this.clock.now();
         this.arm(Math.min(5_000, Math.max(250, left / 4)));
       });
     }, ms);
@@ -64,6 +78,6 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
   }
 }

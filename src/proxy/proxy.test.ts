@@ -55,6 +55,11 @@ describe('snapshot updates', () => {
       }
     };
     const workers = [worker(), worker(), worker(), worker()];
+    // Each configuration serves some requests before the next one replaces it.
+    const traffic = async (n: number) => {
+      const target = done + n;
+      await waitFor(() => done >= target || failures.length > 0, 5_000, `${n} more requests`);
+    };
     const steps: Array<() => EnvoySnapshot> = [
       () => snapshot(50, [v2.port]),
       () => snapshot(50, [v2.port, v2b.port]),
@@ -64,10 +69,10 @@ describe('snapshot updates', () => {
       () => snapshot(100, [v2.port]),
     ];
     for (const step of steps) {
-      await new Promise((r) => setTimeout(r, 120));
+      await traffic(10);
       await proxy.apply(step());
     }
-    await new Promise((r) => setTimeout(r, 120));
+    await traffic(10);
     stop = true;
     await Promise.all(workers);
     agent.destroy();
@@ -115,10 +120,18 @@ describe('snapshot updates', () => {
 
 describe('drain', () => {
   let slow: Upstream;
+  // Requests wait at the upstream while `holding`, so they are surely in flight when the drain starts.
+  let holding = false;
+  const held: Array<() => void> = [];
+  const finishHeld = () => {
+    holding = false;
+    for (const r of held.splice(0)) r();
+  };
 
   before(async () => {
     slow = await startUpstream('slow', (_req, res) => {
-      setTimeout(() => res.end('finished'), 300);
+      if (holding) held.push(() => res.end('finished'));
+      else res.end('finished');
     });
   });
 
@@ -138,11 +151,13 @@ describe('drain', () => {
     try {
       await proxy.apply(snap(['http']));
       const port = proxy.listenerAddress('http')!.port;
+      holding = true;
       const inflight = request(port);
       await waitFor(() => slow.requests.length > 0, 2000, 'the request to reach the upstream');
       const t0 = Date.now();
       const drained = proxy.drain(5_000);
       await assert.rejects(request(port), /ECONNREFUSED/);
+      finishHeld();
       const r = await inflight;
       assert.equal(r.status, 200);
       assert.equal(r.body, 'finished');
@@ -161,11 +176,13 @@ describe('drain', () => {
       await proxy.apply(snap(['a', 'b']));
       const port = proxy.listenerAddress('a')!.port;
       const before = slow.requests.length;
+      holding = true;
       const inflight = request(port);
       await waitFor(() => slow.requests.length > before, 2000, 'the request to reach the upstream');
       await proxy.apply(snap(['b']));
       assert.equal(proxy.listenerAddress('a'), undefined);
       await assert.rejects(request(port), /ECONNREFUSED/);
+      finishHeld();
       assert.equal((await inflight).body, 'finished');
       assert.equal((await request(proxy.listenerAddress('b')!.port)).body, 'finished');
     } finally {

@@ -1,6 +1,7 @@
 // The proxy: applies Envoy-shaped snapshots atomically (clusters, routes, listeners), owns the runtime state, drains.
 
 import { isIP } from 'node:net';
+import { realClock, type Clock } from '../clock.js';
 import { compileSnapshot, type CompiledSnapshot } from './config/snapshot.js';
 import type { ConnectionManager } from './http/connection-manager.js';
 import type { ConnectionInfo } from './http/http-stream.js';
@@ -24,6 +25,8 @@ export interface ProxyOptions {
   serviceCluster?: string;
   /** How long a removed or changed listener keeps serving its open connections (Envoy's drain time). */
   listenerDrainMs?: number;
+  /** Time for everything that schedules on the request path and in clusters (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 export interface ApplyResult {
@@ -40,7 +43,8 @@ export class TrellisProxy implements ProxyRuntime {
   readonly secrets = new SecretStore();
   readonly observers = new Observers();
   readonly startedAt = Date.now();
-  readonly options: Required<Omit<ProxyOptions, 'nodeId' | 'serviceCluster'>> & ProxyOptions;
+  readonly options: Required<Omit<ProxyOptions, 'nodeId' | 'serviceCluster' | 'clock'>> & ProxyOptions;
+  readonly clock: Clock;
   private readonly clusters = new Map<string, UpstreamCluster>();
   private routes: ReadonlyMap<string, RouteTable> = new Map();
   private readonly listeners = new Map<string, ListenerRuntime>();
@@ -55,6 +59,7 @@ export class TrellisProxy implements ProxyRuntime {
 
   constructor(options: ProxyOptions = {}) {
     this.options = { listenerDrainMs: 10_000, ...options };
+    this.clock = options.clock ?? realClock;
     this.stats.register('server.', {}, this.serverGauges);
   }
 
@@ -188,7 +193,7 @@ export class TrellisProxy implements ProxyRuntime {
       const eps = c.type === 'EDS' ? compiled.endpoints.get(c.edsServiceName) : undefined;
       const rt = this.clusters.get(name);
       if (rt) rt.update(c, eps);
-      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps, this.secrets));
+      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps, this.secrets, this.clock));
     }
     for (const [name, rt] of this.clusters) {
       if (!compiled.clusters.has(name)) {

@@ -1,5 +1,6 @@
 // What the data-plane layers need from the proxy around them: clusters, route tables, stats and observers (a narrow seam).
 
+import type { Clock } from '../clock.js';
 import type { RouteTable } from './config/route-table.js';
 import type { Observers } from './records.js';
 import type { HttpCounters, HttpGauges, StatGroup, StatsStore } from './stats.js';
@@ -18,6 +19,8 @@ export interface ProxyRuntime {
   /** Shared tcp_proxy statistics for a stat_prefix. */
   tcpStats(statPrefix: string): StatGroup;
   readonly draining: boolean;
+  /** Time for route, per-try and ext_authz timeouts, retry back-off, fault delays and mirror deadlines. */
+  readonly clock: Clock;
   /** Certificates and trust bundles by SDS name, for TLS transport sockets. */
   readonly secrets?: SecretStore;
   /**

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Any, Cluster, ClusterLoadAssignment, EnvoySnapshot, HttpConnectionManager, Listener, Route, RouteConfiguration, VirtualHost } from '../xds/envoy/index.js';
 import { typed, TYPE } from '../xds/envoy/index.js';
 import { TrellisProxy, type ProxyOptions } from './proxy.js';
+import type { HttpRequestRecord } from './records.js';
 
 export const T = {
   hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -194,6 +195,18 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** HTTP request records, filled by `proxy.observe({ onHttpRequest: (r) => records.push(r) })`; `nth(n)` waits for the n-th (from 1). */
+export function requestRecords(): { records: HttpRequestRecord[]; nth(n: number): Promise<HttpRequestRecord> } {
+  const records: HttpRequestRecord[] = [];
+  return {
+    records,
+    nth: async (n) => {
+      await waitFor(() => records.length >= n, 2000, 'request record');
+      return records[n - 1]!;
+    },
+  };
 }
 
 /** A proxy with `snapshot` applied; `port(name)` gives a listener's bound port. */

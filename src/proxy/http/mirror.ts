@@ -1,6 +1,7 @@
 // Request mirroring: a fire-and-forget copy to the mirror cluster, authority suffixed "-shadow"; its outcome never affects the request.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock, Timer } from '../../clock.js';
 import type { HeaderMap } from '../config/header-mutation.js';
 import type { CompiledMirror } from '../config/route-action.js';
 import { sample } from '../config/values.js';
@@ -23,9 +24,9 @@ export function shadowAuthority(authority: string): string {
 }
 
 class MirrorHandler implements UpstreamHandler {
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   stream: UpstreamStream | undefined;
-  constructor(private readonly chunks: Buffer[] | undefined) {}
+  constructor(private readonly chunks: Buffer[] | undefined, private readonly clock: Clock) {}
   onStart(s: UpstreamStream): void {
     this.stream = s;
     if (this.chunks) for (const c of this.chunks) s.write(c);
@@ -34,10 +35,10 @@ class MirrorHandler implements UpstreamHandler {
   onResponse(_status: number, _headers: IncomingHttpHeaders, _endStream: boolean): void {}
   onData(): void {}
   onEnd(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
   onError(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 }
 
@@ -57,13 +58,14 @@ export function startMirrors(stream: HttpStream, mirrors: readonly CompiledMirro
       if (body && !chunks) return; // the body could not be kept: Envoy skips the shadow too
       const host = cluster.chooseHost(hash);
       if (!host) return;
-      const handler = new MirrorHandler(chunks);
+      const clock = stream.hcm.runtime.clock;
+      const handler = new MirrorHandler(chunks, clock);
       const mirrorSpec: UpstreamRequestSpec = { method: spec.method, path: stream.path, authority, headers, hasBody: !!chunks && chunks.length > 0 };
       const protocol = cluster.config.protocol === 'http2' ? 'http2' : cluster.config.protocol === 'downstream' && stream.protocol === 'HTTP/2' ? 'http2' : 'http1';
       const handle = cluster.dispatch(host, protocol, mirrorSpec, handler);
       if (handle === OVERFLOW) return;
       const limit = timeoutMs > 0 ? timeoutMs : 15_000;
-      handler.timer = setTimeout(() => handle.abort(), limit);
+      handler.timer = clock.setTimeout(() => handle.abort(), limit);
       handler.timer.unref();
     };
     if (body) body.whenComplete(send);

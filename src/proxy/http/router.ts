@@ -2,6 +2,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Clock, Timer } from '../../clock.js';
 import type { HeaderMap } from '../config/header-mutation.js';
 import type { DirectResponseActionC, ForwardAction, RedirectActionC, WeightedTarget } from '../config/route-action.js';
 import { stripPort } from '../config/route-table.js';
@@ -217,13 +218,18 @@ class ForwardRequest {
   private hash: number | undefined;
   private protocol: 'http1' | 'http2' = 'http1';
   private spec!: UpstreamRequestSpec;
-  private globalTimer: NodeJS.Timeout | undefined;
-  private perTryTimer: NodeJS.Timeout | undefined;
-  private backoffTimer: NodeJS.Timeout | undefined;
+  private globalTimer: Timer | undefined;
+  private perTryTimer: Timer | undefined;
+  private backoffTimer: Timer | undefined;
   private timeoutMs = 0;
   private finished = false;
 
   constructor(readonly stream: HttpStream, private readonly action: ForwardAction) {}
+
+  /** The proxy's clock, read where a timer is set rather than kept per request. */
+  private get clock(): Clock {
+    return this.stream.hcm.runtime.clock;
+  }
 
   start(): void {
     const { stream, action } = this;
@@ -276,7 +282,7 @@ class ForwardRequest {
 
   private startGlobalTimer(): void {
     if (this.finished || this.globalTimer) return;
-    this.globalTimer = setTimeout(() => this.onGlobalTimeout(), this.timeoutMs);
+    this.globalTimer = this.clock.setTimeout(() => this.onGlobalTimeout(), this.timeoutMs);
   }
 
   private chooseHost(): UpstreamHost | undefined {
@@ -324,7 +330,7 @@ class ForwardRequest {
     }
     attempt.handle = handle;
     const perTry = this.retry?.policy.perTryTimeoutMs ?? 0;
-    if (perTry > 0) this.perTryTimer = setTimeout(() => this.onPerTryTimeout(attempt), perTry);
+    if (perTry > 0) this.perTryTimer = this.clock.setTimeout(() => this.onPerTryTimeout(attempt), perTry);
   }
 
   sendBody(up: UpstreamStream): void {
@@ -431,7 +437,7 @@ class ForwardRequest {
     this.current = undefined;
     const delay = this.retry!.nextBackoffMs();
     this.cluster.counters.upstream_rq_retry_backoff_exponential++;
-    this.backoffTimer = setTimeout(() => {
+    this.backoffTimer = this.clock.setTimeout(() => {
       this.backoffTimer = undefined;
       this.attempt(true);
     }, delay);
@@ -451,7 +457,7 @@ class ForwardRequest {
 
   private clearPerTry(): void {
     if (this.perTryTimer) {
-      clearTimeout(this.perTryTimer);
+      this.clock.clearTimeout(this.perTryTimer);
       this.perTryTimer = undefined;
     }
   }
@@ -460,9 +466,9 @@ class ForwardRequest {
     if (this.finished) return;
     this.finished = true;
     this.clearPerTry();
-    if (this.globalTimer) clearTimeout(this.globalTimer);
+    if (this.globalTimer) this.clock.clearTimeout(this.globalTimer);
     if (this.backoffTimer) {
-      clearTimeout(this.backoffTimer);
+      this.clock.clearTimeout(this.backoffTimer);
       this.backoffTimer = undefined;
       this.cluster.endRetry();
     }

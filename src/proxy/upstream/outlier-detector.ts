@@ -1,5 +1,6 @@
 // Passive health checking: eject hosts after consecutive 5xx / gateway / local-origin failures; bring them back on the interval timer.
 
+import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { CompiledOutlierDetection } from '../config/cluster-config.js';
 import type { ClusterCounters, ClusterGauges } from '../stats.js';
 import type { UpstreamHost } from './upstream-host.js';
@@ -24,9 +25,9 @@ function roll(percent: number): boolean {
 }
 
 export class OutlierDetector {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
-  constructor(private cfg: CompiledOutlierDetection, private readonly cluster: OutlierCluster, private readonly now: () => number = Date.now) {
+  constructor(private cfg: CompiledOutlierDetection, private readonly cluster: OutlierCluster, private readonly clock: Clock = realClock) {
     this.schedule();
   }
 
@@ -37,13 +38,13 @@ export class OutlierDetector {
   }
 
   private schedule(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => this.onInterval(), Math.max(1, this.cfg.intervalMs));
+    this.clock.clearInterval(this.timer);
+    this.timer = this.clock.setInterval(() => this.onInterval(), Math.max(1, this.cfg.intervalMs));
     this.timer.unref();
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clearInterval(this.timer);
     this.timer = undefined;
   }
 
@@ -112,7 +113,7 @@ export class OutlierDetector {
     }
     host.ejected = true;
     host.numEjections++;
-    host.lastEjectionMs = this.now();
+    host.lastEjectionMs = this.clock.now();
     host.consecutive5xx = 0;
     host.consecutiveGatewayFailure = 0;
     host.consecutiveLocalOriginFailure = 0;
@@ -124,7 +125,7 @@ export class OutlierDetector {
 
   /** Un-ejects hosts whose time is up: base_ejection_time × number of ejections, capped at max_ejection_time. */
   onInterval(): void {
-    const now = this.now();
+    const now = this.clock.now();
     let changed = false;
     let active = 0;
     for (const h of this.cluster.hosts) {

@@ -3,6 +3,7 @@
 // that an authorization service behind mutual TLS or with several endpoints works without extra configuration.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock, Timer } from '../../clock.js';
 import type { ResetReason } from '../errors.js';
 import type { ProxyRuntime } from '../runtime.js';
 import type { UpstreamHandler, UpstreamRequestSpec, UpstreamStream } from './pool.js';
@@ -46,7 +47,7 @@ export function sideRequest(runtime: ProxyRuntime, req: SideRequest, cb: SideCal
   if (!host) return failNow(cb, 'no_healthy_upstream');
   const configured = cluster.config.protocol;
   const protocol = req.protocol ?? (configured === 'http2' ? 'http2' : 'http1');
-  const exchange = new SideExchange(req, host, cb, (status) => cluster.reportHttpStatus(host, status), (r) => cluster.reportLocalOrigin(host, r));
+  const exchange = new SideExchange(req, host, cb, (status) => cluster.reportHttpStatus(host, status), (r) => cluster.reportLocalOrigin(host, r), runtime.clock);
   const handle = cluster.dispatch(host, protocol, req.spec, exchange);
   if (handle === OVERFLOW) return failNow(cb, 'overflow');
   exchange.started(handle);
@@ -67,7 +68,7 @@ function failNow(cb: SideCallback, failure: SideFailure): CancelSide {
 /** Collects one response in memory, with a deadline covering connection, request and response. */
 class SideExchange implements UpstreamHandler {
   private handle: UpstreamRequestHandle | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private done = false;
   private status = 0;
   private headers: IncomingHttpHeaders = {};
@@ -80,12 +81,13 @@ class SideExchange implements UpstreamHandler {
     private readonly cb: SideCallback,
     private readonly reportStatus: (status: number) => void,
     private readonly reportLocal: (r: 'connect_failed' | 'request_failed' | 'timeout') => void,
+    private readonly clock: Clock,
   ) {}
 
   started(handle: UpstreamRequestHandle): void {
     this.handle = handle;
     if (this.done) return;
-    this.timer = setTimeout(() => this.onTimeout(), Math.max(1, this.req.timeoutMs));
+    this.timer = this.clock.setTimeout(() => this.onTimeout(), Math.max(1, this.req.timeoutMs));
   }
 
   onStart(stream: UpstreamStream): void {
@@ -131,14 +133,14 @@ class SideExchange implements UpstreamHandler {
   cancel(): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.handle?.abort();
   }
 
   private finish(failure: SideFailure | undefined, response: SideResponse | undefined): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.cb(failure, response);
   }
 }

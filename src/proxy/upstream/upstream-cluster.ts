@@ -1,6 +1,7 @@
 // One upstream cluster at runtime: its hosts by priority, load balancing with panic mode, circuit breakers, pools, outlier detection.
 
 import dns from 'node:dns';
+import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CompiledCluster, EndpointSpec } from '../config/cluster-config.js';
 import type { ResetReason } from '../errors.js';
@@ -52,12 +53,19 @@ export class UpstreamCluster {
   private outlier: OutlierDetector | undefined;
   private readonly queues = new Map<HostPool, ClusterExchange[]>();
   retriesActive = 0;
-  private dnsTimer: NodeJS.Timeout | undefined;
-  private cleanupTimer: NodeJS.Timeout | undefined;
+  private dnsTimer: Timer | undefined;
+  private cleanupTimer: Timer | undefined;
   private poolKey = '';
   private closed = false;
 
-  constructor(config: CompiledCluster, private readonly stats: StatsStore, endpoints: EndpointSpec[] | undefined, private readonly secrets?: SecretStore) {
+  constructor(
+    config: CompiledCluster,
+    private readonly stats: StatsStore,
+    endpoints: EndpointSpec[] | undefined,
+    private readonly secrets?: SecretStore,
+    /** Time for outlier detection, DNS refresh and ORIGINAL_DST host cleanup. */
+    private readonly clock: Clock = realClock,
+  ) {
     this.config = config;
     this.stats.register(`cluster.${config.name}.`, this.counters, this.gauges);
     this.update(config, endpoints);
@@ -78,13 +86,13 @@ export class UpstreamCluster {
     }
     if (config.outlier) {
       if (this.outlier) this.outlier.update(config.outlier);
-      else this.outlier = new OutlierDetector(config.outlier, this);
+      else this.outlier = new OutlierDetector(config.outlier, this, this.clock);
     } else if (this.outlier) {
       this.outlier.close();
       this.outlier = undefined;
       for (const h of this.hosts) h.ejected = false;
     }
-    if (this.dnsTimer) clearInterval(this.dnsTimer);
+    this.clock.clearInterval(this.dnsTimer);
     this.dnsTimer = undefined;
     if (config.type === 'ORIGINAL_DST') {
       this.startCleanup();
@@ -94,7 +102,7 @@ export class UpstreamCluster {
     const specs = config.type === 'EDS' ? endpoints ?? [] : config.staticEndpoints ?? [];
     if (specs.some((s) => s.needsResolve)) {
       this.resolve(specs);
-      this.dnsTimer = setInterval(() => this.resolve(specs), Math.max(1000, config.dnsRefreshMs));
+      this.dnsTimer = this.clock.setInterval(() => this.resolve(specs), Math.max(1000, config.dnsRefreshMs));
       this.dnsTimer.unref();
     } else {
       this.setHosts(specs);
@@ -235,7 +243,7 @@ export class UpstreamCluster {
   private startCleanup(): void {
     if (this.cleanupTimer) return;
     const every = 5_000;
-    this.cleanupTimer = setInterval(() => {
+    this.cleanupTimer = this.clock.setInterval(() => {
       const keep = this.hosts.filter((h) => h.activeRequests > 0 || h.cxActive > 0);
       if (keep.length === this.hosts.length) return;
       for (const h of this.hosts) if (!keep.includes(h)) this.byId.delete(h.id);
@@ -437,8 +445,8 @@ export class UpstreamCluster {
   close(): void {
     this.closed = true;
     this.outlier?.close();
-    if (this.dnsTimer) clearInterval(this.dnsTimer);
-    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.clock.clearInterval(this.dnsTimer);
+    this.clock.clearInterval(this.cleanupTimer);
     this.drain();
     this.stats.unregister(`cluster.${this.name}.`);
   }

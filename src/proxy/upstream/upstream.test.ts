@@ -1,8 +1,10 @@
-// Load balancing, circuit breaking, outlier detection, health and priorities, through a real proxy to real upstreams.
+// Load balancing, circuit breaking, outlier detection, health and priorities, through a real proxy to real upstreams
+// (outlier detection on a manual clock, so ejection times pass when the test says so).
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../clock.js';
 import type { TrellisProxy } from '../proxy.js';
 import type { HttpRequestRecord } from '../records.js';
 import { cla, edsCluster, httpListener, request, routeConfig, routeTo, startProxy, startUpstream, vhost, waitFor, type Upstream } from '../testing.js';
@@ -135,13 +137,17 @@ describe('load balancing', () => {
 
 describe('circuit breaking', () => {
   let slow: Upstream;
+  // While a burst is held, requests wait at the upstream, so the admitted ones are surely in flight together.
+  let holding = false;
+  const held: Array<() => void> = [];
   let proxy: TrellisProxy;
   let port: number;
   const records: HttpRequestRecord[] = [];
 
   before(async () => {
     slow = await startUpstream('slow', (_req, res) => {
-      setTimeout(() => res.end('slow'), 150);
+      if (holding) held.push(() => res.end('slow'));
+      else res.end('slow');
     });
     const started = await startProxy({
       listeners: [httpListener('http', 'r')],
@@ -162,16 +168,23 @@ describe('circuit breaking', () => {
     await slow.close();
   });
 
-  async function burst(path: string, n: number) {
+  /** `n` concurrent requests, held at the upstream until the `overflowing` ones have been answered. */
+  async function burst(path: string, n: number, overflowing: number) {
     const agent = new http.Agent({ keepAlive: true, maxSockets: n });
-    const rs = await Promise.all(Array.from({ length: n }, () => request(port, { path, agent })));
+    holding = true;
+    let answered = 0;
+    const replies = Array.from({ length: n }, () => request(port, { path, agent }).finally(() => answered++));
+    await waitFor(() => answered >= overflowing && held.length >= 1, 3000, `${overflowing} overflows`);
+    holding = false;
+    for (const r of held.splice(0)) r();
+    const rs = await Promise.all(replies);
     agent.destroy();
     return rs;
   }
 
   test('max_connections 1 + max_pending_requests 1: one active, one queued, the rest 503 UO', async () => {
     const before = records.length;
-    const rs = await burst('/pending', 5);
+    const rs = await burst('/pending', 5, 3);
     const ok = rs.filter((r) => r.status === 200).length;
     const overflow = rs.filter((r) => r.status === 503);
     assert.equal(ok, 2);
@@ -183,7 +196,7 @@ describe('circuit breaking', () => {
   });
 
   test('max_requests 1: only one request in flight, the others overflow at once', async () => {
-    const rs = await burst('/requests', 4);
+    const rs = await burst('/requests', 4, 3);
     assert.equal(rs.filter((r) => r.status === 200).length, 1);
     assert.equal(rs.filter((r) => r.status === 503).length, 3);
   });
@@ -197,6 +210,7 @@ describe('circuit breaking', () => {
 describe('outlier detection, health and priorities', () => {
   let good: Upstream, bad: Upstream;
   let badFails = true;
+  const clock = new ManualClock();
   let proxy: TrellisProxy;
   let port: number;
 
@@ -230,7 +244,7 @@ describe('outlier detection, health and priorities', () => {
         cla('nopanic', [{ port: good.port, health: 'UNHEALTHY' }]),
         cla('prio', [{ port: bad.port, priority: 0, health: 'UNHEALTHY' }, { port: good.port, priority: 1 }]),
       ],
-    });
+    }, { clock });
     proxy = started.proxy;
     port = started.port('http');
   });
@@ -243,21 +257,38 @@ describe('outlier detection, health and priorities', () => {
   test('consecutive 5xx eject a host; the balancer skips it; it comes back after the ejection time and recovers', async () => {
     const cluster = proxy.cluster('od')!;
     const badHost = cluster.hosts.find((h) => h.port === bad.port)!;
+    const active = () => proxy.stats.get('cluster.od.outlier_detection.ejections_active');
     // round robin alternates, so three failures from "bad" arrive within six requests
-    for (let i = 0; i < 6; i++) await request(port, { path: '/od' });
-    assert.equal(badHost.ejected, true);
+    const ejectBad = async () => {
+      for (let i = 0; i < 6 && !badHost.ejected; i++) await request(port, { path: '/od' });
+      assert.equal(badHost.ejected, true);
+    };
+    await ejectBad();
     assert.equal(badHost.healthFlags(), '/failed_outlier_check');
-    assert.equal(proxy.stats.get('cluster.od.outlier_detection.ejections_active'), 1);
+    assert.equal(active(), 1);
     const before = bad.requests.length;
     for (let i = 0; i < 10; i++) assert.equal((await request(port, { path: '/od' })).body, 'good');
     assert.equal(bad.requests.length, before);
-    // the host heals; after base_ejection_time it is back in the rotation
+    // the host heals; the 50 ms sweep brings it back once base_ejection_time (400 ms) has passed, not before
     badFails = false;
-    await waitFor(() => !badHost.ejected, 3000, 'un-ejection');
+    clock.advance(350);
+    assert.equal(badHost.ejected, true);
+    assert.equal(active(), 1);
+    clock.advance(50);
+    assert.equal(badHost.ejected, false);
+    assert.equal(active(), 0);
     const bodies = new Set<string>();
     for (let i = 0; i < 4; i++) bodies.add((await request(port, { path: '/od' })).body);
     assert.deepEqual([...bodies].sort(), ['bad-recovered', 'good']);
-    assert.equal(proxy.stats.get('cluster.od.outlier_detection.ejections_active'), 0);
+    // ejected again at once: base_ejection_time x 2 ejections
+    badFails = true;
+    await ejectBad();
+    assert.equal(badHost.numEjections, 2);
+    clock.advance(750);
+    assert.equal(badHost.ejected, true);
+    clock.advance(50);
+    assert.equal(badHost.ejected, false);
+    badFails = false;
   });
 
   test('all hosts unhealthy: panic mode still routes (default 50% threshold); with the threshold at 0 → UH', async () => {

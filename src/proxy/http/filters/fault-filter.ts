@@ -91,7 +91,8 @@ class FaultFilter implements HttpFilter {
       stream.addFlag('DI');
       stream.hcm.counters['fault.delays_injected']++;
       this.active++;
-      const timer = setTimeout(() => {
+      const clock = stream.hcm.runtime.clock;
+      const timer = clock.setTimeout(() => {
         this.active--;
         stream.onDownstreamReset = undefined;
         if (stream.closed) return;
@@ -99,7 +100,7 @@ class FaultFilter implements HttpFilter {
         stream.continueDecoding();
       }, delayMs);
       stream.onDownstreamReset = () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.active--;
       };
       return FilterStatus.Stop;

@@ -1,20 +1,18 @@
 // The fault and CORS filters and request mirroring, configured the way Istio emits them (per-route typed_per_filter_config).
+// Delays run on a manual clock: the test decides when they have passed.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../../clock.js';
 import type { TrellisProxy } from '../../proxy.js';
-import type { HttpRequestRecord } from '../../records.js';
-import { cla, edsCluster, httpListener, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, waitFor, type Upstream } from '../../testing.js';
+import { cla, edsCluster, httpListener, request, requestRecords, routeConfig, routeTo, startProxy, startUpstream, T, vhost, waitFor, type Upstream } from '../../testing.js';
 
 describe('fault injection, CORS and mirroring', () => {
   let app: Upstream, mirror: Upstream;
+  const clock = new ManualClock();
   let proxy: TrellisProxy;
   let port: number;
-  const records: HttpRequestRecord[] = [];
-  const last = async (n: number) => {
-    await waitFor(() => records.length >= n, 2000, 'request record');
-    return records[n - 1]!;
-  };
+  const { records, nth: last } = requestRecords();
   const fault = (f: Record<string, unknown>) => ({ typedPerFilterConfig: { 'envoy.filters.http.fault': { '@type': T.fault, ...f } } });
 
   before(async () => {
@@ -57,7 +55,7 @@ describe('fault injection, CORS and mirroring', () => {
       ],
       clusters: [edsCluster('app'), edsCluster('mirror')],
       endpoints: [cla('app', [{ port: app.port }]), cla('mirror', [{ port: mirror.port }])],
-    });
+    }, { clock });
     proxy = started.proxy;
     port = started.port('http');
     proxy.observe({ onHttpRequest: (r) => records.push(r) });
@@ -68,13 +66,26 @@ describe('fault injection, CORS and mirroring', () => {
     await Promise.all([app.close(), mirror.close()]);
   });
 
-  test('fixed delay: the response is measurably late and flagged DI', async () => {
+  const delaysInjected = () => proxy.stats.get('http.http.fault.delays_injected') ?? 0;
+  /** Sends a request; resolves once the fault filter holds it (its delay is a timer on the clock). */
+  const delayed = async (path: string) => {
+    const before = delaysInjected();
+    const reply = request(port, { path, headers: { host: 'ratings' } });
+    await waitFor(() => delaysInjected() > before, 2000, 'the delay to start');
+    assert.equal(clock.pending, 1);
+    return { reply };
+  };
+
+  test('fixed delay: the request goes upstream only once the delay has passed, flagged DI', async () => {
     const n = records.length;
-    const t0 = Date.now();
-    const r = await request(port, { path: '/delay', headers: { host: 'ratings' } });
-    const took = Date.now() - t0;
+    const before = app.requests.length;
+    const { reply } = await delayed('/delay');
+    clock.advance(299);
+    assert.equal(clock.nextIn(), 1, 'still delayed after 299 ms');
+    clock.advance(1);
+    const r = await reply;
     assert.equal(r.status, 200);
-    assert.ok(took >= 290, `took ${took} ms`);
+    assert.equal(app.requests.length, before + 1);
     assert.equal((await last(n + 1)).responseFlags, 'DI');
   });
 
@@ -100,7 +111,9 @@ describe('fault injection, CORS and mirroring', () => {
 
   test('delay then abort: both flags', async () => {
     const n = records.length;
-    const r = await request(port, { path: '/both', headers: { host: 'ratings' } });
+    const { reply } = await delayed('/both');
+    clock.advance(100);
+    const r = await reply;
     assert.equal(r.status, 400);
     assert.equal((await last(n + 1)).responseFlags, 'DI,FI');
   });
