@@ -77,7 +77,7 @@ function generationMs(services) {
   const { resources } = loadText(meshYaml(services), 'bench.yaml');
   const registry = new ServiceRegistry();
   registry.setResources(resources);
-  const push = new PushContext(resources, registry);
+  const push = new PushContext(resources, registry.snapshot());
   const node = { id: 'sidecar~10.9.9.9~client-0.default~default.svc.cluster.local', cluster: 'x', metadata: { NAMESPACE: 'default' } };
   new MeshConfigGenerator(push).generate(node); // warm the JIT
   const times = [];

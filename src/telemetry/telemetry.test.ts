@@ -258,3 +258,18 @@ test('bring your own Prometheus: the scrape config and the file-SD targets it fo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the mesh config's accessLogFile logs every proxy (Istio's JSON fields with accessLogEncoding: JSON) unless a Telemetry configures logging", () => {
+  const cm = (mesh: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    ${mesh}\n`;
+  const json = loadText(cm('{accessLogFile: /tmp/mesh.log, accessLogEncoding: JSON}'), 'mesh.yaml').resources;
+  const logs = effectiveTelemetry([], meshTelemetry(meshModelOf(json).config)).accessLogging;
+  assert.equal(logs.length, 1);
+  assert.equal(logs[0]!.provider.envoyFileAccessLog?.path, '/tmp/mesh.log');
+  assert.equal(logs[0]!.provider.envoyFileAccessLog?.logFormat?.labels?.response_code, '%RESPONSE_CODE%');
+  const text = loadText(cm('{accessLogFile: /dev/stdout, accessLogFormat: "%RESPONSE_CODE%"}'), 'mesh.yaml').resources;
+  const [log] = telemetryForHcm(effectiveTelemetry([], meshTelemetry(meshModelOf(text).config)), 'CLIENT').accessLog;
+  assert.deepEqual((log!.typedConfig as { logFormat: unknown }).logFormat, { textFormatSource: { inlineString: '%RESPONSE_CODE%\n' } });
+  const off = effectiveTelemetry([{ accessLogging: [{ disabled: true }] }], meshTelemetry(meshModelOf(text).config));
+  assert.deepEqual(off.accessLogging, [], 'a Telemetry that turns logging off wins');
+  assert.deepEqual(effectiveTelemetry([], meshTelemetry(meshModelOf([]).config)).accessLogging, [], 'no accessLogFile: no log');
+});

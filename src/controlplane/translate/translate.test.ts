@@ -338,3 +338,17 @@ test("Bookinfo: every workload's sidecar config and the ingress gateway's are ac
   assert.deepEqual(vh.domains, ['*']);
   assert.deepEqual(vh.routes.map((x: Json) => x.match.path ?? `${x.match.prefix}*`), ['/productpage', '/static*', '/login', '/logout', '/api/v1/products*']);
 });
+
+test('the mesh config decides mTLS defaults: ServiceMeshControlPlane dataPlane.mtls makes inbound STRICT; enableAutoMtls: false keeps clients plaintext', () => {
+  const tlsOnly = (o: ReturnType<typeof out>) => o.listeners.find((l) => l.name === '127.10.0.3_9080')!.filterChains.map((c: Json) => c.filterChainMatch?.transportProtocol ?? 'any');
+  const reviews = sidecar('reviews-v1-a', { app: 'reviews', version: 'v1' });
+  assert.deepEqual(tlsOnly(out(build(''), reviews)), ['tls', 'raw_buffer'], 'Istio: PERMISSIVE unless told');
+  const smcp = `apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: istio-system}\nspec: {security: {dataPlane: {mtls: true}}}\n---\n`;
+  assert.deepEqual(tlsOnly(out(build(smcp), reviews)), ['tls'], 'dataPlane.mtls: STRICT mesh-wide');
+  const permissive = `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: PERMISSIVE}}\n---\n`;
+  assert.deepEqual(tlsOnly(out(build(smcp + permissive), reviews)), ['tls', 'raw_buffer'], 'a root PeerAuthentication still decides');
+  const mtlsTo = (o: ReturnType<typeof out>) => !!o.clusters.find((c) => c.name === 'outbound|9080||reviews.default.svc.cluster.local')!.transportSocket;
+  assert.equal(mtlsTo(out(build(''))), true, 'auto mTLS to sidecars');
+  const noAuto = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: "enableAutoMtls: false"\n---\n`;
+  assert.equal(mtlsTo(out(build(noAuto))), false, 'enableAutoMtls: false');
+});
