@@ -43,7 +43,7 @@ test('trellis demo serves /productpage through the ingress gateway and stops eve
     assert.equal(code, 0);
     assert.equal(existsSync(dir), false, 'the config directory is removed');
     // No process of the demo is left: no sidecar, app or gateway.
-    const xds = /controlplane xDS (127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    const xds = /controlplane \S+ \([^)]*\)\s+xDS (127\.0\.0\.1:\d+)/.exec(out)![1]!;
     const left = spawnSync('pgrep', ['-f', `--xds ${xds}`], { encoding: 'utf8' }).stdout.trim();
     assert.equal(left, '');
   } finally {

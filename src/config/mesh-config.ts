@@ -64,7 +64,8 @@ export interface MeshConfig {
   /** Clients use mutual TLS to sidecars that accept it without a DestinationRule saying so. */
   enableAutoMtls: boolean;
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
-  meshMTLS: { minProtocolVersion?: TlsVersion };
+  /** Istio's meshMTLS; `maxProtocolVersion` and `cipherSuites` come from a ServiceMeshControlPlane's controlPlane.tls. */
+  meshMTLS: { minProtocolVersion?: TlsVersion; maxProtocolVersion?: TlsVersion; cipherSuites?: string[] };
   tlsDefaults: { minProtocolVersion?: TlsVersion; ecdhCurves?: string[]; cipherSuites?: string[] };
   defaultConfig: ProxyConfig;
   extensionProviders: ExtensionProvider[];
@@ -154,7 +155,12 @@ function readLayer(doc: Obj, problems: ProxyConfigProblem[]): Partial<MeshConfig
   const mode = str(obj(doc.outboundTrafficPolicy)?.mode);
   if (mode === 'ALLOW_ANY' || mode === 'REGISTRY_ONLY') out.outboundTrafficPolicy = { mode };
   const meshMtls = obj(doc.meshMTLS);
-  if (meshMtls) out.meshMTLS = { ...(tlsVersion(meshMtls.minProtocolVersion) ? { minProtocolVersion: tlsVersion(meshMtls.minProtocolVersion) } : {}) };
+  if (meshMtls) {
+    out.meshMTLS = {
+      ...(tlsVersion(meshMtls.minProtocolVersion) ? { minProtocolVersion: tlsVersion(meshMtls.minProtocolVersion) } : {}),
+      ...(strings(meshMtls.cipherSuites) ? { cipherSuites: strings(meshMtls.cipherSuites) } : {}),
+    };
+  }
   const tlsDefaults = obj(doc.tlsDefaults);
   if (tlsDefaults) {
     out.tlsDefaults = {
@@ -216,7 +222,8 @@ function smcpLayer(spec: ServiceMeshControlPlaneSpec): Partial<MeshConfig> {
   // controlPlane.tls sets the mesh's TLS settings: Maistra applies them to meshMTLS and tlsDefaults alike.
   const tls = obj(obj(security?.controlPlane)?.tls);
   const min = tlsVersion(tls?.minProtocolVersion);
-  if (min) out.meshMTLS = { minProtocolVersion: min };
+  const max = tlsVersion(tls?.maxProtocolVersion);
+  if (min || max || strings(tls?.cipherSuites)) out.meshMTLS = { ...(min ? { minProtocolVersion: min } : {}), ...(max ? { maxProtocolVersion: max } : {}), ...(strings(tls?.cipherSuites) ? { cipherSuites: strings(tls?.cipherSuites) } : {}) };
   if (tls) {
     out.tlsDefaults = {
       ...(min ? { minProtocolVersion: min } : {}),
@@ -244,12 +251,16 @@ function smcpLayer(spec: ServiceMeshControlPlaneSpec): Partial<MeshConfig> {
 const isSmcp = (r: Resource) => r.group === 'maistra.io' && r.kind === 'ServiceMeshControlPlane';
 
 /**
- * The mesh config of a set of resources (the first ServiceMeshControlPlane governs; several control planes are issue
- * 13's). `overrides` are a last layer, for what a control plane is told on its command line.
+ * The mesh config of the control plane in `controlPlaneNamespace` (its ServiceMeshControlPlane and ConfigMap), or,
+ * when none is named, of the first ServiceMeshControlPlane (else Istio's `istio-system`). `overrides` are a last
+ * layer, for what a control plane is told on its command line.
  */
-export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>): MeshModel {
-  const smcp = resources.find(isSmcp);
-  const controlPlaneNamespace = smcp?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE;
+export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>, controlPlaneNamespace?: string): MeshModel {
+  const smcp = controlPlaneNamespace === undefined ? resources.find(isSmcp) : resources.find((r) => isSmcp(r) && r.metadata.namespace === controlPlaneNamespace);
+  return buildFor(resources, smcp, controlPlaneNamespace ?? smcp?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE, overrides);
+}
+
+function buildFor(resources: readonly Resource[], smcp: Resource | undefined, controlPlaneNamespace: string, overrides: Partial<MeshConfig> | undefined): MeshModel {
   let config = defaultMeshConfig(controlPlaneNamespace);
   const sources: MeshModel['sources'][number][] = [];
   const problems: MeshConfigProblem[] = [];
@@ -292,12 +303,15 @@ export function buildMeshModel(resources: readonly Resource[], overrides?: Parti
   return { config, controlPlaneNamespace, dataPlaneMtls, sources, problems };
 }
 
-const models = new WeakMap<readonly Resource[], MeshModel>();
+const models = new WeakMap<readonly Resource[], Map<string, MeshModel>>();
 
-/** `buildMeshModel`, once per resource list: a config version is one list, read by every part. */
-export function meshModelOf(resources: readonly Resource[], overrides?: Partial<MeshConfig>): MeshModel {
-  if (overrides && Object.keys(overrides).length) return buildMeshModel(resources, overrides);
-  let m = models.get(resources);
-  if (!m) models.set(resources, (m = buildMeshModel(resources)));
+/** `buildMeshModel`, once per resource list and control plane: a config version is one list, read by every part. */
+export function meshModelOf(resources: readonly Resource[], overrides?: Partial<MeshConfig>, controlPlaneNamespace?: string): MeshModel {
+  if (overrides && Object.keys(overrides).length) return buildMeshModel(resources, overrides, controlPlaneNamespace);
+  let byPlane = models.get(resources);
+  if (!byPlane) models.set(resources, (byPlane = new Map()));
+  const key = controlPlaneNamespace ?? '';
+  let m = byPlane.get(key);
+  if (!m) byPlane.set(key, (m = buildMeshModel(resources, undefined, controlPlaneNamespace)));
   return m;
 }

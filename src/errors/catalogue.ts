@@ -120,6 +120,9 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   RouteNotAllowedByListeners: { code: 'TRL0103', level: 'Error', meaning: "A route's parent Gateway has no listener that accepts routes from the route's namespace (route status NotAllowedByListeners)." },
   SidecarEgressHostNotFound: { code: 'TRL0104', level: 'Warning', meaning: 'A Sidecar egress host matches no service in the registry (Kiali KIA1004).' },
   UnknownExtAuthzProvider: { code: 'TRL0105', level: 'Error', meaning: "A CUSTOM AuthorizationPolicy names a provider that the mesh config's extensionProviders does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the workloads it selects deny every request." },
+  // OpenShift Service Mesh's control-plane model (mesh-topology.ts).
+  ControlPlaneFieldIgnored: { code: 'TRL0120', level: 'Info', meaning: 'A ServiceMeshControlPlane field that Trellis does not apply (it configures what a Kubernetes operator deploys, or a feature Trellis does not have).' },
+  NamespaceClaimedTwice: { code: 'TRL0121', level: 'Warning', meaning: 'A namespace is claimed by two control planes (member rolls, member selectors or ServiceMeshMembers); it joins the first, the second reports it as pending.' },
 });
 
 // ---------------------------------------------------------------- proxy: config checks

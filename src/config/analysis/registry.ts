@@ -7,6 +7,7 @@ import { caCertificateAnalyzer, destinationRuleHostAnalyzer } from './analyzers/
 import { conflictingGatewayAnalyzer, gatewayCertificateAnalyzer, gatewaySecretAnalyzer, ingressGatewayPortAnalyzer } from './analyzers/gateway.js';
 import { gatewayCertificateRefsAnalyzer, gatewayClassAnalyzer, routeReferencesAnalyzer } from './analyzers/gateway-api.js';
 import { imageAutoAnalyzer, injectionAnalyzer } from './analyzers/injection.js';
+import { controlPlaneAnalyzer } from './analyzers/maistra.js';
 import { mtlsConflictAnalyzer } from './analyzers/mtls.js';
 import { authorizationPoliciesAnalyzer, peerAuthenticationSelectorAnalyzer, requestAuthenticationSelectorAnalyzer } from './analyzers/policies.js';
 import { portNameAnalyzer, serviceEntryAddressesAnalyzer } from './analyzers/service.js';
@@ -60,4 +61,6 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayClassAnalyzer,
   gatewayCertificateRefsAnalyzer,
   routeReferencesAnalyzer,
+  // maistra.io
+  controlPlaneAnalyzer,
 ];

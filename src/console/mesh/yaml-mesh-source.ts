@@ -11,7 +11,7 @@ import { resourceKey, type Resource } from '../../config/resource.js';
 import { ISTIO_COMPAT, VERSION } from '../../version.js';
 import type { ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, MeshInventory, MeshSettings, MeshSource, ProxyStatus, Validation, WriteResult } from '../sources.js';
 import { buildInventory, INJECT, isConfigResource, type InventoryOptions } from './inventory.js';
-import { certificateInfo, meshSettings } from './mesh-settings.js';
+import { certificateInfo, controlPlaneSummaries, meshSettings } from './mesh-settings.js';
 import { documentSpans, documentText, editDocument, replaceDocument } from './yaml-documents.js';
 
 export interface YamlMeshSourceOptions extends InventoryOptions {
@@ -96,6 +96,7 @@ export class YamlMeshSource implements MeshSource {
       // As istioctl reads it: nothing STALE or NACKed, and something SYNCED (NOT SENT is a type the proxy never asked for).
       syncedProxies: proxies.filter((p) => { const s = Object.values(p.sync); return s.includes('SYNCED') && !s.some((x) => x === 'STALE' || x === 'NACK'); }).length,
       mesh: meshSettings(resources, this.options.mesh),
+      planes: controlPlaneSummaries(resources, proxies, this.options.mesh),
     };
     if (this.options.caRootCertFile) {
       try {

@@ -193,7 +193,7 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
     }
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
     const mode = w.meshed ? push.policies.peerAuthenticationMode(w, port) : 'DISABLE';
-    const tlsChain: FilterChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS.minProtocolVersion) };
+    const tlsChain: FilterChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
     const plainChain: FilterChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
     listeners.push({
       name: inboundListenerName(w.address, port),
