@@ -78,6 +78,10 @@ export interface MeshConfig {
   enableTracing: boolean;
   /** Istio's default connect timeout for clusters (MeshConfig.connectTimeout, Istio's duration form). */
   connectTimeout: string;
+  /** The ingress gateway's Service name, in the control-plane namespace (for Kubernetes Ingress, and istioctl's files-only defaults). */
+  ingressService: string;
+  /** Whether the ingress controller runs: OFF, DEFAULT or STRICT. */
+  ingressControllerMode: 'OFF' | 'DEFAULT' | 'STRICT';
 }
 
 /** A mesh config field that cannot be used: in `resource` at `pointer` (the layer), `field` a dotted path inside it. */
@@ -99,6 +103,9 @@ export interface MeshModel {
   problems: readonly MeshConfigProblem[];
 }
 
+/** The identity of a mesh config read from a file, as istioctl names it in its messages (`MeshConfig istio-system/meshconfig`). */
+export const MESH_CONFIG_FILE_KIND = { apiVersion: 'v1alpha1', kind: 'MeshConfig', name: 'meshconfig' } as const;
+
 /** Istio's MeshConfig defaults for the fields Trellis reads. */
 export function defaultMeshConfig(controlPlaneNamespace = DEFAULT_CONTROL_PLANE_NAMESPACE): MeshConfig {
   return {
@@ -115,6 +122,8 @@ export function defaultMeshConfig(controlPlaneNamespace = DEFAULT_CONTROL_PLANE_
     discoverySelectors: [],
     enableTracing: true,
     connectTimeout: '10s',
+    ingressService: 'istio-ingressgateway',
+    ingressControllerMode: 'STRICT',
   };
 }
 
@@ -182,6 +191,9 @@ function readLayer(doc: Obj, problems: ProxyConfigProblem[]): Partial<MeshConfig
   if (typeof doc.accessLogFormat === 'string') out.accessLogFormat = doc.accessLogFormat;
   if (typeof doc.enableTracing === 'boolean') out.enableTracing = doc.enableTracing;
   if (str(doc.connectTimeout)) out.connectTimeout = str(doc.connectTimeout);
+  if (str(doc.ingressService)) out.ingressService = str(doc.ingressService);
+  const ingressMode = str(doc.ingressControllerMode);
+  if (ingressMode === 'OFF' || ingressMode === 'DEFAULT' || ingressMode === 'STRICT') out.ingressControllerMode = ingressMode;
   return out;
 }
 
@@ -245,9 +257,12 @@ const isSmcp = (r: Resource) => r.group === 'maistra.io' && r.kind === 'ServiceM
 
 /**
  * The mesh config of a set of resources (the first ServiceMeshControlPlane governs; several control planes are issue
- * 13's). `overrides` are a last layer, for what a control plane is told on its command line.
+ * 13's). `overrides` are a last layer, for what a control plane is told on its command line. `meshConfigFile` is a mesh
+ * config document read from a file (`trellis analyze --meshConfigFile`, as `istioctl analyze` has it; see
+ * `meshConfigFileResource`): it stands for the in-cluster mesh config, so it takes the place of the `istio` ConfigMap
+ * (which is then not read) above the ServiceMeshControlPlane and below `overrides`.
  */
-export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>): MeshModel {
+export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>, meshConfigFile?: Resource): MeshModel {
   const smcp = resources.find(isSmcp);
   const controlPlaneNamespace = smcp?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE;
   let config = defaultMeshConfig(controlPlaneNamespace);
@@ -270,7 +285,7 @@ export function buildMeshModel(resources: readonly Resource[], overrides?: Parti
     sources.push({ resource: smcp, pointer: '/spec' });
   }
   const names = ['istio', ...(smcp ? [`istio-${smcp.metadata.name}`] : [])];
-  const configMap = names
+  const configMap = meshConfigFile ? undefined : names
     .map((n) => resources.find((r) => r.group === '' && r.kind === 'ConfigMap' && r.metadata.namespace === controlPlaneNamespace && r.metadata.name === n))
     .find((r) => r !== undefined && typeof obj(r.raw.data)?.mesh === 'string');
   if (configMap) {
@@ -287,6 +302,10 @@ export function buildMeshModel(resources: readonly Resource[], overrides?: Parti
       layer(obj(doc) ?? {}, configMap, '/data/mesh');
       sources.push({ resource: configMap, pointer: '/data/mesh' });
     }
+  }
+  if (meshConfigFile) {
+    layer(meshConfigFile.raw, meshConfigFile, '');
+    sources.push({ resource: meshConfigFile, pointer: '' });
   }
   if (overrides) config = applyLayer(config, overrides);
   return { config, controlPlaneNamespace, dataPlaneMtls, sources, problems };

@@ -4,9 +4,8 @@ import { parseArgs } from 'node:util';
 import { Messages } from '../../config/analysis/messages.js';
 import { codeLine } from '../format/codes.js';
 import { render, type OutputFormat } from '../../config/analysis/format.js';
-import { analyzeResources } from '../../config/analysis/run.js';
+import { analyzePaths } from '../../config/analysis/analyze-paths.js';
 import { displayPath, LEVEL_ORDER, type Level } from '../../config/diagnostics.js';
-import { loadPaths } from '../../config/loader.js';
 import { UsageError, type Command } from '../command.js';
 
 /** istioctl's exit status when the analysis finds issues at or above the failure threshold. */
@@ -15,11 +14,17 @@ export const EXIT_ANALYZER_FOUND_ISSUES = 79;
 const USAGE = `Usage: trellis analyze [options] PATH...
 
 Analyze Istio, Gateway API, Maistra and Kubernetes YAML (files, directories, or - for stdin)
-as istioctl analyze does, with the file, line and column of every message.
+as istioctl analyze does without a cluster, with the file, line and column of every message.
 
 Options:
   -o, --output FORMAT           text (default), json or yaml
   -n, --namespace NS            namespace of objects that name none (default: default)
+      --local                   analyze a directory as trellis up runs it (as trellis up, trellis demo and
+                                the console do): Trellis's own ingress and egress gateways exist, alpha
+                                annotations are reported, and DestinationRule subsets that select no workload
+                                are TRL0101 (Info until a route uses them) instead of istioctl's IST0173 Error
+      --meshConfigFile FILE     a MeshConfig (YAML) that stands for the cluster's: it replaces the istio ConfigMap
+      --meshNetworksFile FILE   a MeshNetworks (YAML) that stands for the cluster's
       --failure-threshold LVL   lowest level that makes the exit status non-zero: Error (default), Warning, Info
       --output-threshold LVL    lowest level that is printed: Info (default), Warning, Error
   -S, --suppress CODE=KIND NS/NAME   hide a message, e.g. "IST0102=Namespace default" (repeatable; * is a wildcard)
@@ -71,6 +76,9 @@ export const analyzeCommand: Command = {
           'output-threshold': { type: 'string' },
           suppress: { type: 'string', short: 'S', multiple: true },
           'list-codes': { type: 'boolean' },
+          local: { type: 'boolean' },
+          meshConfigFile: { type: 'string' },
+          meshNetworksFile: { type: 'string' },
         },
       });
     } catch (err) {
@@ -88,8 +96,12 @@ export const analyzeCommand: Command = {
     const showAt = parseLevel(values['output-threshold'], '--output-threshold', 'Info');
     const suppressions = (values.suppress ?? []).map(parseSuppression);
 
-    const loaded = await loadPaths(positionals, values.namespace ? { defaultNamespace: values.namespace } : {});
-    const { diagnostics } = analyzeResources(loaded.resources, { loadErrors: loaded.errors });
+    const { diagnostics, resourceCount } = await analyzePaths(positionals, {
+      defaultNamespace: values.namespace,
+      mode: values.local ? 'local' : 'istioctl',
+      meshConfigFile: values.meshConfigFile,
+      meshNetworksFile: values.meshNetworksFile,
+    });
     const kept = diagnostics.filter(
       (d) =>
         !suppressions.some(
@@ -98,7 +110,7 @@ export const analyzeCommand: Command = {
     );
     const shown = kept.filter((d) => LEVEL_ORDER[d.level] <= LEVEL_ORDER[showAt]);
     if (format === 'text' && shown.length === 0) {
-      process.stdout.write(`\u2714 No validation issues found when analyzing ${loaded.resources.length} resource${loaded.resources.length === 1 ? '' : 's'}.\n`);
+      process.stdout.write(`\u2714 No validation issues found when analyzing ${resourceCount} resource${resourceCount === 1 ? '' : 's'}.\n`);
     } else {
       process.stdout.write(render(shown, format, displayPath));
     }

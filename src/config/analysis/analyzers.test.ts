@@ -4,19 +4,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnosticFor, type Diagnostic } from '../diagnostics.js';
 import { loadText } from '../loader.js';
+import { buildMeshModel } from '../mesh-config.js';
 import type { Analyzer } from './analyzer.js';
+import { assumedResources, type AnalysisMode } from './assumed.js';
 import { ConfigIndex } from './config-index.js';
 import { credentialProblem } from './analyzers/gateway.js';
 import { sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
 import { ANALYZERS } from './registry.js';
 import { Messages } from './messages.js';
 
-/** Run analyzers over every resource of `yaml`, as run.ts does but without schema validation in between. */
-function analyze(yaml: string, analyzers: readonly Analyzer[] = ANALYZERS): Diagnostic[] {
+/** Run analyzers over every resource of `yaml`, as run.ts does (`local` mode unless told) but without schema validation in between. */
+function analyze(yaml: string, analyzers: readonly Analyzer[] = ANALYZERS, mode: AnalysisMode = 'local'): Diagnostic[] {
   const { resources, errors } = loadText(yaml, 'inline.yaml');
   assert.deepEqual(errors, []);
   const out: Diagnostic[] = [];
-  const ctx = { resources, index: new ConfigIndex(resources), report: (type: Parameters<typeof diagnosticFor>[0], r: Parameters<typeof diagnosticFor>[1], field: string, message: string) => out.push(diagnosticFor(type, r, field, message)) };
+  const index = new ConfigIndex([...resources, ...assumedResources(mode, resources, buildMeshModel(resources))]);
+  const ctx = { resources, index, mode, report: (type: Parameters<typeof diagnosticFor>[0], r: Parameters<typeof diagnosticFor>[1], field: string, message: string) => out.push(diagnosticFor(type, r, field, message)) };
   for (const a of analyzers) a.analyze(ctx);
   return out;
 }

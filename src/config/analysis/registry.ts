@@ -1,6 +1,7 @@
-// Every cross-object analyzer, in the order they run.
+// Every cross-object analyzer, in the order they run; which run depends on whom the analysis answers as (assumed.ts).
 
 import type { Analyzer } from './analyzer.js';
+import type { AnalysisMode } from './assumed.js';
 import { alphaAnnotationsAnalyzer, annotationsAnalyzer } from './analyzers/annotations.js';
 import { applicationUIDAnalyzer, serviceAssociationAnalyzer } from './analyzers/deployment.js';
 import { caCertificateAnalyzer, destinationRuleHostAnalyzer } from './analyzers/destination-rule.js';
@@ -21,10 +22,10 @@ import {
   virtualServiceMatchesAnalyzer,
 } from './analyzers/virtual-service.js';
 
+/** The analyzers `istioctl analyze` runs (by Istio's names), and Trellis's own checks (TRL codes). */
 export const ANALYZERS: readonly Analyzer[] = [
   // Kubernetes objects
   annotationsAnalyzer,
-  alphaAnnotationsAnalyzer,
   injectionAnalyzer,
   imageAutoAnalyzer,
   serviceAssociationAnalyzer,
@@ -61,3 +62,11 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayCertificateRefsAnalyzer,
   routeReferencesAnalyzer,
 ];
+
+/** Analyzers istioctl has but never runs (alpha annotations): Trellis runs them for its own runtime and console. */
+export const OPTIONAL_ANALYZERS: readonly Analyzer[] = [alphaAnnotationsAnalyzer];
+
+/** The analyzers of a mode: istioctl's set, plus the optional ones for a directory Trellis runs. */
+export function analyzersFor(mode: AnalysisMode): readonly Analyzer[] {
+  return mode === 'local' ? [...ANALYZERS, ...OPTIONAL_ANALYZERS] : ANALYZERS;
+}

@@ -73,7 +73,7 @@ function conflictingTargetPorts(services: readonly ServiceInfo[]): Array<[string
 const PROXY_UID = 1337;
 
 export const applicationUIDAnalyzer: Analyzer = {
-  name: 'pod.ApplicationUIDAnalyzer',
+  name: 'applicationUID.Analyzer',
   description: 'Checks that application containers do not run as the UID reserved for the sidecar proxy',
   analyze(ctx) {
     for (const r of ctx.resources) {

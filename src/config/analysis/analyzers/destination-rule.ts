@@ -48,7 +48,7 @@ export const caCertificateAnalyzer: Analyzer = {
 };
 
 export const destinationRuleHostAnalyzer: Analyzer = {
-  name: 'destinationrule.PodNotSelectedAnalyzer',
+  name: 'destinationrule.SubsetSelectPodAnalyzer',
   description: 'Checks that a DestinationRule host is a known service and that each subset selects some of its workloads',
   analyze(ctx) {
     const used = routedSubsets(ctx.index);
@@ -107,6 +107,5 @@ function subsetSelects(index: ConfigIndex, s: ServiceInfo, labels: Record<string
   if (s.endpointLabels) return s.endpointLabels.some((l) => matchesLabels(labels, l));
   if (!s.selector || Object.keys(s.selector).length === 0) return undefined;
   const merged = { ...s.selector, ...labels };
-  if (s.origin === 'BuiltIn') return index.builtInGateways.some((b) => b.workload.namespace === s.namespace && matchesLabels(merged, b.workload.labels));
   return index.workloadsMatching(merged, s.namespace).length > 0;
 }

@@ -176,7 +176,7 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
 };
 
 export const virtualServiceMatchesAnalyzer: Analyzer = {
-  name: 'virtualservice.MatchesAnalyzer',
+  name: 'schema.ValidationAnalyzer.VirtualService',
   description: 'Checks for VirtualService rules that can never be used and matches that duplicate earlier ones',
   analyze(ctx) {
     for (const vs of virtualServices(ctx)) {
