@@ -31,6 +31,7 @@ export const KINDS: readonly KindInfo[] = [
   { group: ISTIO_NET, kind: 'WorkloadGroup', versions: ['v1', 'v1beta1', 'v1alpha3'], namespaced: true, plural: 'workloadgroups' },
   { group: ISTIO_NET, kind: 'Sidecar', versions: netVersions, namespaced: true, plural: 'sidecars' },
   { group: ISTIO_NET, kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, plural: 'envoyfilters' },
+  { group: ISTIO_NET, kind: 'ProxyConfig', versions: ['v1beta1'], namespaced: true, plural: 'proxyconfigs' },
   // security.istio.io
   { group: ISTIO_SEC, kind: 'PeerAuthentication', versions: secVersions, namespaced: true, plural: 'peerauthentications' },
   { group: ISTIO_SEC, kind: 'AuthorizationPolicy', versions: secVersions, namespaced: true, plural: 'authorizationpolicies' },

@@ -67,9 +67,6 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   ReferencedResourceNotFound: { code: 'IST0101', level: 'Error', meaning: 'A resource being referenced does not exist.' },
   NamespaceNotInjected: { code: 'IST0102', level: 'Info', meaning: 'A namespace is not enabled for Istio injection.' },
   PodMissingProxy: { code: 'IST0103', level: 'Warning', meaning: 'A pod is missing the Istio proxy.' },
-  // Istio 1.16–1.19 code; Istio 1.20 retired it for IST0162 GatewayPortNotDefinedOnService, which checks the same thing
-  // against the gateway Service's targetPorts. Trellis keeps the code OpenShift Service Mesh 2.4 users know, with the newer rule.
-  GatewayPortNotOnWorkload: { code: 'IST0104', level: 'Warning', meaning: 'Unhandled gateway port: no Service of the gateway workload exposes it.' },
   SchemaValidationError: { code: 'IST0106', level: 'Error', meaning: 'The resource has a schema validation error.' },
   MisplacedAnnotation: { code: 'IST0107', level: 'Warning', meaning: 'An Istio annotation is applied to the wrong kind of resource.' },
   UnknownAnnotation: { code: 'IST0108', level: 'Warning', meaning: 'An Istio annotation is not recognized for any kind of resource.' },
@@ -102,12 +99,16 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   ConflictingGateways: { code: 'IST0145', level: 'Error', meaning: 'Gateway should not have the same selector, port and matched hosts of server.' },
   ImageAutoWithoutInjectionWarning: { code: 'IST0146', level: 'Warning', meaning: 'Deployments with `image: auto` should be targeted for injection.' },
   ImageAutoWithoutInjectionError: { code: 'IST0147', level: 'Error', meaning: 'Pods with `image: auto` should be targeted for injection.' },
+  NamespaceInjectionEnabledByDefault: { code: 'IST0148', level: 'Info', meaning: 'A namespace without injection labels is injected, as Istio is installed with enableNamespacesByDefault.' },
   JwtClaimBasedRoutingWithoutRequestAuthN: { code: 'IST0149', level: 'Error', meaning: 'Virtual service using JWT claim based routing without request authentication.' },
   ExternalNameServiceTypeInvalidPortName: { code: 'IST0150', level: 'Warning', meaning: 'Proxy may prevent tcp named ports and unmatched traffic for ports serving TCP protocol from being forwarded correctly for ExternalName services.' },
   InvalidTelemetryProvider: { code: 'IST0157', level: 'Warning', meaning: 'The Telemetry with empty providers will be ignored.' },
+  PodsIstioProxyImageMismatchInNamespace: { code: 'IST0158', level: 'Warning', meaning: 'The Istio proxy image of the pods running in the namespace do not match the image defined in the injection configuration.' },
   ConflictingTelemetryWorkloadSelectors: { code: 'IST0159', level: 'Error', meaning: 'A Telemetry resource selects the same workloads as another Telemetry resource.' },
   MultipleTelemetriesWithoutWorkloadSelectors: { code: 'IST0160', level: 'Error', meaning: 'More than one telemetry resource in a namespace has no workload selector.' },
   InvalidGatewayCredential: { code: 'IST0161', level: 'Error', meaning: 'The credential provided for the Gateway resource is invalid.' },
+  // Replaced IST0104 GatewayPortNotOnWorkload (Istio 1.16–1.19), which compared with the Service's ports rather than its targetPorts.
+  GatewayPortNotDefinedOnService: { code: 'IST0162', level: 'Warning', meaning: 'Gateway port not exposed by service: no Service of the gateway workload has it as a targetPort.' },
   // From Istio 1.2x (istioctl reports it since the DestinationRule host checks were added); same code, name and level.
   UnknownDestinationRuleHost: { code: 'IST0174', level: 'Warning', meaning: 'The host of a DestinationRule does not match any service in the mesh.' },
 

@@ -8,7 +8,7 @@ import { buildMeshModel } from '../mesh-config.js';
 import type { Analyzer } from './analyzer.js';
 import { assumedResources, type AnalysisMode } from './assumed.js';
 import { ConfigIndex } from './config-index.js';
-import { credentialProblem } from './analyzers/gateway.js';
+import { credentialProblem, ingressGatewayPortAnalyzer } from './analyzers/gateway.js';
 import { sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
 import { ANALYZERS } from './registry.js';
 import { Messages } from './messages.js';
@@ -59,13 +59,13 @@ test('a Gateway that selects Trellis\'s built-in ingress gateway is satisfied, u
   const gw = `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec: {selector: {istio: ingressgateway}, servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]}\n---\n`;
   assert.deepEqual(analyze(gw), []);
   const smcp = `apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: mesh-system}\nspec: {gateways: {ingress: {enabled: false}}}\n---\n`;
-  const ds = analyze(gw + smcp);
+  const ds = analyze(gw + smcp, [ingressGatewayPortAnalyzer]);
   assert.deepEqual(codes(ds), ['IST0101 gw']);
   assert.equal(ds[0]!.message, 'Referenced selector not found: "istio=ingressgateway"');
   // A loaded gateway deployment replaces the built-in one, ports and all.
   const own = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ingress, namespace: gw-ns}\nspec: {selector: {matchLabels: {istio: ingressgateway}}, template: {metadata: {labels: {istio: ingressgateway}}, spec: {containers: [{name: istio-proxy, image: auto}]}}}\n---\n` +
     `apiVersion: v1\nkind: Service\nmetadata: {name: ingress, namespace: gw-ns}\nspec: {selector: {istio: ingressgateway}, ports: [{port: 80, name: http2, targetPort: 9090}]}\n---\n`;
-  assert.deepEqual(codes(analyze(gw + own).filter((d) => d.code === 'IST0104')), ['IST0104 gw']);
+  assert.deepEqual(codes(analyze(gw + own).filter((d) => d.code === 'IST0162')), ['IST0162 gw']);
 });
 
 test('credential checks: data that is not PEM is reported', () => {
@@ -82,7 +82,7 @@ test('a good certificate expires: the check uses the current time', async () => 
   const text = await readFile(fileURLToPath(new URL('../../../test/fixtures/analyze/gateway-credentials.yaml', import.meta.url)), 'utf8');
   const good = loadText(text, 'x.yaml').resources.find((r) => r.kind === 'Secret' && r.metadata.name === 'good')!;
   assert.equal(credentialProblem(good), undefined);
-  assert.match(credentialProblem(good, new Date('2200-01-01')) ?? '', /expired on/);
+  assert.match(credentialProblem(good, { now: new Date('2200-01-01') }) ?? '', /expired on/);
 });
 
 test('OpenShift Service Mesh members inject per pod: no IST0102 for namespaces in a member roll', () => {

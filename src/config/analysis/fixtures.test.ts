@@ -100,7 +100,7 @@ const CASES: Record<string, Case> = {
 
   // Istio Gateway
   'gateway-selector-not-found.yaml': { expected: [m('IST0101', 'Error', 7, 3, 'Gateway default/private-gateway', 'Referenced selector not found: "app=private-ingress"')] },
-  'gateway-port-not-on-workload.yaml': { mode: 'local', expected: [m('IST0104', 'Warning', 17, 7, 'Gateway default/httpbin-gateway', '(pod selector istio=ingressgateway; port 8004)')] },
+  'gateway-port-not-on-workload.yaml': { mode: 'local', expected: [m('IST0162', 'Warning', 17, 7, 'Gateway default/httpbin-gateway', 'target port (port 8004) that is not defined in the Service associated with its workload instances (Pod selector istio=ingressgateway)')] },
   'gateway-credential-not-found.yaml': { mode: 'local', expected: [m('IST0101', 'Error', 16, 7, 'Gateway default/bookinfo-gateway', 'Referenced credentialName not found: "bookinfo-credential"')] },
   'gateway-invalid-credential.yaml': { mode: 'local', expected: [m('IST0161', 'Error', 16, 7, 'Gateway default/httpbin-gateway', 'has no private key (tls.key)')] },
   'gateway-credentials.yaml': { mode: 'local',
@@ -118,7 +118,7 @@ const CASES: Record<string, Case> = {
   'gateway-conflicting.yaml': { mode: 'local',
     expected: [
       m('IST0145', 'Error', 11, 7, 'Gateway default/alpha', 'Conflict with gateways default/beta (workload selector istio=ingressgateway, port 8080, hosts foo.example.com).'),
-      m('IST0145', 'Error', 26, 7, 'Gateway default/beta', 'Conflict with gateways default/alpha (workload selector istio=ingressgateway, port 8080, hosts *.example.com).'),
+      m('IST0145', 'Error', 26, 7, 'Gateway default/beta', 'Conflict with gateways default/alpha (workload selector istio=ingressgateway, port 8080, hosts *.example.com,foo.example.com).'),
     ],
   },
 
@@ -166,7 +166,8 @@ const CASES: Record<string, Case> = {
       m('IST0123', 'Warning', 11, 3, 'Namespace blog', 'more than one type of injection labels [istio-injection istio.io/rev]'),
     ],
   },
-  'pod-missing-proxy.yaml': { expected: [m('IST0103', 'Warning', 12, 3, 'Pod shop/cart-5d8f9', 'The pod shop/cart-5d8f9 is missing the Istio proxy.')] },
+  // In a manifest the webhook has not run yet: Trellis's runtime (local) reports only pods read back from a cluster; istioctl reports both.
+  'pod-missing-proxy.yaml': { mode: 'local', expected: [m('IST0103', 'Warning', 12, 3, 'Pod shop/cart-5d8f9', 'The pod shop/cart-5d8f9 is missing the Istio proxy.')] },
 
   // Sidecar
   'sidecar-selectors.yaml': {

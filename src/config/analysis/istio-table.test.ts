@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { istioAnalyzerTableDir } from '../../samples.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { analyzePaths } from './analyze-paths.js';
+import type { Analyzer } from './analyzer.js';
 import { ANALYZERS, OPTIONAL_ANALYZERS } from './registry.js';
 
 interface Expected {
@@ -39,8 +40,9 @@ const dir = istioAnalyzerTableDir();
 const cases = (JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: Case[] }).cases;
 const floor = JSON.parse(readFileSync(join(root, 'test/fixtures/istio-analyzer-table.json'), 'utf8')) as { floor: number };
 const testdata = (f: string) => join(dir, 'testdata', f);
-/** Analyzers istioctl never runs are run by the table's harness when a case names one (the alpha annotations case). */
-const optional = new Set(OPTIONAL_ANALYZERS.map((a) => a.name));
+/** Trellis's analyzers by Istio's names, those istioctl never runs included (the table has a case for the alpha annotations one). */
+const byName = new Map<string, Analyzer[]>();
+for (const a of [...ANALYZERS, ...OPTIONAL_ANALYZERS]) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
 
 const key = (code: string, kind: string, namespace: string, name: string) => `${code} ${kind} ${namespace}/${name}`;
 const expectedKeys = (c: Case) => new Set(c.expected.map((e) => key(e.code, e.kind, e.namespace ?? (e.clusterScoped ? '' : 'default'), e.name)));
@@ -49,11 +51,12 @@ const actualKeys = (c: Case, ds: readonly Pick<Diagnostic, 'code' | 'analyzer' |
   new Set(ds.filter((d) => d.analyzer === c.analyzer && d.code.startsWith('IST') && d.resource).map((d) => key(d.code, d.resource!.kind, d.resource!.namespace, d.resource!.name)));
 const sorted = (s: Set<string>) => [...s].sort();
 
-async function analyzeCase(c: Case): Promise<Diagnostic[]> {
+/** The case's files through `trellis analyze`'s code path; `alone`: only the case's analyzer runs, as in Istio's harness. */
+async function analyzeCase(c: Case, alone: boolean): Promise<Diagnostic[]> {
   const { diagnostics } = await analyzePaths(c.inputFiles.map(testdata), {
     meshConfigFile: c.meshConfigFile && testdata(c.meshConfigFile),
     meshNetworksFile: c.meshNetworksFile && testdata(c.meshNetworksFile),
-    analyzers: optional.has(c.analyzer) ? [...ANALYZERS, ...OPTIONAL_ANALYZERS] : undefined,
+    analyzers: alone ? (byName.get(c.analyzer) ?? []) : undefined,
   });
   return diagnostics;
 }
@@ -68,7 +71,7 @@ test("Istio's analyzer table: score at or above the recorded floor", async (t) =
   const results = new Map<string, { ok: boolean; missing: string[]; extra: string[] }>();
   const positionless: string[] = [];
   for (const c of cases) {
-    const ds = await analyzeCase(c);
+    const ds = await analyzeCase(c, true);
     const want = expectedKeys(c);
     const got = actualKeys(c, ds);
     const missing = sorted(want).filter((k) => !got.has(k));
@@ -102,7 +105,7 @@ test('trellis analyze -o json (the real CLI) answers as the in-process analysis 
     assert.ok(run.status === 0 || run.status === 79, `${id}: exit ${run.status}: ${run.stderr}`);
     const records = JSON.parse(run.stdout) as Array<{ code: string; analyzer: string | null; resource: Diagnostic['resource'] | null; file: string | null; line: number | null }>;
     const got = actualKeys(c, records.map((r) => ({ code: r.code, analyzer: r.analyzer ?? undefined, resource: r.resource ?? undefined })));
-    const inProcess = await analyzeCase(c);
+    const inProcess = await analyzeCase(c, false);
     assert.deepEqual(sorted(got), sorted(actualKeys(c, inProcess)), `${id} through the CLI`);
     assert.deepEqual(records.map((r) => `${r.code} ${r.file}:${r.line}`), inProcess.map((d) => `${d.code} ${d.file ?? null}:${d.line ?? null}`), `${id}: every message, in order`);
   }

@@ -7,7 +7,7 @@ import { applicationUIDAnalyzer, serviceAssociationAnalyzer } from './analyzers/
 import { caCertificateAnalyzer, destinationRuleHostAnalyzer } from './analyzers/destination-rule.js';
 import { conflictingGatewayAnalyzer, gatewayCertificateAnalyzer, gatewaySecretAnalyzer, ingressGatewayPortAnalyzer } from './analyzers/gateway.js';
 import { gatewayCertificateRefsAnalyzer, gatewayClassAnalyzer, routeReferencesAnalyzer } from './analyzers/gateway-api.js';
-import { imageAutoAnalyzer, injectionAnalyzer } from './analyzers/injection.js';
+import { imageAutoAnalyzer, injectionAnalyzer, injectionImageAnalyzer } from './analyzers/injection.js';
 import { mtlsConflictAnalyzer } from './analyzers/mtls.js';
 import { authorizationPoliciesAnalyzer, peerAuthenticationSelectorAnalyzer, requestAuthenticationSelectorAnalyzer } from './analyzers/policies.js';
 import { portNameAnalyzer, serviceEntryAddressesAnalyzer } from './analyzers/service.js';
@@ -27,6 +27,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   // Kubernetes objects
   annotationsAnalyzer,
   injectionAnalyzer,
+  injectionImageAnalyzer,
   imageAutoAnalyzer,
   serviceAssociationAnalyzer,
   applicationUIDAnalyzer,

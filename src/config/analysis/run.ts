@@ -101,7 +101,18 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
     }
   }
   diagnostics.sort(compareDiagnostics);
-  return { diagnostics, valid };
+  return { diagnostics: dedupe(diagnostics), valid };
+}
+
+/** istioctl prints a message once even when two analyzers report it (the gateway analyzers all check the selector). */
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify([d.code, d.resource?.kind, d.resource?.namespace, d.resource?.name, d.file, d.field, d.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function loadErrorDiagnostic(e: LoadError): Diagnostic {
