@@ -161,9 +161,14 @@ test('the index: DestinationRules by host with exportTo and wildcards; namespace
   assert.equal(index.rootNamespace, 'istio-system');
 });
 
-test('a match under an earlier rule\'s URI prefix (other conditions equal) is IST0131; one with extra conditions is not', () => {
+test('a URI prefix match under an earlier prefix (other conditions equal, no method = GET) is IST0131, within a rule too; one with extra conditions is not', () => {
   const d = `route: [{destination: {host: web}}]`;
-  const yaml = svc('web') + vs('web', `{hosts: [web], http: [{match: [{uri: {prefix: /api}}], ${d}}, {match: [{uri: {exact: /api/v2}}, {uri: {prefix: /api}, headers: {x: {exact: "1"}}}], ${d}}, {match: [{uri: {prefix: /apix}}], ${d}}]}`);
+  const yaml =
+    svc('web') +
+    vs('web', `{hosts: [web], http: [{match: [{uri: {prefix: /api}}], ${d}}, {match: [{uri: {exact: /api/v2}}, {uri: {prefix: /api/v1}, headers: {x: {exact: "1"}}}], ${d}}, {match: [{uri: {prefix: /apix}}, {uri: {prefix: /apix/y}, method: {exact: GET}}], ${d}}]}`);
   const ds = analyze(yaml).filter((x) => x.code === 'IST0131' || x.code === 'IST0130');
-  assert.deepEqual(ds.map((x) => `${x.code} ${x.field}`), ['IST0131 /spec/http/1/match/0', 'IST0131 /spec/http/2/match/0', 'IST0130 /spec/http/2']);
+  // As Istio: only prefixes are compared, and an overlap never makes a whole rule unreachable (IST0130 is for duplicates).
+  assert.deepEqual(ds.map((x) => `${x.code} ${x.field}`), ['IST0131 /spec/http/2/match/0', 'IST0131 /spec/http/2/match/1', 'IST0131 /spec/http/2/match/1']);
+  assert.equal(ds[1]!.message, 'VirtualService rule #2 match #1 of prefix /apix/y is not used (duplicate/overlapping match in rule #0 of prefix /api on #0).');
+  assert.equal(ds[2]!.message, 'VirtualService rule #2 match #1 of prefix /apix/y is not used (duplicate/overlapping match in rule #0 of prefix /apix on #2).');
 });

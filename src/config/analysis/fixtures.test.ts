@@ -41,8 +41,11 @@ const CASES: Record<string, Case> = {
   // VirtualService
   'vs-gateway-not-found.yaml': { mode: 'local',
     expected: [
+      // As istioctl: a gateway that does not exist offers none of the VirtualService's hosts either.
       m('IST0101', 'Error', 26, 5, 'VirtualService default/bookinfo', 'Referenced gateway not found: "bookinfo-gateway2"'),
+      m('IST0132', 'Warning', 26, 5, 'VirtualService default/bookinfo', 'one or more host [*] defined in VirtualService default/bookinfo not found in Gateway default/bookinfo-gateway2.'),
       m('IST0101', 'Error', 27, 5, 'VirtualService default/bookinfo', 'Referenced gateway not found: "istio-system/bookinfo-gateway"'),
+      m('IST0132', 'Warning', 27, 5, 'VirtualService default/bookinfo', 'not found in Gateway istio-system/bookinfo-gateway.'),
     ],
   },
   'vs-host-not-found.yaml': {

@@ -19,8 +19,8 @@ import {
   virtualServiceDestinationHostAnalyzer,
   virtualServiceDestinationRuleAnalyzer,
   virtualServiceGatewayAnalyzer,
-  virtualServiceMatchesAnalyzer,
 } from './analyzers/virtual-service.js';
+import { virtualServiceMatchesAnalyzer } from './analyzers/virtual-service-matches.js';
 
 /** The analyzers `istioctl analyze` runs (by Istio's names), and Trellis's own checks (TRL codes). */
 export const ANALYZERS: readonly Analyzer[] = [
