@@ -15,11 +15,23 @@ function trellis(args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('the upstream Bookinfo sample analyzes clean, exit status 0', () => {
-  const r = trellis(['analyze', `${samples}/bookinfo/platform/kube/bookinfo.yaml`, `${samples}/bookinfo/networking/bookinfo-gateway.yaml`, `${samples}/bookinfo/networking/destination-rule-all.yaml`, '--output-threshold', 'Error']);
+const bookinfoFiles = [`${samples}/bookinfo/platform/kube/bookinfo.yaml`, `${samples}/bookinfo/networking/bookinfo-gateway.yaml`, `${samples}/bookinfo/networking/destination-rule-all.yaml`];
+
+test('the upstream Bookinfo sample analyzes clean as trellis up runs it (--local), exit status 0', () => {
+  const r = trellis(['analyze', '--local', ...bookinfoFiles, '--output-threshold', 'Error']);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /No validation issues found/);
   assert.equal(r.code, 0);
+});
+
+test('by default it answers as istioctl: subsets of versions bookinfo.yaml does not deploy are IST0173 Errors (exit 79)', () => {
+  const r = trellis(['analyze', '-o', 'json', ...bookinfoFiles]);
+  assert.equal(r.code, 79);
+  const records = JSON.parse(r.stdout) as Array<{ code: string; level: string; resource: { name: string }; analyzer: string }>;
+  assert.deepEqual(
+    records.filter((x) => x.level === 'Error').map((x) => `${x.code} ${x.resource.name} ${x.analyzer}`),
+    ['IST0173 ratings destinationrule.SubsetSelectPodAnalyzer', 'IST0173 ratings destinationrule.SubsetSelectPodAnalyzer', 'IST0173 ratings destinationrule.SubsetSelectPodAnalyzer', 'IST0173 details destinationrule.SubsetSelectPodAnalyzer'],
+  );
 });
 
 test('malformed YAML from stdin: one located message, exit 79, no stack trace', () => {

@@ -58,6 +58,7 @@ export const KINDS: readonly KindInfo[] = [
   { group: '', kind: 'Secret', versions: ['v1'], namespaced: true, plural: 'secrets' },
   { group: '', kind: 'ConfigMap', versions: ['v1'], namespaced: true, plural: 'configmaps' },
   { group: '', kind: 'Endpoints', versions: ['v1'], namespaced: true, plural: 'endpoints' },
+  { group: '', kind: 'Node', versions: ['v1'], namespaced: false, plural: 'nodes' },
   { group: 'apps', kind: 'Deployment', versions: ['v1'], namespaced: true, plural: 'deployments' },
   { group: 'apps', kind: 'StatefulSet', versions: ['v1'], namespaced: true, plural: 'statefulsets' },
   { group: 'apps', kind: 'DaemonSet', versions: ['v1'], namespaced: true, plural: 'daemonsets' },

@@ -93,7 +93,9 @@ const CASES: Record<string, Case> = {
     ],
   },
   'dr-unknown-host.yaml': { expected: [m('IST0174', 'Warning', 18, 3, 'DestinationRule default/reviews', 'The host reveiws defined in the DestinationRule does not match any services in the mesh.')] },
+  // Trellis's rule for the directories it runs (istioctl reports IST0173 Error for both subsets).
   'dr-subset-no-workloads.yaml': {
+    mode: 'local',
     expected: [
       m('TRL0101', 'Warning', 38, 5, 'DestinationRule default/reviews', 'The subset "v4" defined in the DestinationRule selects no workload of host "reviews" (labels version=v4); a VirtualService routes to it'),
       m('TRL0101', 'Info', 41, 5, 'DestinationRule default/reviews', 'The subset "v5" defined in the DestinationRule selects no workload of host "reviews" (labels version=v5); no route uses it yet.'),
@@ -134,7 +136,9 @@ const CASES: Record<string, Case> = {
   },
   'serviceentry-addresses-required.yaml': { expected: [m('IST0134', 'Warning', 10, 5, 'ServiceEntry default/external-db', 'ServiceEntry addresses are required for this protocol.')] },
   'deployment-multiple-services.yaml': { expected: [m('IST0116', 'Warning', 12, 3, 'Deployment dns/resolver', 'This deployment resolver is associated with multiple services using port 53 but different protocols: [dns/resolver-tcp dns/resolver-udp]')] },
+  // IST0117 (a Deployment with no Service) is reported for a directory Trellis runs; istioctl retired it.
   'deployment-conflicting-ports.yaml': {
+    mode: 'local',
     expected: [
       m('IST0137', 'Warning', 5, 3, 'Deployment default/web', 'This deployment web is associated with multiple services [default/web default/web-alt] using targetPort "8080" but different ports: [80 8000].'),
       m('IST0117', 'Warning', 46, 3, 'Deployment default/batch', 'No service associated with this deployment.'),
@@ -143,8 +147,6 @@ const CASES: Record<string, Case> = {
   'application-uid.yaml': { expected: [m('IST0144', 'Warning', 17, 11, 'Deployment default/legacy', 'User ID (UID) 1337 is reserved for the sidecar proxy.')] },
   'image-auto.yaml': {
     expected: [
-      // The istio-proxy container puts the Deployment in the mesh, and it has no Service: Istio reports that too.
-      m('IST0117', 'Warning', 5, 3, 'Deployment default/custom-gateway'),
       m('IST0146', 'Warning', 15, 9, 'Deployment default/custom-gateway', 'Deployment custom-gateway contains `image: auto` but does not match any Istio injection webhook selectors.'),
       m('IST0147', 'Error', 26, 5, 'Pod default/custom-gateway-pod', 'Pod custom-gateway-pod contains `image: auto`'),
     ],

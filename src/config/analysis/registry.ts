@@ -11,8 +11,9 @@ import { imageAutoAnalyzer, injectionAnalyzer, injectionImageAnalyzer } from './
 import { mtlsConflictAnalyzer } from './analyzers/mtls.js';
 import { authorizationPoliciesAnalyzer, peerAuthenticationSelectorAnalyzer, requestAuthenticationSelectorAnalyzer } from './analyzers/policies.js';
 import { portNameAnalyzer, serviceEntryAddressesAnalyzer } from './analyzers/service.js';
-import { sidecarDefaultSelectorAnalyzer, sidecarEgressHostAnalyzer, sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
-import { telemetryDefaultSelectorAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer } from './analyzers/telemetry.js';
+import { sidecarEgressHostAnalyzer, sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
+import { lightstepAnalyzer, telemetryDefaultSelectorAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer } from './analyzers/telemetry.js';
+import { deprecationAnalyzer } from './analyzers/deprecation.js';
 import {
   conflictingMeshGatewayHostsAnalyzer,
   jwtClaimRouteAnalyzer,
@@ -32,6 +33,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   serviceAssociationAnalyzer,
   applicationUIDAnalyzer,
   portNameAnalyzer,
+  deprecationAnalyzer,
   // networking.istio.io
   virtualServiceGatewayAnalyzer,
   virtualServiceDestinationHostAnalyzer,
@@ -47,7 +49,6 @@ export const ANALYZERS: readonly Analyzer[] = [
   conflictingGatewayAnalyzer,
   serviceEntryAddressesAnalyzer,
   sidecarSelectorAnalyzer,
-  sidecarDefaultSelectorAnalyzer,
   sidecarEgressHostAnalyzer,
   // security.istio.io
   authorizationPoliciesAnalyzer,
@@ -58,6 +59,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   telemetrySelectorAnalyzer,
   telemetryDefaultSelectorAnalyzer,
   telemetryProviderAnalyzer,
+  lightstepAnalyzer,
   // gateway.networking.k8s.io
   gatewayClassAnalyzer,
   gatewayCertificateRefsAnalyzer,
