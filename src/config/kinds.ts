@@ -63,6 +63,10 @@ export const KINDS: readonly KindInfo[] = [
   { group: 'apps', kind: 'StatefulSet', versions: ['v1'], namespaced: true, plural: 'statefulsets' },
   { group: 'apps', kind: 'DaemonSet', versions: ['v1'], namespaced: true, plural: 'daemonsets' },
   { group: 'apps', kind: 'ReplicaSet', versions: ['v1'], namespaced: true, plural: 'replicasets' },
+  // Read by the analysis only (webhooks, CRD versions): the mesh does not act on them.
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'mutatingwebhookconfigurations' },
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'validatingwebhookconfigurations' },
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'customresourcedefinitions' },
 ];
 
 const byGroupKind = new Map<string, KindInfo>(KINDS.map((k) => [`${k.group}/${k.kind}`, k]));

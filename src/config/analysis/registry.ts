@@ -9,11 +9,16 @@ import { conflictingGatewayAnalyzer, gatewayCertificateAnalyzer, gatewaySecretAn
 import { gatewayCertificateRefsAnalyzer, gatewayClassAnalyzer, routeReferencesAnalyzer } from './analyzers/gateway-api.js';
 import { imageAutoAnalyzer, injectionAnalyzer, injectionImageAnalyzer } from './analyzers/injection.js';
 import { mtlsConflictAnalyzer } from './analyzers/mtls.js';
-import { authorizationPoliciesAnalyzer, peerAuthenticationSelectorAnalyzer, requestAuthenticationSelectorAnalyzer } from './analyzers/policies.js';
-import { portNameAnalyzer, serviceEntryAddressesAnalyzer } from './analyzers/service.js';
+import { authorizationPoliciesAnalyzer, blockedCidrsAnalyzer, peerAuthenticationSelectorAnalyzer, requestAuthenticationSelectorAnalyzer } from './analyzers/policies.js';
+import { conflictingServiceEntryProtocolAnalyzer, portNameAnalyzer, serviceEntryAddressesAnalyzer } from './analyzers/service.js';
 import { sidecarEgressHostAnalyzer, sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
 import { lightstepAnalyzer, telemetryDefaultSelectorAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer } from './analyzers/telemetry.js';
 import { deprecationAnalyzer } from './analyzers/deprecation.js';
+import { envoyFilterAnalyzer } from './analyzers/envoy-filter.js';
+import { conditionAnalyzer } from './analyzers/conditions.js';
+import { gatewayApiCrdVersionAnalyzer, kubernetesGatewaySelectorAnalyzer } from './analyzers/kubernetes-gateway.js';
+import { meshNetworksAnalyzer } from './analyzers/mesh-networks.js';
+import { externalControlPlaneAnalyzer, webhookAnalyzer } from './analyzers/webhooks.js';
 import {
   conflictingMeshGatewayHostsAnalyzer,
   jwtClaimRouteAnalyzer,
@@ -34,6 +39,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   applicationUIDAnalyzer,
   portNameAnalyzer,
   deprecationAnalyzer,
+  conditionAnalyzer,
+  webhookAnalyzer,
+  externalControlPlaneAnalyzer,
+  meshNetworksAnalyzer,
   // networking.istio.io
   virtualServiceGatewayAnalyzer,
   virtualServiceDestinationHostAnalyzer,
@@ -48,13 +57,16 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayCertificateAnalyzer,
   conflictingGatewayAnalyzer,
   serviceEntryAddressesAnalyzer,
+  conflictingServiceEntryProtocolAnalyzer,
   sidecarSelectorAnalyzer,
   sidecarEgressHostAnalyzer,
+  envoyFilterAnalyzer,
   // security.istio.io
   authorizationPoliciesAnalyzer,
   peerAuthenticationSelectorAnalyzer,
   requestAuthenticationSelectorAnalyzer,
   mtlsConflictAnalyzer,
+  blockedCidrsAnalyzer,
   // telemetry.istio.io
   telemetrySelectorAnalyzer,
   telemetryDefaultSelectorAnalyzer,
@@ -64,6 +76,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayClassAnalyzer,
   gatewayCertificateRefsAnalyzer,
   routeReferencesAnalyzer,
+  kubernetesGatewaySelectorAnalyzer,
+  gatewayApiCrdVersionAnalyzer,
 ];
 
 /** Analyzers istioctl has but never runs (alpha annotations): Trellis runs them for its own runtime and console. */
