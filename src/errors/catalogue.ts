@@ -22,6 +22,14 @@ interface Entry<P extends Part> {
 /** A message about a user's config (`trellis analyze`, the control plane's rejections, the console's validations). */
 export interface MessageEntry extends Entry<'config'> {
   level: Level;
+  /** For an IST code Istio no longer reports: the Istio version that retired it. */
+  retiredInIstio?: string;
+}
+
+/** Whether Istio has a config message: `current` (istioctl reports it), `retired` (older Istio did), `no` (Trellis's own). */
+export function istioHas(e: MessageEntry): 'current' | 'retired' | 'no' {
+  if (!e.code.startsWith('IST')) return 'no';
+  return e.retiredInIstio ? 'retired' : 'current';
 }
 /** A problem the proxy finds in an xDS update; errors reject the update (NACK), warnings are logged. */
 export type ProxyConfigEntry = Entry<'proxy-config'>;
@@ -76,10 +84,10 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   VirtualServiceDestinationPortSelectorRequired: { code: 'IST0112', level: 'Error', meaning: 'A VirtualService routes to a service with more than one port exposed, but does not specify which to use.' },
   // Istio retired this code with the old authentication Policy API (1.6); Trellis keeps it for the PeerAuthentication
   // equivalent, since Istio has no current code for a DestinationRule whose TLS mode the server side rejects.
-  MTLSPolicyConflict: { code: 'IST0113', level: 'Error', meaning: 'A DestinationRule and PeerAuthentication are in conflict with regards to mTLS.' },
+  MTLSPolicyConflict: { code: 'IST0113', level: 'Error', retiredInIstio: '1.6', meaning: 'A DestinationRule and PeerAuthentication are in conflict with regards to mTLS.' },
   DeploymentAssociatedToMultipleServices: { code: 'IST0116', level: 'Warning', meaning: "The resulting pods of a service mesh deployment can't be associated with multiple services using the same port but different protocols." },
   // Retired in Istio 1.20; Trellis reports it in --local (trellis up), as OpenShift Service Mesh 2.4 (Istio 1.16) does.
-  DeploymentRequiresServiceAssociated: { code: 'IST0117', level: 'Warning', meaning: 'The resulting pods of a service mesh deployment must be associated with at least one service.' },
+  DeploymentRequiresServiceAssociated: { code: 'IST0117', level: 'Warning', retiredInIstio: '1.20', meaning: 'The resulting pods of a service mesh deployment must be associated with at least one service.' },
   PortNameIsNotUnderNamingConvention: { code: 'IST0118', level: 'Info', meaning: 'Port name is not under naming convention. Protocol detection is applied to the port.' },
   NamespaceMultipleInjectionLabels: { code: 'IST0123', level: 'Warning', meaning: 'A namespace has more than one type of injection labels.' },
   InvalidAnnotation: { code: 'IST0125', level: 'Warning', meaning: 'An Istio annotation that is not valid.' },

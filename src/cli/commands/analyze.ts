@@ -2,7 +2,8 @@
 
 import { parseArgs } from 'node:util';
 import { Messages } from '../../config/analysis/messages.js';
-import { codeLine } from '../format/codes.js';
+import { istioHas, type MessageEntry } from '../../errors/catalogue.js';
+import { messageCodeLine } from '../format/codes.js';
 import { render, type OutputFormat } from '../../config/analysis/format.js';
 import { analyzePaths } from '../../config/analysis/analyze-paths.js';
 import { displayPath, LEVEL_ORDER, type Level } from '../../config/diagnostics.js';
@@ -28,7 +29,8 @@ Options:
       --failure-threshold LVL   lowest level that makes the exit status non-zero: Error (default), Warning, Info
       --output-threshold LVL    lowest level that is printed: Info (default), Warning, Error
   -S, --suppress CODE=KIND NS/NAME   hide a message, e.g. "IST0102=Namespace default" (repeatable; * is a wildcard)
-      --list-codes              print every message code analyze can report and exit
+      --list-codes              print every message code analyze can report, with its level and whether
+                                Istio has it (Istio, retired, Trellis), and exit; -o json for a list
                                 (trellis codes lists every code, the proxy's and the console API's too)
 
 Exit status: 0 when nothing at or above the failure threshold was found, ${EXIT_ANALYZER_FOUND_ISSUES} otherwise (as istioctl),
@@ -85,11 +87,13 @@ export const analyzeCommand: Command = {
       throw new UsageError((err as Error).message);
     }
     const { values, positionals } = parsed;
+    const format = values.output as OutputFormat;
     if (values['list-codes']) {
-      for (const t of Object.values(Messages)) process.stdout.write(codeLine(t) + '\n');
+      const entries: MessageEntry[] = Object.values(Messages);
+      if (format === 'json') process.stdout.write(JSON.stringify(entries.map((e) => ({ code: e.code, name: e.name, level: e.level, istio: istioHas(e), meaning: e.meaning })), null, 2) + '\n');
+      else for (const e of entries) process.stdout.write(messageCodeLine(e) + '\n');
       return 0;
     }
-    const format = values.output as OutputFormat;
     if (!['text', 'json', 'yaml'].includes(format)) throw new UsageError(`--output must be text, json or yaml, not "${format}"`);
     if (positionals.length === 0) throw new UsageError('name at least one file or directory to analyze (or - for stdin)');
     const failAt = parseLevel(values['failure-threshold'], '--failure-threshold', 'Error');
