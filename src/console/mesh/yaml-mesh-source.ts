@@ -57,7 +57,7 @@ export class YamlMeshSource implements MeshSource {
     const { signature } = await this.signature();
     if (this.loaded && this.loaded.signature === signature) return this.loaded;
     const { resources, errors } = await loadPaths([this.dir]);
-    const analysis = analyzeResources(resources, { loadErrors: errors });
+    const analysis = analyzeResources(resources, { loadErrors: errors, mode: 'local' });
     const inventory = buildInventory(resources, analysis.diagnostics, signature, this.options);
     this.loaded = { signature, resources, inventory };
     return this.loaded;
@@ -151,7 +151,7 @@ export class YamlMeshSource implements MeshSource {
     this.loaded = undefined;
     const { resources } = await this.load();
     const replaced = new Set(submitted.resources.map(resourceKey));
-    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources]);
+    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources], { mode: 'local' });
     const validations = analysis.diagnostics.filter((d) => d.file === SUBMITTED).map(toValidation);
     const errors = validations.filter((v) => v.level === 'Error');
     if (errors.length) return { ok: false, code: 'VALIDATION_FAILED', message: `${errors.length} error${errors.length > 1 ? 's' : ''}: ${errors[0]!.message}`, validations };
