@@ -194,7 +194,7 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     const vsFile = join(fx.dir, 'default-virtualservice-reviews.yaml');
     assert.ok(existsSync(vsFile), 'the VirtualService is a new file in the config directory');
     assert.match(await readFile(vsFile, 'utf8'), /subset: v3\n\s+weight: 50/);
-    assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /trellis\.io\/wizard: traffic-shifting/);
+    assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /kiali_wizard: traffic_shifting/);
     const list = (await (await fetch(`${rwUrl}/api/istio/config`)).json()) as { items: Array<{ kind: string; name: string; status: string }> };
     assert.equal(list.items.find((c) => c.kind === 'VirtualService' && c.name === 'reviews')?.status, 'Valid');
 

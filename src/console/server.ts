@@ -6,7 +6,7 @@
 //   credentials  → 401 UNAUTHORIZED       (non-loopback binding: bearer token or session cookie; not for public routes)
 //   write checks → 403 VIEW_ONLY, 415 UNSUPPORTED_MEDIA_TYPE, 403 CROSS_SITE
 //   capability   → 503 ISTIO_API_DISABLED, 503 METRICS_UNAVAILABLE
-//   handler      → 200, or 4xx from validation (422 VALIDATION_FAILED …), 502 PROMETHEUS_ERROR, 500 INTERNAL
+//   handler      → 200, or 4xx from validation (422 VALIDATION_FAILED …), 502 PROMETHEUS_ERROR / CONTROL_PLANE_ERROR, 500 INTERNAL
 
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -17,6 +17,7 @@ import { Auth } from './api/auth.js';
 import { ApiError } from './api/errors.js';
 import { meshRoutes } from './api/mesh-routes.js';
 import { metricsRoutes } from './api/metrics-routes.js';
+import { podRoutes } from './api/pod-routes.js';
 import { isRaw, Router, type ApiRequest, type ConsoleContext } from './api/router.js';
 import { sessionRoutes, writeRoutes } from './api/write-routes.js';
 import { PrometheusError } from './metrics/prometheus.js';
@@ -80,7 +81,7 @@ export class ConsoleServer {
     this.host = options.host ?? '127.0.0.1';
     const auth = new Auth({ bindHost: this.host, ...(options.token ? { token: options.token } : {}) });
     this.ctx = { mesh: options.mesh, viewOnlyMode: options.viewOnlyMode ?? false, istioApiEnabled: options.istioApiEnabled ?? true, auth, ...(options.metrics ? { metrics: options.metrics } : {}) };
-    this.router = new Router().add(...sessionRoutes, ...meshRoutes, ...metricsRoutes, ...writeRoutes);
+    this.router = new Router().add(...sessionRoutes, ...meshRoutes, ...metricsRoutes, ...podRoutes, ...writeRoutes);
     this.webDir = resolve(options.webDir ?? fileURLToPath(new URL('./web/', import.meta.url)));
     this.log = options.log ?? (() => {});
     this.server = http.createServer((req, res) => {

@@ -22,7 +22,8 @@ import { WorkloadTokens } from '../ca/token.js';
 import { CfsslSigner, type CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
-import { synczProxies } from '../console/mesh/syncz.js';
+import { controlPlaneConfigDump, synczProxies } from '../console/mesh/syncz.js';
+import { podLogSource } from './pod-logs.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
@@ -194,7 +195,7 @@ export class LocalMesh {
     if (this.options.consolePort !== undefined && this.options.consolePort >= 0) {
       // The console reads the same directory (and writes to it), the control plane's syncz and the Prometheus above.
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies: synczProxies(`http://127.0.0.1:${this.debugPort}`), caRootCertFile: this.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies: synczProxies(`http://127.0.0.1:${this.debugPort}`), configDump: controlPlaneConfigDump(`http://127.0.0.1:${this.debugPort}`), logs: podLogSource(this), caRootCertFile: this.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,

@@ -8,13 +8,18 @@ import { Loading, MetricsWarning, PageHeader } from '../components/page';
 import { DURATIONS, SimpleSelect } from '../components/pickers';
 import { errorPercent, formatPercent, formatRps, HealthIcon } from '../components/status';
 import { ConfigTable, ProxyTable } from '../components/tables';
-import { AnnotationEditor, RoutingWizard, type WizardKind } from '../components/wizards';
+import { DeleteRoutingDialog, ServiceWizard } from '../components/service-wizard';
+import { AnnotationEditor } from '../components/wizards';
+import { WIZARD_TITLES, type WizardKind } from '../../wizards/routing.js';
 import { useCanWrite } from '../context';
 import { useData } from '../hooks';
 import { linkProps, useQueryParam } from '../router';
 import type { Health, ServiceInfo, WorkloadInfo } from '../types';
 
 type Kind = 'apps' | 'workloads' | 'services';
+
+/** The service actions in Kiali's order. */
+const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts'];
 
 function MetricsPanel({ kind, namespace, name, direction, duration }: { kind: Kind; namespace: string; name: string; direction: 'inbound' | 'outbound'; duration: number }) {
   const { data, error, loading } = useData(() => api.metrics(kind, namespace, name, direction, duration), [kind, namespace, name, direction, duration], 15000);
@@ -76,14 +81,14 @@ function Labels({ labels }: { labels: Record<string, string> }) {
   );
 }
 
-function Actions({ items }: { items: Array<{ key: string; label: string; onClick: () => void }> }) {
+function Actions({ items }: { items: Array<{ key: string; label: string; onClick: () => void; danger?: boolean }> }) {
   const [open, setOpen] = useState(false);
   if (items.length === 0) return null;
   return (
     <Dropdown isOpen={open} onOpenChange={setOpen} onSelect={() => setOpen(false)} toggle={(ref) => <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant="primary" data-test="actions-toggle">Actions</MenuToggle>} popperProps={{ position: 'right' }}>
       <DropdownList>
         {items.map((i) => (
-          <DropdownItem key={i.key} onClick={i.onClick} data-test={`action-${i.key}`}>
+          <DropdownItem key={i.key} onClick={i.onClick} data-test={`action-${i.key}`} {...(i.danger ? { isDanger: true } : {})}>
             {i.label}
           </DropdownItem>
         ))}
@@ -304,7 +309,8 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
   const [duration, setDuration] = useQueryParam('duration', '600');
   const canWrite = useCanWrite();
   const [wizard, setWizard] = useState<WizardKind | undefined>();
-  const [applied, setApplied] = useState<string[] | undefined>();
+  const [deleting, setDeleting] = useState(false);
+  const [applied, setApplied] = useState<{ title: string; files: string[] } | undefined>();
   const { data, error, loading, reload } = useData(() => api.service(namespace, name, Number(duration)), [namespace, name, duration], 15000);
   return (
     <>
@@ -313,16 +319,16 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
         {canWrite && data ? (
           <Actions
             items={[
-              { key: 'request-routing', label: 'Request Routing', onClick: () => setWizard('request-routing') },
-              { key: 'traffic-shifting', label: 'Traffic Shifting', onClick: () => setWizard('traffic-shifting') },
+              ...SERVICE_WIZARDS.map((k) => ({ key: k.replace(/_/g, '-'), label: WIZARD_TITLES[k], onClick: () => setWizard(k) })),
+              { key: 'delete-traffic-routing', label: 'Delete Traffic Routing', onClick: () => setDeleting(true), danger: true },
             ]}
           />
         ) : null}
       </PageHeader>
       <PageSection>
         {applied ? (
-          <Alert variant="success" isInline title="Routing applied" data-test="wizard-applied" actionClose={undefined} style={{ marginBottom: 12 }}>
-            Written to {applied.join(', ')}
+          <Alert variant="success" isInline title={applied.title} data-test="wizard-applied" style={{ marginBottom: 12 }}>
+            {applied.files.join(', ')}
           </Alert>
         ) : null}
         <Loading error={error} loading={loading && !data}>
@@ -374,7 +380,7 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
         </Loading>
       </PageSection>
       {wizard && data ? (
-        <RoutingWizard
+        <ServiceWizard
           kind={wizard}
           namespace={namespace}
           service={name}
@@ -382,7 +388,19 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
           onClose={() => setWizard(undefined)}
           onApplied={(files) => {
             setWizard(undefined);
-            setApplied(files);
+            setApplied({ title: `${WIZARD_TITLES[wizard]} applied: written to`, files });
+            reload();
+          }}
+        />
+      ) : null}
+      {deleting ? (
+        <DeleteRoutingDialog
+          namespace={namespace}
+          service={name}
+          onClose={() => setDeleting(false)}
+          onDeleted={(gone) => {
+            setDeleting(false);
+            setApplied({ title: 'Traffic routing deleted', files: gone });
             reload();
           }}
         />
