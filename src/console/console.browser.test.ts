@@ -13,25 +13,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildWeb } from './build-web.js';
 import { synczProxies } from './mesh/syncz.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
 import { PrometheusMetricsSource } from './metrics/prometheus.js';
 import { ConsoleServer } from './server.js';
+import { haveChromium, launchChromium, PAGE_TIMEOUT_MS, type RunningChromium } from './testing/chromium.js';
 import { bookinfoConfigDir, BROKEN_VS_LINE, type ConfigDirFixture } from './testing/fixtures.js';
 import { havePrometheus, startPrometheus, waitFor, type RunningPrometheus } from './testing/prometheus.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // The README's screenshots are refreshed only on request (TRELLIS_SCREENSHOTS=1); otherwise they go to a temporary
 // directory, so a test run leaves the working tree as it found it.
 const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 let SCREENSHOTS = DOCS_SCREENSHOTS;
 const WEB_INDEX = fileURLToPath(new URL('./web/index.html', import.meta.url));
-const T = 15000; // deadline for any one thing to appear
+const T = PAGE_TIMEOUT_MS;
 
-const missing = [!existsSync(CHROMIUM) && 'chromium', !havePrometheus() && 'prometheus'].filter(Boolean);
+const missing = [!haveChromium() && 'chromium', !havePrometheus() && 'prometheus'].filter(Boolean);
 
 /** Starts the exporter as its own process (as the proxies are) and reads the port it prints. */
 async function startExporter(configDir: string): Promise<{ url: string; child: ChildProcess }> {
@@ -62,8 +61,7 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
   let rwUrl: string;
   let roUrl: string;
   let lockedUrl: string;
-  let profile: string;
-  let browser: BrowserContext | undefined;
+  let chromium: RunningChromium | undefined;
   let page: Page;
 
   before(async () => {
@@ -89,19 +87,15 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     rwUrl = `http://127.0.0.1:${await rw.listen()}`;
     roUrl = `http://127.0.0.1:${await ro.listen()}`;
     lockedUrl = `http://127.0.0.1:${await locked.listen()}`;
-    profile = await mkdtemp(join(tmpdir(), 'trellis-chromium-'));
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1440, height: 900 } });
-    browser.setDefaultTimeout(T);
-    page = browser.pages()[0] ?? (await browser.newPage());
+    chromium = await launchChromium();
+    page = chromium.page;
   });
 
   after(async () => {
-    await browser?.close();
+    await chromium?.close();
     await Promise.all([rw?.close(), ro?.close(), locked?.close()]);
     await prometheus?.close();
     await stop(exporter?.child);
-    if (profile) await rm(profile, { recursive: true, force: true });
     if (SCREENSHOTS !== DOCS_SCREENSHOTS) await rm(SCREENSHOTS, { recursive: true, force: true });
     await fx?.cleanup();
   });

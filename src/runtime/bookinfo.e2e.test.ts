@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { istioSamplesDir } from '../samples.js';
+import { reviewsShares, reviewsVersion as reviewsVersionAt } from '../console/testing/bookinfo-traffic.js';
 import { LocalMesh } from './local-mesh.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
@@ -28,23 +29,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The reviews version that served one request of the productpage API, or `error <status>`. */
-async function reviewsVersion(headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${mesh.ingressUrl}/api/v1/products/0/reviews`, { headers });
-  const text = await res.text();
-  if (res.status !== 200) return `error ${res.status}`;
-  const body = JSON.parse(text) as { podname?: string };
-  return /^reviews-(v\d)/.exec(body.podname ?? '')?.[1] ?? `unknown ${text.slice(0, 80)}`;
-}
-
-async function shares(n: number, headers?: Record<string, string>): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const v = await reviewsVersion(headers);
-    seen[v] = (seen[v] ?? 0) + 1;
-  }
-  return seen;
-}
+const reviewsVersion = (headers: Record<string, string> = {}) => reviewsVersionAt(mesh.ingressUrl, headers);
+const shares = (n: number, headers?: Record<string, string>) => reviewsShares(mesh.ingressUrl, n, headers);
 
 /** Apply a routing sample the way the task does (kubectl apply): it replaces the previous task's file. */
 function apply(sample: string, file = '10-task.yaml'): void {

@@ -8,6 +8,7 @@ import { Loading, MetricsWarning, PageHeader } from '../components/page';
 import { DURATIONS, SimpleSelect } from '../components/pickers';
 import { errorPercent, formatPercent, formatRps, HealthIcon } from '../components/status';
 import { ConfigTable, ProxyTable } from '../components/tables';
+import { EnvoyPanel, LogsPanel } from '../components/pod-tabs';
 import { DeleteRoutingDialog, ServiceWizard } from '../components/service-wizard';
 import { AnnotationEditor } from '../components/wizards';
 import { WIZARD_TITLES, type WizardKind } from '../../wizards/routing.js';
@@ -97,25 +98,21 @@ function Actions({ items }: { items: Array<{ key: string; label: string; onClick
   );
 }
 
-function DetailTabs({ kind, namespace, name, overview, duration }: { kind: Kind; namespace: string; name: string; overview: ReactNode; duration: number }) {
+function DetailTabs({ kind, namespace, name, overview, duration, extra = [] }: { kind: Kind; namespace: string; name: string; overview: ReactNode; duration: number; extra?: Array<{ key: string; title: string; body: ReactNode }> }) {
   const [tab, setTab] = useQueryParam('tab', 'info');
+  const tabs = [
+    { key: 'info', title: 'Overview', body: overview },
+    { key: 'in_metrics', title: 'Inbound Metrics', test: 'tab-inbound', body: <MetricsPanel kind={kind} namespace={namespace} name={name} direction="inbound" duration={duration} /> },
+    ...(kind !== 'services' ? [{ key: 'out_metrics', title: 'Outbound Metrics', test: 'tab-outbound', body: <MetricsPanel kind={kind} namespace={namespace} name={name} direction="outbound" duration={duration} /> }] : []),
+    ...extra.map((t) => ({ ...t, test: `tab-${t.key}` })),
+  ];
   return (
     <Tabs activeKey={tab} onSelect={(_e, k) => setTab(String(k))} mountOnEnter unmountOnExit>
-      <Tab eventKey="info" title={<TabTitleText>Overview</TabTitleText>}>
-        <div className="trellis-tab">{overview}</div>
-      </Tab>
-      <Tab eventKey="in_metrics" title={<TabTitleText>Inbound Metrics</TabTitleText>} data-test="tab-inbound">
-        <div className="trellis-tab">
-          <MetricsPanel kind={kind} namespace={namespace} name={name} direction="inbound" duration={duration} />
-        </div>
-      </Tab>
-      {kind !== 'services' ? (
-        <Tab eventKey="out_metrics" title={<TabTitleText>Outbound Metrics</TabTitleText>} data-test="tab-outbound">
-          <div className="trellis-tab">
-            <MetricsPanel kind={kind} namespace={namespace} name={name} direction="outbound" duration={duration} />
-          </div>
+      {tabs.map((t) => (
+        <Tab key={t.key} eventKey={t.key} title={<TabTitleText>{t.title}</TabTitleText>} {...('test' in t ? { 'data-test': t.test } : {})}>
+          <div className="trellis-tab">{t.body}</div>
         </Tab>
-      ) : null}
+      ))}
     </Tabs>
   );
 }
@@ -173,6 +170,10 @@ export function WorkloadPage({ namespace, name }: { namespace: string; name: str
               namespace={namespace}
               name={name}
               duration={Number(duration)}
+              extra={[
+                { key: 'logs', title: 'Logs', body: <LogsPanel namespace={namespace} workload={name} /> },
+                { key: 'envoy', title: 'Envoy', body: <EnvoyPanel namespace={namespace} proxies={data.proxies} /> },
+              ]}
               overview={
                 <Grid hasGutter>
                   <GridItem md={5}>
