@@ -166,12 +166,46 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     assert.match(await page.locator(`tr.trellis-yaml__line[data-line="${BROKEN_VS_LINE}"]`).innerText(), /subset: v9/);
     await page.screenshot({ path: join(SCREENSHOTS, 'config.png') });
 
-    // The editor applies through the API: fixing the subset clears the error.
+    // The editor marks the line the analyzer points at while the text is edited, before anything is written.
+    const file = join(fx.dir, 'reviews-canary.yaml');
+    const before = await readFile(file, 'utf8');
     await page.locator('[data-test="edit-yaml"]').click();
     const editor = page.locator('[data-test="yaml-editor"] textarea');
-    await editor.fill((await editor.inputValue()).replace('subset: v9', 'subset: v1'));
+    const marker = (code: string) => page.locator(`[data-test="editor-marker"][data-line="${BROKEN_VS_LINE}"][data-code~="${code}"]`);
+    await marker('IST0101').waitFor();
+    // A save that keeps it broken is refused with the analyzer's message; the file stays as it was.
+    await editor.fill((await editor.inputValue()).replace('subset: v9', 'subset: v8'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    await page.locator('[data-test="save-yaml"]').click();
+    await page.locator('[data-test="save-error"]').waitFor();
+    assert.match(await page.locator(`[data-test="editor-message"][data-line="${BROKEN_VS_LINE}"][data-code="IST0101"]`).innerText(), /v8/);
+    assert.equal(await readFile(file, 'utf8'), before);
+    // Fixing the subset clears the error; the file keeps its comment.
+    await editor.fill((await editor.inputValue()).replace('subset: v8', 'subset: v1'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    assert.equal(await page.locator('[data-test="editor-marker"]').count(), 0);
     await page.locator('[data-test="save-yaml"]').click();
     await page.locator('[data-test="config-status"]').getByText('Valid').waitFor();
+    assert.equal(await readFile(file, 'utf8'), before.replace('subset: v9', 'subset: v1'));
+  });
+
+  test('Istio config: create from a template with the findings as it is written, then delete', async () => {
+    await page.goto(`${rwUrl}/istio/new?kind=VirtualService&namespace=default`);
+    const editor = page.locator('[data-test="yaml-editor"] textarea');
+    await editor.waitFor();
+    // The template routes to my-service, which does not exist here: the analyzers say so at its line.
+    await page.locator('[data-test="editor-marker"][data-code~="IST0101"]').waitFor();
+    await editor.fill((await editor.inputValue()).replace('name: my-routes', 'name: ratings-mirror').replace(/my-service/g, 'ratings'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    await page.locator('[data-test="save-yaml"]').click();
+    await page.locator('[data-test="config-status"]').getByText('Valid').waitFor();
+    const file = join(fx.dir, 'default-virtualservice-ratings-mirror.yaml');
+    assert.ok(existsSync(file));
+    await page.locator('[data-test="delete-config"]').click();
+    await page.locator('[data-test="delete-config-confirm"]').click();
+    await page.locator('[data-test="istio-config-table"]').waitFor();
+    assert.equal(existsSync(file), false);
+    assert.equal(await page.locator('[data-test="config-row-ratings-mirror"]').count(), 0);
   });
 
   test('traffic-shifting wizard: writes a VS and DR the API accepts, and the split follows', async () => {
