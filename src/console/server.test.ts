@@ -4,13 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { configDump } from '../controlplane/debug/config-dump.js';
 import type { PodPlan } from '../runtime/plan.js';
 import { podLogSource } from '../runtime/pod-logs.js';
 import { Supervisor } from '../runtime/supervisor.js';
+import { istioSamplesDir } from '../samples.js';
 import { TypeUrl } from '../xds/resource.js';
 import { controlPlaneConfigDump, synczProxies } from './mesh/syncz.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
@@ -244,12 +245,15 @@ describe('console API (loopback, read-write)', () => {
     assert.equal(existsSync(join(fx.dir, 'reviews-canary.yaml')), false, 'its file held nothing else');
     assert.equal((await call(port, 'DELETE', url, { body: '{}', headers: json })).body.error.code, 'NOT_FOUND');
 
+    // Istio's ingress routes for Bookinfo: a `*` VirtualService routes every service but is none's own.
+    await copyFile(join(istioSamplesDir(), 'bookinfo/networking/bookinfo-gateway.yaml'), join(fx.dir, 'bookinfo-gateway.yaml'));
     const dry = await call(port, 'DELETE', '/api/namespaces/default/services/details/routing?dryRun=true', { body: '{}', headers: json });
     assert.deepEqual(dry.body.objects.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`).sort(), ['DestinationRule/details', 'VirtualService/details']);
     const gone = await call(port, 'DELETE', '/api/namespaces/default/services/details/routing', { body: '{}', headers: json });
     assert.equal(gone.status, 200, JSON.stringify(gone.body));
-    const left = (await call(port, 'GET', '/api/namespaces/default/services/details')).body.istioConfig.map((c: { kind: string }) => c.kind);
-    assert.equal(left.includes('VirtualService') || left.includes('DestinationRule'), false, left.join());
+    const left = (await call(port, 'GET', '/api/namespaces/default/services/details')).body.istioConfig.map((c: { kind: string; name: string }) => `${c.kind}/${c.name}`);
+    assert.deepEqual(left.filter((c: string) => c.endsWith('/details')), [], left.join());
+    assert.ok(left.includes('VirtualService/bookinfo'), 'the ingress routes stay');
     assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /name: reviews/, 'the other services\' rules stay');
     assert.equal((await call(port, 'DELETE', '/api/namespaces/default/services/nope/routing', { body: '{}', headers: json })).body.error.code, 'NOT_FOUND');
   });
