@@ -46,7 +46,7 @@ describe('OpenShift console plugin', { skip: missing.length ? `not installed: ${
 
   before(async () => {
     built = await buildPlugin();
-    process.stdout.write(`# console plugin built in ${built.ms} ms (${built.files.length} files)\n`);
+    process.stdout.write(`console plugin built in ${built.ms} ms (${built.files.length} files)\n`);
     dir = mkdtempSync(join(tmpdir(), 'trellis-plugin-'));
     for (const f of ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml']) copyFileSync(`${SAMPLES}/${f}`, join(dir, f.split('/').pop()!));
     mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, addressBase: 51, prometheusPort: 0, scrapeInterval: '1s', log: () => {} });
