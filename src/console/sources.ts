@@ -224,8 +224,11 @@ export interface ControlPlaneInfo {
 // Writes.
 // ---------------------------------------------------------------------------------------------------------------
 
+/** One object a write touched: created (a new file), changed in place, or removed (`deleted`). */
+export type AppliedRef = ConfigRef & { file: string; created: boolean; deleted?: boolean };
+
 export type WriteResult =
-  | { ok: true; applied: Array<ConfigRef & { file: string; created: boolean }>; validations: Validation[] }
+  | { ok: true; applied: AppliedRef[]; validations: Validation[] }
   | {
       ok: false;
       /** A console API error (`INVALID_YAML`, `VALIDATION_FAILED`, `NOT_FOUND`, `UNSUPPORTED`, …), sent as is. */
@@ -240,6 +243,28 @@ export interface ApplyOptions {
   namespace?: string;
   /** When set, the text must hold exactly this object (an edit of an existing one, not a create). */
   replace?: ConfigRef;
+  /** Validate as a write would, and write nothing (the editor's findings as the user types). */
+  dryRun?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pods: their containers' output (Kiali's Logs tab) and their proxy's config (its Envoy tab).
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  /** The workload (Deployment…) it belongs to. */
+  workload?: string;
+  /** Container names, the sidecar (`istio-proxy`) included when there is one. */
+  containers: string[];
+}
+
+export interface LogLine {
+  /** When the line was read (ms since the epoch). */
+  time: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
 }
 
 /**
@@ -255,6 +280,14 @@ export interface MeshSource {
   apply(yamlText: string, options?: ApplyOptions): Promise<WriteResult>;
   /** Set (string) or remove (null) annotations on a workload's pods (the template, for controllers). */
   annotateWorkload(namespace: string, name: string, changes: Record<string, string | null>): Promise<WriteResult>;
+  /** Remove objects (each document from its file; a file left with none is removed). */
+  delete(refs: ConfigRef[]): Promise<WriteResult>;
+  /** Running pods and their containers; empty when the source runs none (plain manifests). */
+  pods(): Promise<PodInfo[]>;
+  /** The last `tailLines` lines a container wrote, or undefined when there is no such container. */
+  podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<LogLine[] | undefined>;
+  /** The pod's proxy configuration in the shape of Envoy's /config_dump, or undefined when it has no proxy connected. */
+  proxyConfigDump(namespace: string, pod: string): Promise<Record<string, unknown> | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -213,6 +213,7 @@ export const ConsoleApiCodes = entries<ConsoleApiEntry>('console-api')({
   METRICS_UNAVAILABLE: { code: 'TRL3017', status: 503, meaning: 'The request needs Prometheus and none is configured.' },
   PROMETHEUS_ERROR: { code: 'TRL3018', status: 502, meaning: 'Prometheus failed to answer a query.' },
   INTERNAL: { code: 'TRL3019', status: 500, meaning: 'An unexpected error in the console (logged by the console).' },
+  CONTROL_PLANE_ERROR: { code: 'TRL3020', status: 502, meaning: 'The control plane failed to answer (a proxy\'s config dump through its debug endpoint).' },
 });
 
 /** The console API's error names, the JSON body's `error.code`. */

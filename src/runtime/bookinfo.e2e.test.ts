@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { istioSamplesDir } from '../samples.js';
+import { reviewsShares, reviewsVersion as reviewsVersionAt } from '../console/testing/bookinfo-traffic.js';
 import { LocalMesh } from './local-mesh.js';
+import { podProcess } from './supervisor.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
 let dir: string;
@@ -28,23 +30,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The reviews version that served one request of the productpage API, or `error <status>`. */
-async function reviewsVersion(headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${mesh.ingressUrl}/api/v1/products/0/reviews`, { headers });
-  const text = await res.text();
-  if (res.status !== 200) return `error ${res.status}`;
-  const body = JSON.parse(text) as { podname?: string };
-  return /^reviews-(v\d)/.exec(body.podname ?? '')?.[1] ?? `unknown ${text.slice(0, 80)}`;
-}
-
-async function shares(n: number, headers?: Record<string, string>): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const v = await reviewsVersion(headers);
-    seen[v] = (seen[v] ?? 0) + 1;
-  }
-  return seen;
-}
+const reviewsVersion = (headers: Record<string, string> = {}) => reviewsVersionAt(mesh.ingressUrl, headers);
+const shares = (n: number, headers?: Record<string, string>) => reviewsShares(mesh.ingressUrl, n, headers);
 
 /** Apply a routing sample the way the task does (kubectl apply): it replaces the previous task's file. */
 function apply(sample: string, file = '10-task.yaml'): void {
@@ -182,7 +169,7 @@ test('a request loop sees no failure while routing changes and while a reviews r
   const v1 = mesh.podPlans().find((p) => p.labels.app === 'reviews' && p.labels.version === 'v1')!;
   mesh.supervisor.kill(`${v1.name}/reviews`);
   await waitMore(60);
-  await until('reviews v1 restarted', async () => mesh.supervisor.status().some((s) => s.name === `${v1.name}/reviews` && s.running && s.restarts >= 1));
+  await until('reviews v1 restarted', async () => mesh.supervisor.status().some((s) => s.name === podProcess(v1.namespace, v1.name, 'reviews') && s.running && s.restarts >= 1));
   await waitMore(40);
   running = false;
   await loop;

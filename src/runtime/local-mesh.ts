@@ -14,14 +14,15 @@ import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
 import { DEFAULT_ADDRESS_BASE, gatewayAddress } from './addresses.js';
 import { ingressHostPorts, PORTS } from '../ports.js';
-import { Supervisor } from './supervisor.js';
+import { podProcess, Supervisor } from './supervisor.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { freePort } from '../free-port.js';
 import type { CertificateAuthority } from '../ca/ca.js';
 import type { CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
-import { synczProxies } from '../console/mesh/syncz.js';
+import { controlPlaneConfigDump, synczProxies } from '../console/mesh/syncz.js';
+import { podLogSource } from './pod-logs.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
@@ -131,6 +132,19 @@ export class LocalMesh {
   }
 
   /** Every control plane of the run, the primary first. */
+  /** The console's Envoy tab: a proxy's config as its own control plane generates it (gateways: each unit's in turn). */
+  private configDump(): (namespace: string, pod: string) => Promise<Record<string, unknown> | undefined> {
+    return async (namespace, pod) => {
+      const owner = this.pods.get(`${namespace}/${pod}`)?.plan.controlPlane;
+      const units = owner !== undefined && this.units.has(owner) ? [this.units.get(owner)!] : this.controlPlanes();
+      for (const u of units) {
+        const dump = await controlPlaneConfigDump(`http://127.0.0.1:${u.debugPort}`)(namespace, pod);
+        if (dump) return dump;
+      }
+      return undefined;
+    };
+  }
+
   controlPlanes(): ControlPlaneUnit[] {
     return [...this.units.values()];
   }
@@ -202,7 +216,7 @@ export class LocalMesh {
       // The console reads the same directory (and writes to it), every control plane's syncz and the Prometheus above.
       const proxies = async () => (await Promise.all(this.controlPlanes().map((u) => synczProxies(`http://127.0.0.1:${u.debugPort}`)()))).flat();
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, caRootCertFile: primary.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,
@@ -393,7 +407,7 @@ export class LocalMesh {
     const processes: string[] = [];
     const unit = pod.meshed ? this.units.get(pod.controlPlane ?? '') : undefined;
     if (unit) {
-      const name = `${pod.name}/istio-proxy`;
+      const name = podProcess(pod.namespace, pod.name, 'istio-proxy');
       this.supervisor.start({
         name,
         command: process.execPath,
@@ -412,7 +426,7 @@ export class LocalMesh {
       processes.push(name);
     }
     for (const c of pod.containers) {
-      const name = `${pod.name}/${c.name}`;
+      const name = podProcess(pod.namespace, pod.name, c.name);
       this.supervisor.start({ name, command: c.command, args: c.args, env: c.env });
       processes.push(name);
     }
@@ -509,7 +523,8 @@ export class LocalMesh {
 }
 
 /** The supervisor's name for a gateway's proxy process. */
-const gatewayProcess = (g: GatewayRun) => `${g.pod}/istio-proxy`;
+const gatewayProcess = (g: GatewayRun) => podProcess(g.namespace, g.pod, 'istio-proxy');
+
 
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */
 function appMetrics(pod: PodPlan): string[] {

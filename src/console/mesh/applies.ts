@@ -3,6 +3,8 @@
 import { DEFAULT_DOMAIN, hostMatches } from '../../config/hosts.js';
 import { matchesLabels } from '../../config/labels.js';
 import type { ConfigObject, MeshInventory, MeshSettings, WorkloadInfo } from '../sources.js';
+import { newGatewayName } from '../wizards/gateway.js';
+import { WIZARD_LABEL } from '../wizards/routing.js';
 
 /** Kinds that apply to a whole namespace (or, in the root namespace, the mesh) when they select no workload. */
 const NAMESPACE_WIDE = new Set(['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Sidecar', 'Telemetry']);
@@ -49,4 +51,19 @@ export function namespaceMtls(inv: MeshInventory, namespace: string, settings: M
   const meshMode = modeOf(settings.meshWideMtlsMode);
   if (meshMode) return { status: meshMode, source: 'mesh' };
   return { status: settings.autoMtls ? 'auto' : 'permissive', source: 'default' };
+}
+
+/**
+ * What Kiali's "Delete Traffic Routing" removes for a service: the VirtualServices and DestinationRules of its
+ * namespace that route it, and the Gateway a wizard created for it (`<service>-gateway`, labelled by the wizard).
+ */
+export function trafficRoutingFor(inv: MeshInventory, namespace: string, name: string, domain = DEFAULT_DOMAIN): ConfigObject[] {
+  const fqdn = `${name}.${namespace}.svc.${domain}`;
+  return inv.config.filter((c) => {
+    if (c.namespace !== namespace || c.group !== 'networking.istio.io') return false;
+    // Named exactly: a wildcard host (`*` at a gateway) routes every service, and is not this service's to delete.
+    if (c.kind === 'VirtualService' || c.kind === 'DestinationRule') return c.hosts.includes(fqdn);
+    const labels = (c.object.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+    return c.kind === 'Gateway' && c.name === newGatewayName(name) && WIZARD_LABEL in labels;
+  });
 }

@@ -57,3 +57,15 @@ export function synczProxies(debugUrl: string, trustDomain?: string): () => Prom
     return fromSyncz((await res.json()) as SynczEntry[], trustDomain);
   };
 }
+
+/** A `configDump` provider for YamlMeshSource: the control plane's `/debug/config_dump` for one pod's proxy. */
+export function controlPlaneConfigDump(debugUrl: string): (namespace: string, pod: string) => Promise<Record<string, unknown> | undefined> {
+  const base = `${debugUrl.replace(/\/+$/, '')}/debug/config_dump`;
+  return async (namespace, pod) => {
+    // The node id holds `<pod>.<namespace>~`: the control plane takes a unique part of it, as istioctl does.
+    const res = await fetch(`${base}?proxyID=${encodeURIComponent(`${pod}.${namespace}`)}`, { signal: AbortSignal.timeout(5000) });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`${base} answered ${res.status}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+}

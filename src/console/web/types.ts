@@ -1,7 +1,8 @@
 // Shapes of the console API's answers, as the pages use them (the server's own types where they exist).
 
 export type { Graph, GraphEdgeData, GraphNodeData, GraphType, HealthStatus, RequestRates } from '../graph/types.js';
-export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, ControlPlaneSummary, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, ControlPlaneSummary, LogLine, NamespaceInfo, PodInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+export type { ConfigTable } from '../../cli/format/proxy-config.js';
 import type { HealthStatus, RequestRates } from '../graph/types.js';
 import type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
 
@@ -107,6 +108,6 @@ export type ControlPlane = ControlPlaneInfo & { proxies: ProxyStatus[] };
 
 export interface WriteOk {
   ok: true;
-  applied: Array<ConfigRef & { file: string; created: boolean }>;
+  applied: Array<ConfigRef & { file: string; created: boolean; deleted?: boolean }>;
   validations: Validation[];
 }
