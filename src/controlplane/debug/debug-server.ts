@@ -1,13 +1,17 @@
-// The control plane's debug endpoints (istiod's /debug on its monitoring port): syncz, config_dump, registryz, configz.
+// The control plane's debug endpoints (istiod's /debug on its monitoring port): syncz, config_dump, registryz, configz,
+// and the Gateway API status istiod would write to the objects (status).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VERSION } from '../../version.js';
 import type { ControlPlane } from '../control-plane.js';
 import { configDump } from './config-dump.js';
+import { gatewayApiStatus, stampTransitions, type ObjectStatus } from '../translate/gateway-api/status.js';
 
 export class DebugServer {
   private readonly server: http.Server;
+  /** The status last served, so a condition keeps its lastTransitionTime while it does not change. */
+  private lastStatus: ObjectStatus[] = [];
 
   constructor(private readonly cp: ControlPlane) {
     this.server = http.createServer((req, res) => this.handle(req, res));
@@ -57,8 +61,13 @@ export class DebugServer {
           resources: this.cp.store.list().map((r) => ({ kind: r.kind, apiVersion: r.apiVersion, namespace: r.metadata.namespace, name: r.metadata.name, file: r.source?.file })),
           rejections: this.cp.store.rejections(),
         });
+      case '/debug/status': {
+        this.lastStatus = stampTransitions(this.lastStatus, gatewayApiStatus(this.cp.pushContext), new Date());
+        const want = (field: 'kind' | 'namespace' | 'name', o: ObjectStatus) => !url.searchParams.has(field) || url.searchParams.get(field) === o[field];
+        return json(200, this.lastStatus.filter((o) => want('kind', o) && want('namespace', o) && want('name', o)));
+      }
       default:
-        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/ready', '/version'] });
+        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/debug/status?kind=&namespace=&name=', '/ready', '/version'] });
     }
   }
 
