@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { istioSamplesDir } from '../samples.js';
 import { LocalMesh } from './local-mesh.js';
+import { expectSplit, reviewsShares, reviewsVersion as sharedReviewsVersion, untilWith } from './bookinfo-testing.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
 let dir: string;
@@ -28,43 +29,15 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The reviews version that served one request of the productpage API, or `error <status>`. */
-async function reviewsVersion(headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${mesh.ingressUrl}/api/v1/products/0/reviews`, { headers });
-  const text = await res.text();
-  if (res.status !== 200) return `error ${res.status}`;
-  const body = JSON.parse(text) as { podname?: string };
-  return /^reviews-(v\d)/.exec(body.podname ?? '')?.[1] ?? `unknown ${text.slice(0, 80)}`;
-}
-
-async function shares(n: number, headers?: Record<string, string>): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const v = await reviewsVersion(headers);
-    seen[v] = (seen[v] ?? 0) + 1;
-  }
-  return seen;
-}
+const reviewsVersion = (headers?: Record<string, string>) => sharedReviewsVersion(mesh.ingressUrl, headers);
+const shares = (n: number, headers?: Record<string, string>) => reviewsShares(mesh.ingressUrl, n, headers);
 
 /** Apply a routing sample the way the task does (kubectl apply): it replaces the previous task's file. */
 function apply(sample: string, file = '10-task.yaml'): void {
   writeFileSync(join(dir, file), readFileSync(`${SAMPLES}/networking/${sample}`));
 }
 
-/** productpage's sidecar's acknowledged route version (its routes are where reviews' rules apply). */
-function productpageRoutes(): string {
-  const p = mesh.controlPlane.ads.proxies().find((x) => x.identity.podName.startsWith('productpage-'));
-  const rds = p?.types.find((t) => t.typeUrl.endsWith('RouteConfiguration'));
-  return rds && rds.state === 'SYNCED' ? rds.versionAcked : '';
-}
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${logs.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = untilWith(logs);
 
 const onlyVersion = (v: string, headers?: Record<string, string>) => async () => {
   const s = await shares(12, headers);
@@ -112,25 +85,12 @@ test('virtual-service-reviews-jason-v2-v3: jason gets v2 (header or login), ever
 });
 
 test('weighted samples: 90-10, 80-20 and 50-v3 split traffic within statistical tolerance', async () => {
-  const n = 200;
-  for (const [sample, v1, v3key, expected] of [
+  for (const [sample, first, second, expected] of [
     ['virtual-service-reviews-90-10.yaml', 'v1', 'v2', 0.1],
     ['virtual-service-reviews-80-20.yaml', 'v1', 'v2', 0.2],
     ['virtual-service-reviews-50-v3.yaml', 'v1', 'v3', 0.5],
   ] as const) {
-    let before = '';
-    await until('routes settled', async () => (before = productpageRoutes()) !== '');
-    apply(sample);
-    // Wait until productpage's sidecar has acknowledged the new routes.
-    await until(`${sample} in force`, async () => {
-      const now = productpageRoutes();
-      return now !== '' && now !== before;
-    });
-    const s = await shares(n);
-    const share = (s[v3key] ?? 0) / n;
-    const sd = Math.sqrt((expected * (1 - expected)) / n);
-    assert.ok(Math.abs(share - expected) <= 4 * sd, `${sample}: ${v3key} share ${share} not within 4σ (${(4 * sd).toFixed(3)}) of ${expected}: ${JSON.stringify(s)}`);
-    assert.equal((s[v1] ?? 0) + (s[v3key] ?? 0), n, JSON.stringify(s));
+    await expectSplit({ mesh, base: mesh.ingressUrl, until, apply: () => apply(sample), sample, first, second, expected });
   }
 });
 

@@ -14,6 +14,7 @@ import { planPods, type PodPlan } from './plan.js';
 import { DEFAULT_ADDRESS_BASE, gatewayAddress } from './addresses.js';
 import { ingressHostPorts, PORTS } from '../ports.js';
 import { Supervisor } from './supervisor.js';
+import { GatewayApiDeployments } from './gateway-api-deployments.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { freePort } from '../free-port.js';
 import { CertificateAuthority } from '../ca/ca.js';
@@ -93,6 +94,8 @@ export class LocalMesh {
   ca: CertificateAuthority | undefined;
   console: ConsoleServer | undefined;
   consoleUrl: string | undefined;
+  /** Gateway proxies deployed for Kubernetes Gateways (Istio's automated deployment). */
+  gatewayApi: GatewayApiDeployments | undefined;
   private tokens: WorkloadTokens | undefined;
   private caServer: CaServer | undefined;
   private externalCa: CfsslSigner | undefined;
@@ -203,6 +206,17 @@ export class LocalMesh {
       this.consoleUrl = `http://127.0.0.1:${await this.console.listen()}/`;
     }
     this.startGateway();
+    this.gatewayApi = new GatewayApiDeployments(
+      {
+        supervisor: this.supervisor,
+        proxyCommand: (d) => this.gatewayApiProxy(d),
+        upsertWorkload: (w) => this.cp.registry.upsertWorkload(w),
+        removeWorkload: (ns, name) => this.cp.registry.removeWorkload(ns, name),
+        log: this.log,
+      },
+      this.options.addressBase ?? DEFAULT_ADDRESS_BASE,
+    );
+    await this.gatewayApi.reconcile(store.list());
     for (const pod of plan) this.startPod(pod);
     this.updateTargets();
     store.on('change', () => {
@@ -227,6 +241,7 @@ export class LocalMesh {
       if (!next || next.podIP !== running.plan.podIP) await this.stopPod(key);
     }
     for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
+    await this.gatewayApi?.reconcile(this.cp.store.list());
     this.updateTargets();
     this.writeState();
   }
@@ -239,6 +254,7 @@ export class LocalMesh {
       .filter((p) => p.plan.meshed)
       .map((p) => ({ address: `${p.plan.podIP}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     targets.push({ address: this.gatewayStats, labels: { namespace: this.gateway.namespace, pod: this.gateway.name, app: 'istio-ingressgateway' } });
+    for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${d.address}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
     sink(targets);
   }
 
@@ -262,6 +278,14 @@ export class LocalMesh {
       ],
       env: { TRELLIS_CA_TOKEN: this.tokens!.issue(gw.namespace, 'istio-ingressgateway-service-account') },
     });
+  }
+
+  /** The `trellis proxy` of a Kubernetes Gateway: a gateway on its own address, its ports on that address too. */
+  private gatewayApiProxy(d: { pod: string; namespace: string; ip: string; labels: Record<string, string>; serviceAccount: string; workloadName: string }): { command: string; args: string[]; env: Record<string, string> } {
+    const own = ['--admin-address', d.ip, '--admin-port', String(PORTS.proxyAdmin), '--stats-address', d.ip, '--stats-port', String(PORTS.mergedStats)];
+    const labels = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const args = [BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', d.pod, '--namespace', d.namespace, '--ip', d.ip, '--labels', labels, '--service-account', d.serviceAccount, ...own, '--drain-time-s', '1'];
+    return { command: process.execPath, args: [...args, '--metadata', JSON.stringify({ WORKLOAD_NAME: d.workloadName }), ...this.caArgs()], env: { TRELLIS_CA_TOKEN: this.tokens!.issue(d.namespace, d.serviceAccount) } };
   }
 
   private startPod(pod: PodPlan): void {
@@ -320,10 +344,10 @@ export class LocalMesh {
     const meshed = [...this.pods.values()].filter((p) => p.plan.meshed).length;
     for (;;) {
       const proxies = this.cp.ads.proxies();
-      const synced = proxies.length >= meshed + 1 && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
+      const synced = proxies.length >= meshed + 1 + (this.gatewayApi?.deployments().length ?? 0) && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
-      const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);
+      const gateway = (await canConnect(this.gateway.address, PORTS.proxyAdmin)) && ((await this.gatewayApi?.ready(canConnect)) ?? true);
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateway) return;
       if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateway up: ${gateway})`);
       await new Promise((r) => setTimeout(r, 100));
@@ -347,6 +371,7 @@ export class LocalMesh {
       lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:${PORTS.proxyAdmin}` : '  (no sidecar)'}`);
     }
     lines.push(`  gateway     ${this.gateway.name}.${this.gateway.namespace}  ${this.gateway.address}  admin http://${this.gatewayAdmin}  serving ${this.ingressUrl}`);
+    for (const d of this.gatewayApi?.deployments() ?? []) lines.push(`  gateway     ${d.pod}.${d.namespace}  ${d.address}  admin http://${d.address}:${PORTS.proxyAdmin}  Gateway ${d.key} on ${d.ports.map((p) => `http://${d.address}:${p}`).join(' ')}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
@@ -358,7 +383,7 @@ export class LocalMesh {
   }
 
   private writeState(): void {
-    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address }, console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
+    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address }, gatewayApi: (this.gatewayApi?.deployments() ?? []).map((d) => ({ gateway: d.key, pod: d.pod, address: d.address, ports: d.ports })), console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
     writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
   }
 
