@@ -1,6 +1,6 @@
 // The Gateway API conformance echo backend (echo-basic): every request answered with what arrived (path, host, method,
 // proto, headers) and where (namespace, ingress, service, pod) as indented JSON; `/status/NNN` answers NNN, `?delay=`
-// waits, `X-Echo-Set-Header` sets response headers, `/ws` echoes WebSocket messages; HTTP on HTTP_PORT (3000), h2c on
+// waits, `X-Echo-Set-Header` sets response headers, `/ws` echoes WebSocket messages, each echoed request is logged; HTTP on HTTP_PORT (3000), h2c on
 // H2C_PORT (3001), HTTPS on HTTPS_PORT (8443) when TLS_SERVER_CERT/TLS_SERVER_PRIVKEY name a certificate.
 
 import { createHash } from 'node:crypto';
@@ -96,6 +96,8 @@ function handler(context: Context, h2cOnly: boolean) {
       res.end();
       return;
     }
+    // The line upstream's backend logs for every echoed request: the suite finds mirrored requests by it.
+    process.stdout.write(`Echoing back request made to ${req.url ?? '/'} to client (${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''})\n`);
     const delay = new URL(req.url ?? '/', 'http://x').searchParams.get('delay');
     let ms = 0;
     if (delay) {

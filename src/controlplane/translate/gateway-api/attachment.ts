@@ -23,9 +23,9 @@ export interface ParentResult {
   /** The reference as status echoes it: group and kind defaulted, the rest as written. */
   ref: ParentReference;
   accepted: Condition;
-  /** Listeners that admit the route (they count it in `attachedRoutes`), whether or not hostnames intersect. */
+  /** Listeners that admit the route (allowedRoutes), whether or not hostnames intersect. */
   admittedBy: ListenerModel[];
-  /** Where it serves traffic: admitting listeners whose hostnames intersect the route's. */
+  /** Where it is Accepted and serves traffic (counted in `attachedRoutes`): admitting listeners whose hostnames intersect the route's. */
   attachments: ListenerAttachment[];
   /** For a Service parent (GAMMA): the service and, when the ref names one, its port. */
   service?: MeshService;

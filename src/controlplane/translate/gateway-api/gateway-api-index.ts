@@ -81,7 +81,7 @@ export class GatewayApiIndex {
   readonly routes: readonly RouteModel[];
   private readonly gatewaysByKey = new Map<string, GatewayModel>();
   private readonly onListener = new Map<ListenerModel, ListenerRoute[]>();
-  private readonly admitted = new Map<ListenerModel, number>();
+  private readonly attached = new Map<ListenerModel, number>();
   /** Mesh routes by service host, then the port they name (0: every port). */
   private readonly meshByHost = new Map<string, Array<{ route: RouteModel; port: number }>>();
   private readonly deployed = new Map<string, Workload[]>();
@@ -127,8 +127,10 @@ export class GatewayApiIndex {
       const parents = refs.map((ref) => attachParent(resource, ref, parentLookup, unsupported)).filter((p): p is ParentResult => !!p);
       const model: RouteModel = { resource, kind: resource.kind as RouteKind, order, parents, resolvedRefs, backends };
       for (const p of parents) {
-        for (const l of p.admittedBy) this.admitted.set(l, (this.admitted.get(l) ?? 0) + 1);
-        for (const a of p.attachments) this.attach(a, model);
+        for (const a of p.attachments) {
+          this.attached.set(a.listener, (this.attached.get(a.listener) ?? 0) + 1);
+          this.attach(a, model);
+        }
         if (p.service && p.accepted.status === 'True') this.meshByHost.set(p.service.hostname, [...(this.meshByHost.get(p.service.hostname) ?? []), { route: model, port: p.servicePort ?? 0 }]);
       }
       return model;
@@ -160,9 +162,12 @@ export class GatewayApiIndex {
     return this.onListener.get(listener) ?? [];
   }
 
-  /** `attachedRoutes` of a listener: routes its allowedRoutes admit through a parentRef that selects it. */
+  /**
+   * `attachedRoutes` of a listener: routes Accepted on it — selected by a parentRef, admitted by its allowedRoutes and
+   * sharing a hostname with it (the conformance suite counts only Accepted routes).
+   */
   attachedRoutes(listener: ListenerModel): number {
-    return this.admitted.get(listener) ?? 0;
+    return this.attached.get(listener) ?? 0;
   }
 
   /**

@@ -66,7 +66,7 @@ function tlsChains(push: PushContext, proxy: GatewayApiProxy, port: number, list
       const names = claim([l.hostname ?? '*']);
       if (!names) continue;
       const routeName = gatewayHttpsRouteName(port, l.name, gw.name, gw.namespace);
-      out.routes.push({ name: routeName, virtualHosts: listenerVirtualHosts(push, [l], { port, scheme: 'https', flavour: 'envoy' }), validateClusters: false, ignorePortInHostMatching: true });
+      out.routes.push({ name: routeName, virtualHosts: listenerVirtualHosts(push, [l], listeners.filter((x) => x.protocol === 'HTTPS'), { port, scheme: 'https', flavour: 'envoy' }), validateClusters: false, ignorePortInHostMatching: true });
       out.secrets.push(...l.certificates);
       chains.push({ name: routeName, filterChainMatch: serverNameMatch(names), transportSocket: gatewayApiDownstreamTls(l.certificates, ['h2', 'http/1.1']), filters: [gatewayConnectionManager(push, proxy, port, routeName, telemetry)] });
     } else if (l.tlsMode === 'Passthrough') {
@@ -98,7 +98,7 @@ export function gatewayApiListeners(push: PushContext, proxy: GatewayApiProxy, t
       let chains: FilterChain[];
       if (protocol === 'HTTP') {
         const routeName = gatewayHttpRouteName(port);
-        out.routes.push({ name: routeName, virtualHosts: listenerVirtualHosts(push, listeners, { port, scheme: 'http', flavour: 'envoy' }), validateClusters: false, ignorePortInHostMatching: true });
+        out.routes.push({ name: routeName, virtualHosts: listenerVirtualHosts(push, listeners, listeners, { port, scheme: 'http', flavour: 'envoy' }), validateClusters: false, ignorePortInHostMatching: true });
         chains = [{ filters: [gatewayConnectionManager(push, proxy, port, routeName, telemetry)] }];
       } else if (protocol === 'TCP') {
         const route = firstRoute(push, listeners[0]!, ['TCPRoute']);

@@ -168,7 +168,7 @@ ${route('ok', 'infra', '{name: same}', '{name: web, port: 8080}')}${route('cross
   assert.deepEqual(ok.parentRef, { group: GW, kind: 'Gateway', name: 'same' });
   assert.equal(ok.controllerName, 'istio.io/gateway-controller');
   const gw = find<GatewayStatus>(all, 'Gateway', 'infra', 'same');
-  assert.equal(gw.listeners[0]!.attachedRoutes, 6, 'every route its allowedRoutes admit counts, whatever its hostnames or backends');
+  assert.equal(gw.listeners[0]!.attachedRoutes, 5, 'routes Accepted there count, whatever their backends; one without a shared hostname does not');
 });
 
 test('a mesh route is Accepted on its Service parent (NoMatchingParent when the Service or port does not exist)', () => {

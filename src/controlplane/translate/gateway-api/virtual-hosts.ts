@@ -34,18 +34,51 @@ export function rankedRoutes(push: PushContext, routes: readonly RouteModel[], t
   return entries.map((x) => x.e.route);
 }
 
-/** Virtual hosts for HTTP(S) listeners that share a route configuration: one per hostname their routes serve. */
-export function listenerVirtualHosts(push: PushContext, listeners: readonly ListenerModel[], t: RouteTarget): VirtualHost[] {
-  const byHost = new Map<string, RouteModel[]>();
-  for (const l of listeners) {
+/** How specific a listener hostname is: exact beats any wildcard, a longer wildcard suffix beats a shorter, none is last. */
+function specificity(hostname: string | undefined): number {
+  if (!hostname) return 0;
+  return hostname.startsWith('*.') ? hostname.length : 100_000 + hostname.length;
+}
+
+/** Does a listener hostname (none: any) cover host `h` (itself possibly a wildcard)? */
+function covers(hostname: string | undefined, h: string): boolean {
+  if (!hostname || hostname === h) return true;
+  return hostname.startsWith('*.') && h.endsWith(hostname.slice(1)) && h.length > hostname.length - 1;
+}
+
+/** The listener of `siblings` that owns requests for `h`: the most specific one whose hostname covers it. */
+function owner(siblings: readonly ListenerModel[], h: string): ListenerModel | undefined {
+  let best: ListenerModel | undefined;
+  for (const l of siblings) if (covers(l.hostname, h) && (!best || specificity(l.hostname) > specificity(best.hostname))) best = l;
+  return best;
+}
+
+/** Does a route's host pattern (`*`, `*.example.com`, exact) take requests for `h` (itself possibly a wildcard)? */
+function patternCovers(pattern: string, h: string): boolean {
+  return pattern === '*' || pattern === h || (pattern.startsWith('*.') && h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1);
+}
+
+/**
+ * Virtual hosts for the listeners `serving` one route configuration. `siblings` are all listeners on the port (HTTPS
+ * ones are told apart by SNI, HTTP ones share one configuration). Each hostname gets a virtual host with every rule
+ * that serves it — the routes for that name and those of wildcards covering it, ranked together as the specification
+ * orders matches — but only from the listener that owns it: the most specific sibling whose hostname covers it
+ * (listener isolation). Every sibling's own hostname gets a virtual host, empty when its listener is another chain's
+ * or has no routes, so its requests never fall through to a broader listener's routes.
+ */
+export function listenerVirtualHosts(push: PushContext, serving: readonly ListenerModel[], siblings: readonly ListenerModel[], t: RouteTarget): VirtualHost[] {
+  const entries: Array<{ listener: ListenerModel; pattern: string; route: RouteModel }> = [];
+  for (const l of serving) {
     for (const { route, hostnames } of push.gatewayApi.routesOn(l) as ListenerRoute[]) {
-      if (!HTTP_KINDS.has(route.kind)) continue;
-      for (const h of hostnames) {
-        const list = byHost.get(h) ?? [];
-        if (!list.includes(route)) list.push(route);
-        byHost.set(h, list);
-      }
+      if (HTTP_KINDS.has(route.kind)) for (const pattern of hostnames) entries.push({ listener: l, pattern, route });
     }
   }
-  return [...byHost].map(([host, routes]) => ({ name: virtualHostName(host, t.port), domains: [host], routes: rankedRoutes(push, routes, t), includeRequestAttemptCount: true }));
+  const hosts = new Set([...entries.map((e) => e.pattern), ...siblings.flatMap((l) => (l.hostname ? [l.hostname] : []))]);
+  const out: VirtualHost[] = [];
+  for (const h of hosts) {
+    const own = owner(siblings, h);
+    const routes = [...new Set(entries.filter((e) => e.listener === own && patternCovers(e.pattern, h)).map((e) => e.route))];
+    out.push({ name: virtualHostName(h, t.port), domains: [h], routes: rankedRoutes(push, routes, t), includeRequestAttemptCount: true });
+  }
+  return out;
 }
