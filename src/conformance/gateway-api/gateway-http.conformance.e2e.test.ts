@@ -18,7 +18,7 @@ before(async () => {
 
 after(async () => {
   await h?.stop();
-  if (results.length) process.stdout.write(`# ${scoreReport(results).replace(/\n/g, '\n# ')}\n`);
+  if (results.length) process.stdout.write(`${scoreReport(results)}\n`);
 });
 
 for (const t of ALL_TESTS) {

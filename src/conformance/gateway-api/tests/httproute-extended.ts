@@ -579,7 +579,7 @@ function webSocketEcho(address: string, port: number, path: string, message: str
     const payload = Buffer.from(message);
     const mask = Buffer.from([7, 1, 4, 2]);
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error('no WebSocket echo in 5 s'))), 5000);
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error('no WebSocket echo in 2 s'))), 2000);
     socket.on('connect', () => {
       socket.write(`GET ${path} HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
       socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, Buffer.from(payload.map((b, i) => b ^ mask[i & 3]!))]));
