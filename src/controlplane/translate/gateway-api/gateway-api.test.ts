@@ -330,3 +330,73 @@ spec:
   const p = await compiled(gw);
   await p.close();
 });
+
+test("a wildcard route's rules join a more specific hostname's virtual host, ranked together; an HTTPS chain never serves a host another listener owns", async () => {
+  const cert = await (await TestPki.create()).issue(['example.org', 'second-example.org']);
+  const yaml = `${svc('a')}${svc('b')}apiVersion: v1
+kind: Secret
+metadata: {name: cert}
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+${cert.cert.replace(/^/gm, '    ')}
+  tls.key: |
+${cert.key.replace(/^/gm, '    ')}
+---
+${gateway(`  - {name: http, port: 80, protocol: HTTP}
+  - {name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: cert}]}}
+  - {name: https-second, port: 443, protocol: HTTPS, hostname: second-example.org, tls: {certificateRefs: [{name: cert}]}}`)}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: exact}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [example.com, example.org, second-example.org]
+  rules: [{backendRefs: [{name: a, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: wild}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: ["*.com"]
+  rules: [{matches: [{path: {value: /v2}}], backendRefs: [{name: b, port: 8080}]}]
+`;
+  const b = buildGatewayApi(yaml, ['default/gw']);
+  const p = await compiled(configFor(b, gatewayNode('default', 'gw')));
+  try {
+    assert.equal(outcome(p.route('http.80', { host: 'example.com', path: '/v2/x' })), cluster('b'), '*.com covers example.com and its longer prefix wins');
+    assert.equal(outcome(p.route('http.80', { host: 'example.com', path: '/x' })), cluster('a'));
+    assert.equal(outcome(p.route('http.80', { host: 'example.org', path: '/v2' })), cluster('a'), '*.com does not cover example.org');
+    assert.equal(outcome(p.route('https.443.https.gw.default', { host: 'example.org', path: '/' })), cluster('a'));
+    assert.equal(outcome(p.route('https.443.https.gw.default', { host: 'second-example.org', path: '/' })), 'none', 'second-example.org belongs to the https-second listener, whatever the SNI');
+    assert.equal(outcome(p.route('https.443.https-second.gw.default', { host: 'second-example.org', path: '/' })), cluster('a'));
+  } finally {
+    await p.close();
+  }
+});
+
+test('GRPCRoute: service and method matches become the HTTP/2 paths gRPC uses; headers match too', async () => {
+  const yaml = `${svc('a', 'default', 8080, ', appProtocol: kubernetes.io/h2c')}${svc('b', 'default', 8080, ', appProtocol: kubernetes.io/h2c')}${gateway('  - {name: http, port: 80, protocol: HTTP}')}apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: grpc}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - matches: [{method: {service: grpc.echo.Echo, method: EchoTwo}}]
+    backendRefs: [{name: b, port: 8080}]
+  - matches: [{method: {service: grpc.echo.Echo}}, {headers: [{name: version, value: one}]}]
+    backendRefs: [{name: a, port: 8080}]
+`;
+  const b = buildGatewayApi(yaml, ['default/gw']);
+  const gw = configFor(b, gatewayNode('default', 'gw'));
+  assert.ok(gw.clusters.find((c) => c.name === cluster('b'))?.typedExtensionProtocolOptions, 'h2c backends are HTTP/2 clusters');
+  const p = await compiled(gw);
+  try {
+    assert.equal(outcome(p.route('http.80', { host: 'h', path: '/grpc.echo.Echo/EchoTwo', method: 'POST' })), cluster('b'));
+    assert.equal(outcome(p.route('http.80', { host: 'h', path: '/grpc.echo.Echo/Echo', method: 'POST' })), cluster('a'));
+    assert.equal(outcome(p.route('http.80', { host: 'h', path: '/other.Svc/Echo', method: 'POST', headers: { version: 'one' } })), cluster('a'));
+    assert.equal(outcome(p.route('http.80', { host: 'h', path: '/other.Svc/Echo', method: 'POST' })), 'none');
+  } finally {
+    await p.close();
+  }
+});
