@@ -9,6 +9,8 @@ import net from 'node:net';
 import { DEFAULT_IMAGE_MAP, lookupImage } from '../runtime/image-map.js';
 import { request } from '../proxy/testing.js';
 import { startEchoBasic, type EchoBasic } from './echo-basic.js';
+import * as grpc from '@grpc/grpc-js';
+import { grpcEchoService, startGrpcEcho, type EchoAssertions } from './echo-basic-grpc.js';
 
 let echo: EchoBasic;
 before(async () => {
@@ -94,5 +96,28 @@ test('/ws echoes WebSocket messages back unmasked', { timeout: 10_000 }, async (
 test('the image map runs echo-basic for upstream\'s image names', () => {
   for (const image of ['registry.k8s.io/gateway-api/conformance/echo-basic:v1.2.0', 'gcr.io/k8s-staging-gateway-api/echo-basic:v20240412-v1.0.0-394-g40c666fd']) {
     assert.equal(lookupImage(DEFAULT_IMAGE_MAP, image)?.program, 'dist/apps/echo-basic.js', image);
+  }
+});
+
+test('gRPC mode: Echo and EchoTwo answer with the method, authority, metadata and context; EchoThree is unimplemented', async () => {
+  const app = await startGrpcEcho({ NAMESPACE: 'gateway-conformance-infra', POD_NAME: 'grpc-infra-backend-v1-x' }, '127.0.0.1', 0);
+  const Client = grpcEchoService();
+  const client = new Client(`127.0.0.1:${app.port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'echo.example' });
+  const call = (method: string) =>
+    new Promise<{ assertions: EchoAssertions }>((resolve, reject) => {
+      const md = new grpc.Metadata();
+      md.set('x-custom', 'one');
+      (client[method] as (req: object, md: grpc.Metadata, cb: (err: Error | null, res: { assertions: EchoAssertions }) => void) => void).call(client, {}, md, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  try {
+    const two = (await call('EchoTwo')).assertions;
+    assert.equal(two.fully_qualified_method, '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/EchoTwo');
+    assert.equal(two.authority, 'echo.example');
+    assert.ok(two.headers.some((h) => h.key === 'x-custom' && h.value === 'one'));
+    assert.deepEqual([two.context.namespace, two.context.pod], ['gateway-conformance-infra', 'grpc-infra-backend-v1-x']);
+    await assert.rejects(call('EchoThree'), (err: { code?: number }) => err.code === grpc.status.UNIMPLEMENTED);
+  } finally {
+    client.close();
+    await app.close();
   }
 });

@@ -1,7 +1,8 @@
 // The Gateway API conformance echo backend (echo-basic): every request answered with what arrived (path, host, method,
 // proto, headers) and where (namespace, ingress, service, pod) as indented JSON; `/status/NNN` answers NNN, `?delay=`
 // waits, `X-Echo-Set-Header` sets response headers, `/ws` echoes WebSocket messages, each echoed request is logged; HTTP on HTTP_PORT (3000), h2c on
-// H2C_PORT (3001), HTTPS on HTTPS_PORT (8443) when TLS_SERVER_CERT/TLS_SERVER_PRIVKEY name a certificate.
+// H2C_PORT (3001), HTTPS on HTTPS_PORT (8443) when TLS_SERVER_CERT/TLS_SERVER_PRIVKEY name a certificate; with
+// GRPC_ECHO_SERVER set, the gRPC echo service instead (echo-basic-grpc.ts).
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { canonicalHeaderName } from './echo-request.js';
 import { parseDelay } from './echo.js';
+import { startGrpcEcho } from './echo-basic-grpc.js';
 import { bindAddress, isMain, listen, parsePort, runUntilSignal, type Env, type RunningApp } from './lib/serve.js';
 
 type AnyRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -231,6 +233,10 @@ export async function startEchoBasic(opts: { env?: Env; host?: string; httpPort?
 
 if (isMain(import.meta.url)) {
   runUntilSignal('echo-basic', async () => {
+    if (process.env.GRPC_ECHO_SERVER) {
+      const grpcApp = await startGrpcEcho(process.env, bindAddress(process.env), parsePort(process.env.HTTP_PORT) ?? 3000);
+      return { close: grpcApp.close, describe: `listening on ${grpcApp.host}:${grpcApp.port} (gRPC)` };
+    }
     const app = await startEchoBasic();
     return { close: app.close, describe: `listening on ${app.http.host}:${app.http.port} (http), ${app.h2c.port} (h2c)${app.https ? `, ${app.https.port} (https)` : ''}` };
   });

@@ -1,9 +1,11 @@
 // The conformance suite's base: its three namespaces, the Gateways every test leans on (same-namespace,
 // all-namespaces, backend-namespaces, and one with an HTTPS listener) and the echo backends (infra-backend-v1…v3 in
-// gateway-conformance-infra, app-backend-v1/v2 and web-backend in the backend namespaces), as the upstream suite's
+// gateway-conformance-infra, app-backend-v1/v2 and web-backend in the backend namespaces, and grpc-infra-backend-v1…v3
+// in gRPC mode), as the upstream suite's
 // description lays them out. Written here; differences, which no test depends on: one replica per backend (the
 // suite's two share one machine's two cores here), and no sidecars (gateway tests route from the gateway to the pods).
 
+import { tlsSecretYaml } from '../../controlplane/translate/gateway-api/testing.js';
 import { TestPki } from '../../proxy/tls/pki-testing.js';
 
 export const INFRA = 'gateway-conformance-infra';
@@ -22,15 +24,15 @@ metadata:
 ---
 `;
 
-/** An echo backend: a Service on 8080 (→ 3000) and a one-replica Deployment of echo-basic. */
-export function echoBackend(name: string, ns: string, extraPorts = ''): string {
+/** An echo backend: a Service on 8080 (→ 3000) and a one-replica Deployment of echo-basic (gRPC with `grpc`). */
+export function echoBackend(name: string, ns: string, extraPorts = '', grpc = false): string {
   return `apiVersion: v1
 kind: Service
 metadata: {name: ${name}, namespace: ${ns}}
 spec:
   selector: {app: ${name}}
   ports:
-  - {name: first-port, protocol: TCP, port: 8080, targetPort: 3000}
+  - {name: first-port, protocol: TCP, port: 8080, targetPort: 3000${grpc ? ', appProtocol: kubernetes.io/h2c' : ''}}
 ${extraPorts}---
 apiVersion: apps/v1
 kind: Deployment
@@ -49,7 +51,7 @@ spec:
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
         - name: NAMESPACE
           valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
----
+${grpc ? '        - {name: GRPC_ECHO_SERVER, value: "1"}\n' : ''}---
 `;
 }
 
@@ -82,18 +84,7 @@ export async function baseCertificate(): Promise<BaseCertificate> {
 
 /** A kubernetes.io/tls Secret holding the certificate. */
 export function tlsSecret(cert: BaseCertificate, name: string, ns: string): string {
-  const indent = (pem: string) => pem.trim().replace(/^/gm, '    ');
-  return `apiVersion: v1
-kind: Secret
-metadata: {name: ${name}, namespace: ${ns}}
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${indent(cert.cert)}
-  tls.key: |
-${indent(cert.key)}
----
-`;
+  return tlsSecretYaml(name, ns, cert);
 }
 
 /** The whole base, with the HTTPS certificate given. */
@@ -137,5 +128,6 @@ spec:
     echoBackend('app-backend-v1', APP_BACKEND),
     echoBackend('app-backend-v2', APP_BACKEND),
     echoBackend('web-backend', WEB_BACKEND),
+    ...['v1', 'v2', 'v3'].map((v) => echoBackend(`grpc-infra-backend-${v}`, INFRA, '', true)),
   ].join('');
 }

@@ -1,4 +1,4 @@
-// `npm run conformance`: runs the Gateway API conformance scenarios (GATEWAY-HTTP profile) against `trellis up` and prints
+// `npm run conformance`: runs the Gateway API conformance scenarios (GATEWAY-HTTP and GATEWAY-GRPC profiles) against `trellis up` and prints
 // the score; `-- NAME…` runs only those tests. Exits 1 when a core test fails.
 
 import { ALL_TESTS } from './all-tests.js';
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     await h.stop();
   }
   process.stdout.write(`\n${scoreReport(results)}\n`);
-  return results.some((r) => r.profile === 'core' && !r.passed) ? 1 : 0;
+  return results.some((r) => r.level === 'core' && !r.passed) ? 1 : 0;
 }
 
 main().then(

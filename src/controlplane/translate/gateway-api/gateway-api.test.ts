@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TestPki } from '../../../proxy/tls/pki-testing.js';
 import { istioSamplesDir } from '../../../samples.js';
-import { buildGatewayApi, compiled, configFor, gatewayNode, outcome, sidecarNode } from './testing.js';
+import { buildGatewayApi, compiled, configFor, gatewayNode, outcome, sidecarNode, tlsSecretYaml } from './testing.js';
 
 const svc = (name: string, ns = 'default', port = 8080, extra = '') => `apiVersion: v1
 kind: Service
@@ -265,17 +265,7 @@ spec:
 
 test('HTTPS listeners terminate with their certificateRefs per SNI; across namespaces only with a ReferenceGrant; TLS passthrough by SNI; TCP', async () => {
   const cert = await (await TestPki.create()).issue(['a.example.com', 'b.example.com']);
-  const secret = (name: string, ns: string) => `apiVersion: v1
-kind: Secret
-metadata: {name: ${name}, namespace: ${ns}}
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${cert.cert.replace(/^/gm, '    ')}
-  tls.key: |
-${cert.key.replace(/^/gm, '    ')}
----
-`;
+  const secret = (name: string, ns: string) => tlsSecretYaml(name, ns, cert);
   const yaml = `${svc('a')}${svc('tls-backend', 'default', 443)}${svc('db', 'default', 5432)}${secret('local-cert', 'default')}${secret('shared-cert', 'certs')}${gateway(`  - name: https
     port: 443
     protocol: HTTPS
@@ -333,17 +323,7 @@ spec:
 
 test("a wildcard route's rules join a more specific hostname's virtual host, ranked together; an HTTPS chain never serves a host another listener owns", async () => {
   const cert = await (await TestPki.create()).issue(['example.org', 'second-example.org']);
-  const yaml = `${svc('a')}${svc('b')}apiVersion: v1
-kind: Secret
-metadata: {name: cert}
-type: kubernetes.io/tls
-stringData:
-  tls.crt: |
-${cert.cert.replace(/^/gm, '    ')}
-  tls.key: |
-${cert.key.replace(/^/gm, '    ')}
----
-${gateway(`  - {name: http, port: 80, protocol: HTTP}
+  const yaml = `${svc('a')}${svc('b')}${tlsSecretYaml('cert', 'default', cert)}${gateway(`  - {name: http, port: 80, protocol: HTTP}
   - {name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: cert}]}}
   - {name: https-second, port: 443, protocol: HTTPS, hostname: second-example.org, tls: {certificateRefs: [{name: cert}]}}`)}apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -42,6 +42,12 @@ export interface ProxyConfig {
   secrets: Secret[];
 }
 
+/** A kubernetes.io/tls Secret with this certificate and key (PEM), as YAML. */
+export function tlsSecretYaml(name: string, namespace: string, pem: { cert: string; key: string }): string {
+  const indent = (text: string) => text.trim().replace(/^/gm, '    ');
+  return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${namespace}}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n${indent(pem.cert)}\n  tls.key: |\n${indent(pem.key)}\n---\n`;
+}
+
 export const gatewayNode = (namespace: string, name: string, ip = '127.10.255.2'): ProxyNode => ({
   id: `router~${ip}~${name}-istio-0.${namespace}~${namespace}.svc.cluster.local`,
   cluster: name,
