@@ -148,6 +148,7 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   // OpenShift Service Mesh's control-plane model (mesh-topology.ts).
   ControlPlaneFieldIgnored: { code: 'TRL0120', level: 'Info', meaning: 'A ServiceMeshControlPlane field that Trellis does not apply (it configures what a Kubernetes operator deploys, or a feature Trellis does not have).' },
   NamespaceClaimedTwice: { code: 'TRL0121', level: 'Warning', meaning: 'A namespace is claimed by two control planes (member rolls, member selectors or ServiceMeshMembers); it joins the first, the second reports it as pending.' },
+  GatewayApiNotEnabled: { code: 'TRL0122', level: 'Warning', meaning: 'A Gateway API object in a namespace whose OpenShift Service Mesh control plane does not serve the Gateway API (spec.techPreview.gatewayAPI.enabled is not true): the object is ignored.' },
 });
 
 // ---------------------------------------------------------------- proxy: config checks

@@ -8,7 +8,7 @@ import type { WorkloadIdentity } from '../ca/workload-identity.js';
 import type { MetricsSource } from '../telemetry/merged-metrics.js';
 import { VERSION } from '../version.js';
 import { AdminServer } from './admin/admin-server.js';
-import { formatIssue, ProxyConfigError } from './errors.js';
+import { ConfigCode, formatIssue, ProxyConfigError } from './errors.js';
 import { log } from './log.js';
 import { readSnapshot } from './snapshot-file.js';
 import type { Dataplane } from './workers/dataplane.js';
@@ -255,6 +255,8 @@ export class ProxyProgram {
       onUpdate: async (snapshot) => {
         try {
           const r = await this.dataplane.apply(snapshot, snapshot.secrets);
+          // A port that cannot be bound (taken, or below 1024 without root) is only a warning to the update: say it.
+          for (const i of r.issues) if (i.code === ConfigCode.BindFailed) logger.warn(formatIssue(i));
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters${this.pool ? `, ${this.pool.count} workers` : ''})`);
         } catch (err) {
           if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(formatIssue(i));

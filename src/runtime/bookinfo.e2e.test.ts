@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { istioSamplesDir } from '../samples.js';
-import { reviewsShares, reviewsVersion as reviewsVersionAt } from '../console/testing/bookinfo-traffic.js';
 import { LocalMesh } from './local-mesh.js';
 import { podProcess } from './supervisor.js';
+import { expectSplit, reviewsShares, reviewsVersion as sharedReviewsVersion, untilWith } from './bookinfo-testing.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
 let dir: string;
@@ -30,7 +30,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const reviewsVersion = (headers: Record<string, string> = {}) => reviewsVersionAt(mesh.ingressUrl, headers);
+const reviewsVersion = (headers?: Record<string, string>) => sharedReviewsVersion(mesh.ingressUrl, headers);
 const shares = (n: number, headers?: Record<string, string>) => reviewsShares(mesh.ingressUrl, n, headers);
 
 /** Apply a routing sample the way the task does (kubectl apply): it replaces the previous task's file. */
@@ -38,20 +38,7 @@ function apply(sample: string, file = '10-task.yaml'): void {
   writeFileSync(join(dir, file), readFileSync(`${SAMPLES}/networking/${sample}`));
 }
 
-/** productpage's sidecar's acknowledged route version (its routes are where reviews' rules apply). */
-function productpageRoutes(): string {
-  const p = mesh.controlPlane.ads.proxies().find((x) => x.identity.podName.startsWith('productpage-'));
-  const rds = p?.types.find((t) => t.typeUrl.endsWith('RouteConfiguration'));
-  return rds && rds.state === 'SYNCED' ? rds.versionAcked : '';
-}
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${logs.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = untilWith(logs);
 
 const onlyVersion = (v: string, headers?: Record<string, string>) => async () => {
   const s = await shares(12, headers);
@@ -99,25 +86,12 @@ test('virtual-service-reviews-jason-v2-v3: jason gets v2 (header or login), ever
 });
 
 test('weighted samples: 90-10, 80-20 and 50-v3 split traffic within statistical tolerance', async () => {
-  const n = 200;
-  for (const [sample, v1, v3key, expected] of [
+  for (const [sample, first, second, expected] of [
     ['virtual-service-reviews-90-10.yaml', 'v1', 'v2', 0.1],
     ['virtual-service-reviews-80-20.yaml', 'v1', 'v2', 0.2],
     ['virtual-service-reviews-50-v3.yaml', 'v1', 'v3', 0.5],
   ] as const) {
-    let before = '';
-    await until('routes settled', async () => (before = productpageRoutes()) !== '');
-    apply(sample);
-    // Wait until productpage's sidecar has acknowledged the new routes.
-    await until(`${sample} in force`, async () => {
-      const now = productpageRoutes();
-      return now !== '' && now !== before;
-    });
-    const s = await shares(n);
-    const share = (s[v3key] ?? 0) / n;
-    const sd = Math.sqrt((expected * (1 - expected)) / n);
-    assert.ok(Math.abs(share - expected) <= 4 * sd, `${sample}: ${v3key} share ${share} not within 4σ (${(4 * sd).toFixed(3)}) of ${expected}: ${JSON.stringify(s)}`);
-    assert.equal((s[v1] ?? 0) + (s[v3key] ?? 0), n, JSON.stringify(s));
+    await expectSplit({ mesh, base: mesh.ingressUrl, until, apply: () => apply(sample), sample, first, second, expected });
   }
 });
 
@@ -167,7 +141,7 @@ test('a request loop sees no failure while routing changes and while a reviews r
   await waitMore(20);
   // Kill reviews v1's app as a crash would: requests that meet it are retried on another host; the supervisor restarts it.
   const v1 = mesh.podPlans().find((p) => p.labels.app === 'reviews' && p.labels.version === 'v1')!;
-  mesh.supervisor.kill(`${v1.name}/reviews`);
+  mesh.supervisor.kill(podProcess(v1.namespace, v1.name, 'reviews'));
   await waitMore(60);
   await until('reviews v1 restarted', async () => mesh.supervisor.status().some((s) => s.name === podProcess(v1.namespace, v1.name, 'reviews') && s.running && s.restarts >= 1));
   await waitMore(40);

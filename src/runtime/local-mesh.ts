@@ -12,9 +12,12 @@ import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { ControlPlaneUnit, type GatewayRun } from './control-plane-unit.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
-import { DEFAULT_ADDRESS_BASE, gatewayAddress } from './addresses.js';
+import { DEFAULT_ADDRESS_BASE, gatewayAddress, GatewayAddresses } from './addresses.js';
+import { GATEWAY_API_GROUP } from '../config/gateway-api.js';
+import type { Resource } from '../config/resource.js';
 import { ingressHostPorts, PORTS } from '../ports.js';
 import { podProcess, Supervisor } from './supervisor.js';
+import { GatewayApiDeployments } from './gateway-api-deployments.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { freePort } from '../free-port.js';
 import type { CertificateAuthority } from '../ca/ca.js';
@@ -91,13 +94,15 @@ export class LocalMesh {
   private readonly units = new Map<string, ControlPlaneUnit>();
   /** Workloads registered with each control plane: `namespace/pod` → the registration's mesh key. */
   private readonly registered = new Map<string, Map<string, string>>();
-  /** Gateway numbers (their loopback addresses), stable for the run: `namespace/name` → k of gatewayAddress(). */
-  private readonly gatewayNumbers = new Map<string, number>();
+  /** Gateway addresses, stable for the run, one pool for the control planes' gateways and Kubernetes Gateways'. */
+  private readonly gatewayAddresses: GatewayAddresses;
   /** The primary ingress gateway; its ingress port is known once start() resolved (0 asks for a free one). */
   readonly gateway: GatewayPlan;
   prometheus: PrometheusRunner | undefined;
   console: ConsoleServer | undefined;
   consoleUrl: string | undefined;
+  /** Gateway proxies deployed for Kubernetes Gateways (Istio's automated deployment). */
+  gatewayApi: GatewayApiDeployments | undefined;
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -106,6 +111,7 @@ export class LocalMesh {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
     this.supervisor = new Supervisor(this.log);
     this.imageMap = loadImageMap(options.imageMapFile);
+    this.gatewayAddresses = new GatewayAddresses(options.addressBase ?? DEFAULT_ADDRESS_BASE);
     this.gateway = {
       name: 'istio-ingressgateway-local',
       namespace: 'istio-system',
@@ -131,7 +137,6 @@ export class LocalMesh {
     return [...this.pods.values()].map((p) => p.plan);
   }
 
-  /** Every control plane of the run, the primary first. */
   /** The console's Envoy tab: a proxy's config as its own control plane generates it (gateways: each unit's in turn). */
   private configDump(): (namespace: string, pod: string) => Promise<Record<string, unknown> | undefined> {
     return async (namespace, pod) => {
@@ -145,6 +150,7 @@ export class LocalMesh {
     };
   }
 
+  /** Every control plane of the run, the primary first. */
   controlPlanes(): ControlPlaneUnit[] {
     return [...this.units.values()];
   }
@@ -225,6 +231,17 @@ export class LocalMesh {
       this.consoleUrl = `http://127.0.0.1:${await this.console.listen()}/`;
     }
     for (const unit of this.controlPlanes()) this.startGateways(unit);
+    this.gatewayApi = new GatewayApiDeployments({
+      supervisor: this.supervisor,
+      // A Gateway's proxy belongs to the control plane of its namespace; every control plane that watches the
+      // namespace knows it as a (plaintext) workload, as it knows pods.
+      proxyCommand: (d) => this.gatewayApiProxy(d),
+      upsertWorkload: (w) => this.watchersOf(w.namespace).forEach((u) => u.cp.registry.upsertWorkload(w)),
+      removeWorkload: (ns, name) => this.watchersOf(ns).forEach((u) => u.cp.registry.removeWorkload(ns, name)),
+      addresses: this.gatewayAddresses,
+      log: this.log,
+    });
+    await this.gatewayApi.reconcile(this.gatewayApiResources());
     for (const pod of plan) this.startPod(pod);
     this.syncWorkloads();
     this.updateTargets();
@@ -272,12 +289,9 @@ export class LocalMesh {
 
   /** The gateways a control plane runs, each on a loopback address of its own; the primary's ingress on the host port. */
   private gatewayRuns(unit: ControlPlaneUnit, primary: boolean): GatewayRun[] {
-    const base = this.options.addressBase ?? DEFAULT_ADDRESS_BASE;
     return unit.plane.settings.gateways.map((spec, i) => {
       const hostIngress = primary && i === unit.plane.settings.gateways.findIndex((g) => g.kind === 'ingress');
-      const key = `${unit.namespace}/${spec.name}`;
-      if (!this.gatewayNumbers.has(key)) this.gatewayNumbers.set(key, hostIngress ? 1 : this.gatewayNumbers.size + 2);
-      const address = gatewayAddress(base, this.gatewayNumbers.get(key)!);
+      const address = this.gatewayAddresses.addressOf(`${unit.namespace}/${spec.name}`, hostIngress);
       const pod = hostIngress ? this.gateway.name : primary ? `${spec.name}-local` : `${spec.name}-${unit.namespace}-local`;
       if (hostIngress) Object.assign(this.gateway, { namespace: unit.namespace, address });
       return {
@@ -309,6 +323,40 @@ export class LocalMesh {
     ];
   }
 
+  /** The control planes that see a namespace (and so know its workloads as endpoints). */
+  private watchersOf(namespace: string): ControlPlaneUnit[] {
+    return this.controlPlanes().filter((u) => u.store.watches(namespace));
+  }
+
+  /** The control plane a namespace's gateways belong to: its owner's, else the first that watches it. */
+  private unitFor(namespace: string): ControlPlaneUnit | undefined {
+    const owner = meshTopologyOf(this.source.list()).ownerOf(namespace);
+    return (owner && this.units.get(owner.namespace)) || this.watchersOf(namespace)[0];
+  }
+
+  /**
+   * What the Gateway API deployments follow: every object but the Gateways of namespaces whose control plane has no
+   * Gateway API (an OpenShift Service Mesh control plane without `techPreview.gatewayAPI.enabled`) or none at all.
+   */
+  private gatewayApiResources(): Resource[] {
+    return this.source.list().filter((r) => !(r.group === GATEWAY_API_GROUP && r.kind === 'Gateway') || this.unitFor(r.metadata.namespace)?.plane.settings.gatewayAPI === true);
+  }
+
+  /** `trellis proxy` for a Kubernetes Gateway's deployment, against the control plane of its namespace. */
+  private gatewayApiProxy(d: { pod: string; namespace: string; ip: string; labels: Record<string, string>; serviceAccount: string; workloadName: string }): { command: string; args: string[]; env: Record<string, string> } {
+    const unit = this.unitFor(d.namespace) ?? this.primary;
+    const labels = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',');
+    return {
+      command: process.execPath,
+      args: [
+        BIN, 'proxy', ...unit.proxyArgs(), '--role', 'gateway', '--pod', d.pod, '--namespace', d.namespace, '--ip', d.ip, '--labels', labels, '--service-account', d.serviceAccount,
+        '--admin-address', d.ip, '--admin-port', String(PORTS.proxyAdmin), '--stats-address', d.ip, '--stats-port', String(PORTS.mergedStats), '--drain-time-s', '1',
+        '--metadata', JSON.stringify({ WORKLOAD_NAME: d.workloadName }),
+      ],
+      env: { TRELLIS_CA_TOKEN: unit.token(d.namespace, d.serviceAccount) },
+    };
+  }
+
   /** Pods follow the manifests: new ones start, removed or changed ones stop (a changed template is a new pod name). */
   private async reconcile(): Promise<void> {
     if (this.stopped) return;
@@ -334,6 +382,7 @@ export class LocalMesh {
     }
     for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
     this.syncWorkloads();
+    await this.gatewayApi?.reconcile(this.gatewayApiResources());
     this.updateTargets();
     this.writeState();
   }
@@ -381,6 +430,7 @@ export class LocalMesh {
       .filter((p) => p.plan.meshed)
       .map((p) => ({ address: `${p.plan.podIP}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${g.address}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
+    for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${d.address}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
     sink(targets);
   }
 
@@ -448,14 +498,16 @@ export class LocalMesh {
   async waitReady(timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const gatewayApi = this.gatewayApi?.deployments() ?? [];
       const synced = this.controlPlanes().every((unit) => {
-        const expected = [...this.pods.values()].filter((p) => p.plan.meshed && p.plan.controlPlane === unit.namespace).length + unit.gateways.length;
+        const sidecars = [...this.pods.values()].filter((p) => p.plan.meshed && p.plan.controlPlane === unit.namespace).length;
+        const expected = sidecars + unit.gateways.length + gatewayApi.filter((d) => this.unitFor(d.namespace) === unit).length;
         const proxies = unit.cp.ads.proxies();
         return proxies.length >= expected && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       });
       const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
-      const gateways = await Promise.all(this.controlPlanes().flatMap((u) => u.gateways.map((g) => canConnect(g.address, PORTS.proxyAdmin))));
+      const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length})`);
       await new Promise((r) => setTimeout(r, 100));
@@ -488,6 +540,7 @@ export class LocalMesh {
       const mesh = several && p.plan.meshed ? `  mesh ${p.plan.controlPlane}` : '';
       lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:${PORTS.proxyAdmin}${mesh}` : `  (no sidecar: ${p.plan.injection})`}`);
     }
+    for (const d of this.gatewayApi?.deployments() ?? []) lines.push(`  gateway     ${d.pod}.${d.namespace}  ${d.address}  admin http://${d.address}:${PORTS.proxyAdmin}  Gateway ${d.key} on ${d.ports.map((p) => `http://${d.address}:${p}`).join(' ')}`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
@@ -503,6 +556,7 @@ export class LocalMesh {
       ingress: this.ingressUrl,
       gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address },
       controlPlanes: this.controlPlanes().map((u) => ({ ...u.ref(), ca: u.caAddress, gateways: u.gateways.map((g) => ({ name: g.pod, address: g.address })) })),
+      gatewayApi: (this.gatewayApi?.deployments() ?? []).map((d) => ({ gateway: d.key, pod: d.pod, address: d.address, ports: d.ports })),
       console: this.consoleUrl,
       prometheus: this.prometheus?.url,
       pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP, controlPlane: p.plan.meshed ? p.plan.controlPlane : undefined })),

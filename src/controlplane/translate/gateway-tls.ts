@@ -4,7 +4,7 @@
 
 import type { RouteDestination, Server } from '../../config/types/networking.js';
 import { TYPE, typed, type FilterChain, type FilterChainMatch, type TypedExtension } from '../../xds/envoy/index.js';
-import { outboundClusterName } from './names.js';
+import { gatewayHttpsRouteName, outboundClusterName } from './names.js';
 import type { PushContext } from './push-context.js';
 import { destinationCluster, matchesGateway, type RouteScope } from './routes.js';
 import { gatewayDownstreamTls } from './security.js';
@@ -51,7 +51,7 @@ export function isPassthrough(s: GatewayServer): boolean {
 
 /** Istio's route configuration name for an HTTPS server: `https.<port>.<portName>.<gateway>.<namespace>`. */
 export function httpsRouteName(s: GatewayServer, port: number): string {
-  return `https.${port}.${s.server.port?.name ?? ''}.${s.name}.${s.namespace}`;
+  return gatewayHttpsRouteName(port, s.server.port?.name ?? '', s.name, s.namespace);
 }
 
 function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {

@@ -1,12 +1,12 @@
 // Kubernetes Gateway API analyzers: unknown GatewayClasses, route parents and backends that do not exist,
 // cross-namespace references no ReferenceGrant allows, routes no listener accepts, certificate secrets.
 
+import { defaultRouteKinds, kindListed, namespaceAdmitted, namespaceLabels, referenceGranted as sharedReferenceGranted, type ReferenceFrom, type ReferenceTo } from '../../gateway-api.js';
 import { GROUPS } from '../../kinds.js';
 import { pointer, type Resource } from '../../resource.js';
 import type { BackendRef, GatewayListener, HTTPRouteFilter, K8sGatewaySpec, ParentReference, ReferenceGrantSpec } from '../../types/gateway-api.js';
 import type { Analyzer, AnalysisContext } from '../analyzer.js';
 import type { ConfigIndex, Typed } from '../config-index.js';
-import { matchesLabelSelector } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { credentialProblem } from './gateway.js';
 import { arr, isRecord } from './util.js';
@@ -17,28 +17,14 @@ type K8sGateway = Typed<K8sGatewaySpec>;
 /** GatewayClasses Istio (and so Trellis) provides without a GatewayClass object: ingress, remote and waypoint gateways. */
 const BUILT_IN_CLASSES = new Set(['istio', 'istio-remote', 'istio-waypoint']);
 
-/** Route kinds a listener accepts when `allowedRoutes.kinds` is not set, by listener protocol. */
-const DEFAULT_ROUTE_KINDS: Record<string, readonly string[]> = {
-  HTTP: ['HTTPRoute', 'GRPCRoute'],
-  HTTPS: ['HTTPRoute', 'GRPCRoute'],
-  TLS: ['TLSRoute', 'TCPRoute'],
-  TCP: ['TCPRoute'],
-  UDP: ['UDPRoute'],
-};
-
 const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'];
 
 /** `ns/name` when the reference named a namespace, else `name`, as the user wrote it. */
 const written = (ref: { namespace?: string; name?: string }) => (ref.namespace ? `${ref.namespace}/${ref.name}` : String(ref.name));
 
 /** Whether a ReferenceGrant in the target namespace lets `from` (group/kind in `fromNamespace`) refer to `to` (group/kind/name). */
-export function referenceGranted(index: ConfigIndex, from: { group: string; kind: string; namespace: string }, to: { group: string; kind: string; namespace: string; name: string }): boolean {
-  if (from.namespace === to.namespace) return true;
-  return index.list<ReferenceGrantSpec>(GW, 'ReferenceGrant', to.namespace).some(
-    (g) =>
-      arr(g.spec.from).some((f) => (f?.group ?? '') === from.group && f?.kind === from.kind && f?.namespace === from.namespace) &&
-      arr(g.spec.to).some((t) => (t?.group ?? '') === to.group && t?.kind === to.kind && (!t?.name || t.name === to.name)),
-  );
+export function referenceGranted(index: ConfigIndex, from: ReferenceFrom, to: ReferenceTo): boolean {
+  return sharedReferenceGranted(index.list<ReferenceGrantSpec>(GW, 'ReferenceGrant', to.namespace), from, to);
 }
 
 export const gatewayClassAnalyzer: Analyzer = {
@@ -146,14 +132,10 @@ function checkParent(ctx: AnalysisContext, route: Resource, ref: ParentReference
 /** A listener's `allowedRoutes`: namespaces (Same by default, All, or a label Selector) and kinds (by protocol by default). */
 function listenerAccepts(index: ConfigIndex, gw: K8sGateway, l: GatewayListener, route: Resource): boolean {
   const kinds = arr(l.allowedRoutes?.kinds);
-  const kindOk = kinds.length ? kinds.some((k) => (k?.group ?? GW) === route.group && k?.kind === route.kind) : (DEFAULT_ROUTE_KINDS[String(l.protocol)] ?? []).includes(route.kind);
-  if (!kindOk) return false;
-  const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
-  if (from === 'All') return true;
-  if (from === 'Same') return route.metadata.namespace === gw.metadata.namespace;
-  // Selector: Kubernetes gives every namespace the `kubernetes.io/metadata.name` label.
-  const labels = { ...(index.namespaceResource(route.metadata.namespace)?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': route.metadata.namespace };
-  return matchesLabelSelector(l.allowedRoutes?.namespaces?.selector as Parameters<typeof matchesLabelSelector>[0], labels);
+  const kind = { group: route.group, kind: route.kind };
+  if (!kindListed(kinds.length ? kinds : defaultRouteKinds(l.protocol), kind)) return false;
+  const labels = namespaceLabels(route.metadata.namespace, index.namespaceResource(route.metadata.namespace)?.metadata.labels);
+  return namespaceAdmitted(l.allowedRoutes, gw.metadata.namespace, route.metadata.namespace, labels);
 }
 
 function checkBackend(ctx: AnalysisContext, route: Resource, ref: BackendRef | undefined, at: string): void {
