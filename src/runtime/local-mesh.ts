@@ -1,7 +1,7 @@
 // `trellis up`: a one-node "cluster" on this machine. The control plane watches DIR; every Deployment replica and Pod
 // runs as local processes behind its own sidecar (a Trellis proxy over xDS); an ingress gateway serves Istio Gateways.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,10 @@ import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { synczProxies } from '../console/mesh/syncz.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
+import type { NetworkMode } from './network-mode.js';
+import { NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
+import type { RegistrySnapshot } from '../controlplane/registry/service-registry.js';
+import type { IpFamily } from './netns/address-plan.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -60,6 +64,13 @@ export interface LocalMeshOptions {
   externalCa?: CfsslSignerOptions;
   /** A plugged-in CA: a directory with Istio's `cacerts` files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem). */
   cacertsDir?: string;
+  /**
+   * Pods in network namespaces with transparent capture (`netns`), or on loopback addresses behind HTTP_PROXY
+   * (`loopback`, the default here; `trellis up` picks netns where it can: network-mode.ts).
+   */
+  network?: NetworkMode;
+  /** IP families of the pod network in netns mode (Kubernetes' SingleStack IPv4 / IPv6, or DualStack). */
+  ipFamily?: IpFamily;
 }
 
 /** The ingress gateway as the runtime runs it: a pod of its own, so its ports are Istio's, known without asking it. */
@@ -102,6 +113,9 @@ export class LocalMesh {
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
+  /** The pod network in netns mode (src/runtime/netns); undefined on loopback addresses. */
+  net: NetnsNetwork | undefined;
+  private caPort = 0;
 
   private constructor(readonly options: LocalMeshOptions) {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
@@ -155,7 +169,16 @@ export class LocalMesh {
     if (!this.gateway.ingressPort) this.gateway.ingressPort = await freePort(this.gateway.ingressAddress);
     const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
+    if (this.options.network === 'netns') {
+      this.net = NetnsNetwork.start({ family: this.options.ipFamily ?? 'ipv4', domain: this.cp.cluster.domain, log: this.log });
+      this.log(`[runtime] pod network: ${this.net.describe()}`);
+      this.cp.registry.setClusterIpAllocator((ns, name) => this.net!.clusterIps(ns, name));
+    } else {
+      this.log('[runtime] pod network: loopback addresses, apps reach services through HTTP_PROXY');
+    }
     this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
+    // Pods in namespaces reach the control plane, the CA and the DNS at the host's addresses on their bridge.
+    for (const a of this.net?.hostAddresses ?? []) await this.cp.listen(a, this.xdsPort);
     // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents. The
     // trust domain is the mesh config's as the run starts (a later change to it needs a restart: certificates in use
     // would no longer match the identities translation expects).
@@ -166,14 +189,23 @@ export class LocalMesh {
     // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
     // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
     if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), trustDomain: this.trustDomain, ...this.options.externalCa });
-    this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: (l) => this.log(`[controlplane] ${l}`) });
-    this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', this.options.caPort ?? 0)}`;
+    this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1', ...(this.net?.hostAddresses ?? [])]), log: (l) => this.log(`[controlplane] ${l}`) });
+    this.caPort = await this.caServer.listen('127.0.0.1', this.options.caPort ?? 0);
+    this.caAddress = `127.0.0.1:${this.caPort}`;
+    for (const a of this.net?.hostAddresses ?? []) await this.caServer.listen(a, this.caPort);
     this.caRootFile = join(caDir, 'root-cert.pem');
     writeFileSync(this.caRootFile, this.ca.trustBundle());
+    if (this.net) {
+      // The sidecars (uid 1337) cannot enter the state directory: they read the root from the run's public folder.
+      const podRoot = join(this.net.publicDir(), 'root-cert.pem');
+      copyFileSync(this.caRootFile, podRoot);
+      this.podCaRootFile = podRoot;
+      await this.net.startDns((name) => this.cp.registry.snapshot().service(name)?.addresses);
+    }
     this.debug = new DebugServer(this.cp);
     this.debugPort = await this.debug.listen('127.0.0.1', this.options.debugPort ?? 0);
     // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
-    const plan = planPods(store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+    const plan = this.planPods();
     if (this.options.prometheusPort !== undefined && this.options.prometheusPort >= 0) {
       try {
         this.prometheus = await PrometheusRunner.start({
@@ -216,7 +248,7 @@ export class LocalMesh {
     if (this.stopped) return;
     let plan: PodPlan[];
     try {
-      plan = planPods(this.cp.store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+      plan = this.planPods();
     } catch (err) {
       this.log(`[runtime] ${(err as Error).message}; running pods are left as they are`);
       return;
@@ -231,8 +263,14 @@ export class LocalMesh {
     this.writeState();
   }
 
+  private planPods(): PodPlan[] {
+    const net = this.net;
+    return planPods(this.cp.store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase, ...(net ? { addressing: (n: number) => net.addressing(n) } : {}) });
+  }
+
   /** Prometheus scrapes every sidecar's merged stats port and the gateway's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
+    if (this.net) this.net.updateServices(serviceTargets(this.cp.registry.snapshot()));
     const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
     if (!sink) return;
     const targets = [...this.pods.values()]
@@ -242,7 +280,10 @@ export class LocalMesh {
     sink(targets);
   }
 
-  private caArgs(): string[] {
+  private podCaRootFile = '';
+
+  private caArgs(pod?: PodPlan): string[] {
+    if (pod?.captured && this.net) return ['--ca-address', this.net.hostTarget(this.caPort), '--ca-root', this.podCaRootFile, '--trust-domain', this.trustDomain];
     return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
   }
 
@@ -267,6 +308,10 @@ export class LocalMesh {
   private startPod(pod: PodPlan): void {
     const key = `${pod.namespace}/${pod.name}`;
     const processes: string[] = [];
+    // In netns mode the pod gets its namespace (addresses, files, capture rules) before any of its processes start.
+    const net = pod.captured ? this.net : undefined;
+    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, meshed: pod.meshed, dnsCapture: false });
+    const inPod = (command: string, args: string[], as: 'app' | 'sidecar') => (net ? net.command(key, command, args, as) : { command, args });
     this.cp.registry.upsertWorkload({
       name: pod.name,
       namespace: pod.namespace,
@@ -280,19 +325,20 @@ export class LocalMesh {
     });
     if (pod.meshed) {
       const name = `${pod.name}/istio-proxy`;
+      // Captured pods: Istio's INTERCEPTION_MODE REDIRECT (virtualOutbound/virtualInbound) and every pod address.
+      const capture = net ? { INTERCEPTION_MODE: 'REDIRECT', INSTANCE_IPS: pod.podIPs.join(',') } : {};
       this.supervisor.start({
         name,
-        command: process.execPath,
-        args: [
-          BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
+        ...inPod(process.execPath, [
+          BIN, 'proxy', '--xds', net ? net.hostTarget(this.xdsPort) : `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
           '--admin-address', pod.podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1', '--log-level', 'warning',
-          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
+          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name, ...capture }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
-          ...this.caArgs(),
-        ],
+          ...this.caArgs(pod),
+        ], 'sidecar'),
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.
         env: { TRELLIS_CA_TOKEN: this.tokens!.issue(pod.namespace, pod.serviceAccount) },
       });
@@ -300,7 +346,7 @@ export class LocalMesh {
     }
     for (const c of pod.containers) {
       const name = `${pod.name}/${c.name}`;
-      this.supervisor.start({ name, command: c.command, args: c.args, env: c.env });
+      this.supervisor.start({ name, ...inPod(c.command, c.args, 'app'), env: c.env });
       processes.push(name);
     }
     this.pods.set(key, { plan: pod, processes });
@@ -312,16 +358,21 @@ export class LocalMesh {
     this.pods.delete(key);
     this.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
     await Promise.all(running.processes.map((p) => this.supervisor.stop(p, 3000)));
+    this.net?.removePod(key);
   }
 
   /** Wait until every sidecar and the gateway ACKed their config and every app and the ingress accept connections. */
   async waitReady(timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const meshed = [...this.pods.values()].filter((p) => p.plan.meshed).length;
+    // Apps in namespaces are probed from inside their pod (their loopback is not the host's), each probe once.
+    const inside = this.net ? [...this.pods.entries()].map(([key, p]) => this.net!.portsOpen(key, p.plan.ports.map((x) => x.containerPort), timeoutMs)) : [];
+    let podsUp: boolean[] | undefined;
+    void Promise.all(inside).then((r) => (podsUp = r));
     for (;;) {
       const proxies = this.cp.ads.proxies();
       const synced = proxies.length >= meshed + 1 && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
-      const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
+      const apps = this.net ? (podsUp ?? [false]) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
       const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateway) return;
@@ -333,6 +384,7 @@ export class LocalMesh {
   /** The `ready` summary: ingress, services, admin ports, control plane. */
   summary(): string {
     const lines = [`ready: ${this.pods.size} pods, ingress ${this.ingressUrl}`];
+    lines.push(`  network     ${this.net ? this.net.describe() : 'loopback addresses (127.x), apps reach services through HTTP_PROXY'}`);
     const paths = new Set<string>();
     for (const b of this.cp.pushContext.virtualServices) {
       if (b.gateways.every((g) => g === 'mesh')) continue;
@@ -367,6 +419,7 @@ export class LocalMesh {
     this.stopped = true;
     await this.reconciling;
     await this.supervisor.stopAll(3000);
+    await this.net?.stop();
     await this.prometheus?.stop();
     await this.caServer?.close();
     await this.console?.close();
@@ -380,6 +433,19 @@ function appMetrics(pod: PodPlan): string[] {
   const a = pod.annotations;
   if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return [];
   return ['--app-metrics', `http://${pod.appAddress}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
+}
+
+/** Every ClusterIP:port and its endpoints, for the DNAT rules of pods without a sidecar. */
+function serviceTargets(reg: RegistrySnapshot): ServiceTarget[] {
+  const out: ServiceTarget[] = [];
+  for (const svc of reg.services()) {
+    if (svc.origin !== 'Kubernetes') continue;
+    for (const port of svc.ports) {
+      const endpoints = reg.endpoints(svc, port).map((e) => ({ address: e.address, port: e.port }));
+      for (const address of svc.addresses) out.push({ address, port: port.port, endpoints });
+    }
+  }
+  return out;
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

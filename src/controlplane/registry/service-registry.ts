@@ -151,17 +151,29 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   private configWorkloads: Workload[] = [];
   private readonly local = new Map<string, Workload>();
   private current: RegistrySnapshot | undefined;
+  private resources: readonly Resource[] = [];
+  private clusterIps: ClusterIpAllocator | undefined;
 
   constructor(private readonly domain = DEFAULT_DOMAIN) {
     super();
   }
 
+  /**
+   * Where Services without a `clusterIP` get theirs (the API server's role): the local runtime in network-namespace mode
+   * allocates them from its service CIDR. Services keep the addresses their manifests give; `None` stays headless.
+   */
+  setClusterIpAllocator(allocate: ClusterIpAllocator | undefined): void {
+    this.clusterIps = allocate;
+    this.setResources(this.resources);
+  }
+
   /** Rebuild the config-derived part from the current resources (store change). */
   setResources(resources: readonly Resource[]): void {
+    this.resources = resources;
     const services: MeshService[] = [];
     const workloads: Workload[] = [];
     for (const r of resources) {
-      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain));
+      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain, this.clusterIps));
       else if (r.group === 'networking.istio.io' && r.kind === 'ServiceEntry') services.push(...fromServiceEntry(r as ServiceEntry));
       else if (r.group === '' && r.kind === 'Pod') {
         const w = fromPod(r as Pod);
@@ -248,7 +260,10 @@ function exportToOf(r: Pick<Resource, 'metadata'>, spec?: string[]): string[] {
   return list && list.length ? list.map((e) => (e === '.' ? r.metadata.namespace : e)) : ['*'];
 }
 
-function fromKubernetesService(r: K8sService, domain: string): MeshService[] {
+/** ClusterIPs (one per IP family, the primary first) for a Service without one. */
+export type ClusterIpAllocator = (namespace: string, name: string) => string[];
+
+function fromKubernetesService(r: K8sService, domain: string, allocate?: ClusterIpAllocator): MeshService[] {
   const spec = r.spec ?? {};
   if (spec.type === 'ExternalName') return [];
   const ports: ServicePort[] = (spec.ports ?? [])
@@ -261,7 +276,7 @@ function fromKubernetesService(r: K8sService, domain: string): MeshService[] {
       namespace: r.metadata.namespace,
       ports,
       selector: spec.selector,
-      addresses: spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : [],
+      addresses: spec.clusterIP === 'None' ? [] : allocate && !spec.clusterIP ? allocate(r.metadata.namespace, r.metadata.name) : spec.clusterIP ? [spec.clusterIP] : [],
       exportTo: exportToOf(r),
       origin: 'Kubernetes',
       resolution: 'STATIC',
