@@ -287,12 +287,16 @@ export class LocalMesh {
     return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
   }
 
+  /** A process on the host; in netns mode it dies with the runtime, as the pods do. */
+  private onHost(command: string, args: string[]): { command: string; args: string[] } {
+    return this.net ? this.net.hostCommand(command, args) : { command, args };
+  }
+
   private startGateway(): void {
     const gw = this.gateway;
     this.supervisor.start({
       name: `${gw.name}/istio-proxy`,
-      command: process.execPath,
-      args: [
+      ...this.onHost(process.execPath, [
         // --ip is where its Gateway servers bind (the host's ingress address); its own ports are on its own address.
         BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', gw.name, '--namespace', gw.namespace, '--ip', gw.ingressAddress,
         '--labels', 'istio=ingressgateway,app=istio-ingressgateway', '--service-account', 'istio-ingressgateway-service-account',
@@ -300,7 +304,7 @@ export class LocalMesh {
         '--stats-address', gw.address, '--stats-port', String(PORTS.mergedStats),
         '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: ingressHostPorts(gw.ingressPort) }),
         ...this.caArgs(),
-      ],
+      ]),
       env: { TRELLIS_CA_TOKEN: this.tokens!.issue(gw.namespace, 'istio-ingressgateway-service-account') },
     });
   }

@@ -168,6 +168,11 @@ export class NetnsNetwork {
     return inPod(p.netns, command, args, as === 'sidecar' ? PROXY_UID : undefined);
   }
 
+  /** A runtime process on the host (the ingress gateway): it, too, dies with the runtime. */
+  hostCommand(command: string, args: readonly string[]): { command: string; args: string[] } {
+    return { command: 'setpriv', args: ['--pdeathsig', 'SIGKILL', command, ...args] };
+  }
+
   /** Resolves true once every port accepts connections inside the pod (its app is up), false at the deadline. */
   portsOpen(key: string, ports: readonly number[], timeoutMs: number): Promise<boolean> {
     const p = this.pods.get(key);
