@@ -4,13 +4,13 @@
 // `sniHosts`, then each service's own host — so traffic the pod sends is routed as Istio's sidecars route it.
 
 import { matchesLabels } from '../../config/labels.js';
-import type { L4MatchAttributes, RouteDestination } from '../../config/types/networking.js';
-import { TYPE, typed, type FilterChain, type Listener, type TypedExtension } from '../../xds/envoy/index.js';
+import type { L4MatchAttributes } from '../../config/types/networking.js';
+import type { FilterChain, Listener, TypedExtension } from '../../xds/envoy/index.js';
 import type { MeshService } from '../registry/service-registry.js';
 import { outboundClusterName, outboundTcpListenerName } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
-import { destinationCluster, type RouteScope } from './routes.js';
-import { TLS_INSPECTOR } from './gateway-tls.js';
+import type { RouteScope } from './routes.js';
+import { TLS_INSPECTOR, tcpProxy } from './gateway-tls.js';
 
 export interface L4Scope {
   push: PushContext;
@@ -25,12 +25,6 @@ function applies(m: L4MatchAttributes | undefined, port: number, s: L4Scope): bo
   if (m.sourceLabels && !matchesLabels(m.sourceLabels, s.labels)) return false;
   if (m.sourceNamespace && m.sourceNamespace !== s.namespace) return false;
   return !m.gateways?.length || m.gateways.includes(MESH_GATEWAY);
-}
-
-function tcpProxy(statPrefix: string, dests: readonly RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
-  const clusters = dests.map((d) => ({ name: outboundClusterName(destinationCluster(d.destination, vsNamespace, scope)), weight: d.weight ?? 0 }));
-  const target = clusters.length === 1 || !clusters.some((c) => c.weight) ? { cluster: clusters[0]!.name } : { weightedClusters: { clusters: clusters.filter((c) => c.weight > 0) } };
-  return { name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, ...target }) };
 }
 
 const scopeOf = (s: L4Scope, port: number): RouteScope => ({ port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push, flavour: 'envoy' });

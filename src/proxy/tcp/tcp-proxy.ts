@@ -169,6 +169,7 @@ class TcpSession {
       upstreamCluster: cluster.name,
       upstreamHost: host.id,
       downstreamRemoteAddress: hostPort(this.info.remoteAddress, this.info.remotePort),
+      ...(this.info.mtls && this.info.peerPrincipal ? { peerPrincipal: this.info.peerPrincipal } : {}),
     });
     up.pipe(ds);
     ds.pipe(up);
@@ -215,6 +216,7 @@ class TcpSession {
       bytesSent: ds.bytesWritten,
       duration: Date.now() - this.started,
       connectionTerminationDetails: this.details,
+      ...(this.info.mtls && this.info.peerPrincipal ? { peerPrincipal: this.info.peerPrincipal } : {}),
     });
   }
 }
