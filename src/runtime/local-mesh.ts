@@ -25,7 +25,7 @@ import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { synczProxies } from '../console/mesh/syncz.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 import type { NetworkMode } from './network-mode.js';
-import { NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
+import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
 import type { RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 import type { IpFamily } from './netns/address-plan.js';
 
@@ -275,7 +275,7 @@ export class LocalMesh {
     if (!sink) return;
     const targets = [...this.pods.values()]
       .filter((p) => p.plan.meshed)
-      .map((p) => ({ address: `${p.plan.podIP}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
+      .map((p) => ({ address: `${bracket(p.plan.podIP)}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     targets.push({ address: this.gatewayStats, labels: { namespace: this.gateway.namespace, pod: this.gateway.name, app: 'istio-ingressgateway' } });
     sink(targets);
   }
@@ -322,6 +322,7 @@ export class LocalMesh {
       labels: pod.labels,
       serviceAccount: pod.serviceAccount,
       address: pod.podIP,
+      ...(pod.podIPs.length > 1 ? { addresses: pod.podIPs } : {}),
       ports: Object.fromEntries(pod.ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
       appAddress: pod.appAddress,
       healthy: true,
@@ -400,7 +401,7 @@ export class LocalMesh {
       lines.push(`  service     ${svc.name}.${svc.namespace}  ${svc.ports.map((p) => `${p.name}:${p.port}`).join(' ')}`);
     }
     for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
-      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:${PORTS.proxyAdmin}` : '  (no sidecar)'}`);
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}` : '  (no sidecar)'}`);
     }
     lines.push(`  gateway     ${this.gateway.name}.${this.gateway.namespace}  ${this.gateway.address}  admin http://${this.gatewayAdmin}  serving ${this.ingressUrl}`);
     lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
@@ -436,7 +437,7 @@ export class LocalMesh {
 function appMetrics(pod: PodPlan): string[] {
   const a = pod.annotations;
   if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return [];
-  return ['--app-metrics', `http://${pod.appAddress}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
+  return ['--app-metrics', `http://${bracket(pod.appAddress)}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
 }
 
 /** Every ClusterIP:port and its endpoints, for the DNAT rules of pods without a sidecar. */

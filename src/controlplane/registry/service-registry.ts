@@ -45,6 +45,11 @@ export interface Workload {
   serviceAccount: string;
   /** Where peers reach it (pod IP; in the local runtime, the address its sidecar listens on). */
   address: string;
+  /**
+   * Every address of a dual-stack pod (status.podIPs, `address` first): each is an endpoint of its services, as
+   * Kubernetes' per-family EndpointSlices list them. Undefined: `address` alone.
+   */
+  addresses?: readonly string[];
   /** Named container ports (for named targetPorts). */
   ports: Record<string, number>;
   /** Where its sidecar forwards inbound traffic (the app itself), when it differs from `address:port`. */
@@ -126,7 +131,7 @@ export class RegistrySnapshot {
       if (!matchesLabels(svc.selector, w.labels) || !matchesLabels(subsetLabels, w.labels)) continue;
       const target = typeof port.targetPort === 'number' ? port.targetPort : w.ports[port.targetPort];
       if (target === undefined) continue;
-      out.push({ address: w.address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
+      for (const address of w.addresses ?? [w.address]) out.push({ address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
     }
     return out;
   }

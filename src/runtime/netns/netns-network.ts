@@ -186,6 +186,11 @@ export class NetnsNetwork {
     });
   }
 
+  /** The namespace a pod runs in (`ip netns exec <it> …`). */
+  namespaceOf(key: string): string | undefined {
+    return this.pods.get(key)?.netns;
+  }
+
   removePod(key: string): void {
     const p = this.pods.get(key);
     if (!p) return;
