@@ -7,12 +7,13 @@ import type { IpFamily } from '../runtime/netns/address-plan.js';
 export const NETWORK_USAGE = `  --network M           netns: each pod in its own network namespace, traffic captured by its sidecar as Istio's
                         iptables does (Linux, root; the default where it works); loopback: pods on 127.x addresses,
                         apps reach services through HTTP_PROXY
-  --ip-family F         ipv4 (default), ipv6 or dual: the pod and service addresses in netns mode`;
+  --ip-family F         ipv4 (default), ipv6 or dual: the pod and service addresses in netns mode
+  --egress-gateway      run Istio's egress gateway (istio-egressgateway.istio-system) as a pod (netns mode)`;
 
-export const networkOptionSpecs = { network: { type: 'string' }, 'ip-family': { type: 'string', default: 'ipv4' } } as const;
+export const networkOptionSpecs = { network: { type: 'string' }, 'ip-family': { type: 'string', default: 'ipv4' }, 'egress-gateway': { type: 'boolean', default: false } } as const;
 
 /** The mode and family asked for, checked; the mode says why it was chosen (printed by the command). */
-export function networkOptions(values: { network?: string; 'ip-family'?: string }): { network: NetworkMode; ipFamily: IpFamily; why: string } {
+export function networkOptions(values: { network?: string; 'ip-family'?: string; 'egress-gateway'?: boolean }): { network: NetworkMode; ipFamily: IpFamily; egressGateway: boolean; why: string } {
   const asked = values.network;
   if (asked !== undefined && asked !== 'netns' && asked !== 'loopback') throw new UsageError('--network must be netns or loopback');
   const family = values['ip-family'] ?? 'ipv4';
@@ -24,5 +25,6 @@ export function networkOptions(values: { network?: string; 'ip-family'?: string 
     throw new UsageError((err as Error).message);
   }
   if (chosen.mode === 'loopback' && family !== 'ipv4') throw new UsageError(`--ip-family ${family} needs --network netns (loopback mode is IPv4: 127.x)`);
-  return { network: chosen.mode, ipFamily: family, why: chosen.why };
+  if (values['egress-gateway'] && chosen.mode !== 'netns') throw new UsageError('--egress-gateway needs --network netns');
+  return { network: chosen.mode, ipFamily: family, egressGateway: values['egress-gateway'] === true, why: chosen.why };
 }

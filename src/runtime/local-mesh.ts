@@ -26,6 +26,7 @@ import { synczProxies } from '../console/mesh/syncz.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 import type { NetworkMode } from './network-mode.js';
 import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
+import { EGRESS_GATEWAY, egressGatewayPorts, egressGatewayService } from './egress-gateway.js';
 import type { RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 import type { IpFamily } from './netns/address-plan.js';
 
@@ -71,6 +72,8 @@ export interface LocalMeshOptions {
   network?: NetworkMode;
   /** IP families of the pod network in netns mode (Kubernetes' SingleStack IPv4 / IPv6, or DualStack). */
   ipFamily?: IpFamily;
+  /** Run Istio's egress gateway (`istio-egressgateway.istio-system`, labels istio: egressgateway) as a pod; netns mode. */
+  egressGateway?: boolean;
 }
 
 /** The ingress gateway as the runtime runs it: a pod of its own, so its ports are Istio's, known without asking it. */
@@ -235,6 +238,7 @@ export class LocalMesh {
       this.consoleUrl = `http://127.0.0.1:${await this.console.listen()}/`;
     }
     this.startGateway();
+    if (this.options.egressGateway) this.startEgressGateway();
     for (const pod of plan) this.startPod(pod);
     this.updateTargets();
     store.on('change', () => {
@@ -277,13 +281,15 @@ export class LocalMesh {
       .filter((p) => p.plan.meshed)
       .map((p) => ({ address: `${bracket(p.plan.podIP)}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     targets.push({ address: this.gatewayStats, labels: { namespace: this.gateway.namespace, pod: this.gateway.name, app: 'istio-ingressgateway' } });
+    if (this.egress) targets.push({ address: `${bracket(this.egress.podIP)}:${PORTS.mergedStats}`, labels: { namespace: EGRESS_GATEWAY.namespace, pod: EGRESS_GATEWAY.pod, app: EGRESS_GATEWAY.labels.app } });
     sink(targets);
   }
 
   private podCaRootFile = '';
 
-  private caArgs(pod?: PodPlan): string[] {
-    if (pod?.captured && this.net) return ['--ca-address', this.net.hostTarget(this.caPort), '--ca-root', this.podCaRootFile, '--trust-domain', this.trustDomain];
+  /** The CA's address and root for a proxy: on the host, or (`inPod`) from inside a pod's namespace. */
+  private caArgs(inPod = false): string[] {
+    if (inPod && this.net) return ['--ca-address', this.net.hostTarget(this.caPort), '--ca-root', this.podCaRootFile, '--trust-domain', this.trustDomain];
     return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
   }
 
@@ -309,12 +315,45 @@ export class LocalMesh {
     });
   }
 
+  /** The egress gateway's pod (egress-gateway.ts): its own namespace, no capture (it is a proxy), its Service registered. */
+  private egress: { podIP: string } | undefined;
+
+  private startEgressGateway(): void {
+    if (!this.net) throw new Error('the egress gateway runs in netns mode (--network netns)');
+    const net = this.net;
+    const g = EGRESS_GATEWAY;
+    const key = `${g.namespace}/${g.pod}`;
+    const pn = net.addPod({ key, number: g.podNumber, name: g.pod, namespace: g.namespace, annotations: {}, rules: 'none', dnsCapture: false });
+    const podIP = pn.addresses[0]!;
+    this.egress = { podIP };
+    this.cp.registry.setRuntimeServices([egressGatewayService(this.cp.cluster.domain, net.clusterIps(g.namespace, g.name))]);
+    // Not meshed for auto mTLS: sidecars reach a gateway's plain servers in plaintext, as Istio's egress task does.
+    this.cp.registry.upsertWorkload({ name: g.pod, namespace: g.namespace, labels: { ...g.labels }, serviceAccount: g.serviceAccount, address: podIP, ...(pn.addresses.length > 1 ? { addresses: pn.addresses } : {}), ports: {}, healthy: true, meshed: false });
+    this.supervisor.start({
+      name: `${g.pod}/istio-proxy`,
+      ...net.command(key, process.execPath, [
+        BIN, 'proxy', '--xds', net.hostTarget(this.xdsPort), '--role', 'gateway', '--pod', g.pod, '--namespace', g.namespace, '--ip', podIP,
+        '--labels', Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', g.serviceAccount,
+        '--admin-address', podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
+        '--stats-port', String(PORTS.mergedStats),
+        '--metadata', JSON.stringify({ WORKLOAD_NAME: g.name, GATEWAY_PORTS: egressGatewayPorts(), INSTANCE_IPS: pn.addresses.join(',') }),
+        ...this.caArgs(true),
+      ], 'sidecar'),
+      env: { TRELLIS_CA_TOKEN: this.tokens!.issue(g.namespace, g.serviceAccount) },
+    });
+  }
+
+  /** Where the egress gateway's admin and stats answer (its pod address), when it runs. */
+  get egressGatewayAddress(): string | undefined {
+    return this.egress?.podIP;
+  }
+
   private startPod(pod: PodPlan): void {
     const key = `${pod.namespace}/${pod.name}`;
     const processes: string[] = [];
     // In netns mode the pod gets its namespace (addresses, files, capture rules) before any of its processes start.
     const net = pod.captured ? this.net : undefined;
-    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, meshed: pod.meshed, dnsCapture: false });
+    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: pod.meshed ? 'capture' : 'dnat', dnsCapture: false });
     const inPod = (command: string, args: string[], as: 'app' | 'sidecar') => (net ? net.command(key, command, args, as) : { command, args });
     this.cp.registry.upsertWorkload({
       name: pod.name,
@@ -342,7 +381,7 @@ export class LocalMesh {
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
-          ...this.caArgs(pod),
+          ...this.caArgs(pod.captured),
         ], 'sidecar'),
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.
         env: { TRELLIS_CA_TOKEN: this.tokens!.issue(pod.namespace, pod.serviceAccount) },
@@ -376,7 +415,7 @@ export class LocalMesh {
     void Promise.all(inside).then((r) => (podsUp = r));
     for (;;) {
       const proxies = this.cp.ads.proxies();
-      const synced = proxies.length >= meshed + 1 && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
+      const synced = proxies.length >= meshed + 1 + (this.egress ? 1 : 0) && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       const apps = this.net ? (podsUp ?? [false]) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
       const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);

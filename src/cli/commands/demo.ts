@@ -74,6 +74,7 @@ export const demoCommand: Command = {
     const mesh = await LocalMesh.start({
       network: network.network,
       ipFamily: network.ipFamily,
+      egressGateway: network.egressGateway,
       dir,
       stateDir: join(dir, '.trellis'),
       ingressPort: port === 0 ? 0 : await freePort('127.0.0.1', port).then((p) => (p === port ? p : Promise.reject(new Error(`port ${port} is in use; pass --ingress-port`)))),

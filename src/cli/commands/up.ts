@@ -76,6 +76,7 @@ export const upCommand: Command = {
     const mesh = await LocalMesh.start({
       network: network.network,
       ipFamily: network.ipFamily,
+      egressGateway: network.egressGateway,
       dir,
       stateDir: values['state-dir'] ?? `${dir}/.trellis`,
       ingressPort: num(values['ingress-port'], '--ingress-port'),

@@ -158,6 +158,7 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   private current: RegistrySnapshot | undefined;
   private resources: readonly Resource[] = [];
   private clusterIps: ClusterIpAllocator | undefined;
+  private runtimeServices: MeshService[] = [];
 
   constructor(private readonly domain = DEFAULT_DOMAIN) {
     super();
@@ -190,6 +191,15 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
     this.changed();
   }
 
+  /**
+   * Services the runtime itself provides, as an Istio installation does (the egress gateway's `istio-egressgateway`
+   * Service): listed after the config's, which win a hostname both have.
+   */
+  setRuntimeServices(services: readonly MeshService[]): void {
+    this.runtimeServices = [...services];
+    this.changed();
+  }
+
   /** A local workload (the runtime's pod) appears or changes. */
   upsertWorkload(w: Omit<Workload, 'origin'> & { origin?: Workload['origin'] }): void {
     this.local.set(`${w.namespace}/${w.name}`, { origin: 'Local', ...w });
@@ -208,7 +218,7 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
 
   /** The registry as it is now; the same object until the next change. */
   snapshot(): RegistrySnapshot {
-    return (this.current ??= new RegistrySnapshot(this.configServices, [...this.configWorkloads, ...this.local.values()], new Map(this.local)));
+    return (this.current ??= new RegistrySnapshot([...this.configServices, ...this.runtimeServices], [...this.configWorkloads, ...this.local.values()], new Map(this.local)));
   }
 
   services(): readonly MeshService[] {

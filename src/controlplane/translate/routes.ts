@@ -78,12 +78,15 @@ function headerMatcher(name: string, m: StringMatch, invert = false): HeaderMatc
   return sm ? { name, stringMatch: sm, ...(invert ? { invertMatch: true } : {}) } : { name, presentMatch: true, ...(invert ? { invertMatch: true } : {}) };
 }
 
-/** One Istio HTTPMatchRequest → an Envoy RouteMatch (undefined when it cannot apply to this proxy/port). */
-export function routeMatch(m: HTTPMatchRequest | undefined, scope: RouteScope): RouteMatch | undefined {
+/**
+ * One Istio HTTPMatchRequest → an Envoy RouteMatch (undefined when it cannot apply to this proxy/port). A gateway named
+ * without a namespace in `gateways` is in the VirtualService's namespace (`vsNamespace`), as in its `spec.gateways`.
+ */
+export function routeMatch(m: HTTPMatchRequest | undefined, scope: RouteScope, vsNamespace = scope.proxyNamespace): RouteMatch | undefined {
   if (m?.port !== undefined && m.port !== scope.port) return undefined;
   if (m?.sourceLabels && !matchesLabels(m.sourceLabels, scope.proxyLabels)) return undefined;
   if (m?.sourceNamespace && m.sourceNamespace !== scope.proxyNamespace) return undefined;
-  if (m?.gateways?.length && !m.gateways.some((g) => g === scope.gateway || (g.includes('/') ? g : `${scope.proxyNamespace}/${g}`) === scope.gateway)) return undefined;
+  if (m?.gateways?.length && !m.gateways.some((g) => g === scope.gateway || (g.includes('/') ? g : `${vsNamespace}/${g}`) === scope.gateway)) return undefined;
   const out: RouteMatch = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out.path = uri.exact;
@@ -209,7 +212,7 @@ export function virtualServiceRoutes(b: BoundVirtualService, scope: RouteScope):
   const metadata = { filterMetadata: { istio: { config: istioConfigPath('virtual-service', ns, b.vs.metadata.name) } } };
   let catchAll = false;
   for (const rule of b.vs.spec.http ?? []) {
-    const matches = rule.match?.length ? rule.match.map((m) => routeMatch(m, scope)).filter((m): m is RouteMatch => !!m) : [routeMatch(undefined, scope)!];
+    const matches = rule.match?.length ? rule.match.map((m) => routeMatch(m, scope, ns)).filter((m): m is RouteMatch => !!m) : [routeMatch(undefined, scope)!];
     if (!matches.length) continue;
     const base = ruleAction(rule, ns, scope);
     for (const match of matches) {

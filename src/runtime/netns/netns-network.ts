@@ -40,9 +40,12 @@ function hostV4Prefixes(): string[] {
   return out;
 }
 
+/** Outside hosts are numbered down from here, past any pod the planner numbers. */
+const OUTSIDE_HOSTS_FROM = 4090;
+
 export class NetnsNetwork {
   readonly plan: AddressPlan;
-  private readonly pods = new Map<string, PodNetwork & { meshed: boolean }>();
+  private readonly pods = new Map<string, PodNetwork & { dnat: boolean }>();
   private readonly serviceNumbers = new Map<string, number>();
   private dns: DnsServer | undefined;
   private stopped = false;
@@ -131,15 +134,19 @@ export class NetnsNetwork {
   }
 
   /** A pod's namespace with its files and rules, before any of its processes start. */
-  addPod(pod: { key: string; number: number; name: string; namespace: string; annotations: Record<string, string>; meshed: boolean; dnsCapture: boolean }): PodNetwork {
+  /**
+   * A pod's namespace with its files and rules, before any of its processes start: Istio's capture rules for a pod
+   * with a sidecar, DNAT to endpoints for one without (`dnat`), none for a gateway (it is the proxy itself).
+   */
+  addPod(pod: { key: string; number: number; name: string; namespace: string; annotations: Record<string, string>; rules: 'capture' | 'dnat' | 'none'; dnsCapture: boolean }): PodNetwork {
     const addresses = podAddresses(this.plan, pod.number + 1);
     const files = { hosts: podHosts(pod.name, addresses), resolvConf: podResolvConf(this.hostAddresses, pod.namespace, this.o.domain ?? 'cluster.local') };
     const pn = createPodNetwork(this.prefix, this.plan, pod.number + 1, pod.name, files);
-    this.pods.set(pod.key, { ...pn, meshed: pod.meshed });
+    this.pods.set(pod.key, { ...pn, dnat: pod.rules === 'dnat' });
     try {
       // The sidecar's connections to its app come from 127.0.0.6 / ::6 (Istio's inbound passthrough source).
       if (this.plan.v6) run('ip', ['-n', pn.netns, 'addr', 'add', '::6/128', 'dev', 'lo', 'nodad']);
-      if (pod.meshed) {
+      if (pod.rules === 'capture') {
         // The runtime reads the sidecar's admin port from the host: not captured, like Istio's own ports.
         const capture = captureOptionsOf(pod.annotations, { dnsCapture: pod.dnsCapture, extraInboundExclusions: [PORTS.proxyAdmin] });
         if (this.plan.v4) loadRules(pn.netns, 4, captureRules(capture, 4));
@@ -155,7 +162,7 @@ export class NetnsNetwork {
   /** Pods without a sidecar reach ClusterIPs through DNAT to the endpoints (kube-proxy's role); kept current. */
   updateServices(targets: readonly ServiceTarget[]): void {
     for (const p of this.pods.values()) {
-      if (p.meshed) continue;
+      if (!p.dnat) continue;
       if (this.plan.v4) replaceRules(p.netns, 4, serviceDnatRules(targets, 4));
       if (this.plan.v6) replaceRules(p.netns, 6, serviceDnatRules(targets, 6));
     }
@@ -184,6 +191,24 @@ export class NetnsNetwork {
       child.once('error', () => resolve(false));
       child.once('exit', (code) => resolve(code === 0));
     });
+  }
+
+  /**
+   * A host outside the mesh on the pod network (its own namespace, an address past every pod's, no sidecar, not in the
+   * registry): what egress tests call "the internet". Removed with the run.
+   */
+  addOutsideHost(name: string, k = 1): PodNetwork {
+    const n = OUTSIDE_HOSTS_FROM - k;
+    const addresses = podAddresses(this.plan, n);
+    const pn = createPodNetwork(this.prefix, this.plan, n, `outside-${name}`, { hosts: podHosts(name, addresses), resolvConf: podResolvConf(this.hostAddresses, 'default', this.o.domain ?? 'cluster.local') });
+    this.pods.set(`outside/${name}`, { ...pn, dnat: false });
+    return pn;
+  }
+
+  /** Lets a gateway's proxy (uid 1337) bind the low ports of Gateway servers in its own namespace, as Istio's gateways do. */
+  allowLowPorts(key: string): void {
+    const p = this.pods.get(key);
+    if (p) run('ip', ['netns', 'exec', p.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']);
   }
 
   /** The namespace a pod runs in (`ip netns exec <it> …`). */
