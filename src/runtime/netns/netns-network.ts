@@ -12,7 +12,7 @@ import { DnsServer, podHosts, podResolvConf, type NameLookup } from './cluster-d
 import { removeRunNetwork, removeStaleNetworks } from './cleanup.js';
 import { run } from './commands.js';
 import { createBridge, createPodNetwork, deletePodNetwork, inPod, loadRules, replaceRules, type PodNetwork } from './pod-network.js';
-import { livePrefixes, newRun, publicDirOf, readRuns, type RunRecord } from './run-record.js';
+import { livePrefixes, newRun, publicDirOf, readRuns, withRunLock, type RunRecord } from './run-record.js';
 import type { PodAddressing } from '../plan.js';
 import { PORTS } from '../../ports.js';
 
@@ -60,13 +60,16 @@ export class NetnsNetwork {
 
   /** Cleans what crashed runs left, then makes this run's bridge. */
   static start(o: NetnsNetworkOptions): NetnsNetwork {
-    const stale = removeStaleNetworks();
-    const removed = stale.netns.length + stale.links.length + stale.rules.length;
-    if (removed || stale.records.length) o.log(`[network] removed what an earlier run left: ${[...stale.netns, ...stale.links].join(' ') || `${stale.records.length} run record(s)`}`);
-    const live = livePrefixes();
-    const others = readRuns().filter((r) => live.has(r.prefix));
-    const plan = planAddresses(o.family, [...hostV4Prefixes(), ...others.flatMap((r) => [r.podCidr4, r.serviceCidr4].filter((c): c is string => !!c))], others.map((r) => r.ula ?? ''));
-    const record = newRun({ podCidr4: plan.v4?.podCidr, serviceCidr4: plan.v4?.serviceCidr, ula: ulaOf(plan) });
+    // Under the runs' lock: cleaning, choosing ranges and recording them is one step for concurrent starts.
+    const { record, plan } = withRunLock(() => {
+      const stale = removeStaleNetworks();
+      const removed = stale.netns.length + stale.links.length + stale.rules.length;
+      if (removed || stale.records.length) o.log(`[network] removed what an earlier run left: ${[...stale.netns, ...stale.links].join(' ') || `${stale.records.length} run record(s)`}`);
+      const live = livePrefixes();
+      const others = readRuns().filter((r) => live.has(r.prefix));
+      const plan = planAddresses(o.family, [...hostV4Prefixes(), ...others.flatMap((r) => [r.podCidr4, r.serviceCidr4].filter((c): c is string => !!c))], others.map((r) => r.ula ?? ''));
+      return { plan, record: newRun({ podCidr4: plan.v4?.podCidr, serviceCidr4: plan.v4?.serviceCidr, ula: ulaOf(plan) }) };
+    });
     const net = new NetnsNetwork(record, plan, o);
     try {
       createBridge(record.prefix, plan);

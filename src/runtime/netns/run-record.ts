@@ -2,7 +2,7 @@
 // /run/trellis/netns before it creates anything, so a later start can tell a crashed run's leftovers (record gone, or
 // its process gone) from another live run's, and remove only the former.
 
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -66,6 +66,35 @@ export function isAlive(r: RunRecord): boolean {
 /** Prefixes of runs whose process is still there (their objects must be left alone). */
 export function livePrefixes(dir = RUN_DIR): Set<string> {
   return new Set(readRuns(dir).filter(isAlive).map((r) => r.prefix));
+}
+
+/**
+ * Runs `fn` holding the runs' lock (an exclusive file beside the records), so two runs starting at once do not pick
+ * the same address ranges. A lock older than 10 s belongs to a start that died: it is taken over.
+ */
+export function withRunLock<T>(fn: () => T, dir = RUN_DIR): T {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.lock');
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by another starting run`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 /** A new run of this process, recorded before anything is created. */
