@@ -353,7 +353,7 @@ export class LocalMesh {
     const processes: string[] = [];
     // In netns mode the pod gets its namespace (addresses, files, capture rules) before any of its processes start.
     const net = pod.captured ? this.net : undefined;
-    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: pod.meshed ? 'capture' : 'dnat', dnsCapture: false });
+    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: pod.meshed ? 'capture' : 'dnat', dnsCapture: pod.meshed && pod.proxyMetadata.DNS_CAPTURE === 'true' });
     const inPod = (command: string, args: string[], as: 'app' | 'sidecar') => (net ? net.command(key, command, args, as) : { command, args });
     this.cp.registry.upsertWorkload({
       name: pod.name,
@@ -377,7 +377,7 @@ export class LocalMesh {
           BIN, 'proxy', '--xds', net ? net.hostTarget(this.xdsPort) : `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
           '--admin-address', pod.podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1', '--log-level', 'warning',
-          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name, ...capture }),
+          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ ...proxyMetadataFor(pod, !!net), WORKLOAD_NAME: pod.owner ?? pod.name, ...capture }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
@@ -470,6 +470,12 @@ export class LocalMesh {
     await this.debug?.close();
     await this.cp?.close();
   }
+}
+
+/** The sidecar's ISTIO_META_ metadata; DNS capture only where the pod has its own namespace to capture in. */
+function proxyMetadataFor(pod: PodPlan, captured: boolean): Record<string, string> {
+  const { DNS_CAPTURE, ...rest } = pod.proxyMetadata;
+  return captured && DNS_CAPTURE !== undefined ? { ...rest, DNS_CAPTURE } : rest;
 }
 
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */

@@ -47,6 +47,11 @@ export interface PodPlan {
   concurrency?: number;
   /** ProxyConfig `proxyMetadata.ISTIO_DELTA_XDS` ("false" = state of the world); undefined = the proxy's default, delta. */
   xdsMode?: 'sotw' | 'delta';
+  /**
+   * ProxyConfig `proxyMetadata` entries `ISTIO_META_<KEY>`: node metadata `<KEY>` of its sidecar, as Istio's agent sends
+   * them (`ISTIO_META_DNS_CAPTURE: "true"` → `DNS_CAPTURE`, which turns on the DNS proxy and its capture rules).
+   */
+  proxyMetadata: Record<string, string>;
   containers: ContainerPlan[];
   source: string;
 }
@@ -187,9 +192,10 @@ function meshProxyConfig(model: MeshModel): ProxyConfig {
 }
 
 /** Istio's precedence for each field: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
-function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concurrency?: number; xdsMode?: 'sotw' | 'delta' } {
+function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concurrency?: number; xdsMode?: 'sotw' | 'delta'; metadata?: Record<string, string> } {
   const merged = mergeProxyConfig(mesh, pod);
-  return { concurrency: merged.concurrency, xdsMode: xdsModeOf(merged) };
+  const metadata = Object.fromEntries(Object.entries(merged.proxyMetadata ?? {}).filter(([k]) => k.startsWith('ISTIO_META_')).map(([k, v]) => [k.slice('ISTIO_META_'.length), v]));
+  return { concurrency: merged.concurrency, xdsMode: xdsModeOf(merged), metadata };
 }
 
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
@@ -263,6 +269,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       meshed,
       concurrency: proxy.concurrency,
       xdsMode: proxy.xdsMode,
+      proxyMetadata: proxy.metadata ?? {},
       containers: (p.spec.containers ?? []).map((c, i) => containerPlan(p.r, c, i, o.imageMap, env, p.ptr)),
       source: where(p.r, ''),
     };

@@ -9,6 +9,7 @@ import { blackHoleCluster, inboundClusterFor, inboundPassthroughCluster, outboun
 import { allowsAny, gatewayListeners, proxylessListeners, sidecarCaptureInbound, sidecarInbound, sidecarOutbound, virtualOutboundListener, type Flavour, type InterceptionMode, type ProxyScope } from './listeners.js';
 import type { PushContext } from './push-context.js';
 import { sdsSecrets } from './credentials.js';
+import { nameTable } from './name-table.js';
 import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 
@@ -165,7 +166,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
     // SDS: the Kubernetes Secrets this proxy's TLS contexts name (credentialName), from its own namespace only.
     const secretNames = [...new Set([...shape.clusterSecrets, ...own.secrets])].sort();
     const secrets = this.list(shape, `secrets|${secretNames.join(',')}`, () => this.resources(TypeUrl.Secret, sdsSecrets((ns, name) => this.push.secret(ns, name), id.namespace, secretNames)));
+    // Istio's NDS for sidecars whose DNS proxy captures the pod's queries (ISTIO_META_DNS_CAPTURE).
+    const nds: Array<[string, XdsResource[]]> = [];
+    if (id.role === 'sidecar' && scope.flavour === 'envoy' && String(md.DNS_CAPTURE) === 'true') {
+      const auto = String(md.DNS_AUTO_ALLOCATE) === 'true';
+      nds.push([TypeUrl.NameTable, this.list(shape, `nds|${auto}`, () => [this.resource(TypeUrl.NameTable, nameTable(scope, auto))])]);
+    }
     return new Map<string, XdsResource[]>([
+      ...nds,
       [TypeUrl.Secret, secrets],
       [TypeUrl.Cluster, clusters],
       [TypeUrl.ClusterLoadAssignment, endpoints],

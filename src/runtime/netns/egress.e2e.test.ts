@@ -4,7 +4,7 @@
 // and the gateway) sends it through `istio-egressgateway.istio-system`.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { istioSamplesDir } from '../../samples.js';
 import { LocalMesh } from '../local-mesh.js';
 import { netnsAvailability } from '../network-mode.js';
+import { startOutsideServer, type OutsideServer } from './testing.js';
 
 const netns = netnsAvailability();
 
@@ -22,7 +23,7 @@ const OUTSIDE_SERVER = `require('http').createServer((q, s) => s.end(JSON.string
 describe('egress: ALLOW_ANY, REGISTRY_ONLY, ServiceEntry and the egress gateway', { skip: netns.ok ? false : netns.reason }, () => {
   let dir: string;
   let mesh: LocalMesh;
-  let outside: ChildProcess | undefined;
+  let outside: OutsideServer | undefined;
   let outsideIP: string;
   const logs: string[] = [];
 
@@ -30,18 +31,13 @@ describe('egress: ALLOW_ANY, REGISTRY_ONLY, ServiceEntry and the egress gateway'
     dir = mkdtempSync(join(tmpdir(), 'trellis-egress-'));
     copyFileSync(join(istioSamplesDir(), 'sleep', 'sleep.yaml'), join(dir, 'sleep.yaml'));
     mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: 60, network: 'netns', egressGateway: true, log: (l) => logs.push(l) });
-    const host = mesh.net!.addOutsideHost('web');
-    outsideIP = host.addresses[0]!;
-    outside = spawn('ip', ['netns', 'exec', host.netns, process.execPath, '-e', OUTSIDE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => outside!.stdout!.once('data', () => resolve()));
+    outside = await startOutsideServer(mesh, OUTSIDE_SERVER);
+    outsideIP = outside.address;
     await mesh.waitReady(60_000);
   });
 
   after(async () => {
-    if (outside && outside.exitCode === null) {
-      outside.kill('SIGKILL');
-      await new Promise((r) => outside!.once('exit', r));
-    }
+    await outside?.stop();
     await mesh?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

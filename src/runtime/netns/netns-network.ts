@@ -8,7 +8,8 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { cidrsOf, planAddresses, podAddresses, serviceAddresses, ulaOf, type AddressPlan, type IpFamily } from './address-plan.js';
 import { captureOptionsOf, captureRules, PROXY_UID, serviceDnatRules } from './capture-rules.js';
-import { DnsServer, podHosts, podResolvConf, type NameLookup } from './cluster-dns.js';
+import { clusterDns, podHosts, podResolvConf } from './cluster-dns.js';
+import type { DnsServer, NameLookup } from '../../dns/dns-server.js';
 import { removeRunNetwork, removeStaleNetworks } from './cleanup.js';
 import { run } from './commands.js';
 import { createBridge, createPodNetwork, deletePodNetwork, inPod, loadRules, replaceRules, type PodNetwork } from './pod-network.js';
@@ -132,7 +133,7 @@ export class NetnsNetwork {
 
   /** Serves the cluster DNS on the bridge. */
   async startDns(lookup: NameLookup): Promise<void> {
-    this.dns = new DnsServer(lookup);
+    this.dns = clusterDns(lookup);
     await this.dns.listen(this.hostAddresses, 53);
   }
 
