@@ -411,12 +411,12 @@ export class LocalMesh {
     const meshed = [...this.pods.values()].filter((p) => p.plan.meshed).length;
     // Apps in namespaces are probed from inside their pod (their loopback is not the host's), each probe once.
     const inside = this.net ? [...this.pods.entries()].map(([key, p]) => this.net!.portsOpen(key, p.plan.ports.map((x) => x.containerPort), timeoutMs)) : [];
-    let podsUp: boolean[] | undefined;
-    void Promise.all(inside).then((r) => (podsUp = r));
+    let podsUp = 0;
+    for (const probe of inside) void probe.then((up) => (podsUp += up ? 1 : 0));
     for (;;) {
       const proxies = this.cp.ads.proxies();
       const synced = proxies.length >= meshed + 1 + (this.egress ? 1 : 0) && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
-      const apps = this.net ? (podsUp ?? [false]) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
+      const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
       const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateway) return;

@@ -1,7 +1,7 @@
 // Bookinfo in IPv6 single stack and in dual stack (`trellis up --network netns --ip-family ipv6|dual`), from Istio's
 // unchanged manifests: pods and services get ULA addresses, every hop of a request in IPv6 single stack is IPv6 (the
-// pods have no IPv4 address), the proxies' per-host statistics and Prometheus' targets name the IPv6 peers, and mutual
-// TLS holds in each family.
+// pods have no IPv4 address), the proxies' per-host statistics and Prometheus' targets name the IPv6 peers, mutual TLS
+// holds in each family, and the console's graph is drawn from those metrics.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -49,7 +49,7 @@ function bookinfoIn(family: IpFamily): void {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), `trellis-${family}-`));
       for (const f of ['platform/kube/bookinfo.yaml', 'networking/bookinfo-gateway.yaml', 'networking/destination-rule-all.yaml']) copyFileSync(join(BOOKINFO, f), join(dir, f.split('/').pop()!));
-      mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: family === 'ipv6' ? 50 : 51, prometheusPort: 0, scrapeInterval: '1s', network: 'netns', ipFamily: family, log: (l) => logs.push(l) });
+      mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: family === 'ipv6' ? 50 : 51, prometheusPort: 0, consolePort: 0, scrapeInterval: '1s', network: 'netns', ipFamily: family, log: (l) => logs.push(l) });
       await mesh.waitReady(60_000);
     });
 
@@ -93,6 +93,19 @@ function bookinfoIn(family: IpFamily): void {
       await until('Prometheus to see mutual TLS requests at reviews', async () => {
         const r = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent('sum(istio_requests_total{reporter="destination",destination_app="reviews",connection_security_policy="mutual_tls"}) by (instance)')}`)).json()) as { data: { result: Array<{ metric: { instance: string } }> } };
         return r.data.result.length > 0 && r.data.result.every((x) => (family === 'ipv6' ? x.metric.instance.startsWith('[fd') : /^10\./.test(x.metric.instance)));
+      }, logs);
+    });
+
+    test('the console draws the traffic to reviews with mutual TLS from the metrics Prometheus scraped', async () => {
+      type Graph = { elements: { nodes: Array<{ data: { id: string; app?: string } }>; edges: Array<{ data: { source: string; target: string; isMTLS?: number } }> } };
+      await until('the console graph to show productpage → reviews over mTLS', async () => {
+        await fetch(`${mesh.ingressUrl}/productpage`);
+        const res = await fetch(`${mesh.consoleUrl}api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=60s`);
+        if (!res.ok) return false;
+        const g = (await res.json()) as Graph;
+        const app = new Map(g.elements.nodes.map((n) => [n.data.id, n.data.app]));
+        // productpage → the reviews service node → each reviews version: the edges into the versions carry the lock.
+        return g.elements.edges.some((e) => app.get(e.data.target) === 'reviews' && (e.data.isMTLS ?? 0) > 0);
       }, logs);
     });
   });

@@ -58,6 +58,30 @@ spec:
         ports: [{containerPort: 8443}]
 `;
 
+/** A WebSocket-style server (the upgrade, then every byte echoed), run as a pod through the image map. */
+const WS_ECHO = `require('http').createServer((q, s) => s.end('use an upgrade')).on('upgrade', (req, socket) => {
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');
+  socket.pipe(socket);
+}).listen(8080, '0.0.0.0', () => console.log('ws-echo: listening on 0.0.0.0:8080'));
+`;
+
+const WS_MANIFESTS = `apiVersion: v1
+kind: Service
+metadata: {name: ws-echo}
+spec:
+  ports: [{name: http, port: 8080}]
+  selector: {app: ws-echo}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ws-echo}
+spec:
+  selector: {matchLabels: {app: ws-echo}}
+  template:
+    metadata: {labels: {app: ws-echo}}
+    spec: {containers: [{name: ws-echo, image: example.com/ws-echo:1, ports: [{containerPort: 8080}]}]}
+`;
+
 const MANIFESTS = `apiVersion: v1
 kind: Service
 metadata: {name: tcp-echo, labels: {app: tcp-echo}}
@@ -87,10 +111,12 @@ describe('capture of TCP, gRPC and TLS in network namespaces', { skip: netns.ok 
     dir = mkdtempSync(join(tmpdir(), 'trellis-capture-'));
     certDir = mkdtempSync(join(tmpdir(), 'trellis-capture-cert-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=tls-a', '-addext', 'subjectAltName=DNS:tls-a.default.svc.cluster.local,DNS:origin.example', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-    writeFileSync(join(dir, 'apps.yaml'), `${MANIFESTS}---\n${tlsBackend('tls-a', certDir)}---\n${tlsBackend('tls-b', certDir)}`);
+    writeFileSync(join(dir, 'apps.yaml'), `${MANIFESTS}---\n${tlsBackend('tls-a', certDir)}---\n${tlsBackend('tls-b', certDir)}---\n${WS_MANIFESTS}`);
+    writeFileSync(join(certDir, 'ws-echo.js'), WS_ECHO);
+    writeFileSync(join(certDir, 'images.yaml'), `images:\n  ws-echo: {program: ${join(certDir, 'ws-echo.js')}}\n`);
     copyFileSync(join(istioSamplesDir(), 'extauthz', 'ext-authz.yaml'), join(dir, 'ext-authz.yaml'));
     copyFileSync(join(istioSamplesDir(), 'sleep', 'sleep.yaml'), join(dir, 'sleep.yaml'));
-    mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: 40, network: 'netns', log: (l) => logs.push(l) });
+    mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: 40, network: 'netns', imageMapFile: join(certDir, 'images.yaml'), log: (l) => logs.push(l) });
     await mesh.waitReady(60_000);
   });
 
@@ -176,6 +202,20 @@ console.log(await check('allow'), await check('deny'));
 c.close();`);
     assert.equal(out.trim(), '0 7', 'allowed (OK), then denied (PERMISSION_DENIED) by the ext-authz server itself');
     await until("sleep's sidecar to count both gRPC calls", async () => (await grpcCalls()) >= before + 2);
+  });
+
+  test('a WebSocket upgrade goes through both sidecars and the upgraded stream carries bytes both ways', async () => {
+    const out = await inSleep(`import net from 'node:net';
+const s = net.connect({ host: 'ws-echo', port: 8080 }, () => s.write('GET /chat HTTP/1.1\\r\\nHost: ws-echo:8080\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n'));
+let got = '';
+s.setEncoding('utf8');
+s.on('data', (d) => {
+  got += d;
+  if (got.includes('\\r\\n\\r\\n') && !got.includes('ping-pong')) s.write('ping-pong');
+  if (got.includes('ping-pong')) { console.log(JSON.stringify(got.split('\\r\\n')[0] + ' … ' + got.slice(got.indexOf('\\r\\n\\r\\n') + 4))); s.destroy(); }
+});
+s.on('error', (e) => console.log('error ' + e.code));`);
+    assert.equal(JSON.parse(out), 'HTTP/1.1 101 Switching Protocols … ping-pong');
   });
 
   /** One TLS connection to tls-a:8443 (or another host) with a server name; the server's reply. */
