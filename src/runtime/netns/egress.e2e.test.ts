@@ -30,6 +30,16 @@ describe('egress: ALLOW_ANY, REGISTRY_ONLY, ServiceEntry and the egress gateway'
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trellis-egress-'));
     copyFileSync(join(istioSamplesDir(), 'sleep', 'sleep.yaml'), join(dir, 'sleep.yaml'));
+    // A second client whose sidecar does not capture port 80 (Istio's excludeOutboundPorts annotation).
+    writeFileSync(join(dir, 'uncaptured.yaml'), `apiVersion: v1
+kind: Pod
+metadata:
+  name: uncaptured
+  labels: {app: uncaptured}
+  annotations: {traffic.sidecar.istio.io/excludeOutboundPorts: "80"}
+spec:
+  containers: [{name: sleep, image: curlimages/curl, command: ["/bin/sleep", "infinity"]}]
+`);
     mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: 60, network: 'netns', egressGateway: true, log: (l) => logs.push(l) });
     outside = await startOutsideServer(mesh, OUTSIDE_SERVER);
     outsideIP = outside.address;
@@ -43,8 +53,8 @@ describe('egress: ALLOW_ANY, REGISTRY_ONLY, ServiceEntry and the egress gateway'
   });
 
   /** A request from the sleep pod (no proxy variable) to the outside address, asking for outside.example.com. */
-  async function fromSleep(): Promise<{ status: number; body: string }> {
-    const sleep = mesh.podPlans().find((p) => p.name.startsWith('sleep-'))!;
+  async function fromSleep(pod = 'sleep-'): Promise<{ status: number; body: string }> {
+    const sleep = mesh.podPlans().find((p) => p.name.startsWith(pod))!;
     const script = `const r = require('http').request({ host: '${outsideIP}', port: 80, path: '/get', headers: { host: 'outside.example.com' } }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body: b }))); });
 r.on('error', (e) => console.log(JSON.stringify({ status: 0, body: e.code })));
 r.end();`;
@@ -80,6 +90,9 @@ data:
     outboundTrafficPolicy: {mode: REGISTRY_ONLY}
 `);
     await until('REGISTRY_ONLY to block the outside host', async () => (await fromSleep()).status === 502);
+    // excludeOutboundPorts: "80" — the other pod's port-80 traffic is not captured, so its sidecar cannot block it.
+    const direct = await fromSleep('uncaptured');
+    assert.equal(peerOf(direct), mesh.podPlans().find((p) => p.name === 'uncaptured')!.podIP, 'not captured: straight from the pod');
     writeFileSync(join(dir, 'service-entry.yaml'), `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: outside}
