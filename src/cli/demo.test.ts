@@ -47,7 +47,7 @@ test('trellis demo serves /productpage through the ingress gateway and stops eve
     assert.equal(existsSync(dir), false, 'the config directory is removed');
     // No process of the demo is left: no sidecar, app or gateway.
     // Sidecars in namespaces dial the control plane at the bridge's address, the gateway at 127.0.0.1: same port.
-    const xdsPort = /controlplane xDS 127\.0\.0\.1:(\d+)/.exec(out)![1]!;
+    const xdsPort = /controlplane \S+ \([^)]*\)\s+xDS 127\.0\.0\.1:(\d+)/.exec(out)![1]!;
     const left = spawnSync('pgrep', ['-f', `--xds \\S+:${xdsPort} `], { encoding: 'utf8' }).stdout.trim();
     assert.equal(left, '');
     const bridge = /bridge (trl[0-9a-f]{5}br)/.exec(out)?.[1];

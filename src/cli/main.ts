@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 // the analyzers and their schemas, the CA or the console (about 70 MiB of resident memory per sidecar when it did).
 const COMMANDS: readonly CommandEntry[] = [
   { name: 'up', summary: 'Run Kubernetes manifests as a local mesh: sidecars, control plane, ingress gateway', load: async () => (await import('./commands/up.js')).upCommand },
+  { name: 'get', summary: 'Print objects of the running mesh with the status Trellis computes (kubectl get)', load: async () => (await import('./commands/get.js')).getCommand },
   { name: 'analyze', summary: 'Check Istio/Kubernetes YAML and report problems with Istio\'s message codes and positions', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
   { name: 'codes', summary: 'List every code Trellis reports (config, proxy, console API) with its level or status and meaning', load: async () => (await import('./commands/codes.js')).codesCommand },
   { name: 'demo', summary: 'Run the Bookinfo sample as a local mesh (what npm start does)', load: async () => (await import('./commands/demo.js')).demoCommand },

@@ -162,6 +162,14 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     await page.locator('[data-test="chart-requests"][data-has-data="true"]').waitFor();
   });
 
+  test('control plane page: the mesh\'s control planes with their mode and members', async () => {
+    await page.goto(`${rwUrl}/controlplane`);
+    const row = page.locator('[data-test="control-planes"] [data-test="control-plane-istio-system"]');
+    await row.waitFor({ timeout: T });
+    assert.equal(await row.locator('[data-test="mode"]').innerText(), 'ClusterWide');
+    assert.match(await row.innerText(), /Istio/);
+  });
+
   test('Istio config: the broken VirtualService shows IST0101 at its line, in the list and on the YAML', async () => {
     await page.goto(`${rwUrl}/istio`);
     await page.locator('[data-test="config-row-reviews-canary"] [data-test="validation-Error"]').waitFor();

@@ -12,6 +12,8 @@ export interface NamespaceInfo {
   labels: Record<string, string>;
   /** From `istio-injection` / `istio.io/rev`; undefined when the namespace says nothing. */
   injection?: 'enabled' | 'disabled';
+  /** The control plane (`namespace/name`) whose mesh the namespace is in; undefined outside every mesh. */
+  controlPlane?: string;
 }
 
 export interface ServicePortInfo {
@@ -185,6 +187,24 @@ export interface MeshSettings {
   autoMtls: boolean;
 }
 
+/** One control plane of the mesh (OpenShift Service Mesh's ServiceMeshControlPlane, or Istio's one). */
+export interface ControlPlaneSummary {
+  name: string;
+  namespace: string;
+  mode: 'MultiTenant' | 'ClusterWide';
+  /** A ServiceMeshControlPlane declares it; false for a plain Istio control plane. */
+  declared: boolean;
+  version?: string;
+  /** Member namespaces and what became of each (Configured, Pending, Conflict with who has it). */
+  members: Array<{ namespace: string; state: string; claimedBy?: string }>;
+  /** Its ServiceMeshControlPlane's conditions as Trellis reports them. */
+  conditions: Array<{ type: string; status: string; reason: string; message: string }>;
+  /** The settings it applies (its own mesh config). */
+  mesh: MeshSettings;
+  /** The gateways it runs. */
+  gateways: string[];
+}
+
 export interface ControlPlaneInfo {
   version: string;
   /** Which Istio/Kiali release the behaviour follows. */
@@ -194,7 +214,10 @@ export interface ControlPlaneInfo {
   connectedProxies: number;
   syncedProxies: number;
   caRoot?: CertificateInfo;
+  /** The first control plane's settings (every control plane's are in `planes`). */
   mesh: MeshSettings;
+  /** Every control plane of the mesh, the first one first. */
+  planes: ControlPlaneSummary[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

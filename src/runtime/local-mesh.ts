@@ -1,14 +1,15 @@
-// `trellis up`: a one-node "cluster" on this machine. The control plane watches DIR; every Deployment replica and Pod
-// runs as local processes behind its own sidecar (a Trellis proxy over xDS); an ingress gateway serves Istio Gateways.
+// `trellis up`: a one-node "cluster" on this machine. A control plane per ServiceMeshControlPlane (or Istio's one)
+// watches its part of DIR; every Deployment replica and Pod runs as local processes, behind a sidecar (a Trellis proxy
+// over xDS) from its namespace's control plane when injection says so; each control plane runs its gateways.
 
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlPlane } from '../controlplane/control-plane.js';
-import { meshModelOf } from '../config/mesh-config.js';
-import { DebugServer } from '../controlplane/debug/debug-server.js';
+import type { ControlPlane } from '../controlplane/control-plane.js';
+import { EGRESS_PORTS, meshTopologyOf, type GatewayPlanSpec } from '../config/mesh-topology.js';
 import { DirectoryStore } from '../controlplane/store/directory-store.js';
+import { ControlPlaneUnit, type GatewayRun } from './control-plane-unit.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
 import { planPods, type PodPlan } from './plan.js';
 import { DEFAULT_ADDRESS_BASE, gatewayAddress } from './addresses.js';
@@ -16,19 +17,16 @@ import { ingressHostPorts, PORTS } from '../ports.js';
 import { Supervisor } from './supervisor.js';
 import { PrometheusRunner } from '../telemetry/prometheus-runner.js';
 import { freePort } from '../free-port.js';
-import { CertificateAuthority } from '../ca/ca.js';
-import { CaServer } from '../ca/ca-api.js';
-import { WorkloadTokens } from '../ca/token.js';
-import { CfsslSigner, type CfsslSignerOptions } from '../ca/cfssl-signer.js';
+import type { CertificateAuthority } from '../ca/ca.js';
+import type { CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { synczProxies } from '../console/mesh/syncz.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 import type { NetworkMode } from './network-mode.js';
 import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
-import { EGRESS_GATEWAY, egressGatewayPorts, egressGatewayService } from './egress-gateway.js';
-import type { RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 import type { IpFamily } from './netns/address-plan.js';
+import type { MeshService, RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -72,7 +70,10 @@ export interface LocalMeshOptions {
   network?: NetworkMode;
   /** IP families of the pod network in netns mode (Kubernetes' SingleStack IPv4 / IPv6, or DualStack). */
   ipFamily?: IpFamily;
-  /** Run Istio's egress gateway (`istio-egressgateway.istio-system`, labels istio: egressgateway) as a pod; netns mode. */
+  /**
+   * Add Istio's egress gateway (`istio-egressgateway`, labels istio: egressgateway) to the primary control plane when
+   * its topology has none (Istio's default profile has none; a ServiceMeshControlPlane enables one by default).
+   */
   egressGateway?: boolean;
 }
 
@@ -92,33 +93,33 @@ interface RunningPod {
   processes: string[];
 }
 
+/** Which control plane (by namespace) a pod's sidecar belongs to; a change of it (or of `meshed`) restarts the pod. */
+const meshKey = (p: PodPlan) => `${p.meshed}|${p.meshed ? (p.controlPlane ?? '') : ''}`;
+
 export class LocalMesh {
   readonly supervisor: Supervisor;
   private readonly pods = new Map<string, RunningPod>();
   private readonly imageMap: ImageMap;
   private readonly log: (line: string) => void;
-  private cp!: ControlPlane;
-  private debug!: DebugServer;
-  xdsPort = 0;
-  debugPort = 0;
-  /** The ingress gateway; its ingress port is known once start() resolved (0 asks for a free one). */
+  private source!: DirectoryStore;
+  /** One per control plane (mesh-topology.ts), in the topology's order; the first is the primary. */
+  private readonly units = new Map<string, ControlPlaneUnit>();
+  /** Workloads registered with each control plane: `namespace/pod` → the registration's mesh key. */
+  private readonly registered = new Map<string, Map<string, string>>();
+  /** Gateway numbers (their loopback addresses), stable for the run: `namespace/name` → k of gatewayAddress(). */
+  private readonly gatewayNumbers = new Map<string, number>();
+  /** The primary ingress gateway; its ingress port is known once start() resolved (0 asks for a free one). */
   readonly gateway: GatewayPlan;
   prometheus: PrometheusRunner | undefined;
-  ca: CertificateAuthority | undefined;
   console: ConsoleServer | undefined;
   consoleUrl: string | undefined;
-  private tokens: WorkloadTokens | undefined;
-  private caServer: CaServer | undefined;
-  private externalCa: CfsslSigner | undefined;
-  private caAddress = '';
-  private caRootFile = '';
-  private trustDomain = 'cluster.local';
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
   /** The pod network in netns mode (src/runtime/netns); undefined on loopback addresses. */
   net: NetnsNetwork | undefined;
-  private caPort = 0;
+  /** Each control plane's CA root where pods' sidecars (uid 1337) can read it: `namespace` → file. */
+  private readonly podCaRoots = new Map<string, string>();
 
   private constructor(readonly options: LocalMeshOptions) {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
@@ -149,8 +150,32 @@ export class LocalMesh {
     return [...this.pods.values()].map((p) => p.plan);
   }
 
+  /** Every control plane of the run, the primary first. */
+  controlPlanes(): ControlPlaneUnit[] {
+    return [...this.units.values()];
+  }
+
+  private get primary(): ControlPlaneUnit {
+    const first = this.units.values().next().value;
+    if (!first) throw new Error('no control plane is running');
+    return first;
+  }
+
+  /** The primary control plane (the first ServiceMeshControlPlane, or Istio's). */
   get controlPlane(): ControlPlane {
-    return this.cp;
+    return this.primary.cp;
+  }
+
+  get xdsPort(): number {
+    return this.primary.xdsPort;
+  }
+
+  get debugPort(): number {
+    return this.primary.debugPort;
+  }
+
+  get ca(): CertificateAuthority | undefined {
+    return this.primary.ca;
   }
 
   get ingressUrl(): string {
@@ -170,52 +195,27 @@ export class LocalMesh {
   private async boot(): Promise<void> {
     mkdirSync(this.options.stateDir, { recursive: true });
     if (!this.gateway.ingressPort) this.gateway.ingressPort = await freePort(this.gateway.ingressAddress);
-    const store = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
-    this.cp = new ControlPlane({ store, log: (l) => this.log(`[controlplane] ${l}`) });
+    this.source = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
     if (this.options.network === 'netns') {
-      this.net = NetnsNetwork.start({ family: this.options.ipFamily ?? 'ipv4', domain: this.cp.cluster.domain, log: this.log });
+      this.net = NetnsNetwork.start({ family: this.options.ipFamily ?? 'ipv4', log: this.log });
       this.log(`[runtime] pod network: ${this.net.describe()}`);
-      this.cp.registry.setClusterIpAllocator((ns, name) => this.net!.clusterIps(ns, name));
     } else {
       this.log('[runtime] pod network: loopback addresses, apps reach services through HTTP_PROXY');
     }
-    this.xdsPort = await this.cp.listen('127.0.0.1', this.options.xdsPort ?? 0);
-    // Pods in namespaces reach the control plane, the CA and the DNS at the host's addresses on their bridge.
-    for (const a of this.net?.hostAddresses ?? []) await this.cp.listen(a, this.xdsPort);
-    // The mesh CA (its root survives restarts in the state directory) and Istio's CA API for the sidecars' agents. The
-    // trust domain is the mesh config's as the run starts (a later change to it needs a restart: certificates in use
-    // would no longer match the identities translation expects).
-    const caDir = join(this.options.stateDir, 'ca');
-    this.trustDomain = meshModelOf(store.list()).config.trustDomain;
-    this.ca = await CertificateAuthority.open({ stateDir: caDir, trustDomain: this.trustDomain, ...(this.options.cacertsDir ? { pluggedIn: this.options.cacertsDir } : {}) });
-    this.tokens = WorkloadTokens.open(join(caDir, 'token-key'), this.trustDomain);
-    // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
-    // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
-    if (this.options.externalCa) this.externalCa = await CfsslSigner.open({ log: (l) => this.log(`[controlplane] ${l}`), trustDomain: this.trustDomain, ...this.options.externalCa });
-    this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1', ...(this.net?.hostAddresses ?? [])]), log: (l) => this.log(`[controlplane] ${l}`) });
-    this.caPort = await this.caServer.listen('127.0.0.1', this.options.caPort ?? 0);
-    this.caAddress = `127.0.0.1:${this.caPort}`;
-    for (const a of this.net?.hostAddresses ?? []) await this.caServer.listen(a, this.caPort);
-    this.caRootFile = join(caDir, 'root-cert.pem');
-    writeFileSync(this.caRootFile, this.ca.trustBundle());
-    if (this.net) {
-      // The sidecars (uid 1337) cannot enter the state directory: they read the root from the run's public folder.
-      const podRoot = join(this.net.publicDir(), 'root-cert.pem');
-      copyFileSync(this.caRootFile, podRoot);
-      this.podCaRootFile = podRoot;
-      await this.net.startDns((name) => this.cp.registry.snapshot().service(name)?.addresses);
-    }
-    this.debug = new DebugServer(this.cp);
-    this.debugPort = await this.debug.listen('127.0.0.1', this.options.debugPort ?? 0);
     // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
     const plan = this.planPods();
-    if (this.options.prometheusPort !== undefined && this.options.prometheusPort >= 0) {
+    await this.syncControlPlanes();
+    const primary = this.primary;
+    // The cluster DNS answers every Service of the config with the ClusterIPs the run gave it (kube-dns's role).
+    await this.net?.startDns((name) => this.clusterIpsOf(name));
+    const jobs = () => this.controlPlanes().map((u) => ({ job: `trellis-controlplane-${u.namespace}`, target: `127.0.0.1:${u.debugPort}`, path: '/metrics' }));
+    if (this.options.prometheusPort !== undefined && this.options.prometheusPort >= 0 && primary.plane.settings.prometheus) {
       try {
         this.prometheus = await PrometheusRunner.start({
           stateDir: this.options.stateDir,
           port: this.options.prometheusPort || (await freePort()),
           scrapeInterval: this.options.scrapeInterval,
-          staticJobs: [{ job: 'trellis-controlplane', target: `127.0.0.1:${this.debugPort}`, path: '/metrics' }],
+          staticJobs: jobs(),
           log: (l) => this.log(`[prometheus] ${l}`),
         });
       } catch (err) {
@@ -224,12 +224,13 @@ export class LocalMesh {
       }
     }
     if (this.options.externalPrometheus) {
-      this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: [{ job: 'trellis-controlplane', target: `127.0.0.1:${this.debugPort}`, path: '/metrics' }] });
+      this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: jobs() });
     }
-    if (this.options.consolePort !== undefined && this.options.consolePort >= 0) {
-      // The console reads the same directory (and writes to it), the control plane's syncz and the Prometheus above.
+    if (this.options.consolePort !== undefined && this.options.consolePort >= 0 && primary.plane.settings.console) {
+      // The console reads the same directory (and writes to it), every control plane's syncz and the Prometheus above.
+      const proxies = async () => (await Promise.all(this.controlPlanes().map((u) => synczProxies(`http://127.0.0.1:${u.debugPort}`)()))).flat();
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies: synczProxies(`http://127.0.0.1:${this.debugPort}`), caRootCertFile: this.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, caRootCertFile: primary.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,
@@ -237,14 +238,114 @@ export class LocalMesh {
       });
       this.consoleUrl = `http://127.0.0.1:${await this.console.listen()}/`;
     }
-    this.startGateway();
-    if (this.options.egressGateway) this.startEgressGateway();
+    for (const unit of this.controlPlanes()) this.startGateways(unit);
     for (const pod of plan) this.startPod(pod);
+    this.syncWorkloads();
     this.updateTargets();
-    store.on('change', () => {
+    this.source.on('change', () => {
       this.reconciling = this.reconciling.then(() => this.reconcile()).catch((err) => this.log(`[runtime] ${(err as Error).message}`));
     });
     this.writeState();
+  }
+
+  /**
+   * One unit per control plane of the config, as the operator deploys one per ServiceMeshControlPlane: new control
+   * planes start, removed ones stop with their gateways. The primary takes the ports `trellis up` was given.
+   */
+  private async syncControlPlanes(): Promise<void> {
+    const topology = meshTopologyOf(this.source.list());
+    const wanted = new Set(topology.controlPlanes.map((p) => p.namespace));
+    for (const [ns, unit] of this.units) {
+      if (wanted.has(ns)) continue;
+      this.log(`[runtime] control plane ${ns}/${unit.name} removed: stopping it and its gateways`);
+      await Promise.all(unit.gateways.map((g) => this.supervisor.stop(gatewayProcess(g), 3000)));
+      for (const g of unit.gateways) this.net?.removePod(gatewayKey(g));
+      this.units.delete(ns);
+      this.registered.delete(ns);
+      await unit.stop();
+    }
+    for (const plane of topology.controlPlanes) {
+      if (this.units.has(plane.namespace)) continue;
+      const primary = this.units.size === 0;
+      const unit = await ControlPlaneUnit.start({
+        plane,
+        source: this.source,
+        // The primary keeps the state directory's own `ca/` (as before several control planes); others get theirs.
+        stateDir: primary ? this.options.stateDir : join(this.options.stateDir, `controlplane-${plane.namespace}`),
+        ports: primary ? { xds: this.options.xdsPort ?? 0, debug: this.options.debugPort ?? 0, ca: this.options.caPort ?? 0 } : { xds: 0, debug: 0, ca: 0 },
+        controlPlanes: () => this.controlPlanes().map((u) => u.ref()),
+        components: () => this.components(plane.namespace),
+        ...(primary ? { cacertsDir: this.options.cacertsDir, externalCa: this.options.externalCa } : {}),
+        // Pods in namespaces reach the control plane and its CA at the host's addresses on their bridge.
+        ...(this.net ? { alsoListen: this.net.hostAddresses, clusterIps: (ns: string, name: string) => this.net!.clusterIps(ns, name) } : {}),
+        log: (l) => this.log(`[controlplane${primary ? '' : ` ${plane.namespace}`}] ${l}`),
+      });
+      if (this.net) {
+        // The sidecars (uid 1337) cannot enter the state directory: they read the root from the run's public folder.
+        const podRoot = join(this.net.publicDir(), `root-cert-${plane.namespace}.pem`);
+        copyFileSync(unit.caRootFile, podRoot);
+        this.podCaRoots.set(plane.namespace, podRoot);
+      }
+      this.units.set(plane.namespace, unit);
+      this.registered.set(plane.namespace, new Map());
+      unit.setGateways(this.gatewayRuns(unit, primary));
+      if (this.prometheus) this.log(`[runtime] control plane ${plane.namespace}/${plane.name} started (its metrics are on its debug port ${unit.debugPort})`);
+    }
+  }
+
+  /** The gateways a control plane runs, each on a loopback address of its own; the primary's ingress on the host port. */
+  private gatewayRuns(unit: ControlPlaneUnit, primary: boolean): GatewayRun[] {
+    const base = this.options.addressBase ?? DEFAULT_ADDRESS_BASE;
+    const specs: GatewayPlanSpec[] = [...unit.plane.settings.gateways];
+    if (primary && this.options.egressGateway && !specs.some((g) => g.kind === 'egress')) specs.push({ name: 'istio-egressgateway', kind: 'egress', istioLabel: 'egressgateway', ports: EGRESS_PORTS });
+    return specs.map((spec, i) => {
+      const hostIngress = primary && i === specs.findIndex((g) => g.kind === 'ingress');
+      const key = `${unit.namespace}/${spec.name}`;
+      if (!this.gatewayNumbers.has(key)) this.gatewayNumbers.set(key, hostIngress ? 1 : this.gatewayNumbers.size + 2);
+      const pod = hostIngress ? this.gateway.name : primary ? `${spec.name}-local` : `${spec.name}-${unit.namespace}-local`;
+      // In netns mode a gateway the mesh reaches is a pod on the bridge (pods cannot reach the host's 127.x); the
+      // ingress on the host's port stays on the host.
+      const address = this.net && !hostIngress ? this.gatewayPod(unit.namespace, pod, this.gatewayNumbers.get(key)!) : gatewayAddress(base, this.gatewayNumbers.get(key)!);
+      if (hostIngress) Object.assign(this.gateway, { namespace: unit.namespace, address });
+      return {
+        spec,
+        pod,
+        namespace: unit.namespace,
+        address,
+        // The host's ingress address and port for the primary ingress (a port-forwarded Istio gateway); the others
+        // listen on their own address at their Service's target ports, as a gateway pod does.
+        listen: hostIngress ? this.gateway.ingressAddress : address,
+        portMap: hostIngress ? ingressHostPorts(this.gateway.ingressPort) : Object.fromEntries(spec.ports.flatMap((p) => [[String(p.port), p.targetPort], [String(p.targetPort), p.targetPort]])),
+        labels: { istio: spec.istioLabel, app: spec.name },
+        serviceAccount: `${spec.name}-service-account`,
+      };
+    });
+  }
+
+  /** A gateway's own network namespace (no capture rules: it is the proxy), its pod address. */
+  private gatewayPod(namespace: string, pod: string, k: number): string {
+    const key = `${namespace}/${pod}`;
+    const existing = this.net!.namespaceOf(key);
+    if (existing) return this.gatewayAddresses.get(key)!;
+    const pn = this.net!.addPod({ key, number: GATEWAY_PODS_FROM - k, name: pod, namespace, annotations: {}, rules: 'none', dnsCapture: false });
+    this.gatewayAddresses.set(key, pn.addresses[0]!);
+    return pn.addresses[0]!;
+  }
+
+  private readonly gatewayAddresses = new Map<string, string>();
+
+  /** The readiness of a control plane's components, for its ServiceMeshControlPlane's status. */
+  private components(namespace: string): Array<{ name: string; ready: boolean }> {
+    const unit = this.units.get(namespace);
+    if (!unit) return [];
+    const running = new Set(this.supervisor.status().filter((s) => s.running).map((s) => s.name));
+    const synced = new Set(unit.cp.ads.proxies().filter((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED')).map((p) => p.identity.podName));
+    return [
+      { name: 'istiod', ready: true },
+      ...unit.gateways.map((g) => ({ name: g.spec.name, ready: running.has(gatewayProcess(g)) && synced.has(g.pod) })),
+      ...(unit === this.primary && this.prometheus ? [{ name: 'prometheus', ready: true }] : []),
+      ...(unit === this.primary && this.console ? [{ name: 'console', ready: true }] : []),
+    ];
   }
 
   /** Pods follow the manifests: new ones start, removed or changed ones stop (a changed template is a new pod name). */
@@ -257,134 +358,133 @@ export class LocalMesh {
       this.log(`[runtime] ${(err as Error).message}; running pods are left as they are`);
       return;
     }
+    try {
+      const before = new Set(this.units.keys());
+      await this.syncControlPlanes();
+      for (const unit of this.controlPlanes()) if (!before.has(unit.namespace)) this.startGateways(unit);
+    } catch (err) {
+      this.log(`[runtime] ${(err as Error).message}; control planes are left as they are`);
+    }
     const wanted = new Map(plan.map((p) => [`${p.namespace}/${p.name}`, p]));
     for (const [key, running] of this.pods) {
       const next = wanted.get(key);
-      if (!next || next.podIP !== running.plan.podIP) await this.stopPod(key);
+      // Joining or leaving a mesh is a restart, as injection happens when a pod is created.
+      if (!next || next.podIP !== running.plan.podIP || meshKey(next) !== meshKey(running.plan) || (next.meshed && !this.units.has(next.controlPlane ?? ''))) await this.stopPod(key);
     }
     for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
+    this.syncWorkloads();
     this.updateTargets();
     this.writeState();
   }
 
   private planPods(): PodPlan[] {
     const net = this.net;
-    return planPods(this.cp.store.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase, ...(net ? { addressing: (n: number) => net.addressing(n) } : {}) });
+    return planPods(this.source.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase, ...(net ? { addressing: (n: number) => net.addressing(n) } : {}) });
   }
 
-  /** Prometheus scrapes every sidecar's merged stats port and the gateway's, as Kubernetes pod discovery would. */
+  /** A Service's ClusterIPs by its DNS name (`<service>.<namespace>.svc.<domain>`), for the cluster DNS; none: NXDOMAIN. */
+  private clusterIpsOf(name: string): string[] | undefined {
+    for (const unit of this.controlPlanes()) {
+      const svc = unit.cp.registry.snapshot().service(name);
+      if (svc?.origin === 'Kubernetes') return svc.addresses;
+    }
+    return undefined;
+  }
+
+  /**
+   * Every control plane knows the workloads of the namespaces it watches (their Services' endpoints), meshed only
+   * where they are its own sidecars: a member pod of another mesh, or one outside any, is a plaintext endpoint.
+   */
+  private syncWorkloads(): void {
+    for (const unit of this.controlPlanes()) {
+      const registered = this.registered.get(unit.namespace)!;
+      const wanted = new Map<string, PodPlan>();
+      for (const { plan } of this.pods.values()) if (unit.store.watches(plan.namespace)) wanted.set(`${plan.namespace}/${plan.name}`, plan);
+      for (const key of [...registered.keys()]) {
+        if (wanted.has(key)) continue;
+        const [namespace, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+        unit.cp.registry.removeWorkload(namespace, name);
+        registered.delete(key);
+      }
+      for (const [key, pod] of wanted) {
+        const meshed = pod.meshed && pod.controlPlane === unit.namespace;
+        const mk = `${meshed}|${pod.podIP}`;
+        if (registered.get(key) === mk) continue;
+        registered.set(key, mk);
+        unit.cp.registry.upsertWorkload({
+          name: pod.name,
+          namespace: pod.namespace,
+          labels: pod.labels,
+          serviceAccount: pod.serviceAccount,
+          address: pod.podIP,
+          ...(pod.podIPs.length > 1 ? { addresses: pod.podIPs } : {}),
+          ports: Object.fromEntries(pod.ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
+          appAddress: pod.appAddress,
+          healthy: true,
+          meshed,
+        });
+      }
+    }
+  }
+
+  /** Prometheus scrapes every sidecar's merged stats port and every gateway's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
-    if (this.net) this.net.updateServices(serviceTargets(this.cp.registry.snapshot()));
+    if (this.net) this.net.updateServices(serviceTargets(this.controlPlanes().map((u) => u.cp.registry.snapshot())));
     const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
     if (!sink) return;
     const targets = [...this.pods.values()]
       .filter((p) => p.plan.meshed)
       .map((p) => ({ address: `${bracket(p.plan.podIP)}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
-    targets.push({ address: this.gatewayStats, labels: { namespace: this.gateway.namespace, pod: this.gateway.name, app: 'istio-ingressgateway' } });
-    if (this.egress) targets.push({ address: `${bracket(this.egress.podIP)}:${PORTS.mergedStats}`, labels: { namespace: EGRESS_GATEWAY.namespace, pod: EGRESS_GATEWAY.pod, app: EGRESS_GATEWAY.labels.app } });
+    for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${bracket(g.address)}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
     sink(targets);
   }
 
-  private podCaRootFile = '';
-
-  /** The CA's address and root for a proxy: on the host, or (`inPod`) from inside a pod's namespace. */
-  private caArgs(inPod = false): string[] {
-    if (inPod && this.net) return ['--ca-address', this.net.hostTarget(this.caPort), '--ca-root', this.podCaRootFile, '--trust-domain', this.trustDomain];
-    return ['--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
-  }
-
-  /** A process on the host; in netns mode it dies with the runtime, as the pods do. */
-  private onHost(command: string, args: string[]): { command: string; args: string[] } {
-    return this.net ? this.net.hostCommand(command, args) : { command, args };
-  }
-
-  private startGateway(): void {
-    const gw = this.gateway;
-    this.supervisor.start({
-      name: `${gw.name}/istio-proxy`,
-      ...this.onHost(process.execPath, [
-        // --ip is where its Gateway servers bind (the host's ingress address); its own ports are on its own address.
-        BIN, 'proxy', '--xds', `127.0.0.1:${this.xdsPort}`, '--role', 'gateway', '--pod', gw.name, '--namespace', gw.namespace, '--ip', gw.ingressAddress,
-        '--labels', 'istio=ingressgateway,app=istio-ingressgateway', '--service-account', 'istio-ingressgateway-service-account',
-        '--admin-address', gw.address, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
-        '--stats-address', gw.address, '--stats-port', String(PORTS.mergedStats),
-        '--metadata', JSON.stringify({ WORKLOAD_NAME: 'istio-ingressgateway', GATEWAY_PORTS: ingressHostPorts(gw.ingressPort) }),
-        ...this.caArgs(),
-      ]),
-      env: { TRELLIS_CA_TOKEN: this.tokens!.issue(gw.namespace, 'istio-ingressgateway-service-account') },
-    });
-  }
-
-  /** The egress gateway's pod (egress-gateway.ts): its own namespace, no capture (it is a proxy), its Service registered. */
-  private egress: { podIP: string } | undefined;
-
-  private startEgressGateway(): void {
-    if (!this.net) throw new Error('the egress gateway runs in netns mode (--network netns)');
-    const net = this.net;
-    const g = EGRESS_GATEWAY;
-    const key = `${g.namespace}/${g.pod}`;
-    const pn = net.addPod({ key, number: g.podNumber, name: g.pod, namespace: g.namespace, annotations: {}, rules: 'none', dnsCapture: false });
-    const podIP = pn.addresses[0]!;
-    this.egress = { podIP };
-    this.cp.registry.setRuntimeServices([egressGatewayService(this.cp.cluster.domain, net.clusterIps(g.namespace, g.name))]);
-    // Not meshed for auto mTLS: sidecars reach a gateway's plain servers in plaintext, as Istio's egress task does.
-    this.cp.registry.upsertWorkload({ name: g.pod, namespace: g.namespace, labels: { ...g.labels }, serviceAccount: g.serviceAccount, address: podIP, ...(pn.addresses.length > 1 ? { addresses: pn.addresses } : {}), ports: {}, healthy: true, meshed: false });
-    this.supervisor.start({
-      name: `${g.pod}/istio-proxy`,
-      ...net.command(key, process.execPath, [
-        BIN, 'proxy', '--xds', net.hostTarget(this.xdsPort), '--role', 'gateway', '--pod', g.pod, '--namespace', g.namespace, '--ip', podIP,
-        '--labels', Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', g.serviceAccount,
-        '--admin-address', podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
-        '--stats-port', String(PORTS.mergedStats),
-        '--metadata', JSON.stringify({ WORKLOAD_NAME: g.name, GATEWAY_PORTS: egressGatewayPorts(), INSTANCE_IPS: pn.addresses.join(',') }),
-        ...this.caArgs(true),
-      ], 'sidecar'),
-      env: { TRELLIS_CA_TOKEN: this.tokens!.issue(g.namespace, g.serviceAccount) },
-    });
-  }
-
-  /** Where the egress gateway's admin and stats answer (its pod address), when it runs. */
-  get egressGatewayAddress(): string | undefined {
-    return this.egress?.podIP;
+  private startGateways(unit: ControlPlaneUnit): void {
+    for (const g of unit.gateways) {
+      // In netns mode: a gateway the mesh reaches runs in its own namespace; the host's ingress runs on the host; both
+      // die with the runtime.
+      const inPod = !!this.net?.namespaceOf(gatewayKey(g));
+      const run = (args: string[]) => (inPod ? this.net!.command(gatewayKey(g), process.execPath, args, 'sidecar') : this.net ? this.net.hostCommand(process.execPath, args) : { command: process.execPath, args });
+      this.supervisor.start({
+        name: gatewayProcess(g),
+        ...run([
+          // --ip is where its Gateway servers bind; its own ports (admin, stats) are on its own address.
+          BIN, 'proxy', ...this.proxyArgs(unit, inPod), '--role', 'gateway', '--pod', g.pod, '--namespace', g.namespace, '--ip', g.listen,
+          '--labels', Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', g.serviceAccount,
+          '--admin-address', g.address, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
+          '--stats-address', g.address, '--stats-port', String(PORTS.mergedStats),
+          '--metadata', JSON.stringify({ WORKLOAD_NAME: g.spec.name, GATEWAY_PORTS: g.portMap }),
+        ]),
+        env: { TRELLIS_CA_TOKEN: unit.token(g.namespace, g.serviceAccount) },
+      });
+    }
   }
 
   private startPod(pod: PodPlan): void {
     const key = `${pod.namespace}/${pod.name}`;
     const processes: string[] = [];
+    const unit = pod.meshed ? this.units.get(pod.controlPlane ?? '') : undefined;
     // In netns mode the pod gets its namespace (addresses, files, capture rules) before any of its processes start.
     const net = pod.captured ? this.net : undefined;
-    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: pod.meshed ? 'capture' : 'dnat', dnsCapture: pod.meshed && pod.proxyMetadata.DNS_CAPTURE === 'true' });
+    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: unit ? 'capture' : 'dnat', dnsCapture: !!unit && pod.proxyMetadata.DNS_CAPTURE === 'true' });
     const inPod = (command: string, args: string[], as: 'app' | 'sidecar') => (net ? net.command(key, command, args, as) : { command, args });
-    this.cp.registry.upsertWorkload({
-      name: pod.name,
-      namespace: pod.namespace,
-      labels: pod.labels,
-      serviceAccount: pod.serviceAccount,
-      address: pod.podIP,
-      ...(pod.podIPs.length > 1 ? { addresses: pod.podIPs } : {}),
-      ports: Object.fromEntries(pod.ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
-      appAddress: pod.appAddress,
-      healthy: true,
-      meshed: pod.meshed,
-    });
-    if (pod.meshed) {
+    if (unit) {
       const name = `${pod.name}/istio-proxy`;
       // Captured pods: Istio's INTERCEPTION_MODE REDIRECT (virtualOutbound/virtualInbound) and every pod address.
       const capture = net ? { INTERCEPTION_MODE: 'REDIRECT', INSTANCE_IPS: pod.podIPs.join(',') } : {};
       this.supervisor.start({
         name,
         ...inPod(process.execPath, [
-          BIN, 'proxy', '--xds', net ? net.hostTarget(this.xdsPort) : `127.0.0.1:${this.xdsPort}`, '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
+          BIN, 'proxy', ...this.proxyArgs(unit, !!net), '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
           '--admin-address', pod.podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1', '--log-level', 'warning',
           '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ ...proxyMetadataFor(pod, !!net), WORKLOAD_NAME: pod.owner ?? pod.name, ...capture }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
-          ...this.caArgs(pod.captured),
         ], 'sidecar'),
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.
-        env: { TRELLIS_CA_TOKEN: this.tokens!.issue(pod.namespace, pod.serviceAccount) },
+        env: { TRELLIS_CA_TOKEN: unit.token(pod.namespace, pod.serviceAccount) },
       });
       processes.push(name);
     }
@@ -400,61 +500,93 @@ export class LocalMesh {
     const running = this.pods.get(key);
     if (!running) return;
     this.pods.delete(key);
-    this.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
+    for (const unit of this.controlPlanes()) {
+      if (!this.registered.get(unit.namespace)?.delete(key)) continue;
+      unit.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
+    }
     await Promise.all(running.processes.map((p) => this.supervisor.stop(p, 3000)));
     this.net?.removePod(key);
   }
 
-  /** Wait until every sidecar and the gateway ACKed their config and every app and the ingress accept connections. */
+  /** Where a proxy of `unit` finds its xDS and CA: on the host, or (`inPod`) from inside a pod's namespace. */
+  private proxyArgs(unit: ControlPlaneUnit, inPod: boolean): string[] {
+    const net = this.net;
+    return inPod && net ? unit.proxyArgs({ target: (port) => net.hostTarget(port), caRootFile: this.podCaRoots.get(unit.namespace)! }) : unit.proxyArgs();
+  }
+
+  /** The egress gateway's pod address, when the primary control plane runs one. */
+  get egressGatewayAddress(): string | undefined {
+    return this.primary.gateways.find((g) => g.spec.kind === 'egress')?.address;
+  }
+
+  /** Wait until every sidecar and gateway ACKed its config and every app, sidecar and gateway accepts connections. */
   async waitReady(timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const meshed = [...this.pods.values()].filter((p) => p.plan.meshed).length;
     // Apps in namespaces are probed from inside their pod (their loopback is not the host's), each probe once.
     const inside = this.net ? [...this.pods.entries()].map(([key, p]) => this.net!.portsOpen(key, p.plan.ports.map((x) => x.containerPort), timeoutMs)) : [];
     let podsUp = 0;
     for (const probe of inside) void probe.then((up) => (podsUp += up ? 1 : 0));
     for (;;) {
-      const proxies = this.cp.ads.proxies();
-      const synced = proxies.length >= meshed + 1 + (this.egress ? 1 : 0) && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
+      const synced = this.controlPlanes().every((unit) => {
+        const expected = [...this.pods.values()].filter((p) => p.plan.meshed && p.plan.controlPlane === unit.namespace).length + unit.gateways.length;
+        const proxies = unit.cp.ads.proxies();
+        return proxies.length >= expected && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
+      });
       const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
-      const gateway = await canConnect(this.gateway.address, PORTS.proxyAdmin);
-      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateway) return;
-      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateway up: ${gateway})`);
+      const gateways = await Promise.all(this.controlPlanes().flatMap((u) => u.gateways.map((g) => canConnect(g.address, PORTS.proxyAdmin))));
+      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  /** The `ready` summary: ingress, services, admin ports, control plane. */
+  /** The `ready` summary: control planes, ingress, services, pods and their admin ports. */
   summary(): string {
     const lines = [`ready: ${this.pods.size} pods, ingress ${this.ingressUrl}`];
     lines.push(`  network     ${this.net ? this.net.describe() : 'loopback addresses (127.x), apps reach services through HTTP_PROXY'}`);
     const paths = new Set<string>();
-    for (const b of this.cp.pushContext.virtualServices) {
+    for (const b of this.controlPlane.pushContext.virtualServices) {
       if (b.gateways.every((g) => g === 'mesh')) continue;
       for (const rule of b.vs.spec.http ?? []) for (const m of rule.match ?? []) if (m.uri?.exact) paths.add(m.uri.exact);
     }
     if (paths.size) lines.push(`  ingress     ${[...paths].slice(0, 3).map((p) => this.ingressUrl + p).join('  ')}`);
-    for (const svc of this.cp.registry.services()) {
+    const several = this.units.size > 1;
+    for (const unit of this.controlPlanes()) {
+      const members = [...unit.plane.members].filter((m) => m !== unit.namespace).sort();
+      const ca = unit.status();
+      lines.push(`  controlplane ${unit.namespace}/${unit.name} (${unit.plane.mode}${unit.plane.smcp ? '' : ', Istio'})  xDS 127.0.0.1:${unit.xdsPort}  debug http://127.0.0.1:${unit.debugPort}/debug/syncz${unit.plane.smcp ? `  members: ${members.join(', ') || '(none)'}` : ''}`);
+      if (ca.rootSubject) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter!.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars), CA API ${unit.caAddress}${several ? ` (${unit.namespace})` : ''}`);
+      else lines.push(`  ca          ${ca.source} at ${unit.caAddress}${several ? ` (${unit.namespace})` : ''}`);
+      for (const g of unit.gateways) lines.push(`  gateway     ${g.pod}.${g.namespace}  ${g.address}  admin http://${bracket(g.address)}:${PORTS.proxyAdmin}  serving ${g.listen === g.address ? `${g.address}:${Object.values(g.portMap).sort((a, b) => a - b)[0]}` : this.ingressUrl}`);
+    }
+    for (const svc of this.controlPlane.registry.services()) {
       if (svc.origin !== 'Kubernetes') continue;
       lines.push(`  service     ${svc.name}.${svc.namespace}  ${svc.ports.map((p) => `${p.name}:${p.port}`).join(' ')}`);
     }
     for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
-      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}` : '  (no sidecar)'}`);
+      const mesh = several && p.plan.meshed ? `  mesh ${p.plan.controlPlane}` : '';
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}${mesh}` : `  (no sidecar: ${p.plan.injection})`}`);
     }
-    lines.push(`  gateway     ${this.gateway.name}.${this.gateway.namespace}  ${this.gateway.address}  admin http://${this.gatewayAdmin}  serving ${this.ingressUrl}`);
-    lines.push(`  controlplane xDS 127.0.0.1:${this.xdsPort}  debug http://127.0.0.1:${this.debugPort}/debug/syncz`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
-    const ca = (this.externalCa ?? this.ca)?.status();
-    if (ca) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars), CA API ${this.caAddress}`);
     if (this.externalScrapeConfig) lines.push(`  prometheus  add ${this.externalScrapeConfig.config} to your Prometheus (its file SD follows the pods)`);
     lines.push(`  config      ${this.options.dir} (watched: add, edit or remove YAML to change the mesh)`);
     return lines.join('\n');
   }
 
   private writeState(): void {
-    const state = { dir: this.options.dir, xdsPort: this.xdsPort, debugPort: this.debugPort, ingress: this.ingressUrl, gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address }, console: this.consoleUrl, prometheus: this.prometheus?.url, pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP })) };
+    const state = {
+      dir: this.options.dir,
+      xdsPort: this.xdsPort,
+      debugPort: this.debugPort,
+      ingress: this.ingressUrl,
+      gateway: { name: this.gateway.name, namespace: this.gateway.namespace, address: this.gateway.address },
+      controlPlanes: this.controlPlanes().map((u) => ({ ...u.ref(), ca: u.caAddress, gateways: u.gateways.map((g) => ({ name: g.pod, address: g.address })) })),
+      console: this.consoleUrl,
+      prometheus: this.prometheus?.url,
+      pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP, controlPlane: p.plan.meshed ? p.plan.controlPlane : undefined })),
+    };
     writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
   }
 
@@ -465,12 +597,18 @@ export class LocalMesh {
     await this.supervisor.stopAll(3000);
     await this.net?.stop();
     await this.prometheus?.stop();
-    await this.caServer?.close();
     await this.console?.close();
-    await this.debug?.close();
-    await this.cp?.close();
+    for (const unit of this.controlPlanes()) await unit.stop();
+    await this.source?.close();
   }
 }
+
+/** The supervisor's name for a gateway's proxy process. */
+const gatewayProcess = (g: GatewayRun) => `${g.pod}/istio-proxy`;
+/** A gateway's key in the pod network (its namespace in netns mode). */
+const gatewayKey = (g: GatewayRun) => `${g.namespace}/${g.pod}`;
+/** Gateways' pod numbers count down from here, past any planned pod and below the outside hosts' range. */
+const GATEWAY_PODS_FROM = 4080;
 
 /** The sidecar's ISTIO_META_ metadata; DNS capture only where the pod has its own namespace to capture in. */
 function proxyMetadataFor(pod: PodPlan, captured: boolean): Record<string, string> {
@@ -478,24 +616,28 @@ function proxyMetadataFor(pod: PodPlan, captured: boolean): Record<string, strin
   return captured && DNS_CAPTURE !== undefined ? { ...rest, DNS_CAPTURE } : rest;
 }
 
+/** Every ClusterIP:port and its endpoints, for the DNAT rules of pods without a sidecar (each Service once). */
+function serviceTargets(snapshots: readonly RegistrySnapshot[]): ServiceTarget[] {
+  const out: ServiceTarget[] = [];
+  const seen = new Set<string>();
+  for (const reg of snapshots) {
+    for (const svc of reg.services() as readonly MeshService[]) {
+      if (svc.origin !== 'Kubernetes' || seen.has(svc.hostname)) continue;
+      seen.add(svc.hostname);
+      for (const port of svc.ports) {
+        const endpoints = reg.endpoints(svc, port).map((e) => ({ address: e.address, port: e.port }));
+        for (const address of svc.addresses) out.push({ address, port: port.port, endpoints });
+      }
+    }
+  }
+  return out;
+}
+
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */
 function appMetrics(pod: PodPlan): string[] {
   const a = pod.annotations;
   if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return [];
   return ['--app-metrics', `http://${bracket(pod.appAddress)}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
-}
-
-/** Every ClusterIP:port and its endpoints, for the DNAT rules of pods without a sidecar. */
-function serviceTargets(reg: RegistrySnapshot): ServiceTarget[] {
-  const out: ServiceTarget[] = [];
-  for (const svc of reg.services()) {
-    if (svc.origin !== 'Kubernetes') continue;
-    for (const port of svc.ports) {
-      const endpoints = reg.endpoints(svc, port).map((e) => ({ address: e.address, port: e.port }));
-      for (const address of svc.addresses) out.push({ address, port: port.port, endpoints });
-    }
-  }
-  return out;
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { meshModelOf, type MeshModel } from '../config/mesh-config.js';
+import type { MeshModel } from '../config/mesh-config.js';
+import { meshTopologyOf } from '../config/mesh-topology.js';
 import { mergeProxyConfig, readProxyConfig, xdsModeOf, type ProxyConfig, type ProxyConfigProblem } from '../config/proxy-config.js';
 import { positionOf, type Resource } from '../config/resource.js';
 import type { Container, Deployment, Pod, PodSpec, Service } from '../config/types/kubernetes.js';
@@ -40,6 +41,10 @@ export interface PodPlan {
   /** Named and numbered container ports. */
   ports: Array<{ name?: string; containerPort: number }>;
   meshed: boolean;
+  /** The control plane (its namespace) whose mesh the pod's namespace belongs to; its sidecar connects there. */
+  controlPlane?: string;
+  /** Why the pod has a sidecar or not (the control plane's injection rule, in words). */
+  injection: string;
   /**
    * ProxyConfig `concurrency` for its sidecar (the pod's `proxy.istio.io/config` annotation, else the mesh config's
    * `defaultConfig`): worker processes, 0 = one per core; undefined = Trellis's default of one process.
@@ -204,8 +209,8 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
   const domain = o.domain ?? 'cluster.local';
   const outbound = o.outboundPort ?? PORTS.outbound;
   const services = resources.filter((r) => r.group === '' && r.kind === 'Service') as unknown as Service[];
-  const namespaces = new Map(resources.filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => [r.metadata.name, r.metadata.labels ?? {}]));
-  const meshDefaultProxyConfig = meshProxyConfig(meshModelOf(resources));
+  const topology = meshTopologyOf(resources);
+  const meshDefaults = new Map(topology.controlPlanes.map((cp) => [cp.namespace, meshProxyConfig(cp.model)]));
   const pods: Array<{ r: Resource<unknown>; name: string; namespace: string; owner?: string; meta: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec; ptr: string }> = [];
   for (const r of resources) {
     if (r.group === 'apps' && r.kind === 'Deployment') {
@@ -229,10 +234,12 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     const podIP = own ? own.podIPs[0]! : podAddress(base, n);
     const privateAddress = own ? own.appAddress : appAddress(base, n);
     const annotations = p.meta.annotations ?? {};
-    const nsLabels = namespaces.get(p.namespace) ?? {};
-    const meshed = annotations['sidecar.istio.io/inject'] !== 'false' && nsLabels['istio-injection'] !== 'disabled' && p.meta.labels?.['sidecar.istio.io/inject'] !== 'false';
+    // Injection as the control plane that owns the namespace decides it (mesh-topology.ts).
+    const injection = topology.injection(p.namespace, p.meta.labels ?? {}, annotations);
+    const meshed = injection.inject;
+    const controlPlane = injection.controlPlane?.namespace;
     const serviceAccount = p.spec.serviceAccountName ?? 'default';
-    const proxy = meshed ? proxySettings(podProxyConfig(p.r, annotations, p.ptr.replace(/\/spec$/, '')), meshDefaultProxyConfig) : {};
+    const proxy = meshed ? proxySettings(podProxyConfig(p.r, annotations, p.ptr.replace(/\/spec$/, '')), meshDefaults.get(controlPlane!) ?? {}) : {};
     const env: Record<string, string> = {
       ...serviceEnv(services, p.namespace, domain, own?.serviceHost),
       HOSTNAME: p.name,
@@ -267,6 +274,8 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       captured: !!own,
       ports,
       meshed,
+      controlPlane,
+      injection: injection.reason,
       concurrency: proxy.concurrency,
       xdsMode: proxy.xdsMode,
       proxyMetadata: proxy.metadata ?? {},

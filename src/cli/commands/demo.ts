@@ -61,7 +61,7 @@ export const demoCommand: Command = {
     if (!files.start.length || !files.start.every((f) => existsSync(f))) throw new Error(`no Bookinfo under ${samples} (--samples takes Istio's samples/bookinfo folder, or one laid out like examples/bookinfo)`);
 
     const loaded = await loadPaths(files.start);
-    const { diagnostics } = analyzeResources(loaded.resources, { loadErrors: loaded.errors });
+    const { diagnostics } = analyzeResources(loaded.resources, { loadErrors: loaded.errors, mode: 'local' });
     const problems = diagnostics.filter((d) => d.level !== 'Info');
     process.stdout.write(`analyzed ${loaded.resources.length} Bookinfo resources: ${problems.length ? `${problems.length} issue(s)` : 'no issues'}\n`);
     for (const d of problems) process.stdout.write(`  ${formatText(d)}\n`);

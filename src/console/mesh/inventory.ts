@@ -1,5 +1,6 @@
 // Builds the console's inventory (namespaces, services, workloads, apps, Istio config) from loaded manifests (pure).
 
+import { meshTopologyOf, type MeshTopology } from '../../config/mesh-topology.js';
 import type { Diagnostic, Level } from '../../config/diagnostics.js';
 import { resolveHost, DEFAULT_DOMAIN } from '../../config/hosts.js';
 import { nonEmptySelectorMatches } from '../../config/labels.js';
@@ -69,11 +70,12 @@ function podTemplate(r: Resource): { labels: Record<string, string>; annotations
   return { labels: str(t.metadata?.labels), annotations: str(t.metadata?.annotations), spec: t.spec ?? {} };
 }
 
-function sidecarDecision(labels: Record<string, string>, annotations: Record<string, string>, ns: NamespaceInfo | undefined, injectByDefault: boolean): { sidecar: boolean; reason: string } {
-  if (labels[INJECT] !== undefined) return { sidecar: labels[INJECT] === 'true', reason: `pod label ${INJECT}=${labels[INJECT]}` };
-  if (annotations[INJECT] !== undefined) return { sidecar: annotations[INJECT] === 'true', reason: `pod annotation ${INJECT}=${annotations[INJECT]}` };
-  if (ns?.injection) return { sidecar: ns.injection === 'enabled', reason: `namespace ${ns.name} injection ${ns.injection}` };
-  return injectByDefault ? { sidecar: true, reason: 'injected by default (trellis up)' } : { sidecar: false, reason: 'no injection label on the namespace' };
+/** Whether a workload has a sidecar: its control plane's injection rule (mesh-topology.ts), as `trellis up` decides it. */
+function sidecarDecision(topology: MeshTopology, namespace: string, labels: Record<string, string>, annotations: Record<string, string>, injectByDefault: boolean): { sidecar: boolean; reason: string } {
+  // Outside `trellis up` nothing is injected by default: with no label anywhere, Istio's rules leave workloads out.
+  if (topology.meshEverything && !injectByDefault) return { sidecar: false, reason: 'no injection label on the namespace' };
+  const d = topology.injection(namespace, labels, annotations);
+  return { sidecar: d.inject, reason: d.reason };
 }
 
 /** FQDNs an object routes or applies to, for "the config that applies to this service". */
@@ -132,6 +134,12 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
     }
   }
   for (const r of all) ensureNs(r.metadata.namespace);
+  // Which control plane's mesh each namespace is in (OpenShift Service Mesh's member-of).
+  const topology = meshTopologyOf(resources);
+  for (const info of namespaces.values()) {
+    const owner = topology.ownerOf(info.name);
+    if (owner) info.controlPlane = `${owner.namespace}/${owner.name}`;
+  }
 
   const workloads: WorkloadInfo[] = [];
   for (const r of all) {
@@ -139,7 +147,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
     const isBarePod = r.group === '' && r.kind === 'Pod' && !(r.metadata.ownerReferences && r.metadata.ownerReferences.length);
     if (!isController && !isBarePod) continue;
     const t = podTemplate(r);
-    const decision = sidecarDecision(t.labels, t.annotations, namespaces.get(r.metadata.namespace), options.injectByDefault ?? true);
+    const decision = sidecarDecision(topology, r.metadata.namespace, t.labels, t.annotations, options.injectByDefault ?? true);
     const w: WorkloadInfo = {
       namespace: r.metadata.namespace,
       name: r.metadata.name,

@@ -4,7 +4,9 @@
 import { X509Certificate } from 'node:crypto';
 import { defaultMeshConfig, meshModelOf } from '../../config/mesh-config.js';
 import type { Resource } from '../../config/resource.js';
-import type { CertificateInfo, MeshSettings } from '../sources.js';
+import { meshTopologyOf } from '../../config/mesh-topology.js';
+import { controlPlaneStatus } from '../../controlplane/status/maistra-status.js';
+import type { CertificateInfo, ControlPlaneSummary, MeshSettings, ProxyStatus } from '../sources.js';
 
 const DEFAULTS = defaultMeshConfig();
 
@@ -25,8 +27,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  * ConfigMap, in that precedence), then the root namespace's selector-less PeerAuthentication (or the control plane's
  * `security.dataPlane.mtls`) for the mesh-wide mTLS mode; `overrides` last (a console started with explicit values).
  */
-export function meshSettings(resources: readonly Resource[], overrides: Partial<MeshSettings> = {}): MeshSettings {
-  const model = meshModelOf(resources);
+export function meshSettings(resources: readonly Resource[], overrides: Partial<MeshSettings> = {}, controlPlaneNamespace?: string): MeshSettings {
+  const model = meshModelOf(resources, undefined, controlPlaneNamespace);
   const m: MeshSettings = {
     trustDomain: model.config.trustDomain,
     minProtocolVersion: model.config.meshMTLS.minProtocolVersion ?? DEFAULT_MESH_SETTINGS.minProtocolVersion,
@@ -42,6 +44,34 @@ export function meshSettings(resources: readonly Resource[], overrides: Partial<
     if (mode) m.meshWideMtlsMode = mode;
   }
   return m;
+}
+
+/**
+ * Every control plane of the mesh for the Control plane page: mode, version, members and what became of each, the
+ * ServiceMeshControlPlane's conditions (a gateway counts as ready when its proxy is connected and synced), and the
+ * settings each one applies.
+ */
+export function controlPlaneSummaries(resources: readonly Resource[], proxies: readonly ProxyStatus[], overrides: Partial<MeshSettings> = {}): ControlPlaneSummary[] {
+  const topology = meshTopologyOf(resources);
+  const synced = (p: ProxyStatus) => Object.values(p.sync).includes('SYNCED') && !Object.values(p.sync).some((x) => x === 'STALE' || x === 'NACK');
+  return topology.controlPlanes.map((plane, i) => {
+    const components = [
+      { name: 'istiod', ready: true },
+      ...plane.settings.gateways.map((g) => ({ name: g.name, ready: proxies.some((p) => p.namespace === plane.namespace && p.pod.startsWith(g.name) && synced(p)) })),
+    ];
+    const status = controlPlaneStatus(plane, components)?.status as { conditions?: ControlPlaneSummary['conditions'] } | undefined;
+    return {
+      name: plane.name,
+      namespace: plane.namespace,
+      mode: plane.mode,
+      declared: !!plane.smcp,
+      ...(plane.settings.version ? { version: plane.settings.version } : {}),
+      members: plane.memberStatuses.map((m) => ({ namespace: m.namespace, state: m.state, ...(m.claimedBy ? { claimedBy: m.claimedBy } : {}) })),
+      conditions: status?.conditions ?? [],
+      mesh: meshSettings(resources, i === 0 ? overrides : {}, plane.namespace),
+      gateways: plane.settings.gateways.map((g) => g.name),
+    };
+  });
 }
 
 /** Subject and validity of a PEM certificate (the CA root), read with Node's own X.509 parser. */

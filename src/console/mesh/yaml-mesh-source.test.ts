@@ -9,6 +9,7 @@ import { routingYaml, subsetsFor } from '../wizards/routing.js';
 import { fromSyncz, type SynczEntry } from './syncz.js';
 import { documentSpans } from './yaml-documents.js';
 import { YamlMeshSource } from './yaml-mesh-source.js';
+import { OSSM_MULTITENANT_EXAMPLE } from '../../examples.js';
 
 let fx: ConfigDirFixture;
 let mesh: YamlMeshSource;
@@ -178,4 +179,29 @@ test('syncz: the ADS server view becomes proxy-status rows', () => {
   assert.deepEqual(p!.sync, { CDS: 'SYNCED', LDS: 'NACK', EDS: 'NOT SENT', RDS: 'NOT SENT' });
   assert.equal(p!.nackMessage, 'bad listener');
   assert.equal(p!.certificate!.identity, 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
+});
+
+test('control planes: a multi-tenant ServiceMeshControlPlane, its members, and which namespaces get sidecars', async () => {
+  const ossm = new YamlMeshSource({ configDir: OSSM_MULTITENANT_EXAMPLE });
+  const inv = await ossm.inventory();
+  const nsPlane = Object.fromEntries(inv.namespaces.map((n) => [n.name, n.controlPlane ?? null]));
+  assert.deepEqual(nsPlane, { backend: 'istio-system/basic', frontend: 'istio-system/basic', 'istio-system': 'istio-system/basic', outside: null });
+  const sidecar = (ns: string) => inv.workloads.find((w) => w.namespace === ns)!;
+  assert.equal(sidecar('frontend').sidecar, true);
+  assert.match(sidecar('frontend').sidecarReason, /member of istio-system\/basic, pod annotation sidecar.istio.io\/inject=true/);
+  assert.equal(sidecar('outside').sidecar, false);
+  assert.match(sidecar('outside').sidecarReason, /not a member/);
+
+  const cp = await ossm.controlPlane();
+  assert.equal(cp.planes.length, 1);
+  const [plane] = cp.planes;
+  assert.equal(plane!.mode, 'MultiTenant');
+  assert.equal(plane!.declared, true);
+  assert.equal(plane!.version, 'v2.4');
+  assert.deepEqual(plane!.members.map((m) => [m.namespace, m.state]), [['frontend', 'Configured'], ['backend', 'Configured']]);
+  assert.equal(plane!.mesh.meshWideMtlsMode, 'STRICT', 'dataPlane.mtls: true is mesh-wide STRICT');
+  assert.deepEqual(plane!.gateways, ['istio-ingressgateway'], 'the egress gateway is disabled');
+  // No proxy is connected to a config directory, so the ingress gateway is not ready and the SMCP says so.
+  const ready = plane!.conditions.find((c) => c.type === 'Ready')!;
+  assert.equal(ready.status, 'False');
 });

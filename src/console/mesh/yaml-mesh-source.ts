@@ -11,7 +11,7 @@ import { resourceKey, type Resource } from '../../config/resource.js';
 import { ISTIO_COMPAT, VERSION } from '../../version.js';
 import type { ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, MeshInventory, MeshSettings, MeshSource, ProxyStatus, Validation, WriteResult } from '../sources.js';
 import { buildInventory, INJECT, isConfigResource, type InventoryOptions } from './inventory.js';
-import { certificateInfo, meshSettings } from './mesh-settings.js';
+import { certificateInfo, controlPlaneSummaries, meshSettings } from './mesh-settings.js';
 import { documentSpans, documentText, editDocument, replaceDocument } from './yaml-documents.js';
 
 export interface YamlMeshSourceOptions extends InventoryOptions {
@@ -57,7 +57,7 @@ export class YamlMeshSource implements MeshSource {
     const { signature } = await this.signature();
     if (this.loaded && this.loaded.signature === signature) return this.loaded;
     const { resources, errors } = await loadPaths([this.dir]);
-    const analysis = analyzeResources(resources, { loadErrors: errors });
+    const analysis = analyzeResources(resources, { loadErrors: errors, mode: 'local' });
     const inventory = buildInventory(resources, analysis.diagnostics, signature, this.options);
     this.loaded = { signature, resources, inventory };
     return this.loaded;
@@ -96,6 +96,7 @@ export class YamlMeshSource implements MeshSource {
       // As istioctl reads it: nothing STALE or NACKed, and something SYNCED (NOT SENT is a type the proxy never asked for).
       syncedProxies: proxies.filter((p) => { const s = Object.values(p.sync); return s.includes('SYNCED') && !s.some((x) => x === 'STALE' || x === 'NACK'); }).length,
       mesh: meshSettings(resources, this.options.mesh),
+      planes: controlPlaneSummaries(resources, proxies, this.options.mesh),
     };
     if (this.options.caRootCertFile) {
       try {
@@ -150,7 +151,7 @@ export class YamlMeshSource implements MeshSource {
     this.loaded = undefined;
     const { resources } = await this.load();
     const replaced = new Set(submitted.resources.map(resourceKey));
-    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources]);
+    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources], { mode: 'local' });
     const validations = analysis.diagnostics.filter((d) => d.file === SUBMITTED).map(toValidation);
     const errors = validations.filter((v) => v.level === 'Error');
     if (errors.length) return { ok: false, code: 'VALIDATION_FAILED', message: `${errors.length} error${errors.length > 1 ? 's' : ''}: ${errors[0]!.message}`, validations };

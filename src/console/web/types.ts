@@ -1,7 +1,7 @@
 // Shapes of the console API's answers, as the pages use them (the server's own types where they exist).
 
 export type { Graph, GraphEdgeData, GraphNodeData, GraphType, HealthStatus, RequestRates } from '../graph/types.js';
-export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, ControlPlaneSummary, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
 import type { HealthStatus, RequestRates } from '../graph/types.js';
 import type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
 

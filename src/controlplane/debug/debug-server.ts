@@ -5,11 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { VERSION } from '../../version.js';
 import type { ControlPlane } from '../control-plane.js';
 import { configDump } from './config-dump.js';
+import { meshObjects, type MeshRuntime } from './objects.js';
 
 export class DebugServer {
   private readonly server: http.Server;
 
-  constructor(private readonly cp: ControlPlane) {
+  /** @param runtime the run this control plane is part of (`trellis up`); alone, it reports on its own config. */
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly runtime?: MeshRuntime,
+  ) {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
@@ -51,6 +56,12 @@ export class DebugServer {
       }
       case '/debug/registryz':
         return json(200, { services: this.cp.registry.services().map(({ resource: _r, ...s }) => s), workloads: this.cp.registry.workloads() });
+      case '/debug/objects':
+        // The objects this control plane serves, with the status it computes (what `trellis get` prints).
+        return json(200, meshObjects(this.cp, this.runtime));
+      case '/debug/controlplanes':
+        // Every control plane of the run, so a client that knows one finds the others.
+        return json(200, this.runtime?.controlPlanes() ?? [{ namespace: this.cp.cluster.controlPlaneNamespace ?? this.cp.pushContext.meshModel.controlPlaneNamespace, name: '', debug: '' }]);
       case '/debug/configz':
         return json(200, {
           revision: this.cp.store.revision(),
@@ -58,7 +69,7 @@ export class DebugServer {
           rejections: this.cp.store.rejections(),
         });
       default:
-        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/ready', '/version'] });
+        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/debug/objects', '/debug/controlplanes', '/ready', '/version'] });
     }
   }
 

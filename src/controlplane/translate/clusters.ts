@@ -189,8 +189,10 @@ export function outboundClusters(push: PushContext, svc: MeshService, port: Serv
       tls = tp.tls ? upstreamUserTls(tp.tls, svc.hostname) : undefined;
       // Auto mTLS (or the rule's ISTIO_MUTUAL): the servers' sidecars prove the identities of their service accounts.
       if (!tls && endpoints && clientUsesMtls(tp.tls?.mode, endpoints, push)) {
-        const sans = [...new Set(endpoints.map((e) => `spiffe://${push.mesh.trustDomain}/ns/${e.workload!.namespace}/sa/${e.workload!.serviceAccount}`))].sort();
-        tls = { socket: upstreamMtls(outboundSni(key), sans, push.mesh.meshMTLS.minProtocolVersion), secrets: [] };
+        // The servers' identities where the registry knows them (a ServiceEntry's own endpoints have none: any
+        // certificate from the mesh's roots is taken there).
+        const sans = [...new Set(endpoints.flatMap((e) => (e.workload ? [`spiffe://${push.mesh.trustDomain}/ns/${e.workload.namespace}/sa/${e.workload.serviceAccount}`] : [])))].sort();
+        tls = { socket: upstreamMtls(outboundSni(key), sans, push.mesh.meshMTLS), secrets: [] };
         meta.tlsMode = 'istio';
       }
     }

@@ -6,7 +6,7 @@ import type { RouteDestination, Server } from '../../config/types/networking.js'
 import { TYPE, typed, type FilterChain, type FilterChainMatch, type TypedExtension } from '../../xds/envoy/index.js';
 import { outboundClusterName } from './names.js';
 import type { PushContext } from './push-context.js';
-import { destinationCluster, type RouteScope } from './routes.js';
+import { destinationCluster, matchesGateway, type RouteScope } from './routes.js';
 import { gatewayDownstreamTls } from './security.js';
 
 /** One server of one Gateway that selects this proxy. */
@@ -72,14 +72,14 @@ export function gatewayL4Chains(push: PushContext, labels: Record<string, string
   for (const s of servers) {
     const scope: RouteScope = { port, gateway: s.gateway, proxyLabels: labels, proxyNamespace: namespace, push, flavour: 'envoy' };
     const bound = push.virtualServicesForGateway(s.gateway).filter((b) => (b.vs.spec.hosts ?? []).some((h) => s.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace))));
-    const applies = (m: { port?: number; gateways?: string[] } | undefined) =>
-      (m?.port === undefined || m.port === port) && (!m?.gateways?.length || m.gateways.some((g) => (g.includes('/') ? g : `${namespace}/${g}`) === s.gateway || g === s.gateway));
+    const applies = (m: { port?: number; gateways?: string[] } | undefined, vsNamespace: string) =>
+      (m?.port === undefined || m.port === port) && (!m?.gateways?.length || m.gateways.some((g) => matchesGateway(g, s.gateway, vsNamespace)));
     if (isPassthrough(s)) {
       for (const b of bound) {
         for (const rule of b.vs.spec.tls ?? []) {
           if (!rule.route?.length) continue;
           for (const m of rule.match ?? []) {
-            if (!applies(m)) continue;
+            if (!applies(m, b.vs.metadata.namespace)) continue;
             const sni = (m.sniHosts ?? []).filter((h) => s.hosts.some((sh) => gatewayHostAllows(sh, h, b.vs.metadata.namespace)));
             if (!sni.length) continue;
             chains.push({ name: `${s.gateway}:${port}:${sni.join(',')}`, filterChainMatch: serverNameMatch(sni), filters: [tcpProxy(`outbound_0.0.0.0_${port}`, rule.route, b.vs.metadata.namespace, scope)] });
@@ -90,7 +90,7 @@ export function gatewayL4Chains(push: PushContext, labels: Record<string, string
     }
     const terminate = s.protocol === 'TLS' ? gatewayDownstreamTls(s.server.tls ?? {}) : undefined;
     for (const b of bound) {
-      const rule = (b.vs.spec.tcp ?? []).find((r) => r.route?.length && (!r.match?.length || r.match.some(applies)));
+      const rule = (b.vs.spec.tcp ?? []).find((r) => r.route?.length && (!r.match?.length || r.match.some((m) => applies(m, b.vs.metadata.namespace))));
       if (!rule) continue;
       if (terminate) secrets.push(...terminate.secrets);
       chains.push({

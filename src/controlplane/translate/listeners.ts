@@ -204,7 +204,7 @@ function inboundPorts(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderVa
     }
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
     const mode = w.meshed ? push.policies.peerAuthenticationMode(w, port) : 'DISABLE';
-    const tlsChain: FilterChain = { name: `${chainPrefix}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS.minProtocolVersion) };
+    const tlsChain: FilterChain = { name: `${chainPrefix}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
     const plainChain: FilterChain = { name: `${chainPrefix}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
     return { port, protocol, chains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain], inspects: mode === 'PERMISSIVE' };
   });

@@ -19,6 +19,8 @@ export interface ClusterOptions {
   domain: string;
   /** Mesh config set on the control plane's command line: a last layer over the files' (mesh-config.ts). */
   meshOverrides?: Partial<MeshConfig>;
+  /** The control plane's namespace, when several share a config: its ServiceMeshControlPlane and ConfigMap apply. */
+  controlPlaneNamespace?: string;
 }
 
 export const DEFAULT_CLUSTER: ClusterOptions = { domain: 'cluster.local' };
@@ -71,7 +73,7 @@ export class PushContext {
     /** Fetched JWKS of RequestAuthentication rules (none: every `jwksUri` counts as unreachable). */
     jwks?: JwksSource,
   ) {
-    this.meshModel = meshModelOf(resources, cluster.meshOverrides);
+    this.meshModel = meshModelOf(resources, cluster.meshOverrides, cluster.controlPlaneNamespace);
     this.telemetry = meshTelemetry(this.mesh);
     this.policies = new PolicyIndex(resources, this.mesh.rootNamespace, this.meshModel.dataPlaneMtls ? 'STRICT' : 'PERMISSIVE');
     this.services = registry.services();

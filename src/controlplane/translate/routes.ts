@@ -78,15 +78,12 @@ function headerMatcher(name: string, m: StringMatch, invert = false): HeaderMatc
   return sm ? { name, stringMatch: sm, ...(invert ? { invertMatch: true } : {}) } : { name, presentMatch: true, ...(invert ? { invertMatch: true } : {}) };
 }
 
-/**
- * One Istio HTTPMatchRequest → an Envoy RouteMatch (undefined when it cannot apply to this proxy/port). A gateway named
- * without a namespace in `gateways` is in the VirtualService's namespace (`vsNamespace`), as in its `spec.gateways`.
- */
-export function routeMatch(m: HTTPMatchRequest | undefined, scope: RouteScope, vsNamespace = scope.proxyNamespace): RouteMatch | undefined {
+/** One Istio HTTPMatchRequest → an Envoy RouteMatch (undefined when it cannot apply to this proxy/port). */
+export function routeMatch(m: HTTPMatchRequest | undefined, scope: RouteScope, vsNamespace: string): RouteMatch | undefined {
   if (m?.port !== undefined && m.port !== scope.port) return undefined;
   if (m?.sourceLabels && !matchesLabels(m.sourceLabels, scope.proxyLabels)) return undefined;
   if (m?.sourceNamespace && m.sourceNamespace !== scope.proxyNamespace) return undefined;
-  if (m?.gateways?.length && !m.gateways.some((g) => g === scope.gateway || (g.includes('/') ? g : `${vsNamespace}/${g}`) === scope.gateway)) return undefined;
+  if (m?.gateways?.length && !m.gateways.some((g) => matchesGateway(g, scope.gateway, vsNamespace))) return undefined;
   const out: RouteMatch = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out.path = uri.exact;
@@ -107,6 +104,14 @@ export function routeMatch(m: HTTPMatchRequest | undefined, scope: RouteScope, v
   });
   if (query.length) out.queryParameters = query;
   return out;
+}
+
+/**
+ * Does a gateway reference of a VirtualService (`mesh`, `name`, `namespace/name`) name this gateway? A short name is
+ * in the VirtualService's own namespace, as Istio resolves it (not the proxy's).
+ */
+export function matchesGateway(ref: string, gateway: string, vsNamespace: string): boolean {
+  return ref === gateway || (ref.includes('/') ? ref : `${vsNamespace}/${ref}`) === gateway;
 }
 
 /** A catch-all match: every request on the port (Istio stops at the first rule that has one). */
@@ -212,7 +217,7 @@ export function virtualServiceRoutes(b: BoundVirtualService, scope: RouteScope):
   const metadata = { filterMetadata: { istio: { config: istioConfigPath('virtual-service', ns, b.vs.metadata.name) } } };
   let catchAll = false;
   for (const rule of b.vs.spec.http ?? []) {
-    const matches = rule.match?.length ? rule.match.map((m) => routeMatch(m, scope, ns)).filter((m): m is RouteMatch => !!m) : [routeMatch(undefined, scope)!];
+    const matches = rule.match?.length ? rule.match.map((m) => routeMatch(m, scope, ns)).filter((m): m is RouteMatch => !!m) : [routeMatch(undefined, scope, ns)!];
     if (!matches.length) continue;
     const base = ruleAction(rule, ns, scope);
     for (const match of matches) {

@@ -3,7 +3,7 @@
 // DestinationRule SIMPLE/MUTUAL origination and Gateway server termination (files or Secrets over SDS). Which mode a
 // server port accepts (PeerAuthentication with Istio's precedence) is the policy index's.
 
-import type { TlsVersion } from '../../config/mesh-config.js';
+import type { MeshConfig, TlsVersion } from '../../config/mesh-config.js';
 import type { ClientTLSSettings, ServerTLSSettings } from '../../config/types/networking.js';
 import { ADS_SOURCE, TYPE, typed, type CommonTlsContext, type SdsSecretConfig, type StringMatcher, type TlsProtocolVersion, type TransportSocket } from '../../xds/envoy/index.js';
 import type { Endpoint } from '../registry/service-registry.js';
@@ -30,25 +30,33 @@ function envoyVersion(v: TlsVersion | string | undefined): TlsProtocolVersion | 
   return v && v !== 'TLS_AUTO' ? (v.replace('TLSV', 'TLSv') as TlsProtocolVersion) : undefined;
 }
 
-function istioMutual(minVersion: TlsVersion | undefined, sans?: string[]): CommonTlsContext {
+/** The mesh's mutual TLS settings: `meshMTLS` (a ServiceMeshControlPlane's controlPlane.tls lands there). */
+export type MeshTls = MeshConfig['meshMTLS'];
+
+function istioMutual(tls: MeshTls, sans?: string[]): CommonTlsContext {
   return {
     tlsCertificateSdsSecretConfigs: [sdsRef(WORKLOAD_CERT)],
     ...(sans
       ? { combinedValidationContext: { defaultValidationContext: { matchSubjectAltNames: sans.map((exact) => ({ exact })) }, validationContextSdsSecretConfig: sdsRef(ROOT_CA) } }
       : { validationContextSdsSecretConfig: sdsRef(ROOT_CA) }),
-    tlsParams: { tlsMinimumProtocolVersion: minVersion === 'TLSV1_3' ? 'TLSv1_3' : 'TLSv1_2', tlsMaximumProtocolVersion: 'TLSv1_3' },
+    // Istio's floor is TLS 1.2 for mutual TLS between workloads, whatever is asked below it.
+    tlsParams: {
+      tlsMinimumProtocolVersion: tls.minProtocolVersion === 'TLSV1_3' ? 'TLSv1_3' : 'TLSv1_2',
+      tlsMaximumProtocolVersion: tls.maxProtocolVersion === 'TLSV1_2' && tls.minProtocolVersion !== 'TLSV1_3' ? 'TLSv1_2' : 'TLSv1_3',
+      ...(tls.cipherSuites?.length ? { cipherSuites: tls.cipherSuites } : {}),
+    },
     alpnProtocols: ['istio-peer-exchange', 'istio', 'http/1.1'],
   };
 }
 
 /** The server side of mutual TLS on an inbound chain. */
-export function downstreamMtls(minVersion: TlsVersion | undefined): TransportSocket {
-  return { name: TLS, typedConfig: typed(TYPE.downstreamTls, { commonTlsContext: istioMutual(minVersion), requireClientCertificate: true }) };
+export function downstreamMtls(tls: MeshTls): TransportSocket {
+  return { name: TLS, typedConfig: typed(TYPE.downstreamTls, { commonTlsContext: istioMutual(tls), requireClientCertificate: true }) };
 }
 
 /** The client side of ISTIO_MUTUAL to a service port: workload certificate, mesh roots, the servers' identities. */
-export function upstreamMtls(sni: string, sans: string[], minVersion: TlsVersion | undefined): TransportSocket {
-  return { name: TLS, typedConfig: typed(TYPE.upstreamTls, { sni, commonTlsContext: istioMutual(minVersion, sans) }) };
+export function upstreamMtls(sni: string, sans: string[], tls: MeshTls): TransportSocket {
+  return { name: TLS, typedConfig: typed(TYPE.upstreamTls, { sni, commonTlsContext: istioMutual(tls, sans.length ? sans : undefined) }) };
 }
 
 /**

@@ -266,6 +266,14 @@ export class ListenerRuntime {
     wrapped.on('close', () => socket.destroy());
     wrapped.once('secure', () => {
       clearTimeout(timer);
+      // A certificate that does not chain to the trusted roots must be refused here: Node enforces
+      // rejectUnauthorized only for sockets a tls.Server made, not for one built around a peeked stream like this.
+      if (cfg.requireClientCert && !clientCertificateVerified(wrapped)) {
+        this.counters.ssl_connection_error++;
+        wrapped.destroy();
+        socket.destroy();
+        return;
+      }
       this.counters.ssl_handshake++;
       const principal = peerPrincipal(wrapped);
       const sni = (wrapped as unknown as { servername?: string | false }).servername;
@@ -335,4 +343,14 @@ export class ListenerRuntime {
     for (const h of [...this.handlers.values(), ...this.retired]) n += h.connectionCount;
     return n;
   }
+}
+
+/**
+ * OpenSSL's verdict on the client's certificate chain, as Node's own tls.Server reads it after the handshake. Fails
+ * closed: no verdict to read (a Node without the handle's verifyError) means refused.
+ */
+function clientCertificateVerified(s: tls.TLSSocket): boolean {
+  const handle = (s as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  if (typeof handle?.verifyError !== 'function') return false;
+  return handle.verifyError() === null;
 }

@@ -46,6 +46,22 @@ test('sidecar to sidecar over mutual TLS: identity on the server side, SAN check
     assert.equal(records.at(-1)!.peerPrincipal, 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage');
     // Plaintext straight to the server sidecar is refused.
     await assert.rejects(request(server.port('inbound'), { path: '/reviews/0' }));
+    // So is a client whose certificate another CA signed (another mesh's workload), however well formed.
+    const strangerDir = mkdtempSync(join(tmpdir(), 'trellis-tls-stranger-'));
+    const stranger = await CertificateAuthority.open({ stateDir: strangerDir });
+    const foreign = await startProxy(clientSnapshot('spiffe://cluster.local/ns/default/sa/bookinfo-reviews'));
+    const foreignId = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'bookinfo-productpage' };
+    const foreignCsr = await createCsr(foreignId);
+    foreign.proxy.secrets.set('default', { certChain: (await stranger.sign(foreignCsr.csrPem, foreignId, 3600_000)).join(''), privateKey: foreignCsr.keyPem });
+    // It trusts the server's root, so only the server's check of the client's certificate can stop it.
+    foreign.proxy.secrets.set('ROOTCA', { trustedCa: ca.trustBundle() });
+    try {
+      const refused = await request(foreign.port('outbound'), { path: '/reviews/0' });
+      assert.equal(refused.status, 503, 'a certificate from an untrusted CA is refused by the server');
+    } finally {
+      await foreign.proxy.close();
+      rmSync(strangerDir, { recursive: true, force: true });
+    }
     // A client that expects another identity does not talk to this server.
     const other = await startProxy(clientSnapshot('spiffe://cluster.local/ns/default/sa/someone-else'));
     other.proxy.secrets.set('default', await issue('bookinfo-productpage'));

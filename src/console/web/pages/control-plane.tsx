@@ -1,6 +1,9 @@
-// Control plane: version, connected proxies and their sync state, the CA root and its expiry, mesh settings.
+// Control plane: version, connected proxies and their sync state, the CA root and its expiry, mesh settings, and every
+// control plane of the mesh (OpenShift Service Mesh's several control planes) with its members and status.
 
-import { Alert, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Grid, GridItem, PageSection } from '@patternfly/react-core';
+import { Alert, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Grid, GridItem, Label, PageSection } from '@patternfly/react-core';
+import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
+import type { ControlPlaneSummary } from '../types';
 import { api } from '../api';
 import { Loading, PageHeader } from '../components/page';
 import { ProxyTable } from '../components/tables';
@@ -13,6 +16,55 @@ function Item({ term, children, test }: { term: string; children: React.ReactNod
       <DescriptionListTerm>{term}</DescriptionListTerm>
       <DescriptionListDescription data-test={test}>{children}</DescriptionListDescription>
     </DescriptionListGroup>
+  );
+}
+
+/** Every control plane with its mode, version, members and readiness, and the settings it applies. */
+function ControlPlanes({ planes }: { planes: ControlPlaneSummary[] }) {
+  return (
+    <Table aria-label="Control planes" variant="compact" data-test="control-planes">
+      <Thead>
+        <Tr>
+          <Th>Control plane</Th>
+          <Th>Mode</Th>
+          <Th>Version</Th>
+          <Th>Members</Th>
+          <Th>Status</Th>
+          <Th>Mesh settings</Th>
+        </Tr>
+      </Thead>
+      <Tbody>
+        {planes.map((p) => {
+          const ready = p.conditions.find((c) => c.type === 'Ready');
+          return (
+            <Tr key={p.namespace} data-test={`control-plane-${p.namespace}`}>
+              <Td>
+                {p.namespace}/{p.name} {p.declared ? <Label isCompact>ServiceMeshControlPlane</Label> : <Label isCompact>Istio</Label>}
+              </Td>
+              <Td data-test="mode">{p.mode}</Td>
+              <Td>{p.version ?? '—'}</Td>
+              <Td data-test="members">
+                {p.members.length
+                  ? p.members.map((m) => (
+                      <Label key={m.namespace} isCompact color={m.state === 'Configured' ? 'green' : m.state === 'Conflict' ? 'red' : 'orange'} title={m.claimedBy ? `member of ${m.claimedBy}` : m.state}>
+                        {m.namespace}
+                        {m.state === 'Configured' ? '' : ` (${m.state.toLowerCase()})`}
+                      </Label>
+                    ))
+                  : p.declared
+                    ? 'none'
+                    : 'every namespace it sees'}
+              </Td>
+              <Td data-test="status">{ready ? `${ready.reason}${ready.status === 'True' ? '' : `: ${ready.message}`}` : '—'}</Td>
+              <Td>
+                trust domain {p.mesh.trustDomain}, min TLS {p.mesh.minProtocolVersion}, mTLS {p.mesh.meshWideMtlsMode ?? 'PERMISSIVE'}, auto mTLS {p.mesh.autoMtls ? 'on' : 'off'}
+                {p.gateways.length ? `, gateways ${p.gateways.join(', ')}` : ''}
+              </Td>
+            </Tr>
+          );
+        })}
+      </Tbody>
+    </Table>
   );
 }
 
@@ -80,6 +132,14 @@ export function ControlPlanePage() {
                         <Item term="Auto mTLS">{data.mesh.autoMtls ? 'on' : 'off'}</Item>
                         <Item term="Root namespace">{data.mesh.rootNamespace}</Item>
                       </DescriptionList>
+                    </CardBody>
+                  </Card>
+                </GridItem>
+                <GridItem md={12}>
+                  <Card isCompact>
+                    <CardTitle>Control planes</CardTitle>
+                    <CardBody>
+                      <ControlPlanes planes={data.planes} />
                     </CardBody>
                   </Card>
                 </GridItem>

@@ -43,6 +43,9 @@ export function OverviewPage() {
                   <div className="trellis-card-line">
                     {n.workloads} workloads · {n.services} services
                   </div>
+                  <div className="trellis-card-line" data-test="mesh-of-namespace">
+                    {n.namespace.controlPlane ? `Mesh: ${n.namespace.controlPlane}` : 'Not in a mesh'}
+                  </div>
                   <div className="trellis-card-line">
                     <MtlsLabel mtls={n.mtls} percent={n.mtlsTrafficPercent} />
                   </div>
