@@ -8,7 +8,8 @@ export const NETWORK_USAGE = `  --network M           netns: each pod in its own
                         iptables does (Linux, root; the default where it works); loopback: pods on 127.x addresses,
                         apps reach services through HTTP_PROXY
   --ip-family F         ipv4 (default), ipv6 or dual: the pod and service addresses in netns mode
-  --egress-gateway      run Istio's egress gateway (istio-egressgateway.istio-system) as a pod (netns mode)`;
+  --egress-gateway      add Istio's egress gateway (istio-egressgateway, labels istio: egressgateway) to the primary
+                        control plane when its topology has none (a ServiceMeshControlPlane enables one itself)`;
 
 export const networkOptionSpecs = { network: { type: 'string' }, 'ip-family': { type: 'string', default: 'ipv4' }, 'egress-gateway': { type: 'boolean', default: false } } as const;
 
@@ -25,6 +26,5 @@ export function networkOptions(values: { network?: string; 'ip-family'?: string;
     throw new UsageError((err as Error).message);
   }
   if (chosen.mode === 'loopback' && family !== 'ipv4') throw new UsageError(`--ip-family ${family} needs --network netns (loopback mode is IPv4: 127.x)`);
-  if (values['egress-gateway'] && chosen.mode !== 'netns') throw new UsageError('--egress-gateway needs --network netns');
   return { network: chosen.mode, ipFamily: family, egressGateway: values['egress-gateway'] === true, why: chosen.why };
 }
