@@ -12,6 +12,8 @@ import { sdsSecrets } from './credentials.js';
 import { nameTable } from './name-table.js';
 import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
+import { wdsAddresses } from './ambient/workload-api.js';
+import { wdsAuthorizations } from './ambient/l4-authorization.js';
 
 /**
  * What proxies of one shape — (flavour, role, namespace, labels) within one push context — have in common: the
@@ -52,8 +54,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
   private readonly blackHole = blackHoleCluster();
   private readonly passthrough = passthroughCluster();
   private readonly inboundPassthrough = [inboundPassthroughCluster(4), inboundPassthroughCluster(6)];
+  /** Istio's workload discovery, the same for every node proxy (and waypoint) of this push context. */
+  private wds: { addresses: XdsResource[]; authorizations: XdsResource[] } | undefined;
 
   constructor(readonly push: PushContext) {}
+
+  private workloadDiscovery(): { addresses: XdsResource[]; authorizations: XdsResource[] } {
+    return (this.wds ??= { addresses: this.resources(TypeUrl.Address, wdsAddresses(this.push)), authorizations: this.resources(TypeUrl.Authorization, wdsAuthorizations(this.push)) });
+  }
 
   private shape(id: ProxyIdentity, labels: Record<string, string>): Shape {
     const key = `${id.generator}|${id.role}|${id.namespace}|${labelsKey(labels)}`;
@@ -121,6 +129,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
   generate(node: ProxyNode): ProxyResources {
     const id = proxyIdentity(node);
     const md = node.metadata ?? {};
+    if (id.role === 'ztunnel') {
+      // The node proxy consumes only Istio's workload API: every workload and service, and the L4 policies.
+      const wds = this.workloadDiscovery();
+      return new Map([
+        [TypeUrl.Authorization, wds.authorizations],
+        [TypeUrl.Address, wds.addresses],
+      ]);
+    }
     const workload = this.push.workloadFor(id.namespace, id.podName, id.ip);
     const labels = Object.keys(id.labels).length ? id.labels : (workload?.labels ?? {});
     const shape = this.shape(id, labels);
