@@ -21,7 +21,7 @@ const logger = log('main');
 /** Who this proxy is: Istio's node id and the metadata the control plane chooses its config by. */
 export interface ProxyNode {
   id: string;
-  role: 'sidecar' | 'router';
+  role: 'sidecar' | 'router' | 'waypoint';
   pod: string;
   namespace: string;
   /** The workload's address (INSTANCE_IPS); a gateway's listeners bind here. */
