@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 /** command on PATH → Debian package that provides it, per purpose. */
 const NEEDS = {
   // ip, iptables-restore and setpriv: pods in network namespaces with Istio's capture rules (trellis up --network netns).
-  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux' },
+  // tcpdump: the ambient tests capture the run's bridge to show that pod-to-pod bytes are TLS records only.
+  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux', tcpdump: 'tcpdump' },
   demo: { prometheus: 'prometheus', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux' },
   bench: { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client' },
 };
