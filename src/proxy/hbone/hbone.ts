@@ -7,6 +7,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import tls from 'node:tls';
+import { parseHostPort } from '../http/router.js';
 import { peerPrincipal } from '../tls/tls-context.js';
 
 /** A workload identity in PEM: its certificate chain and key, and the mesh roots it trusts. */
@@ -202,9 +203,8 @@ export function hboneServer(identity: TlsIdentity, onStream: (stream: http2.Serv
 
 /** A CONNECT authority (`10.0.0.1:9080`, `[fd00::1]:9080`) as host and port; undefined when it is not one. */
 export function splitAuthority(authority: string): { host: string; port: number } | undefined {
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(authority) ?? /^([^:[\]]+):(\d{1,5})$/.exec(authority);
-  const port = m ? Number(m[2]) : 0;
-  return m && port > 0 && port < 65536 ? { host: m[1]!, port } : undefined;
+  const target = parseHostPort(authority, 0);
+  return target && target.port > 0 ? target : undefined;
 }
 
 export { hostPort as authorityOf };

@@ -13,7 +13,7 @@ import type { IstioMetrics } from '../../telemetry/istio-metrics.js';
 import { PORTS } from '../../ports.js';
 import { HboneClient, hboneServer, splitAuthority, type HboneServer, type HboneStreamInfo, type TlsIdentity } from '../hbone/hbone.js';
 import { originalDestination } from '../listener/original-dst.js';
-import { bridge } from './bridge.js';
+import { bridge } from '../tcp/bridge.js';
 import type { IdentityCache } from './identities.js';
 import { authorize } from './l4-policy.js';
 import { connectFromPod, listenInPod } from './pod-sockets.js';

@@ -95,7 +95,8 @@ export interface SocketAddress {
 export interface Address {
   socketAddress?: SocketAddress;
   pipe?: { path?: string };
-  envoyInternalAddress?: { serverListenerName?: string };
+  /** An internal listener of the same proxy (Envoy's internal connections; Istio's HBONE plumbing uses them). */
+  envoyInternalAddress?: { serverListenerName?: string; endpointId?: string };
 }
 
 export interface CidrRange {
