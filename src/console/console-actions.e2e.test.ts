@@ -20,7 +20,8 @@ import { ConsoleServer } from './server.js';
 import { reviewsShares } from './testing/bookinfo-traffic.js';
 import { haveChromium, launchChromium, type RunningChromium } from './testing/chromium.js';
 import { waitFor } from './testing/prometheus.js';
-import { subsetsFor, wizardYaml } from './wizards/routing.js';
+import { wizardYaml } from './wizards/routing.js';
+import { subsetsFor } from './wizards/rules.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
 const WEB_INDEX = fileURLToPath(new URL('./web/index.html', import.meta.url));

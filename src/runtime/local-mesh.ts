@@ -25,6 +25,7 @@ import type { CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { controlPlaneConfigDump, synczProxies } from '../console/mesh/syncz.js';
+import { controlPlaneGatewayStatus, mergeStatuses } from '../console/mesh/gateway-api-status.js';
 import { podLogSource } from './pod-logs.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 
@@ -219,10 +220,12 @@ export class LocalMesh {
       this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: jobs() });
     }
     if (this.options.consolePort !== undefined && this.options.consolePort >= 0 && primary.plane.settings.console) {
-      // The console reads the same directory (and writes to it), every control plane's syncz and the Prometheus above.
+      // The console reads the same directory (and writes to it), every control plane's syncz and Gateway API status,
+      // and the Prometheus above.
       const proxies = async () => (await Promise.all(this.controlPlanes().map((u) => synczProxies(`http://127.0.0.1:${u.debugPort}`)()))).flat();
+      const gatewayStatus = async () => mergeStatuses(await Promise.all(this.controlPlanes().map((u) => controlPlaneGatewayStatus(`http://127.0.0.1:${u.debugPort}`)())));
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, gatewayStatus, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,

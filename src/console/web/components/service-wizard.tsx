@@ -4,7 +4,8 @@
 import { Alert, Button, Checkbox, ExpandableSection, Form, FormGroup, Modal, ModalBody, ModalHeader, TextInput } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
-import { checkWizard, defaultRule, evenWeights, subsetsFor, WIZARD_TITLES, wizardYaml, type MatchOp, type RouteRule, type Subset, type TrafficPolicyInput, type WeightedRoute, type WizardKind } from '../../wizards/routing.js';
+import { checkWizard, wizardYaml } from '../../wizards/routing.js';
+import { defaultRule, evenWeights, subsetsFor, WIZARD_TITLES, type MatchOp, type RouteRule, type Subset, type TrafficPolicyInput, type WeightedRoute, type WizardKind } from '../../wizards/rules.js';
 import type { GatewayAttachment } from '../../wizards/gateway.js';
 import { api } from '../api';
 import { useAction, useData } from '../hooks';

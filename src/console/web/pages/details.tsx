@@ -11,7 +11,7 @@ import { ConfigTable, ProxyTable } from '../components/tables';
 import { EnvoyPanel, LogsPanel } from '../components/pod-tabs';
 import { DeleteRoutingDialog, ServiceWizard } from '../components/service-wizard';
 import { AnnotationEditor } from '../components/wizards';
-import { WIZARD_TITLES, type WizardKind } from '../../wizards/routing.js';
+import { WIZARD_TITLES, type WizardKind } from '../../wizards/rules.js';
 import { useCanWrite } from '../context';
 import { useData } from '../hooks';
 import { linkProps, useQueryParam } from '../router';
