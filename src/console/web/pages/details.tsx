@@ -19,8 +19,8 @@ import type { Health, ServiceInfo, WorkloadInfo } from '../types';
 
 type Kind = 'apps' | 'workloads' | 'services';
 
-/** The service actions in Kiali's order. */
-const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts'];
+/** The service actions in Kiali's order; the Gateway API's (Kiali offers them when its CRDs are there: always here). */
+const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts', 'k8s_request_routing', 'k8s_traffic_shifting'];
 
 function MetricsPanel({ kind, namespace, name, direction, duration }: { kind: Kind; namespace: string; name: string; direction: 'inbound' | 'outbound'; duration: number }) {
   const { data, error, loading } = useData(() => api.metrics(kind, namespace, name, direction, duration), [kind, namespace, name, direction, duration], 15000);
