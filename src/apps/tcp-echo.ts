@@ -1,68 +1,52 @@
-// Istio's TCP echo sample server (`istio/tcp-echo-server`, samples/tcp-echo): `tcp-echo <port,port,…> <prefix>`
-// listens on each port and answers every line a client sends with `<prefix> <line>`, which tells which version
-// (prefix) a connection reached — what Istio's TCP traffic-shifting task counts.
+// The tcp-echo stand-in (Istio's `istio/tcp-echo-server` sample: `tcp-echo-server 9000,9001 hello`): on each port,
+// every line a client sends comes back as `<prefix> <line>`. With TLS_CERT_FILE and TLS_KEY_FILE it speaks TLS and
+// says which server name the client asked for (`<prefix> sni=<name> <line>`), a TLS backend for SNI routing tests.
 
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { bindAddress, isMain, parsePort, runUntilSignal, type Env } from './lib/serve.js';
+import tls from 'node:tls';
+import { bindAddress, isMain, type Env } from './lib/serve.js';
 
 export interface TcpEcho {
-  host: string;
   ports: number[];
   close(): Promise<void>;
 }
 
-function serve(prefix: string): net.Server {
-  return net.createServer((socket) => {
-    let pending = '';
+/** Serves `ports` (0 picks one); resolves when all listen. */
+export async function startTcpEcho(o: { ports: number[]; prefix: string; host?: string; env?: Env }): Promise<TcpEcho> {
+  const env = o.env ?? process.env;
+  const host = o.host ?? bindAddress(env);
+  const secure = env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { cert: readFileSync(env.TLS_CERT_FILE), key: readFileSync(env.TLS_KEY_FILE) } : undefined;
+  const serve = (socket: net.Socket, sni?: string) => {
+    socket.on('error', () => socket.destroy());
+    let buf = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl + 1);
-        pending = pending.slice(nl + 1);
-        socket.write(`${prefix} ${line}`);
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        socket.write(`${o.prefix}${sni !== undefined ? ` sni=${sni}` : ''} ${line}\n`);
       }
     });
-    // A last line without its newline is answered when the client half-closes, as a line reader sees it at EOF.
-    socket.on('end', () => (pending ? socket.end(`${prefix} ${pending}`) : socket.end()));
-    socket.on('error', () => socket.destroy());
-  });
-}
-
-/** Listens on every port (0 picks one) at the bind address, answering with `prefix`. */
-export async function startTcpEcho(ports: readonly number[], prefix: string, env: Env = process.env, host = bindAddress(env)): Promise<TcpEcho> {
-  const servers: net.Server[] = [];
-  const bound: number[] = [];
-  const close = () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
-  try {
-    for (const port of ports) {
-      const s = serve(prefix);
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(port, host, () => resolve());
-      });
-      bound.push((s.address() as net.AddressInfo).port);
-    }
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { host, ports: bound, close };
-}
-
-/** `9000,9001 hello` as the image's arguments; PORT when no port is given. */
-export function parseArgs(argv: readonly string[], env: Env): { ports: number[]; prefix: string } {
-  const ports = (argv[0] ?? env.PORT ?? '9000').split(',').map((p) => parsePort(p));
-  if (ports.some((p) => p === undefined)) throw new Error(`usage: tcp-echo <port,...> <prefix> (got ${JSON.stringify(argv[0])})`);
-  return { ports: ports as number[], prefix: argv[1] ?? 'hello' };
+  };
+  const servers = o.ports.map(() => (secure ? tls.createServer(secure, (s) => serve(s, s.servername || '')) : net.createServer((s) => serve(s))));
+  const ports = await Promise.all(
+    servers.map((srv, i) => new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(o.ports[i], host, () => resolve((srv.address() as net.AddressInfo).port));
+    })),
+  );
+  return { ports, close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined) };
 }
 
 if (isMain(import.meta.url)) {
-  runUntilSignal('tcp-echo', async () => {
-    const { ports, prefix } = parseArgs(process.argv.slice(2), process.env);
-    const app = await startTcpEcho(ports, prefix);
-    return { close: app.close, describe: `listening on ${app.host}:${app.ports.join(',')} (prefix ${prefix})` };
-  });
+  const [portsArg = '9000', prefix = 'hello'] = process.argv.slice(2);
+  const ports = portsArg.split(',').map(Number);
+  const echo = await startTcpEcho({ ports, prefix });
+  for (const p of echo.ports) process.stdout.write(`tcp-echo: listening on ${bindAddress(process.env)}:${p}\n`);
+  const stop = () => void echo.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
