@@ -69,7 +69,8 @@ spec:
         env:
         - {name: TLS_SERVER_CERT, value: ${certs}/backend.crt}
         - {name: TLS_SERVER_PRIVKEY, value: ${certs}/backend.key}
-        ports: [{containerPort: 8443}]
+        # 3000 (its plain HTTP) is declared but no Service sends to it: the mesh is ready without a listener for it.
+        ports: [{containerPort: 8443}, {containerPort: 3000}]
 ---
 ${tlsSecretYaml('gateway-cert', 'default', gatewayCert)}apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway

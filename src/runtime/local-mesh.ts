@@ -603,12 +603,26 @@ export class LocalMesh {
         return proxies.length >= expected && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       });
       const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
-      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
+      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => this.sidecarPorts(p.plan).map((port) => canConnect(p.plan.podIP, port))));
       const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length})`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /**
+   * The ports a pod's sidecar accepts on: every container port when its traffic is captured (Istio's virtualInbound
+   * passes through the rest), else those a Service sends to (loopback mode has a listener per served port only).
+   */
+  private sidecarPorts(pod: PodPlan): number[] {
+    const declared = pod.ports.map((p) => p.containerPort);
+    if (pod.captured) return declared;
+    const reg = this.units.get(pod.controlPlane ?? '')?.cp.registry.snapshot();
+    if (!reg) return [];
+    const served = new Set<number>();
+    for (const svc of reg.services()) for (const port of svc.ports) for (const e of reg.endpoints(svc, port)) if (e.address === pod.podIP) served.add(e.port);
+    return declared.filter((p) => served.has(p));
   }
 
   /** The `ready` summary: control planes, ingress, services, pods and their admin ports. */
