@@ -26,6 +26,7 @@ import type { CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { controlPlaneConfigDump, synczProxies } from '../console/mesh/syncz.js';
+import { controlPlaneGatewayStatus, mergeStatuses } from '../console/mesh/gateway-api-status.js';
 import { podLogSource } from './pod-logs.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
 import type { NetworkMode } from './network-mode.js';
@@ -260,10 +261,12 @@ export class LocalMesh {
       this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: jobs() });
     }
     if (this.options.consolePort !== undefined && this.options.consolePort >= 0 && primary.plane.settings.console) {
-      // The console reads the same directory (and writes to it), every control plane's syncz and the Prometheus above.
+      // The console reads the same directory (and writes to it), every control plane's syncz and Gateway API status,
+      // and the Prometheus above.
       const proxies = async () => (await Promise.all(this.controlPlanes().map((u) => synczProxies(`http://127.0.0.1:${u.debugPort}`)()))).flat();
+      const gatewayStatus = async () => mergeStatuses(await Promise.all(this.controlPlanes().map((u) => controlPlaneGatewayStatus(`http://127.0.0.1:${u.debugPort}`)())));
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, gatewayStatus, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,
@@ -681,7 +684,7 @@ export class LocalMesh {
         return proxies.length >= expected && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       });
       const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
-      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
+      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => this.sidecarPorts(p.plan).map((port) => canConnect(p.plan.podIP, port))));
       const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
       // Ambient pods: enrolled with the node proxy, which has their certificates and listens in them.
       const ambient = this.pending.size === 0 && (!this.ambient || (await this.ambient.settled()));
@@ -689,6 +692,20 @@ export class LocalMesh {
       if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length}, ambient pods enrolled: ${ambient})`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /**
+   * The ports a pod's sidecar accepts on: every container port when its traffic is captured (Istio's virtualInbound
+   * passes through the rest), else those a Service sends to (loopback mode has a listener per served port only).
+   */
+  private sidecarPorts(pod: PodPlan): number[] {
+    const declared = pod.ports.map((p) => p.containerPort);
+    if (pod.captured) return declared;
+    const reg = this.units.get(pod.controlPlane ?? '')?.cp.registry.snapshot();
+    if (!reg) return [];
+    const served = new Set<number>();
+    for (const svc of reg.services()) for (const port of svc.ports) for (const e of reg.endpoints(svc, port)) if (e.address === pod.podIP) served.add(e.port);
+    return declared.filter((p) => served.has(p));
   }
 
   /** The `ready` summary: control planes, ingress, services, pods and their admin ports. */

@@ -142,7 +142,7 @@ export class MeshConfigGenerator implements ConfigGenerator {
     const shape = this.shape(id, labels);
     const scope = shape.scope;
 
-    const workloadName = typeof md.WORKLOAD_NAME === 'string' ? md.WORKLOAD_NAME : workloadOfPod(id.podName);
+    const workloadName = id.workloadName ?? workloadOfPod(id.podName);
     // Istio's metadata exchange: who this proxy is travels on requests (outbound) and responses (inbound), so
     // the other side's metrics can name it.
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
