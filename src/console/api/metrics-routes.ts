@@ -21,6 +21,12 @@ function gatewayLookup(inv: MeshInventory): (ns: string, workload: string, app: 
   return (ns, workload, app) => gws.has(`${ns}/${workload}`) || /^istio-(ingress|egress)gateway$/.test(workload) || /^istio-(ingress|egress)gateway$/.test(app);
 }
 
+/** Workloads in ambient mode (a node of any graph type carries the workload of its traffic). */
+function ambientLookup(inv: MeshInventory): (ns: string, workload: string) => boolean {
+  const ambient = new Set(inv.workloads.filter((w) => w.dataplaneMode === 'ambient').map((w) => `${w.namespace}/${w.name}`));
+  return (ns, workload) => ambient.has(`${ns}/${workload}`);
+}
+
 const TARGETS: Record<string, TargetKind> = { apps: 'app', workloads: 'workload', services: 'service' };
 
 export const metricsRoutes: Route[] = [
@@ -38,6 +44,7 @@ export const metricsRoutes: Route[] = [
         duration: durationParam(req.query, 'duration', 60),
         injectServiceNodes: boolParam(req.query, 'injectServiceNodes', true),
         isGateway: gatewayLookup(inv),
+        isAmbient: ambientLookup(inv),
       });
     },
   },

@@ -230,6 +230,13 @@ test('gateways, other namespaces and duplicate series', () => {
   close(edge(g, 'svc_bookinfo_productpage', 'vapp_bookinfo_productpage-v1')!.rps, 5);
 });
 
+test('ambient workloads carry the badge on their nodes, services and others do not', () => {
+  const g = build('versionedApp', bookinfo(), { isAmbient: (_ns, workload) => workload.startsWith('reviews-') });
+  assert.equal(node(g, 'vapp_bookinfo_reviews-v2')!.isAmbient, true);
+  assert.equal(node(g, 'vapp_bookinfo_productpage-v1')!.isAmbient, undefined);
+  assert.equal(node(g, 'svc_bookinfo_reviews')!.isAmbient, undefined);
+});
+
 test('tcp traffic and requests to unknown hosts', () => {
   const input = bookinfo();
   input.tcp.push({ metric: { ...labels({ src: [ns, 'ratings-v2', 'ratings', 'v2'], dst: [ns, 'mongodb', 'mongodb-v1', 'mongodb', 'v1'] }), response_flags: '-' }, value: 2048 });

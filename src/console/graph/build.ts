@@ -22,6 +22,8 @@ export interface GraphOptions {
   injectServiceNodes?: boolean;
   /** Which workloads are gateways; by default those named like Istio's (`istio-ingressgateway`, …). */
   isGateway?: (namespace: string, workload: string, app: string) => boolean;
+  /** Which workloads (or apps) are in ambient mode; by default none. */
+  isAmbient?: (namespace: string, workload: string, app: string) => boolean;
   health?: HealthConfig;
   timestamp?: number;
 }
@@ -85,7 +87,7 @@ class TrafficMap {
   readonly nodes = new Map<string, NodeRec>();
   readonly edges = new Map<string, EdgeRec>();
 
-  constructor(private readonly o: Required<Pick<GraphOptions, 'graphType' | 'injectServiceNodes' | 'isGateway'>>) {}
+  constructor(private readonly o: Required<Pick<GraphOptions, 'graphType' | 'injectServiceNodes' | 'isGateway' | 'isAmbient'>>) {}
 
   /** Source and destination node ids for one series, with the service node in between when it is injected. */
   route(l: Labels): { src: string; svc?: string; dest: string } | undefined {
@@ -130,6 +132,7 @@ class TrafficMap {
           if (isOK(k.app)) data.app = k.app;
           if (isOK(k.version) && this.o.graphType !== 'app') data.version = k.version;
           if (this.o.isGateway(ident.namespace, k.workload, k.app)) data.isGateway = true;
+          if (this.o.isAmbient(ident.namespace, k.workload, k.app)) data.isAmbient = true;
         }
       }
       rec = { data, destServices: new Set() };
@@ -168,7 +171,7 @@ export function buildGraph(input: GraphInput, options: GraphOptions): Graph {
   const graphType = options.graphType;
   // The service graph is the workload graph with service nodes, reduced afterwards (as Kiali builds it).
   const baseType: GraphType = graphType === 'service' ? 'workload' : graphType;
-  const map = new TrafficMap({ graphType: baseType, injectServiceNodes: graphType === 'service' ? true : options.injectServiceNodes ?? true, isGateway: options.isGateway ?? defaultIsGateway });
+  const map = new TrafficMap({ graphType: baseType, injectServiceNodes: graphType === 'service' ? true : options.injectServiceNodes ?? true, isGateway: options.isGateway ?? defaultIsGateway, isAmbient: options.isAmbient ?? (() => false) });
 
   for (const s of dedupe(input.requests)) {
     if (!(s.value > 0)) continue;

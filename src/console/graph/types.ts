@@ -35,6 +35,8 @@ export interface GraphNodeData {
   version?: string;
   service?: string;
   isGateway?: boolean;
+  /** Served by the node proxy (ztunnel) in ambient mode rather than a sidecar (Kiali's ambient badge). */
+  isAmbient?: boolean;
   /** Only sends traffic (Kiali's traffic source / root node). */
   isRoot?: boolean;
   /** In a namespace that was not asked for. */

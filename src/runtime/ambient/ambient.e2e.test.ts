@@ -73,7 +73,7 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
     copyFileSync(join(istioSamplesDir(), 'sleep', 'sleep.yaml'), join(dir, 'sleep.yaml'));
     writeFileSync(join(dir, 'namespaces.yaml'), NAMESPACES);
     writeFileSync(join(dir, 'extra.yaml'), EXTRA);
-    mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, network: 'netns', log: (l) => logs.push(l) });
+    mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, prometheusPort: 0, consolePort: 0, scrapeInterval: '1s', network: 'netns', log: (l) => logs.push(l) });
     await mesh.waitReady(90_000);
   });
 
@@ -136,11 +136,13 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
     const capture = await startCapture('any', `tcp and src net ${pods} and dst net ${pods} and not host ${gateway}`);
     let captured: Segment[];
     try {
-      for (let i = 0; i < 3; i++) {
+      // Pages until the capture holds a few of them (tcpdump may take a moment after it says it listens).
+      await until('pages on the wire', async () => {
         const r = await getFromSleep('http://productpage:9080/productpage');
         assert.equal(r.status, 200);
         assert.match(r.body, /Book Details/);
-      }
+        return capture.bytesSoFar() > 30_000;
+      });
     } finally {
       captured = await capture.stop();
     }
@@ -167,6 +169,28 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
     assert.match(stats, line('source'));
     assert.match(stats, line('destination'));
     await until('bytes of closed connections counted', async () => /istio_tcp_received_bytes_total\{reporter="destination",source_workload="productpage-v1"[^}]*destination_workload="details-v1"[^}]*\} [1-9]/.test(await ztunnelStats()));
+  });
+
+  test('the console draws the ambient traffic from the node proxy\'s metrics, mutual TLS, with ambient badges', async () => {
+    type Graph = { elements: { nodes: Array<{ data: { id: string; app?: string; workload?: string; isAmbient?: boolean } }>; edges: Array<{ data: { source: string; target: string; protocol: string; tcpBps: number; isMTLS?: number } }> } };
+    let graph: Graph | undefined;
+    await until('the console graph to show productpage → reviews over mTLS', async () => {
+      await productpage();
+      const res = await fetch(`${mesh.consoleUrl}api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=60s`);
+      if (!res.ok) return false;
+      const g = (await res.json()) as Graph;
+      const app = new Map(g.elements.nodes.map((n) => [n.data.id, n.data.app]));
+      graph = g;
+      return ['reviews', 'details', 'ratings'].every((target) => g.elements.edges.some((e) => app.get(e.data.target) === target && e.data.protocol === 'tcp' && e.data.tcpBps > 0 && (e.data.isMTLS ?? 0) > 0));
+    }, 40_000);
+    const nodes = graph!.elements.nodes.map((n) => n.data);
+    assert.ok(nodes.filter((n) => n.app === 'reviews' && n.workload).every((n) => n.isAmbient), 'the reviews versions carry the ambient badge');
+    assert.ok(nodes.some((n) => n.app === 'productpage' && n.isAmbient));
+    const w = (await (await fetch(`${mesh.consoleUrl}api/namespaces/default/workloads/productpage-v1`)).json()) as { workload: { dataplaneMode: string; sidecar: boolean } };
+    assert.equal(w.workload.dataplaneMode, 'ambient');
+    assert.equal(w.workload.sidecar, false);
+    const namespaces = (await (await fetch(`${mesh.consoleUrl}api/namespaces`)).json()) as Array<{ name: string; ambient?: boolean }>;
+    assert.equal(namespaces.find((n) => n.name === 'default')!.ambient, true);
   });
 
   test('an L4 DENY policy refuses the connections of one service account and no other\'s', async () => {

@@ -17,6 +17,8 @@ export interface Segment {
 }
 
 export interface Capture {
+  /** Payload bytes of the TCP segments written so far (tcpdump -U writes each packet as it comes). */
+  bytesSoFar(): number;
   /** Stops tcpdump (once its buffered packets are written) and returns the TCP segments with a payload. */
   stop(): Promise<Segment[]>;
 }
@@ -36,6 +38,13 @@ export async function startCapture(iface: string, filter: string): Promise<Captu
     child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr.trim()}`)));
   });
   return {
+    bytesSoFar: () => {
+      try {
+        return segments(readFileSync(file)).reduce((n, s) => n + s.payload.length, 0);
+      } catch {
+        return 0; // not even the file header yet
+      }
+    },
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
@@ -61,6 +70,7 @@ export function segments(pcap: Buffer): Segment[] {
   if (!link) throw new Error(`unexpected pcap link type ${u32(20)}`);
   for (let at = 24; at + 16 <= pcap.length; ) {
     const captured = u32(at + 8);
+    if (at + 16 + captured > pcap.length) break; // a record still being written
     const frame = pcap.subarray(at + 16, at + 16 + captured);
     at += 16 + captured;
     const type = frame.readUInt16BE(link.typeAt);

@@ -81,11 +81,16 @@ const GraphNode = observer(({ element, onSelect, selected }: { element: GraphEle
   const { label, secondary } = nodeLabel(d);
   const { width, height } = node.getBounds();
   return (
-    <g data-test="graph-node" data-node-id={d.id} data-node-type={d.nodeType} data-health={d.health} data-label={label}>
+    <g data-test="graph-node" data-node-id={d.id} data-node-type={d.nodeType} data-health={d.health} data-label={label} data-ambient={d.isAmbient ? 'true' : undefined}>
       <DefaultNode element={node} onSelect={onSelect} selected={selected} nodeStatus={status(d.health)} showStatusDecorator={d.health === 'Failure' || d.health === 'Degraded'} label={label} {...(secondary ? { secondaryLabel: secondary } : {})} truncateLength={28}>
         <text x={width / 2} y={height / 2 + 5} textAnchor="middle" fontSize="13" fontWeight="600" fill="#151515" pointerEvents="none">
           {d.isGateway ? 'GW' : d.nodeType === 'service' ? 'S' : d.nodeType === 'workload' ? 'W' : d.nodeType === 'app' ? 'A' : '?'}
         </text>
+        {d.isAmbient ? (
+          <text data-test="graph-node-ambient" x={width / 2} y={-6} textAnchor="middle" fontSize="10" fill="#0066cc" pointerEvents="none">
+            ambient
+          </text>
+        ) : null}
       </DefaultNode>
     </g>
   );
