@@ -34,6 +34,7 @@ import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network
 import type { IpFamily } from './netns/address-plan.js';
 import type { MeshService, RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 import { AmbientNode } from './ambient/ambient-node.js';
+import { WaypointDeployments } from './ambient/waypoint-deployments.js';
 import { workloadUid } from '../controlplane/translate/names.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
@@ -128,6 +129,8 @@ export class LocalMesh {
   consoleUrl: string | undefined;
   /** Gateway proxies deployed for Kubernetes Gateways (Istio's automated deployment). */
   gatewayApi: GatewayApiDeployments | undefined;
+  /** Ambient mode's waypoints (netns mode): one proxy pod per `istio-waypoint` Gateway. */
+  waypoints: WaypointDeployments | undefined;
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -286,6 +289,23 @@ export class LocalMesh {
       log: this.log,
     });
     await this.gatewayApi.reconcile(this.gatewayApiResources());
+    if (this.net) {
+      const net = this.net;
+      this.waypoints = new WaypointDeployments({
+        net,
+        supervisor: this.supervisor,
+        proxy: (namespace, serviceAccount) => {
+          const unit = this.unitFor(namespace) ?? this.primary;
+          return { args: this.proxyArgs(unit, true), token: unit.token(namespace, serviceAccount) };
+        },
+        bin: BIN,
+        nodeName: NODE_NAME,
+        upsertWorkload: (w) => this.watchersOf(w.namespace).forEach((u) => u.cp.registry.upsertWorkload(w)),
+        removeWorkload: (ns, name) => this.watchersOf(ns).forEach((u) => u.cp.registry.removeWorkload(ns, name)),
+        log: this.log,
+      });
+      await this.waypoints.reconcile(this.source.list());
+    }
     for (const pod of plan) this.startPod(pod);
     this.syncWorkloads();
     this.enrolPending();
@@ -463,6 +483,7 @@ export class LocalMesh {
     this.syncWorkloads();
     this.enrolPending();
     await this.gatewayApi?.reconcile(this.gatewayApiResources());
+    await this.waypoints?.reconcile(this.source.list());
     this.updateTargets();
     this.writeState();
   }
@@ -685,7 +706,8 @@ export class LocalMesh {
       });
       const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => this.sidecarPorts(p.plan).map((port) => canConnect(p.plan.podIP, port))));
-      const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
+      const waypoints = this.waypoints?.deployments() ?? [];
+      const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address), ...waypoints.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
       // Ambient pods: enrolled with the node proxy, which has their certificates and listens in them.
       const ambient = this.pending.size === 0 && (!this.ambient || (await this.ambient.settled()));
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean) && ambient) return;

@@ -14,6 +14,10 @@ import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '..
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 import { wdsAddresses } from './ambient/workload-api.js';
 import { wdsAuthorizations } from './ambient/l4-authorization.js';
+import { connectOriginate, connectTerminateListener, hboneAddresses, internalListenerCluster, tunnelledEndpoints } from './ambient/hbone-config.js';
+import { waypointListener } from './ambient/waypoint-config.js';
+import { waypointsOf } from './ambient/waypoints.js';
+import { MAIN_INTERNAL } from './names.js';
 
 /**
  * What proxies of one shape — (flavour, role, namespace, labels) within one push context — have in common: the
@@ -147,7 +151,9 @@ export class MeshConfigGenerator implements ConfigGenerator {
     // the other side's metrics can name it.
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
     const peerHeaders: HeaderValueOption[] = [{ header: { key: PEER_METADATA, value: peer }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
-    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, shape.endpoints));
+    // Endpoints that take HBONE (ambient pods, waypoints) are reached through connect_originate by proxies that have it.
+    const hbone = id.role === 'waypoint' ? hboneAddresses(this.push) : undefined;
+    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, hbone ? shape.endpoints.map((cla) => tunnelledEndpoints(cla, hbone)) : shape.endpoints));
     // Each list is the shape's shared part plus what is this proxy's own.
     let own: OwnSide;
     let listeners: Listener[];
@@ -164,6 +170,18 @@ export class MeshConfigGenerator implements ConfigGenerator {
       own = { listeners: gw.listeners, clusters: [this.blackHole], clustersKey: 'gateway', secrets: gw.secrets };
       listeners = gw.listeners;
       routes = this.resources(TypeUrl.RouteConfiguration, gw.routes.map((r) => ({ ...r, requestHeadersToAdd: peerHeaders })));
+    } else if (id.role === 'waypoint') {
+      // A waypoint: HBONE in (connect_terminate → main_internal, where its services' routes and L7 policies apply),
+      // HBONE out (connect_originate). Its routes are the mesh's outbound ones for its namespace.
+      if (!shape.listeners) ({ listeners: shape.listeners, routes: shape.routes } = sidecarOutbound(scope, telemetryForHcm(shape.telemetry, 'CLIENT')));
+      routes = this.routesFor(shape, peer, peerHeaders);
+      const waypoints = waypointsOf(this.push);
+      const wp = waypoints.ofProxy({ namespace: id.namespace, labels });
+      const tls = this.push.mesh.meshMTLS;
+      const originate = connectOriginate(tls);
+      const bind = id.ip.includes(':') ? '::' : '0.0.0.0';
+      listeners = [connectTerminateListener(bind, tls, MAIN_INTERNAL), waypointListener(this.push, { namespace: id.namespace, labels }, wp ? waypoints.servicesOf(wp) : [], telemetryForHcm(shape.telemetry, 'CLIENT')), originate.listener];
+      own = { listeners, clusters: [this.blackHole, this.passthrough, internalListenerCluster(MAIN_INTERNAL), originate.cluster], clustersKey: 'waypoint', secrets: [] };
     } else {
       if (!shape.listeners) ({ listeners: shape.listeners, routes: shape.routes } = sidecarOutbound(scope, telemetryForHcm(shape.telemetry, 'CLIENT')));
       routes = this.routesFor(shape, peer, peerHeaders);

@@ -2,6 +2,7 @@
 
 import { isIP } from 'node:net';
 import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from '../../xds/envoy/index.js';
+import { ORIGINAL_DST_METADATA } from '../../xds/envoy/index.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { enumName, uint } from './values.js';
 import { protoDurationMs, badProtoDuration } from '../../duration.js';
@@ -59,8 +60,6 @@ export interface EndpointSpec {
   internal?: { listener: string; endpointId: string };
 }
 
-/** Envoy's metadata key for the destination an internal listener restores (Istio's tunnel endpoints set `local`). */
-export const ORIGINAL_DST_METADATA = 'envoy.filters.listener.original_dst';
 
 export interface CompiledCluster {
   /** Upstream TLS (Envoy's UpstreamTlsContext), when the cluster has a TLS transport socket. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { waypointGatewayYaml } from '../../controlplane/translate/ambient/testing.js';
 import { istioSamplesDir } from '../../samples.js';
 import { LocalMesh } from '../local-mesh.js';
 import { netnsAvailability } from '../network-mode.js';
@@ -261,5 +262,48 @@ spec:
     const r = await getFromSleep('http://httpbin.live:8000/get');
     assert.equal(r.status, 200);
     assert.match(await ztunnelStats(), /istio_tcp_connections_opened_total\{reporter="destination",source_workload="sleep"[^}]*destination_workload="httpbin",destination_workload_namespace="live"[^}]*connection_security_policy="mutual_tls"/);
+  });
+  test('a waypoint (istio-waypoint Gateway + istio.io/use-waypoint) routes reviews to v3 and answers 403 on a denied path', async () => {
+    const samples = join(istioSamplesDir(), 'bookinfo', 'networking');
+    writeFileSync(
+      join(dir, 'waypoint.yaml'),
+      `${waypointGatewayYaml('waypoint', 'istio.io/waypoint-for: service')}---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: details-deny-health}
+spec:
+  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]
+  action: DENY
+  rules: [{to: [{operation: {paths: [/health]}}]}]
+`,
+    );
+    copyFileSync(join(samples, 'destination-rule-all.yaml'), join(dir, 'destination-rule-all.yaml'));
+    copyFileSync(join(samples, 'virtual-service-reviews-v3.yaml'), join(dir, 'virtual-service-reviews-v3.yaml'));
+    try {
+      // The waypoint first (its pod, config and certificate), then the namespace's traffic through it.
+      await until('the waypoint proxy to be ready', async () => {
+        const d = mesh.waypoints?.deployments().find((x) => x.gateway === 'waypoint');
+        return !!d && (await fetch(`http://${d.address}:15000/ready`).then((r) => r.ok, () => false));
+      }, 40_000);
+      writeFileSync(join(dir, 'namespaces.yaml'), NAMESPACES.replace('labels: {istio.io/dataplane-mode: ambient}', 'labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}'));
+      await until('the waypoint to serve the denied path', async () => (await getFromSleep('http://details:9080/health')).status === 403, 40_000);
+      const denied = await getFromSleep('http://details:9080/health');
+      assert.match(denied.body, /RBAC: access denied/);
+      assert.equal((await getFromSleep('http://details:9080/details/0')).status, 200, 'other paths pass the waypoint');
+      // Without the waypoint the node proxies alone cannot see a path: only the waypoint can have answered 403.
+      const waypoint = mesh.waypoints!.deployments().find((d) => d.gateway === 'waypoint')!;
+      assert.ok(mesh.supervisor.status().some((p) => p.name === `${waypoint.pod}.default/istio-proxy` && p.running), 'the waypoint runs as a pod of the namespace');
+      const stats = await (await fetch(`http://${waypoint.address}:15000/stats`)).text();
+      assert.match(stats, /http\.connect_terminate\.downstream_rq_total: [1-9]/, 'HBONE tunnels ended at the waypoint');
+      // productpage → reviews crosses the waypoint, whose route sends everything to v3 (red stars).
+      for (let i = 0; i < 6; i++) {
+        const page = await productpage();
+        assert.match(page, /color="red"/, 'reviews-v3 answered');
+        assert.doesNotMatch(page, /color="black"/, 'never reviews-v2');
+      }
+    } finally {
+      for (const f of ['waypoint.yaml', 'destination-rule-all.yaml', 'virtual-service-reviews-v3.yaml']) unlinkSync(join(dir, f));
+      writeFileSync(join(dir, 'namespaces.yaml'), NAMESPACES);
+    }
   });
 });

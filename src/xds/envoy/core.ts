@@ -92,6 +92,9 @@ export interface SocketAddress {
   ipv4Compat?: boolean;
 }
 
+/** Envoy's metadata key for the destination an internal listener restores (Istio's tunnel endpoints set `local`). */
+export const ORIGINAL_DST_METADATA = 'envoy.filters.listener.original_dst';
+
 export interface Address {
   socketAddress?: SocketAddress;
   pipe?: { path?: string };

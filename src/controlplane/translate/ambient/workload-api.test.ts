@@ -12,29 +12,10 @@ import { TypeUrl } from '../../../xds/resource.js';
 import { ServiceRegistry } from '../../registry/service-registry.js';
 import { MeshConfigGenerator } from '../generator.js';
 import { pushContextOf } from '../testing.js';
+import { AMBIENT_SERVICES_YAML } from './testing.js';
 import { wdsAddresses } from './workload-api.js';
 
-const CONFIG = `apiVersion: v1
-kind: Namespace
-metadata: {name: default, labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: reviews}
-spec: {selector: {app: reviews}, ports: [{name: http, port: 9080, targetPort: http-port}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ratings, labels: {istio.io/use-waypoint: none}}
-spec: {selector: {app: ratings}, ports: [{name: http, port: 9080}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: waypoint}
-spec:
-  gatewayClassName: istio-waypoint
-  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
----
+const CONFIG = `${AMBIENT_SERVICES_YAML}---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: reviews-only}
