@@ -35,6 +35,7 @@ import type { IpFamily } from './netns/address-plan.js';
 import type { MeshService, RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 import { AmbientNode } from './ambient/ambient-node.js';
 import { WaypointDeployments } from './ambient/waypoint-deployments.js';
+import { anyAmbientLabel } from '../config/ambient.js';
 import { workloadUid } from '../controlplane/translate/names.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
@@ -507,6 +508,8 @@ export class LocalMesh {
    * where they are its own sidecars: a member pod of another mesh, or one outside any, is a plaintext endpoint.
    */
   private syncWorkloads(): void {
+    // With ambient mode in the mesh, captured sidecars also take HBONE on 15008 (Istio's sidecars beside ambient pods).
+    const ambientMesh = anyAmbientLabel([...this.source.list().filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => r.metadata.labels), ...[...this.pods.values()].map((p) => p.plan.labels)]);
     for (const unit of this.controlPlanes()) {
       const registered = this.registered.get(unit.namespace)!;
       const wanted = new Map<string, PodPlan>();
@@ -520,7 +523,8 @@ export class LocalMesh {
       for (const [key, pod] of wanted) {
         const meshed = pod.meshed && pod.controlPlane === unit.namespace;
         const ambient = !!this.pods.get(key)?.ambient;
-        const mk = `${meshed}|${ambient}|${pod.podIP}`;
+        const hbone = meshed && pod.captured && ambientMesh;
+        const mk = `${meshed}|${ambient}|${hbone}|${pod.podIP}`;
         if (registered.get(key) === mk) continue;
         registered.set(key, mk);
         unit.cp.registry.upsertWorkload({
@@ -535,6 +539,7 @@ export class LocalMesh {
           healthy: true,
           meshed,
           ...(ambient ? { ambient } : {}),
+          ...(hbone ? { hbone } : {}),
           ...(pod.captured ? { node: NODE_NAME } : {}),
           workloadName: pod.owner ?? pod.name,
         });

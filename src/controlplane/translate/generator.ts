@@ -14,10 +14,10 @@ import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '..
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 import { wdsAddresses } from './ambient/workload-api.js';
 import { wdsAuthorizations } from './ambient/l4-authorization.js';
-import { connectOriginate, connectTerminateListener, hboneAddresses, internalListenerCluster, tunnelledEndpoints } from './ambient/hbone-config.js';
+import { connectOriginate, connectTerminateListener, hboneTargets, internalListenerCluster, sidecarHboneInbound, tunnelledEndpoints } from './ambient/hbone-config.js';
 import { waypointListener } from './ambient/waypoint-config.js';
 import { waypointsOf } from './ambient/waypoints.js';
-import { MAIN_INTERNAL } from './names.js';
+import { MAIN_INTERNAL, VIRTUAL_INBOUND } from './names.js';
 
 /**
  * What proxies of one shape — (flavour, role, namespace, labels) within one push context — have in common: the
@@ -152,8 +152,10 @@ export class MeshConfigGenerator implements ConfigGenerator {
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
     const peerHeaders: HeaderValueOption[] = [{ header: { key: PEER_METADATA, value: peer }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
     // Endpoints that take HBONE (ambient pods, waypoints) are reached through connect_originate by proxies that have it.
-    const hbone = id.role === 'waypoint' ? hboneAddresses(this.push) : undefined;
-    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, hbone ? shape.endpoints.map((cla) => tunnelledEndpoints(cla, hbone)) : shape.endpoints));
+    const proxyKind = id.role === 'waypoint' ? 'waypoint' : id.role === 'sidecar' && scope.flavour === 'envoy' ? 'sidecar' : undefined;
+    const hbone = proxyKind ? hboneTargets(this.push, proxyKind) : undefined;
+    const tunnels = !!hbone && hbone.size > 0;
+    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, tunnels ? shape.endpoints.map((cla) => tunnelledEndpoints(cla, hbone)) : shape.endpoints));
     // Each list is the shape's shared part plus what is this proxy's own.
     let own: OwnSide;
     let listeners: Listener[];
@@ -194,6 +196,18 @@ export class MeshConfigGenerator implements ConfigGenerator {
       // Only virtualOutbound carries the proxy's own address.
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
       listeners = [...shape.listeners, virtualOutboundListener(allowsAny(scope), mode === 'REDIRECT' ? bind : id.ip || '127.0.0.1', outboundPort), ...own.listeners];
+      // Beside ambient pods: HBONE out to them, and (a sidecar that takes HBONE) HBONE in on 15008.
+      const tls = this.push.mesh.meshMTLS;
+      if (tunnels) {
+        const originate = connectOriginate(tls);
+        listeners.push(originate.listener);
+        own = { ...own, clusters: [...own.clusters, originate.cluster], clustersKey: `${own.clustersKey}|originate` };
+      }
+      const virtualInbound = own.listeners.find((l) => l.name === VIRTUAL_INBOUND);
+      if (workload?.hbone && virtualInbound) {
+        listeners.push(connectTerminateListener(bind, tls, MAIN_INTERNAL), sidecarHboneInbound(virtualInbound));
+        own = { ...own, clusters: [...own.clusters, internalListenerCluster(MAIN_INTERNAL)], clustersKey: `${own.clustersKey}|terminate` };
+      }
     }
     // Replicas have equal own clusters (inbound ones to the app's ports), so they share one cluster list.
     const clusters = this.list(shape, `clusters|${id.role}|${own.clustersKey}`, () => this.resources(TypeUrl.Cluster, [...shape.clusters, ...own.clusters]));

@@ -25,8 +25,33 @@ metadata:
   labels: {istio.io/dataplane-mode: ambient}
 `;
 
-/** An httpbin in namespace \`live\` (not enrolled at first), and a pod of the ambient namespace that opts out. */
+/**
+ * An httpbin in namespace \`live\` (not enrolled at first), a pod of the ambient namespace that opts out, and an
+ * httpbin with a sidecar in namespace \`side\` (istio-injection=enabled).
+ */
 const EXTRA = `apiVersion: v1
+kind: Namespace
+metadata: {name: side, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: side}
+spec:
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+  selector: {app: httpbin}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin, namespace: side}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  template:
+    metadata: {labels: {app: httpbin}}
+    spec:
+      serviceAccountName: httpbin
+      containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
 kind: Service
 metadata: {name: httpbin, namespace: live}
 spec:
@@ -94,9 +119,8 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
   }
 
   /** Runs a Node script inside the sleep pod (an ambient pod: no proxy setting, its traffic captured by the node proxy). */
-  async function inSleep(script: string): Promise<string> {
-    const sleep = pod('sleep-');
-    const c = mesh.net!.command(`${sleep.namespace}/${sleep.name}`, process.execPath, ['--input-type=module', '-e', script], 'app');
+  async function inSleep(script: string, inPod = pod('sleep-')): Promise<string> {
+    const c = mesh.net!.command(`${inPod.namespace}/${inPod.name}`, process.execPath, ['--input-type=module', '-e', script], 'app');
     try {
       return (await promisify(execFile)(c.command, c.args, { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })).stdout;
     } catch (err) {
@@ -106,8 +130,8 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
   }
 
   /** GETs from inside the sleep pod: status and body, or the error. */
-  const getFromSleep = async (url: string) =>
-    JSON.parse(await inSleep(`try { const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(8000) }); console.log(JSON.stringify({ status: r.status, body: await r.text() })); } catch (e) { console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })); }`)) as { status: number; body: string };
+  const getFromSleep = async (url: string, inPod?: ReturnType<typeof pod>) =>
+    JSON.parse(await inSleep(`try { const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(8000) }); console.log(JSON.stringify({ status: r.status, body: await r.text() })); } catch (e) { console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })); }`, inPod)) as { status: number; body: string };
 
   const ztunnelStats = async () => (await fetch(`http://${mesh.ambient!.address}:15020/stats/prometheus`)).text();
   const ztunnelDump = async () => (await fetch(`http://${mesh.ambient!.address}:15000/config_dump`)).json() as Promise<{ pods: Array<{ name: string }>; certificates: Array<{ identity: string }> }>;
@@ -250,8 +274,36 @@ spec:
     assert.match(await ztunnelStats(), /istio_tcp_connections_opened_total\{reporter="source",source_workload="sleep"[^}]*destination_workload="opted-out",[^}]*connection_security_policy="unknown"/);
   });
 
+  test('a sidecar pod and an ambient pod call each other with mutual TLS: HBONE on 15008 both ways, identities on both sides', async () => {
+    const side = mesh.podPlans().find((p) => p.namespace === 'side')!;
+    assert.ok(side.meshed && !side.ambient, 'httpbin in namespace side has a sidecar');
+    const sleep = pod('sleep-');
+    const productpagePod = pod('productpage-');
+    const capture = await startCapture('any', `tcp and ((host ${side.podIP} and host ${sleep.podIP}) or (host ${side.podIP} and host ${productpagePod.podIP}))`);
+    let captured: Segment[];
+    try {
+      // ambient → sidecar: the node proxy tunnels to the sidecar's 15008, which hands the stream to its inbound chains.
+      const toSidecar = await getFromSleep('http://httpbin.side:8000/get');
+      assert.equal(toSidecar.status, 200, toSidecar.body);
+      // sidecar → ambient: the sidecar's endpoint for productpage is an ambient pod, reached through connect_originate.
+      const toAmbient = await getFromSleep('http://productpage.default:9080/productpage', side);
+      assert.equal(toAmbient.status, 200, toAmbient.body);
+      assert.match(toAmbient.body, /Book Details/);
+      await until('the capture to hold both calls', async () => capture.bytesSoFar() > 4_000);
+    } finally {
+      captured = await capture.stop();
+    }
+    assert.ok(captured.every((s) => s.srcPort === 15008 || s.dstPort === 15008), 'between the two pods only HBONE');
+    const text = Buffer.concat(captured.map((s) => s.payload)).toString('latin1');
+    for (const plain of ['HTTP/1.1', 'GET /', 'Book Details', 'httpbin']) assert.ok(!text.includes(plain), `"${plain}" is not on the wire`);
+    // The sidecar saw sleep's identity over mutual TLS; the node proxy saw the sidecar's.
+    const sidecarStats = await (await fetch(`http://${side.podIP}:15020/stats/prometheus`)).text();
+    assert.match(sidecarStats, /istio_requests_total\{[^}]*reporter="destination"[^}]*source_principal="spiffe:\/\/cluster.local\/ns\/default\/sa\/sleep"[^}]*connection_security_policy="mutual_tls"/);
+    assert.match(await ztunnelStats(), /istio_tcp_connections_opened_total\{reporter="destination",source_workload="httpbin",source_workload_namespace="side",source_principal="spiffe:\/\/cluster.local\/ns\/side\/sa\/httpbin"[^}]*destination_workload="productpage-v1"[^}]*connection_security_policy="mutual_tls"/);
+  });
+
   test('a namespace labelled for ambient mode joins live: its pod is captured without a restart', async () => {
-    const httpbin = pod('httpbin-');
+    const httpbin = mesh.podPlans().find((p) => p.namespace === 'live')!;
     assert.equal(httpbin.ambient, false);
     const pidOf = () => mesh.supervisor.status().find((s) => s.name.startsWith(`${httpbin.name}.live/`))?.pid;
     const pid = pidOf();

@@ -7,7 +7,7 @@
 import type { Cluster, ClusterLoadAssignment, Listener } from '../../../xds/envoy/index.js';
 import { PORTS } from '../../../ports.js';
 import { hcmFilter } from '../connection-manager.js';
-import { CONNECT_ORIGINATE, CONNECT_TERMINATE } from '../names.js';
+import { CONNECT_ORIGINATE, CONNECT_TERMINATE, MAIN_INTERNAL } from '../names.js';
 import type { PushContext } from '../push-context.js';
 import { hboneDownstreamMtls, hboneUpstreamMtls, type MeshTls } from '../security.js';
 import { ORIGINAL_DST_METADATA, TYPE, typed } from '../../../xds/envoy/index.js';
@@ -62,9 +62,30 @@ export function connectOriginate(tls: MeshTls): { listener: Listener; cluster: C
   };
 }
 
-/** The addresses of workloads that take HBONE (ambient pods through their node proxy, waypoints, HBONE sidecars). */
-export function hboneAddresses(push: PushContext): ReadonlySet<string> {
-  return push.remember('ambient-hbone-addresses', () => new Set(push.registry.workloads().filter((w) => w.ambient || w.hbone).flatMap((w) => w.addresses ?? [w.address])));
+/**
+ * The addresses a proxy reaches over HBONE: a waypoint every workload that takes HBONE (ambient pods through their
+ * node proxy, waypoints, HBONE sidecars); a sidecar only ambient pods (it reaches other sidecars with Istio's mTLS).
+ */
+export function hboneTargets(push: PushContext, proxy: 'sidecar' | 'waypoint'): ReadonlySet<string> {
+  return push.remember(`ambient-hbone-targets|${proxy}`, () => new Set(push.registry.workloads().filter((w) => w.ambient || (proxy === 'waypoint' && w.hbone)).flatMap((w) => w.addresses ?? [w.address])));
+}
+
+/**
+ * A sidecar's HBONE inbound (Istio's main_internal on a sidecar): virtualInbound's chains as an internal listener that
+ * connect_terminate hands tunnels to. The tunnel's mutual TLS already authenticated the peer (its identity travels with
+ * the connection), so each port keeps its plaintext chain, or has its TLS chain without the TLS.
+ */
+export function sidecarHboneInbound(virtualInbound: Listener): Listener {
+  const chains = virtualInbound.filterChains ?? [];
+  const plainPorts = new Set(chains.filter((c) => !c.transportSocket).map((c) => c.filterChainMatch?.destinationPort));
+  const filterChains = chains.flatMap((c) => {
+    if (!c.transportSocket) return [c];
+    if (plainPorts.has(c.filterChainMatch?.destinationPort)) return [];
+    const { transportProtocol: _t, applicationProtocols: _a, ...match } = c.filterChainMatch ?? {};
+    const { transportSocket: _s, ...chain } = c;
+    return [{ ...chain, filterChainMatch: match }];
+  });
+  return { name: MAIN_INTERNAL, internalListener: {}, trafficDirection: 'INBOUND', filterChains };
 }
 
 /**

@@ -35,7 +35,7 @@ spec:
   rules: [{to: [{operation: {methods: [GET]}}]}]
 `;
 
-function generate() {
+function generate(node = { id: 'waypoint~10.200.15.200~waypoint-waypoint.default~default.svc.cluster.local', cluster: 'waypoint', metadata: { LABELS: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, SERVICE_ACCOUNT: 'waypoint' } as Record<string, unknown> }) {
   const { resources, errors } = loadText(CONFIG, 'ambient.yaml');
   assert.deepEqual(errors, []);
   const registry = new ServiceRegistry();
@@ -44,10 +44,9 @@ function generate() {
   const w = (name: string, app: string, address: string, extra: object) => registry.upsertWorkload({ name, namespace: 'default', labels: { app }, serviceAccount: app, address, ports: { 'http-port': 9081 }, healthy: true, meshed: false, ...extra });
   w('reviews-v1-abc12-x1y2z', 'reviews', '10.200.0.4', { ambient: true });
   w('ratings-v1-abc12-x1y2z', 'ratings', '10.200.0.3', { ambient: true });
-  w('legacy-v1-abc12-x1y2z', 'legacy', '10.200.0.5', { meshed: true });
-  const labels = { 'gateway.networking.k8s.io/gateway-name': 'waypoint' };
-  registry.upsertWorkload({ name: 'waypoint-waypoint', namespace: 'default', labels, serviceAccount: 'waypoint', address: '10.200.15.200', ports: {}, healthy: true, meshed: false, hbone: true });
-  const out = new MeshConfigGenerator(pushContextOf(resources, registry)).generate({ id: 'waypoint~10.200.15.200~waypoint-waypoint.default~default.svc.cluster.local', cluster: 'waypoint', metadata: { LABELS: labels, SERVICE_ACCOUNT: 'waypoint' } });
+  w('legacy-v1-abc12-x1y2z', 'legacy', '10.200.0.5', { meshed: true, hbone: true });
+  registry.upsertWorkload({ name: 'waypoint-waypoint', namespace: 'default', labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, serviceAccount: 'waypoint', address: '10.200.15.200', ports: {}, healthy: true, meshed: false, hbone: true });
+  const out = new MeshConfigGenerator(pushContextOf(resources, registry)).generate(node);
   const values = <T>(t: string) => (out.get(t) ?? []).map((r) => r.value as T);
   return { listeners: values<Listener>(TypeUrl.Listener), clusters: values<Cluster>(TypeUrl.Cluster), endpoints: values<ClusterLoadAssignment>(TypeUrl.ClusterLoadAssignment), routes: values<RouteConfiguration>(TypeUrl.RouteConfiguration) };
 }
@@ -68,9 +67,21 @@ test('a waypoint terminates HBONE, serves the VIPs of the services that use it, 
   const lb = (cluster: string) => snapshot.endpoints.find((e) => e.clusterName === cluster)!.endpoints![0]!.lbEndpoints![0]!;
   const reviews = lb('outbound|9080||reviews.default.svc.cluster.local');
   assert.deepEqual(reviews.endpoint?.address, { envoyInternalAddress: { serverListenerName: 'connect_originate', endpointId: '10.200.0.4:9081' } }, 'an ambient endpoint: through HBONE');
-  assert.equal(lb('outbound|9080||legacy.default.svc.cluster.local').endpoint?.address?.socketAddress?.address, '10.200.0.5', 'a sidecar endpoint: as it is');
+  assert.equal(lb('outbound|9080||legacy.default.svc.cluster.local').endpoint?.address?.envoyInternalAddress?.endpointId, '10.200.0.5:9080', 'a sidecar that takes HBONE: through HBONE too');
   assert.ok(snapshot.clusters.some((c) => c.name === 'connect_originate' && c.type === 'ORIGINAL_DST' && c.originalDstLbConfig?.upstreamPortOverride === 15008));
   // The proxy takes the whole of it.
   const compiled = compileSnapshot(snapshot);
   assert.deepEqual(compiled.issues.filter((i) => i.level === 'error'), []);
+});
+
+test('a sidecar beside ambient pods: HBONE in on 15008 (its inbound chains without TLS), HBONE out to ambient pods only', () => {
+  const snapshot = generate({ id: 'sidecar~10.200.0.5~legacy-v1-abc12-x1y2z.default~default.svc.cluster.local', cluster: 'legacy', metadata: { LABELS: { app: 'legacy' }, INTERCEPTION_MODE: 'REDIRECT', SERVICE_ACCOUNT: 'legacy' } });
+  const names = snapshot.listeners.map((l) => l.name);
+  for (const n of ['virtualInbound', 'connect_originate', 'connect_terminate', 'main_internal']) assert.ok(names.includes(n), n);
+  const main = snapshot.listeners.find((l) => l.name === 'main_internal')!;
+  assert.ok(main.filterChains!.length > 0 && main.filterChains!.every((c) => !c.transportSocket && c.filterChainMatch?.transportProtocol !== 'tls'), 'plaintext chains: the tunnel was the TLS');
+  const lb = (cluster: string) => snapshot.endpoints.find((e) => e.clusterName === cluster)!.endpoints![0]!.lbEndpoints![0]!;
+  assert.equal(lb('outbound|9080||reviews.default.svc.cluster.local').endpoint?.address?.envoyInternalAddress?.serverListenerName, 'connect_originate', 'ambient: HBONE');
+  assert.equal(lb('outbound|9080||legacy.default.svc.cluster.local').endpoint?.address?.socketAddress?.address, '10.200.0.5', 'another sidecar: Istio mTLS as before');
+  assert.deepEqual(compileSnapshot(snapshot).issues.filter((i) => i.level === 'error'), []);
 });
