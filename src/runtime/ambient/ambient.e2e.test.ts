@@ -25,6 +25,26 @@ metadata:
   labels: {istio.io/dataplane-mode: ambient}
 `;
 
+/** go-httpbin with its Service (port 8000) in a namespace. */
+const httpbin = (namespace: string) => `apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: ${namespace}}
+spec:
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+  selector: {app: httpbin}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin, namespace: ${namespace}}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  template:
+    metadata: {labels: {app: httpbin}}
+    spec:
+      serviceAccountName: httpbin
+      containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]
+`;
+
 /**
  * An httpbin in namespace \`live\` (not enrolled at first), a pod of the ambient namespace that opts out, and an
  * httpbin with a sidecar in namespace \`side\` (istio-injection=enabled).
@@ -33,42 +53,8 @@ const EXTRA = `apiVersion: v1
 kind: Namespace
 metadata: {name: side, labels: {istio-injection: enabled}}
 ---
-apiVersion: v1
-kind: Service
-metadata: {name: httpbin, namespace: side}
-spec:
-  ports: [{name: http, port: 8000, targetPort: 8080}]
-  selector: {app: httpbin}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin, namespace: side}
-spec:
-  selector: {matchLabels: {app: httpbin}}
-  template:
-    metadata: {labels: {app: httpbin}}
-    spec:
-      serviceAccountName: httpbin
-      containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: httpbin, namespace: live}
-spec:
-  ports: [{name: http, port: 8000, targetPort: 8080}]
-  selector: {app: httpbin}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin, namespace: live}
-spec:
-  selector: {matchLabels: {app: httpbin}}
-  template:
-    metadata: {labels: {app: httpbin}}
-    spec:
-      serviceAccountName: httpbin
-      containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]
----
+${httpbin('side')}---
+${httpbin('live')}---
 apiVersion: v1
 kind: Service
 metadata: {name: opted-out}
