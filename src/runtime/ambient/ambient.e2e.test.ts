@@ -301,7 +301,7 @@ spec:
     assert.equal(r.status, 200);
     assert.match(await ztunnelStats(), /istio_tcp_connections_opened_total\{reporter="destination",source_workload="sleep"[^}]*destination_workload="httpbin",destination_workload_namespace="live"[^}]*connection_security_policy="mutual_tls"/);
   });
-  test('a waypoint (istio-waypoint Gateway + istio.io/use-waypoint) routes reviews to v3 and answers 403 on a denied path', async () => {
+  test('a waypoint (istio-waypoint Gateway + istio.io/use-waypoint) routes reviews to v3, answers 403 on a denied path, reports as reporter=waypoint', async () => {
     const samples = join(istioSamplesDir(), 'bookinfo', 'networking');
     writeFileSync(
       join(dir, 'waypoint.yaml'),
@@ -339,6 +339,10 @@ spec:
         assert.match(page, /color="red"/, 'reviews-v3 answered');
         assert.doesNotMatch(page, /color="black"/, 'never reviews-v2');
       }
+      // Istio's waypoint telemetry: reporter="waypoint", the client known by its certificate.
+      const waypointStats = await (await fetch(`http://${waypoint.address}:15020/stats/prometheus`)).text();
+      assert.match(waypointStats, /istio_requests_total\{reporter="waypoint"[^}]*source_principal="spiffe:\/\/cluster.local\/ns\/default\/sa\/bookinfo-productpage"[^}]*destination_service="reviews.default.svc.cluster.local"[^}]*response_code="200"[^}]*connection_security_policy="mutual_tls"/);
+      assert.match(waypointStats, /istio_requests_total\{reporter="waypoint"[^}]*source_principal="spiffe:\/\/cluster.local\/ns\/default\/sa\/sleep"[^}]*destination_service="details.default.svc.cluster.local"[^}]*response_code="403"/);
     } finally {
       for (const f of ['waypoint.yaml', 'destination-rule-all.yaml', 'virtual-service-reviews-v3.yaml']) unlinkSync(join(dir, f));
       writeFileSync(join(dir, 'namespaces.yaml'), NAMESPACES);
