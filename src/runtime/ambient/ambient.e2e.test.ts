@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { waypointGatewayYaml } from '../../controlplane/translate/ambient/testing.js';
+import { haveChromium, launchChromium } from '../../console/testing/chromium.js';
 import { istioSamplesDir } from '../../samples.js';
 import { LocalMesh } from '../local-mesh.js';
 import { netnsAvailability } from '../network-mode.js';
@@ -202,6 +203,19 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
     assert.equal(w.workload.sidecar, false);
     const namespaces = (await (await fetch(`${mesh.consoleUrl}api/namespaces`)).json()) as Array<{ name: string; ambient?: boolean }>;
     assert.equal(namespaces.find((n) => n.name === 'default')!.ambient, true);
+    if (!haveChromium()) return;
+    // What a user sees: the graph's ambient nodes and locked edges, the workload's data plane.
+    const chromium = await launchChromium();
+    try {
+      const { page } = chromium;
+      await page.goto(`${mesh.consoleUrl}graph?namespaces=default&graphType=versionedApp&duration=60&refresh=0`);
+      await page.locator('[data-test="graph-edge"][data-source="vapp_default_productpage-v1"][data-target="svc_default_reviews"][data-mtls="true"]').waitFor();
+      await page.locator('[data-test="graph-node"][data-node-id="vapp_default_productpage-v1"][data-ambient="true"] [data-test="graph-node-ambient"]').waitFor();
+      await page.goto(`${mesh.consoleUrl}namespaces/default/workloads/productpage-v1`);
+      assert.match(await page.locator('[data-test="workload-dataplane"]').innerText(), /ambient \(ztunnel\)/);
+    } finally {
+      await chromium.close();
+    }
   });
 
   test('an L4 DENY policy refuses the connections of one service account and no other\'s', async () => {
