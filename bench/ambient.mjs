@@ -88,7 +88,10 @@ export async function runAmbient(o) {
         const max = await wrk(url, { connections: o.connections, seconds: o.seconds, wrap });
         const pids = path.dataplane().flatMap((p) => processTree(p.pid));
         const cpu0 = cpuSeconds(pids);
-        const paced = await wrk(url, { connections: Math.max(4, Math.round(o.rate / 50)), seconds: o.seconds, rate: o.rate, wrap });
+        const pacedRun = () => wrk(url, { connections: Math.max(4, Math.round(o.rate / 50)), seconds: o.seconds, rate: o.rate, wrap });
+        let paced = await pacedRun();
+        // wrk's paced mode now and then reports no response at all on a loaded machine: run it again, never report it.
+        if (!paced.requests) paced = await pacedRun();
         const cpuPer1k = pids.length ? ((cpuSeconds(pids) - cpu0) / paced.requests) * 1000 : 0;
         if (max.errors || paced.errors || !max.requests || !paced.requests) throw new Error(`${path.label}: ${max.errors + paced.errors} errors, ${max.requests} + ${paced.requests} requests`);
         results.get(path.label).push({ max: max.rps, p50: paced.p50, p90: paced.p90, cpuPer1k, rss: pids.length ? rssMiB(pids) : 0 });
