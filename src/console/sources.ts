@@ -17,6 +17,8 @@ export interface NamespaceInfo {
   injection?: 'enabled' | 'disabled';
   /** The control plane (`namespace/name`) whose mesh the namespace is in; undefined outside every mesh. */
   controlPlane?: string;
+  /** That control plane's namespace (where the node proxy of ambient mode runs). */
+  controlPlaneNamespace?: string;
   /** Labelled `istio.io/dataplane-mode=ambient`: its pods join ambient mode (Kiali's ambient badge). */
   ambient?: boolean;
 }

@@ -547,7 +547,7 @@ export class LocalMesh {
     }
   }
 
-  /** Prometheus scrapes every sidecar's merged stats port and every gateway's, as Kubernetes pod discovery would. */
+  /** Prometheus scrapes every sidecar's merged stats port, every gateway's and waypoint's and the node proxy's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
     if (this.net) this.net.updateServices(serviceTargets(this.controlPlanes().map((u) => u.cp.registry.snapshot())));
     const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
@@ -558,6 +558,7 @@ export class LocalMesh {
     for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${bracket(g.address)}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
     for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${bracket(d.address)}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
     if (this.ambient) targets.push({ address: `${bracket(this.ambient.address)}:${PORTS.mergedStats}`, labels: { namespace: this.ambient.namespace, pod: this.ambient.pod, app: 'ztunnel' } });
+    for (const d of this.waypoints?.deployments() ?? []) targets.push({ address: `${bracket(d.address)}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: d.gateway } });
     sink(targets);
   }
 

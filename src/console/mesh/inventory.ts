@@ -151,7 +151,10 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
   const topology = meshTopologyOf(resources);
   for (const info of namespaces.values()) {
     const owner = topology.ownerOf(info.name);
-    if (owner) info.controlPlane = `${owner.namespace}/${owner.name}`;
+    if (owner) {
+      info.controlPlane = `${owner.namespace}/${owner.name}`;
+      info.controlPlaneNamespace = owner.namespace;
+    }
   }
 
   const workloads: WorkloadInfo[] = [];

@@ -120,6 +120,11 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
   const getFromSleep = async (url: string, inPod?: ReturnType<typeof pod>) =>
     JSON.parse(await inSleep(`try { const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(8000) }); console.log(JSON.stringify({ status: r.status, body: await r.text() })); } catch (e) { console.log(JSON.stringify({ status: 0, body: String(e.cause?.code ?? e.message) })); }`, inPod)) as { status: number; body: string };
 
+  type Graph = { elements: { nodes: Array<{ data: { id: string; app?: string; workload?: string; isAmbient?: boolean; isWaypoint?: boolean; isZtunnel?: boolean } }>; edges: Array<{ data: { source: string; target: string; protocol: string; rps: number; tcpBps: number; isMTLS?: number } }> } };
+  const consoleGraph = async (): Promise<Graph | undefined> => {
+    const res = await fetch(`${mesh.consoleUrl}api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=60s`);
+    return res.ok ? ((await res.json()) as Graph) : undefined;
+  };
   const ztunnelStats = async () => (await fetch(`http://${mesh.ambient!.address}:15020/stats/prometheus`)).text();
   const ztunnelDump = async () => (await fetch(`http://${mesh.ambient!.address}:15000/config_dump`)).json() as Promise<{ pods: Array<{ name: string }>; certificates: Array<{ identity: string }> }>;
   const productpage = async () => (await fetch(`${mesh.ingressUrl}/productpage`)).text();
@@ -184,13 +189,11 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
   });
 
   test('the console draws the ambient traffic from the node proxy\'s metrics, mutual TLS, with ambient badges', async () => {
-    type Graph = { elements: { nodes: Array<{ data: { id: string; app?: string; workload?: string; isAmbient?: boolean } }>; edges: Array<{ data: { source: string; target: string; protocol: string; tcpBps: number; isMTLS?: number } }> } };
     let graph: Graph | undefined;
     await until('the console graph to show productpage → reviews over mTLS', async () => {
       await productpage();
-      const res = await fetch(`${mesh.consoleUrl}api/namespaces/graph?namespaces=default&graphType=versionedApp&duration=60s`);
-      if (!res.ok) return false;
-      const g = (await res.json()) as Graph;
+      const g = await consoleGraph();
+      if (!g) return false;
       const app = new Map(g.elements.nodes.map((n) => [n.data.id, n.data.app]));
       graph = g;
       return ['reviews', 'details', 'ratings'].every((target) => g.elements.edges.some((e) => app.get(e.data.target) === target && e.data.protocol === 'tcp' && e.data.tcpBps > 0 && (e.data.isMTLS ?? 0) > 0));
@@ -198,6 +201,10 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
     const nodes = graph!.elements.nodes.map((n) => n.data);
     assert.ok(nodes.filter((n) => n.app === 'reviews' && n.workload).every((n) => n.isAmbient), 'the reviews versions carry the ambient badge');
     assert.ok(nodes.some((n) => n.app === 'productpage' && n.isAmbient));
+    // The node proxy is drawn as an infrastructure node of the control plane's namespace, with no traffic edges.
+    const ztunnel = nodes.find((n) => n.isZtunnel);
+    assert.equal(ztunnel?.workload, 'ztunnel', 'the node proxy is in the graph');
+    assert.ok(!graph!.elements.edges.some((e) => e.data.source === ztunnel!.id || e.data.target === ztunnel!.id));
     const w = (await (await fetch(`${mesh.consoleUrl}api/namespaces/default/workloads/productpage-v1`)).json()) as { workload: { dataplaneMode: string; sidecar: boolean } };
     assert.equal(w.workload.dataplaneMode, 'ambient');
     assert.equal(w.workload.sidecar, false);
@@ -211,6 +218,7 @@ describe('ambient mode: the node proxy, HBONE and L4 policy', { skip: netns.ok ?
       await page.goto(`${mesh.consoleUrl}graph?namespaces=default&graphType=versionedApp&duration=60&refresh=0`);
       await page.locator('[data-test="graph-edge"][data-source="vapp_default_productpage-v1"][data-target="svc_default_reviews"][data-mtls="true"]').waitFor();
       await page.locator('[data-test="graph-node"][data-node-id="vapp_default_productpage-v1"][data-ambient="true"] [data-test="graph-node-ambient"]').waitFor();
+      await page.locator(`[data-test="graph-node"][data-node-id="${ztunnel!.id}"][data-ztunnel="true"] [data-test="graph-node-ztunnel"]`).waitFor();
       await page.goto(`${mesh.consoleUrl}namespaces/default/workloads/productpage-v1`);
       assert.match(await page.locator('[data-test="workload-dataplane"]').innerText(), /ambient \(ztunnel\)/);
     } finally {
@@ -357,6 +365,20 @@ spec:
       const waypointStats = await (await fetch(`http://${waypoint.address}:15020/stats/prometheus`)).text();
       assert.match(waypointStats, /istio_requests_total\{reporter="waypoint"[^}]*source_principal="spiffe:\/\/cluster.local\/ns\/default\/sa\/bookinfo-productpage"[^}]*destination_service="reviews.default.svc.cluster.local"[^}]*response_code="200"[^}]*connection_security_policy="mutual_tls"/);
       assert.match(waypointStats, /istio_requests_total\{reporter="waypoint"[^}]*source_principal="spiffe:\/\/cluster.local\/ns\/default\/sa\/sleep"[^}]*destination_service="details.default.svc.cluster.local"[^}]*response_code="403"/);
+      // The console draws the waypoint as its own node: productpage → waypoint (the node proxy's TCP), then
+      // waypoint → reviews (the requests the waypoint reports), over mutual TLS.
+      let waypointNode: string | undefined;
+      await until('the console graph to show productpage → waypoint → reviews', async () => {
+        await productpage();
+        const g = await consoleGraph();
+        waypointNode = g?.elements.nodes.find((n) => n.data.isWaypoint && n.data.workload === 'waypoint')?.data.id;
+        const edges = g?.elements.edges.map((e) => e.data) ?? [];
+        return (
+          !!waypointNode &&
+          edges.some((e) => e.source === 'vapp_default_productpage-v1' && e.target === waypointNode && e.protocol === 'tcp' && e.tcpBps > 0) &&
+          edges.some((e) => e.source === waypointNode && e.target === 'svc_default_reviews' && e.protocol === 'http' && e.rps > 0 && (e.isMTLS ?? 0) > 0)
+        );
+      }, 40_000);
     } finally {
       for (const f of ['waypoint.yaml', 'destination-rule-all.yaml', 'virtual-service-reviews-v3.yaml']) unlinkSync(join(dir, f));
       writeFileSync(join(dir, 'namespaces.yaml'), NAMESPACES);
