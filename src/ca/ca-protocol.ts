@@ -1,33 +1,15 @@
-// The messages of Istio's CA API (`istio.v1.auth.IstioCertificateService/CreateCertificate`), declared from the
-// protocol's field numbers, and the gRPC method both the server (ca-api.ts) and the client (ca-client.ts) use.
+// The gRPC method of Istio's CA API as grpc-js serves and calls it, with protobufjs serializers for the messages
+// declared in ca-messages.ts.
 
 import protobuf from 'protobufjs';
+import { CA_MESSAGES, CA_REQUEST_TYPE, CA_RESPONSE_TYPE, CREATE_CERTIFICATE_PATH } from './ca-messages.js';
 
-const root = protobuf.Root.fromJSON({
-  nested: {
-    istio: {
-      nested: {
-        v1: {
-          nested: {
-            auth: {
-              nested: {
-                // metadata (4) is a google.protobuf.Struct Trellis does not use; as bytes it is carried and ignored.
-                IstioCertificateRequest: { fields: { csr: { type: 'string', id: 1 }, validityDuration: { type: 'int64', id: 3 }, metadata: { type: 'bytes', id: 4 } } },
-                IstioCertificateResponse: { fields: { certChain: { rule: 'repeated', type: 'string', id: 1 } } },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-});
-const Req = root.lookupType('istio.v1.auth.IstioCertificateRequest');
-const Res = root.lookupType('istio.v1.auth.IstioCertificateResponse');
-const PATH = '/istio.v1.auth.IstioCertificateService/CreateCertificate';
+const root = protobuf.Root.fromJSON(CA_MESSAGES);
+const Req = root.lookupType(CA_REQUEST_TYPE);
+const Res = root.lookupType(CA_RESPONSE_TYPE);
 
 export const createCertificateMethod = {
-  path: PATH,
+  path: CREATE_CERTIFICATE_PATH,
   requestStream: false,
   responseStream: false,
   requestSerialize: (m: { csr: string; validityDuration: number }) => Buffer.from(Req.encode(Req.fromObject(m)).finish()),
@@ -35,4 +17,3 @@ export const createCertificateMethod = {
   responseSerialize: (m: { certChain: string[] }) => Buffer.from(Res.encode(Res.fromObject(m)).finish()),
   responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b)) as { certChain: string[] },
 };
-

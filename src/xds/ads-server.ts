@@ -7,7 +7,8 @@ import type { ConfigGenerator, ProxyResources, PushRequest } from './generator.j
 import { proxyIdentity, type ProxyIdentity } from './node.js';
 import { TypeUrl, type ProxyNode } from './resource.js';
 import { nextEncodingGeneration } from './codec.js';
-import { nackDetail, type NackDetail } from './nack.js';
+import type { NackDetail } from './nack.js';
+import { nackDetail } from './nack-detail.js';
 import { PushQueue } from './push-queue.js';
 import { shutdownGrpcServer } from '../grpc-shutdown.js';
 import { encodedSet, namesKey, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
