@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--rounds N] [--only dataplane|http|grpc|tcp|sidecar|controlplane|telemetry]: installs the
+// npm run bench [-- --quick] [--rounds N] [--only dataplane|http|grpc|tcp|sidecar|capture|controlplane|telemetry]: installs the
 // peers it needs, runs everything on loopback, prints Markdown tables and writes them to bench-results/<time>.md as
 // well. Figures are compared side by side within one run (the machine is noisy); a run that cannot be believed is
 // reported as FAILED with why (bench/lib/verdict.mjs); the goals judged by this run close the report. Every process
@@ -17,6 +17,7 @@ import { runTelemetry } from './telemetry.mjs';
 import { runSidecar } from './sidecar.mjs';
 import { loadLine } from './lib/machine.mjs';
 import { table } from './lib/table.mjs';
+import { runCapture } from './capture.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } } });
 const quick = values.quick;
@@ -115,6 +116,11 @@ try {
     // The same mesh with the sidecars' grpc-js + protobufjs xDS and CA clients, measured right after for comparison.
     const ab = await runSidecar({ idleSeconds, env: { TRELLIS_XDS_CLIENT: 'grpc-js' }, label: 'grpc-js xDS and CA clients, for comparison' });
     out(ab.text.replace(/\n\n\| goal[\s\S]*$/, '') + '\n\n');
+  }
+
+  if (want('capture')) {
+    out('## Transparent capture (netns mode)\n\n');
+    out((await runCapture(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
   }
 
   if (want('controlplane')) {

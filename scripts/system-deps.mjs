@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 
 /** command on PATH → Debian package that provides it, per purpose. */
 const NEEDS = {
-  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium' },
-  demo: { prometheus: 'prometheus' },
+  // ip, iptables-restore and setpriv: pods in network namespaces with Istio's capture rules (trellis up --network netns).
+  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux' },
+  demo: { prometheus: 'prometheus', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux' },
   bench: { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client' },
 };
 

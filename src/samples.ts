@@ -17,3 +17,10 @@ export function istioSamplesDir(): string {
   if (existsSync(dir)) return dir;
   throw new Error(`Istio's samples were not found at ${dir}; set TRELLIS_SHARED to the folder that holds istio-samples/ (the repository's ../shared)`);
 }
+
+/** Istio's analyzer test table as data (README.md, cases.json, testdata/), or an Error that says where it was looked for. */
+export function istioAnalyzerTableDir(): string {
+  const dir = join(sharedDir(), 'conformance', 'istio-analyzers');
+  if (existsSync(join(dir, 'cases.json'))) return dir;
+  throw new Error(`Istio's analyzer table was not found at ${dir}; set TRELLIS_SHARED to the folder that holds conformance/istio-analyzers/ (the repository's ../shared)`);
+}

@@ -48,13 +48,23 @@ test('trellis codes CODE|PART: only those; an unknown code exits 1 and says so',
   assert.equal(trellis(['codes', '-o', 'yaml']).code, 2);
 });
 
-test('trellis analyze --list-codes: the config messages, as before', () => {
+test('trellis analyze --list-codes: every config message with its level and whether Istio has it', () => {
   const r = trellis(['analyze', '--list-codes']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.length, CATALOGUE.filter((e) => e.part === 'config').length);
-  assert.ok(lines.includes('TRL0001  Error    ConfigFileNotFound: A path given to Trellis does not exist or cannot be read.'));
-  assert.ok(lines.some((l) => l.startsWith('IST0101  Error    ReferencedResourceNotFound: ')));
+  assert.ok(lines.includes('TRL0001  Error    Trellis  ConfigFileNotFound: A path given to Trellis does not exist or cannot be read.'));
+  assert.ok(lines.some((l) => l.startsWith('IST0101  Error    Istio    ReferencedResourceNotFound: ')));
+  assert.ok(lines.some((l) => l.startsWith('IST0162  Warning  Istio    GatewayPortNotDefinedOnService: ')));
+  assert.ok(lines.some((l) => l.startsWith('IST0117  Warning  retired  DeploymentRequiresServiceAssociated: ')));
+  assert.ok(!lines.some((l) => l.startsWith('IST0104')), 'Istio retired IST0104 for IST0162, and so does Trellis');
   const others = CATALOGUE.filter((e) => e.part !== 'config').map((e) => e.code);
   assert.ok(!lines.some((l) => others.some((c) => l.startsWith(c))), 'the other parts are for trellis codes');
+
+  const json = JSON.parse(trellis(['analyze', '--list-codes', '-o', 'json']).stdout) as Array<{ code: string; name: string; level: string; istio: string; meaning: string }>;
+  assert.equal(json.length, lines.length);
+  assert.equal(new Set(json.map((e) => e.code)).size, json.length, 'codes are unique');
+  const subset = json.find((e) => e.code === 'IST0173')!;
+  assert.deepEqual([subset.name, subset.level, subset.istio], ['DestinationRuleSubsetNotSelectPods', 'Error', 'current']);
+  assert.equal(json.find((e) => e.code === 'TRL0101')?.istio, 'no');
 });

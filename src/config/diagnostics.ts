@@ -26,6 +26,8 @@ export interface Diagnostic {
   file?: string;
   line?: number;
   column?: number;
+  /** The analyzer that reported it, by Istio's analyzer name where it has one (`gateway.IngressGatewayPortAnalyzer`). */
+  analyzer?: string;
 }
 
 export const LEVEL_ORDER: Record<Level, number> = { Error: 0, Warning: 1, Info: 2 };

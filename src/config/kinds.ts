@@ -31,6 +31,7 @@ export const KINDS: readonly KindInfo[] = [
   { group: ISTIO_NET, kind: 'WorkloadGroup', versions: ['v1', 'v1beta1', 'v1alpha3'], namespaced: true, plural: 'workloadgroups' },
   { group: ISTIO_NET, kind: 'Sidecar', versions: netVersions, namespaced: true, plural: 'sidecars' },
   { group: ISTIO_NET, kind: 'EnvoyFilter', versions: ['v1alpha3'], namespaced: true, plural: 'envoyfilters' },
+  { group: ISTIO_NET, kind: 'ProxyConfig', versions: ['v1beta1'], namespaced: true, plural: 'proxyconfigs' },
   // security.istio.io
   { group: ISTIO_SEC, kind: 'PeerAuthentication', versions: secVersions, namespaced: true, plural: 'peerauthentications' },
   { group: ISTIO_SEC, kind: 'AuthorizationPolicy', versions: secVersions, namespaced: true, plural: 'authorizationpolicies' },
@@ -57,10 +58,15 @@ export const KINDS: readonly KindInfo[] = [
   { group: '', kind: 'Secret', versions: ['v1'], namespaced: true, plural: 'secrets' },
   { group: '', kind: 'ConfigMap', versions: ['v1'], namespaced: true, plural: 'configmaps' },
   { group: '', kind: 'Endpoints', versions: ['v1'], namespaced: true, plural: 'endpoints' },
+  { group: '', kind: 'Node', versions: ['v1'], namespaced: false, plural: 'nodes' },
   { group: 'apps', kind: 'Deployment', versions: ['v1'], namespaced: true, plural: 'deployments' },
   { group: 'apps', kind: 'StatefulSet', versions: ['v1'], namespaced: true, plural: 'statefulsets' },
   { group: 'apps', kind: 'DaemonSet', versions: ['v1'], namespaced: true, plural: 'daemonsets' },
   { group: 'apps', kind: 'ReplicaSet', versions: ['v1'], namespaced: true, plural: 'replicasets' },
+  // Read by the analysis only (webhooks, CRD versions): the mesh does not act on them.
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'mutatingwebhookconfigurations' },
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'validatingwebhookconfigurations' },
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', versions: ['v1', 'v1beta1'], namespaced: false, plural: 'customresourcedefinitions' },
 ];
 
 const byGroupKind = new Map<string, KindInfo>(KINDS.map((k) => [`${k.group}/${k.kind}`, k]));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPaths, loadText } from './loader.js';
+import { loadDocumentFile, loadDocumentText, loadPaths, loadText } from './loader.js';
 import { positionOf } from './resource.js';
 import { resolveHost } from './hosts.js';
 
@@ -130,4 +130,18 @@ test('short hosts resolve in the config namespace as Istio does', () => {
   assert.equal(resolveHost('*.example.com', 'x'), '*.example.com');
   assert.equal(resolveHost('*', 'x'), '*');
   assert.equal(resolveHost('10.0.0.1', 'x'), '10.0.0.1');
+});
+
+test('a document that is not a Kubernetes object (a mesh config file) loads as a resource of the given identity, every field located', async () => {
+  const identity = { apiVersion: 'v1alpha1', kind: 'MeshConfig', namespace: 'istio-system', name: 'meshconfig' };
+  const { resource, errors } = loadDocumentText('# mesh\nrootNamespace: mesh-root\ndefaultConfig:\n  concurrency: 2\n', 'mesh.yaml', identity);
+  assert.deepEqual(errors, []);
+  assert.deepEqual([resource!.kind, resource!.metadata.namespace, resource!.metadata.name], ['MeshConfig', 'istio-system', 'meshconfig']);
+  assert.deepEqual(resource!.raw, { rootNamespace: 'mesh-root', defaultConfig: { concurrency: 2 } });
+  assert.deepEqual(positionOf(resource!, '/defaultConfig/concurrency'), { line: 4, column: 3 });
+  assert.deepEqual(loadDocumentText('', 'empty.yaml', identity).resource!.raw, {}, 'an empty file is an empty mapping');
+  assert.deepEqual(loadDocumentText('- a\n', 'list.yaml', identity).errors.map((e) => [e.code, e.line]), [['NotAnObject', 1]]);
+  assert.deepEqual(loadDocumentText('a: [\n', 'bad.yaml', identity).errors.map((e) => e.code), ['YAMLSyntax']);
+  assert.deepEqual(loadDocumentText('a: 1\n---\nb: 2\n', 'two.yaml', identity).errors.map((e) => [e.code, e.line]), [['NotAnObject', 3]]);
+  assert.deepEqual((await loadDocumentFile('/nonexistent/mesh.yaml', identity)).errors.map((e) => e.code), ['FileNotFound']);
 });

@@ -111,6 +111,64 @@ export function loadText(text: string, file: string, options: LoadOptions = {}):
   return result;
 }
 
+/** What to call a document that is not a Kubernetes object (a mesh config file): it becomes a resource of this identity. */
+export interface DocumentIdentity {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Read a file holding one YAML mapping that is not a Kubernetes object (istioctl's `--meshConfigFile`, `--meshNetworksFile`)
+ * as a resource named `identity`, whose `raw` (and `spec`) is the whole mapping, every field located. An empty file is an
+ * empty mapping.
+ */
+export async function loadDocumentFile(path: string, identity: DocumentIdentity): Promise<{ resource?: Resource; errors: LoadError[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return { errors: [fileError(path, err)] };
+  }
+  return loadDocumentText(text, path, identity);
+}
+
+/** `loadDocumentFile` on a text. */
+export function loadDocumentText(text: string, file: string, identity: DocumentIdentity): { resource?: Resource; errors: LoadError[] } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const pos = (offset: number): Position => {
+    const lp = lineCounter.linePos(offset);
+    return { line: lp.line, column: lp.col };
+  };
+  const list: Document.Parsed[] = (Array.isArray(docs) ? docs : []).filter((d) => d.contents !== null);
+  const doc = list[0];
+  const errors: LoadError[] = (doc?.errors ?? []).map((e) => ({ code: 'YAMLSyntax' as const, file, ...pos(e.pos[0]), message: `invalid YAML: ${firstLine(e.message)}` }));
+  if (errors.length) return { errors };
+  const root = doc?.contents;
+  const position = root ? pos(root.range[0]) : { line: 1, column: 1 };
+  if (list.length > 1) errors.push({ code: 'NotAnObject', file, ...pos(list[1]!.contents!.range[0]), message: `${identity.kind}: the file must hold one YAML document` });
+  if (root && !isMap(root) && !(isScalar(root) && (root.value === null || root.value === undefined))) {
+    return { errors: [{ code: 'NotAnObject', file, ...position, message: `${identity.kind}: the file must hold a YAML mapping` }] };
+  }
+  const positions = new Map<string, Position>();
+  if (root) collectPositions(root, '', positions, pos);
+  const value = ((doc?.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null | undefined) ?? {});
+  const { group, version } = splitApiVersion(identity.apiVersion);
+  const resource: Resource = {
+    apiVersion: identity.apiVersion,
+    group,
+    version,
+    kind: identity.kind,
+    metadata: { name: identity.name, namespace: identity.namespace, labels: {}, annotations: {} },
+    spec: value,
+    raw: value,
+    source: { file, documentIndex: 0, position, positions },
+  };
+  return { resource, errors };
+}
+
 type Made = { resource: Resource } | { error: LoadError };
 
 interface DocSource {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadText } from './loader.js';
-import { buildMeshModel, defaultMeshConfig } from './mesh-config.js';
+import { loadDocumentText, loadText } from './loader.js';
+import { positionOf } from './resource.js';
+import { buildMeshModel, defaultMeshConfig, MESH_CONFIG_FILE_KIND } from './mesh-config.js';
 import { readProxyConfig } from './proxy-config.js';
 
 const load = (yaml: string) => {
@@ -105,6 +106,21 @@ test('bad mesh config: the field or the layer is left out, and the problem says 
   const notYaml = buildMeshModel(load(CONFIGMAP('istio', 'trustDomain: [unclosed')));
   assert.equal(notYaml.config.trustDomain, 'cluster.local');
   assert.match(notYaml.problems[0]!.message, /not a YAML mapping/);
+});
+
+test('a mesh config file (istioctl --meshConfigFile) takes the istio ConfigMap\'s place: above the ServiceMeshControlPlane, below overrides', () => {
+  const file = loadDocumentText('trustDomain: file.example\ndefaultConfig: {concurrency: -1, proxyMetadata: {FROM_FILE: "1"}}\ningressService: my-ingress\n', 'mesh.yaml', { ...MESH_CONFIG_FILE_KIND, namespace: 'istio-system' });
+  assert.deepEqual(file.errors, []);
+  const resources = load(SMCP + '---\n' + CONFIGMAP('istio', 'trustDomain: cm.example\ndefaultConfig: {proxyMetadata: {FROM_CM: "1"}}'));
+  const m = buildMeshModel(resources, undefined, { meshConfigFile: file.resource });
+  assert.equal(m.config.trustDomain, 'file.example');
+  assert.equal(m.config.ingressService, 'my-ingress');
+  assert.deepEqual(m.config.defaultConfig.proxyMetadata, { ISTIO_DELTA_XDS: 'false', FROM_SMCP: '1', FROM_FILE: '1' }, 'the ConfigMap is not read at all');
+  assert.equal(m.config.meshMTLS.minProtocolVersion, 'TLSV1_3', 'the ServiceMeshControlPlane still applies below the file');
+  assert.deepEqual(m.sources.map((x) => `${x.resource.kind}/${x.resource.metadata.name}`), ['ServiceMeshControlPlane/basic', 'MeshConfig/meshconfig']);
+  assert.deepEqual(m.problems.map((x) => [x.resource.kind, x.pointer, x.field]), [['MeshConfig', '', 'defaultConfig.concurrency']], 'problems point into the file');
+  assert.deepEqual(positionOf(m.problems[0]!.resource, '/defaultConfig/concurrency'), { line: 2, column: 17 }, 'with positions');
+  assert.equal(buildMeshModel(resources, { trustDomain: 'flag.example' }, { meshConfigFile: file.resource }).config.trustDomain, 'flag.example', 'overrides still win');
 });
 
 test('ProxyConfig: one reader for the mesh default and the pod annotation', () => {

@@ -79,6 +79,10 @@ export interface MeshConfig {
   enableTracing: boolean;
   /** Istio's default connect timeout for clusters (MeshConfig.connectTimeout, Istio's duration form). */
   connectTimeout: string;
+  /** The ingress gateway's Service name, in the control-plane namespace (for Kubernetes Ingress, and istioctl's files-only defaults). */
+  ingressService: string;
+  /** Whether the ingress controller runs: OFF, DEFAULT or STRICT. */
+  ingressControllerMode: 'OFF' | 'DEFAULT' | 'STRICT';
 }
 
 /** A mesh config field that cannot be used: in `resource` at `pointer` (the layer), `field` a dotted path inside it. */
@@ -100,6 +104,9 @@ export interface MeshModel {
   problems: readonly MeshConfigProblem[];
 }
 
+/** The identity of a mesh config read from a file, as istioctl names it in its messages (`MeshConfig istio-system/meshconfig`). */
+export const MESH_CONFIG_FILE_KIND = { apiVersion: 'v1alpha1', kind: 'MeshConfig', name: 'meshconfig' } as const;
+
 /** Istio's MeshConfig defaults for the fields Trellis reads. */
 export function defaultMeshConfig(controlPlaneNamespace = DEFAULT_CONTROL_PLANE_NAMESPACE): MeshConfig {
   return {
@@ -116,6 +123,8 @@ export function defaultMeshConfig(controlPlaneNamespace = DEFAULT_CONTROL_PLANE_
     discoverySelectors: [],
     enableTracing: true,
     connectTimeout: '10s',
+    ingressService: 'istio-ingressgateway',
+    ingressControllerMode: 'STRICT',
   };
 }
 
@@ -188,6 +197,9 @@ function readLayer(doc: Obj, problems: ProxyConfigProblem[]): Partial<MeshConfig
   if (typeof doc.accessLogFormat === 'string') out.accessLogFormat = doc.accessLogFormat;
   if (typeof doc.enableTracing === 'boolean') out.enableTracing = doc.enableTracing;
   if (str(doc.connectTimeout)) out.connectTimeout = str(doc.connectTimeout);
+  if (str(doc.ingressService)) out.ingressService = str(doc.ingressService);
+  const ingressMode = str(doc.ingressControllerMode);
+  if (ingressMode === 'OFF' || ingressMode === 'DEFAULT' || ingressMode === 'STRICT') out.ingressControllerMode = ingressMode;
   return out;
 }
 
@@ -251,16 +263,17 @@ function smcpLayer(spec: ServiceMeshControlPlaneSpec): Partial<MeshConfig> {
 const isSmcp = (r: Resource) => r.group === 'maistra.io' && r.kind === 'ServiceMeshControlPlane';
 
 /**
- * The mesh config of the control plane in `controlPlaneNamespace` (its ServiceMeshControlPlane and ConfigMap), or,
- * when none is named, of the first ServiceMeshControlPlane (else Istio's `istio-system`). `overrides` are a last
- * layer, for what a control plane is told on its command line.
+ * The mesh config of the control plane in `scope.controlPlaneNamespace` (its ServiceMeshControlPlane and ConfigMap),
+ * or, when none is named, of the first ServiceMeshControlPlane (else Istio's `istio-system`). `overrides` are a last
+ * layer, for what a control plane is told on its command line. `scope.meshConfigFile` is a mesh config document read
+ * from a file (`trellis analyze --meshConfigFile`, as `istioctl analyze` has it; see `meshConfigFileResource`): it
+ * stands for the in-cluster mesh config, so it takes the place of the `istio` ConfigMap (which is then not read) above
+ * the ServiceMeshControlPlane and below `overrides`.
  */
-export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>, controlPlaneNamespace?: string): MeshModel {
-  const smcp = controlPlaneNamespace === undefined ? resources.find(isSmcp) : resources.find((r) => isSmcp(r) && r.metadata.namespace === controlPlaneNamespace);
-  return buildFor(resources, smcp, controlPlaneNamespace ?? smcp?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE, overrides);
-}
-
-function buildFor(resources: readonly Resource[], smcp: Resource | undefined, controlPlaneNamespace: string, overrides: Partial<MeshConfig> | undefined): MeshModel {
+export function buildMeshModel(resources: readonly Resource[], overrides?: Partial<MeshConfig>, scope: { controlPlaneNamespace?: string; meshConfigFile?: Resource } = {}): MeshModel {
+  const { controlPlaneNamespace: named, meshConfigFile } = scope;
+  const smcp = named === undefined ? resources.find(isSmcp) : resources.find((r) => isSmcp(r) && r.metadata.namespace === named);
+  const controlPlaneNamespace = named ?? smcp?.metadata.namespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE;
   let config = defaultMeshConfig(controlPlaneNamespace);
   const sources: MeshModel['sources'][number][] = [];
   const problems: MeshConfigProblem[] = [];
@@ -281,7 +294,7 @@ function buildFor(resources: readonly Resource[], smcp: Resource | undefined, co
     sources.push({ resource: smcp, pointer: '/spec' });
   }
   const names = ['istio', ...(smcp ? [`istio-${smcp.metadata.name}`] : [])];
-  const configMap = names
+  const configMap = meshConfigFile ? undefined : names
     .map((n) => resources.find((r) => r.group === '' && r.kind === 'ConfigMap' && r.metadata.namespace === controlPlaneNamespace && r.metadata.name === n))
     .find((r) => r !== undefined && typeof obj(r.raw.data)?.mesh === 'string');
   if (configMap) {
@@ -299,6 +312,10 @@ function buildFor(resources: readonly Resource[], smcp: Resource | undefined, co
       sources.push({ resource: configMap, pointer: '/data/mesh' });
     }
   }
+  if (meshConfigFile) {
+    layer(meshConfigFile.raw, meshConfigFile, '');
+    sources.push({ resource: meshConfigFile, pointer: '' });
+  }
   if (overrides) config = applyLayer(config, overrides);
   return { config, controlPlaneNamespace, dataPlaneMtls, sources, problems };
 }
@@ -307,11 +324,11 @@ const models = new WeakMap<readonly Resource[], Map<string, MeshModel>>();
 
 /** `buildMeshModel`, once per resource list and control plane: a config version is one list, read by every part. */
 export function meshModelOf(resources: readonly Resource[], overrides?: Partial<MeshConfig>, controlPlaneNamespace?: string): MeshModel {
-  if (overrides && Object.keys(overrides).length) return buildMeshModel(resources, overrides, controlPlaneNamespace);
+  if (overrides && Object.keys(overrides).length) return buildMeshModel(resources, overrides, { controlPlaneNamespace });
   let byPlane = models.get(resources);
   if (!byPlane) models.set(resources, (byPlane = new Map()));
   const key = controlPlaneNamespace ?? '';
   let m = byPlane.get(key);
-  if (!m) byPlane.set(key, (m = buildMeshModel(resources, undefined, controlPlaneNamespace)));
+  if (!m) byPlane.set(key, (m = buildMeshModel(resources, undefined, { controlPlaneNamespace })));
   return m;
 }

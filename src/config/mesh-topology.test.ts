@@ -91,6 +91,9 @@ test("a control plane's runtime settings: gateways, certificate authority, add-o
   assert.deepEqual(s.ca, { type: 'cert-manager', address: 'csr.x-system.svc:443' });
   assert.equal(s.console, false);
   assert.equal(s.prometheus, true);
+  assert.equal(s.gatewayAPI, false, 'the Gateway API is a technology preview an SMCP turns on');
+  assert.equal(buildMeshTopology(load(smcp('y', 'y-system', '{techPreview: {gatewayAPI: {enabled: true}}}'))).controlPlanes[0]!.settings.gatewayAPI, true);
+  assert.equal(buildMeshTopology([]).controlPlanes[0]!.settings.gatewayAPI, true, "Istio's control plane serves it");
   const plain = buildMeshTopology([]).controlPlanes[0]!.settings;
   assert.deepEqual(plain.gateways.map((g) => g.name), ['istio-ingressgateway'], "Istio's default profile: an ingress gateway only");
 });

@@ -42,7 +42,7 @@ export interface ControlPlaneSettings {
   /** `spec.addons.prometheus.enabled` (default true) and the console (`spec.addons.kiali.enabled`, default true). */
   prometheus: boolean;
   console: boolean;
-  /** `spec.techPreview.gatewayAPI.enabled`. */
+  /** Whether it serves the Kubernetes Gateway API: always for Istio's, `spec.techPreview.gatewayAPI.enabled` for an SMCP. */
   gatewayAPI: boolean;
 }
 
@@ -107,7 +107,7 @@ const INGRESS_PORTS = [
   { name: 'http2', port: 80, targetPort: 8080 },
   { name: 'https', port: 443, targetPort: 8443 },
 ];
-const EGRESS_PORTS = [
+export const EGRESS_PORTS = [
   { name: 'http2', port: 80, targetPort: 8080 },
   { name: 'https', port: 443, targetPort: 8443 },
 ];
@@ -154,7 +154,8 @@ export function controlPlaneSettings(spec: ServiceMeshControlPlaneSpec | undefin
     gateways,
     prometheus: bool(obj(addons?.prometheus)?.enabled, true),
     console: bool(obj(addons?.kiali)?.enabled, true),
-    gatewayAPI: bool(obj(obj(spec.techPreview)?.gatewayAPI)?.enabled, true),
+    // A technology preview in OpenShift Service Mesh 2.4: off unless the control plane turns it on.
+    gatewayAPI: bool(obj(obj(spec.techPreview)?.gatewayAPI)?.enabled, false),
   };
 }
 

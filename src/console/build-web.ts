@@ -10,6 +10,21 @@ export interface WebBuildResult {
   ms: number;
 }
 
+/** esbuild's options for a browser bundle of the console's code (the app, and the plugin test's host page). */
+export const BROWSER_BUNDLE = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2020',
+  entryNames: '[name]-[hash]',
+  assetNames: 'assets/[name]-[hash]',
+  // PatternFly's stylesheets point at its fonts and images: they are copied next to the bundle.
+  loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file', '.png': 'file', '.jpg': 'file', '.gif': 'file' },
+  jsx: 'automatic',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  metafile: true,
+  logLevel: 'warning',
+} as const;
+
 export async function buildWeb(options: { outDir?: string; minify?: boolean } = {}): Promise<WebBuildResult> {
   // esbuild is a build-time dependency: loaded here only, never by the server.
   const { build } = await import('esbuild');
@@ -19,21 +34,11 @@ export async function buildWeb(options: { outDir?: string; minify?: boolean } = 
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const result = await build({
+    ...BROWSER_BUNDLE,
     entryPoints: { app: join(srcDir, 'index.tsx') },
-    bundle: true,
     minify: options.minify ?? true,
-    format: 'esm',
-    target: 'es2020',
     outdir: outDir,
-    entryNames: '[name]-[hash]',
-    assetNames: 'assets/[name]-[hash]',
-    // PatternFly's stylesheets point at its fonts and images: they are copied next to the bundle.
-    loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file', '.png': 'file', '.jpg': 'file', '.gif': 'file' },
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
     legalComments: 'none',
-    metafile: true,
-    logLevel: 'warning',
   });
   const outputs = Object.entries(result.metafile.outputs).map(([file, o]) => ({ file: file.startsWith('/') ? file : join(process.cwd(), file), bytes: o.bytes }));
   const js = outputs.find((o) => /app-[^/]+\.js$/.test(o.file));

@@ -13,25 +13,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { buildWeb } from './build-web.js';
 import { synczProxies } from './mesh/syncz.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
 import { PrometheusMetricsSource } from './metrics/prometheus.js';
 import { ConsoleServer } from './server.js';
+import { haveChromium, launchChromium, PAGE_TIMEOUT_MS, type RunningChromium } from './testing/chromium.js';
 import { bookinfoConfigDir, BROKEN_VS_LINE, type ConfigDirFixture } from './testing/fixtures.js';
 import { havePrometheus, startPrometheus, waitFor, type RunningPrometheus } from './testing/prometheus.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // The README's screenshots are refreshed only on request (TRELLIS_SCREENSHOTS=1); otherwise they go to a temporary
 // directory, so a test run leaves the working tree as it found it.
 const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 let SCREENSHOTS = DOCS_SCREENSHOTS;
 const WEB_INDEX = fileURLToPath(new URL('./web/index.html', import.meta.url));
-const T = 15000; // deadline for any one thing to appear
+const T = PAGE_TIMEOUT_MS;
 
-const missing = [!existsSync(CHROMIUM) && 'chromium', !havePrometheus() && 'prometheus'].filter(Boolean);
+const missing = [!haveChromium() && 'chromium', !havePrometheus() && 'prometheus'].filter(Boolean);
 
 /** Starts the exporter as its own process (as the proxies are) and reads the port it prints. */
 async function startExporter(configDir: string): Promise<{ url: string; child: ChildProcess }> {
@@ -62,8 +61,7 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
   let rwUrl: string;
   let roUrl: string;
   let lockedUrl: string;
-  let profile: string;
-  let browser: BrowserContext | undefined;
+  let chromium: RunningChromium | undefined;
   let page: Page;
 
   before(async () => {
@@ -89,19 +87,15 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     rwUrl = `http://127.0.0.1:${await rw.listen()}`;
     roUrl = `http://127.0.0.1:${await ro.listen()}`;
     lockedUrl = `http://127.0.0.1:${await locked.listen()}`;
-    profile = await mkdtemp(join(tmpdir(), 'trellis-chromium-'));
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1440, height: 900 } });
-    browser.setDefaultTimeout(T);
-    page = browser.pages()[0] ?? (await browser.newPage());
+    chromium = await launchChromium();
+    page = chromium.page;
   });
 
   after(async () => {
-    await browser?.close();
+    await chromium?.close();
     await Promise.all([rw?.close(), ro?.close(), locked?.close()]);
     await prometheus?.close();
     await stop(exporter?.child);
-    if (profile) await rm(profile, { recursive: true, force: true });
     if (SCREENSHOTS !== DOCS_SCREENSHOTS) await rm(SCREENSHOTS, { recursive: true, force: true });
     await fx?.cleanup();
   });
@@ -180,12 +174,46 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     assert.match(await page.locator(`tr.trellis-yaml__line[data-line="${BROKEN_VS_LINE}"]`).innerText(), /subset: v9/);
     await page.screenshot({ path: join(SCREENSHOTS, 'config.png') });
 
-    // The editor applies through the API: fixing the subset clears the error.
+    // The editor marks the line the analyzer points at while the text is edited, before anything is written.
+    const file = join(fx.dir, 'reviews-canary.yaml');
+    const before = await readFile(file, 'utf8');
     await page.locator('[data-test="edit-yaml"]').click();
     const editor = page.locator('[data-test="yaml-editor"] textarea');
-    await editor.fill((await editor.inputValue()).replace('subset: v9', 'subset: v1'));
+    const marker = (code: string) => page.locator(`[data-test="editor-marker"][data-line="${BROKEN_VS_LINE}"][data-code~="${code}"]`);
+    await marker('IST0101').waitFor();
+    // A save that keeps it broken is refused with the analyzer's message; the file stays as it was.
+    await editor.fill((await editor.inputValue()).replace('subset: v9', 'subset: v8'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    await page.locator('[data-test="save-yaml"]').click();
+    await page.locator('[data-test="save-error"]').waitFor();
+    assert.match(await page.locator(`[data-test="editor-message"][data-line="${BROKEN_VS_LINE}"][data-code="IST0101"]`).innerText(), /v8/);
+    assert.equal(await readFile(file, 'utf8'), before);
+    // Fixing the subset clears the error; the file keeps its comment.
+    await editor.fill((await editor.inputValue()).replace('subset: v8', 'subset: v1'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    assert.equal(await page.locator('[data-test="editor-marker"]').count(), 0);
     await page.locator('[data-test="save-yaml"]').click();
     await page.locator('[data-test="config-status"]').getByText('Valid').waitFor();
+    assert.equal(await readFile(file, 'utf8'), before.replace('subset: v9', 'subset: v1'));
+  });
+
+  test('Istio config: create from a template with the findings as it is written, then delete', async () => {
+    await page.goto(`${rwUrl}/istio/new?kind=VirtualService&namespace=default`);
+    const editor = page.locator('[data-test="yaml-editor"] textarea');
+    await editor.waitFor();
+    // The template routes to my-service, which does not exist here: the analyzers say so at its line.
+    await page.locator('[data-test="editor-marker"][data-code~="IST0101"]').waitFor();
+    await editor.fill((await editor.inputValue()).replace('name: my-routes', 'name: ratings-mirror').replace(/my-service/g, 'ratings'));
+    await page.locator('[data-test="yaml-editor"][data-checked="true"]').waitFor();
+    await page.locator('[data-test="save-yaml"]').click();
+    await page.locator('[data-test="config-status"]').getByText('Valid').waitFor();
+    const file = join(fx.dir, 'default-virtualservice-ratings-mirror.yaml');
+    assert.ok(existsSync(file));
+    await page.locator('[data-test="delete-config"]').click();
+    await page.locator('[data-test="delete-config-confirm"]').click();
+    await page.locator('[data-test="istio-config-table"]').waitFor();
+    assert.equal(existsSync(file), false);
+    assert.equal(await page.locator('[data-test="config-row-ratings-mirror"]').count(), 0);
   });
 
   test('traffic-shifting wizard: writes a VS and DR the API accepts, and the split follows', async () => {
@@ -202,7 +230,7 @@ describe('console in the browser', { skip: missing.length ? `not installed: ${mi
     const vsFile = join(fx.dir, 'default-virtualservice-reviews.yaml');
     assert.ok(existsSync(vsFile), 'the VirtualService is a new file in the config directory');
     assert.match(await readFile(vsFile, 'utf8'), /subset: v3\n\s+weight: 50/);
-    assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /trellis\.io\/wizard: traffic-shifting/);
+    assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /kiali_wizard: traffic_shifting/);
     const list = (await (await fetch(`${rwUrl}/api/istio/config`)).json()) as { items: Array<{ kind: string; name: string; status: string }> };
     assert.equal(list.items.find((c) => c.kind === 'VirtualService' && c.name === 'reviews')?.status, 'Valid');
 

@@ -4,15 +4,23 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { synczProxies } from './mesh/syncz.js';
+import { configDump } from '../controlplane/debug/config-dump.js';
+import type { PodPlan } from '../runtime/plan.js';
+import { podLogSource } from '../runtime/pod-logs.js';
+import { podProcess, Supervisor } from '../runtime/supervisor.js';
+import { istioSamplesDir } from '../samples.js';
+import { TypeUrl } from '../xds/resource.js';
+import { controlPlaneConfigDump, synczProxies } from './mesh/syncz.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
 import { ConsoleServer } from './server.js';
 import type { MetricsSource, Sample } from './sources.js';
+import { call, type Reply } from './testing/api-call.js';
 import { bookinfoConfigDir, BROKEN_VS_LINE, type ConfigDirFixture } from './testing/fixtures.js';
-import { routingYaml, subsetsFor } from './wizards/routing.js';
+import { wizardYaml } from './wizards/routing.js';
+import { subsetsFor } from './wizards/rules.js';
 
 /** Prometheus stand-in for API tests: answers the source-reported request queries with two Bookinfo series. */
 class StubMetrics implements MetricsSource {
@@ -31,33 +39,6 @@ class StubMetrics implements MetricsSource {
   }
 }
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-function call(port: number, method: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: options.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          /* not JSON (static files) */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
 const yamlHeaders = { 'content-type': 'application/yaml' };
 
 describe('console API (loopback, read-write)', () => {
@@ -65,13 +46,23 @@ describe('console API (loopback, read-write)', () => {
   let server: ConsoleServer;
   let port: number;
   let syncz: http.Server;
+  let supervisor: Supervisor;
   const metrics = new StubMetrics();
 
   before(async () => {
     fx = await bookinfoConfigDir();
     // The control plane's /debug/syncz, answered by a stand-in until the console runs beside the real one.
-    syncz = http.createServer((_req, res) => {
+    syncz = http.createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/debug/config_dump') {
+        // The dump the control plane writes for a proxy (its own function), for the pod it was asked about.
+        if (u.searchParams.get('proxyID') !== 'reviews-v2-6c5bf657cf-abcde.default') return void res.writeHead(404).end('{}');
+        return void res.end(JSON.stringify(configDump('sidecar~127.0.1.9~reviews-v2-6c5bf657cf-abcde.default~default.svc.cluster.local', new Map([
+          [TypeUrl.Cluster, [{ name: 'outbound|9080|v1|ratings.default.svc.cluster.local', typeUrl: TypeUrl.Cluster, value: { name: 'outbound|9080|v1|ratings.default.svc.cluster.local', type: 'EDS' } }]],
+          [TypeUrl.Listener, [{ name: '0.0.0.0_9080', typeUrl: TypeUrl.Listener, value: { name: '0.0.0.0_9080', address: { socketAddress: { address: '0.0.0.0', portValue: 9080 } }, filterChains: [] } }]],
+        ]) as never, {})));
+      }
       res.end(
         JSON.stringify([
           {
@@ -88,11 +79,18 @@ describe('console API (loopback, read-write)', () => {
       );
     });
     await new Promise<void>((r) => syncz.listen(0, '127.0.0.1', r));
-    const mesh = new YamlMeshSource({ configDir: fx.dir, proxies: synczProxies(`http://127.0.0.1:${(syncz.address() as AddressInfo).port}`), ...(fx.caRoot ? { caRootCertFile: fx.caRoot } : {}) });
+    const debugUrl = `http://127.0.0.1:${(syncz.address() as AddressInfo).port}`;
+    // A real supervisor runs the pod's containers: its output is what the Logs tab reads.
+    supervisor = new Supervisor(() => {});
+    supervisor.start({ name: podProcess('default', 'reviews-v2-6c5bf657cf-abcde', 'reviews'), command: process.execPath, args: ['-e', 'for (let i = 1; i <= 5; i++) console.log(`line ${i}`); console.error("oops"); setInterval(() => {}, 1000)'], env: {} });
+    const plan = { name: 'reviews-v2-6c5bf657cf-abcde', namespace: 'default', owner: 'reviews-v2', meshed: true, containers: [{ name: 'reviews' }] } as unknown as PodPlan;
+    const logs = podLogSource({ podPlans: () => [plan], supervisor });
+    const mesh = new YamlMeshSource({ configDir: fx.dir, proxies: synczProxies(debugUrl), configDump: controlPlaneConfigDump(debugUrl), logs, ...(fx.caRoot ? { caRootCertFile: fx.caRoot } : {}) });
     server = new ConsoleServer({ mesh, metrics, port: 0 });
     port = await server.listen();
   });
   after(async () => {
+    await supervisor.stopAll(1000);
     await server.close();
     await new Promise((r) => syncz.close(r));
     await fx.cleanup();
@@ -172,13 +170,14 @@ describe('console API (loopback, read-write)', () => {
   test('writes: the wizard YAML is validated and written into the config directory', async () => {
     const inv = await call(port, 'GET', '/api/workloads?namespace=default');
     const reviews = inv.body.items.filter((w: { app?: string }) => w.app === 'reviews');
-    const yaml = routingYaml({ namespace: 'default', service: 'ratings', subsets: subsetsFor([{ name: 'ratings-v1', labels: { version: 'v1' } }]) }, 'request-routing');
+    const subsets = subsetsFor([{ name: 'ratings-v1', labels: { version: 'v1' } }]);
+    const yaml = wizardYaml({ kind: 'request_routing', namespace: 'default', service: 'ratings', subsets, rules: [{ weights: [{ subset: 'v1', weight: 100 }] }] });
     assert.equal(reviews.length, 3);
     const r = await call(port, 'POST', '/api/istio/config?namespace=default', { body: JSON.stringify({ yaml }), headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${port}` } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body.applied.map((a: { kind: string; name: string }) => `${a.kind}/${a.name}`), ['DestinationRule/ratings', 'VirtualService/ratings']);
     for (const a of r.body.applied) assert.ok(a.file.startsWith(fx.dir) && existsSync(a.file));
-    assert.match(await readFile(join(fx.dir, 'virtual-service-all-v1.yaml'), 'utf8'), /trellis\.io\/wizard: request-routing/);
+    assert.match(await readFile(join(fx.dir, 'virtual-service-all-v1.yaml'), 'utf8'), /kiali_wizard: request_routing/);
   });
 
   test('writes: validation errors come back with codes and lines; bad requests are refused before any change', async () => {
@@ -207,6 +206,60 @@ describe('console API (loopback, read-write)', () => {
     assert.equal(ann.status, 200, JSON.stringify(ann.body));
     const w = await call(port, 'GET', '/api/namespaces/default/workloads/details-v1');
     assert.equal(w.body.workload.sidecar, false);
+  });
+
+  test('delete: one object by its URL; Delete Traffic Routing lists (dry run) then removes the service\'s VS and DR', async () => {
+    const json = { 'content-type': 'application/json', origin: `http://127.0.0.1:${port}` };
+    const url = '/api/namespaces/default/istio/networking.istio.io/VirtualService/reviews-canary';
+    const del = await call(port, 'DELETE', url, { body: '{}', headers: json });
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    assert.deepEqual(del.body.applied.map((a: { kind: string; deleted: boolean }) => [a.kind, a.deleted]), [['VirtualService', true]]);
+    assert.equal((await call(port, 'GET', url)).status, 404);
+    assert.equal(existsSync(join(fx.dir, 'reviews-canary.yaml')), false, 'its file held nothing else');
+    assert.equal((await call(port, 'DELETE', url, { body: '{}', headers: json })).body.error.code, 'NOT_FOUND');
+
+    // Istio's ingress routes for Bookinfo: a `*` VirtualService routes every service but is none's own.
+    await copyFile(join(istioSamplesDir(), 'bookinfo/networking/bookinfo-gateway.yaml'), join(fx.dir, 'bookinfo-gateway.yaml'));
+    const dry = await call(port, 'DELETE', '/api/namespaces/default/services/details/routing?dryRun=true', { body: '{}', headers: json });
+    assert.deepEqual(dry.body.objects.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`).sort(), ['DestinationRule/details', 'VirtualService/details']);
+    const gone = await call(port, 'DELETE', '/api/namespaces/default/services/details/routing', { body: '{}', headers: json });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    const left = (await call(port, 'GET', '/api/namespaces/default/services/details')).body.istioConfig.map((c: { kind: string; name: string }) => `${c.kind}/${c.name}`);
+    assert.deepEqual(left.filter((c: string) => c.endsWith('/details')), [], left.join());
+    assert.ok(left.includes('VirtualService/bookinfo'), 'the ingress routes stay');
+    assert.match(await readFile(join(fx.dir, 'destination-rule-all.yaml'), 'utf8'), /name: reviews/, 'the other services\' rules stay');
+    assert.equal((await call(port, 'DELETE', '/api/namespaces/default/services/nope/routing', { body: '{}', headers: json })).body.error.code, 'NOT_FOUND');
+  });
+
+  test('dry run: findings at their lines, nothing written', async () => {
+    const before = await readFile(join(fx.dir, 'virtual-service-all-v1.yaml'), 'utf8');
+    const r = await call(port, 'POST', '/api/istio/config?dryRun=true', { body: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: ratings\nspec:\n  hosts: [ratings]\n  http:\n  - route:\n    - destination: {host: ratings, subset: v1}\n', headers: yamlHeaders });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.applied, []);
+    assert.equal(await readFile(join(fx.dir, 'virtual-service-all-v1.yaml'), 'utf8'), before);
+  });
+
+  test('pods: containers and their logs from the supervisor; the proxy\'s clusters and listeners from the control plane', async () => {
+    const pods = await call(port, 'GET', '/api/namespaces/default/pods?workload=reviews-v2');
+    assert.deepEqual(pods.body.items, [{ namespace: 'default', name: 'reviews-v2-6c5bf657cf-abcde', workload: 'reviews-v2', containers: ['reviews', 'istio-proxy'] }]);
+    let logs: Reply | undefined;
+    const deadline = Date.now() + 10_000;
+    do {
+      logs = await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/logs?container=reviews&tailLines=3');
+    } while (logs.body.lines?.length < 3 && Date.now() < deadline && (await new Promise((r) => setTimeout(r, 50)), true));
+    assert.deepEqual(logs.body.lines.map((l: { stream: string; text: string }) => `${l.stream}:${l.text}`).sort(), ['stderr:oops', 'stdout:line 4', 'stdout:line 5'].sort());
+    assert.equal((await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/logs?container=nope')).body.error.code, 'NOT_FOUND');
+    assert.equal((await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/logs')).body.error.code, 'BAD_REQUEST');
+
+    const clusters = await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/config_dump/clusters');
+    assert.equal(clusters.status, 200, JSON.stringify(clusters.body));
+    assert.deepEqual(clusters.body.headers.slice(0, 3), ['SERVICE FQDN', 'PORT', 'SUBSET']);
+    assert.deepEqual(clusters.body.rows[0].slice(0, 4), ['ratings.default.svc.cluster.local', '9080', 'v1', 'outbound']);
+    const listeners = await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/config_dump/listeners');
+    assert.equal(listeners.body.headers[0], 'ADDRESSES');
+    assert.equal((await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/config_dump')).body.configs.length, 5);
+    assert.equal((await call(port, 'GET', '/api/namespaces/default/pods/other/config_dump/routes')).body.error.code, 'NOT_FOUND');
+    assert.equal((await call(port, 'GET', '/api/namespaces/default/pods/reviews-v2-6c5bf657cf-abcde/config_dump/secrets')).body.error.code, 'NOT_FOUND');
   });
 
   test('a Host header that is not loopback is refused (DNS rebinding)', async () => {
@@ -245,9 +298,11 @@ describe('console API in view-only mode', () => {
       ['POST', '/api/istio/config', 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec: {hosts: [x]}\n'],
       ['PUT', '/api/namespaces/default/istio/networking.istio.io/VirtualService/reviews', 'x: y\n'],
       ['PATCH', '/api/namespaces/default/workloads/details-v1/annotations', '{"annotations":{"a":"b"}}'],
+      ['DELETE', '/api/namespaces/default/istio/networking.istio.io/VirtualService/reviews', '{}'],
+      ['DELETE', '/api/namespaces/default/services/reviews/routing', '{}'],
     ];
     for (const [method, path, body] of writes) {
-      const r = await call(port, method, path, { body, headers: { 'content-type': method === 'PATCH' ? 'application/json' : 'application/yaml' } });
+      const r = await call(port, method, path, { body, headers: { 'content-type': method === 'PATCH' || method === 'DELETE' ? 'application/json' : 'application/yaml' } });
       assert.equal(r.status, 403, `${method} ${path}`);
       assert.equal(r.body.error.code, 'VIEW_ONLY');
       assert.equal(r.body.error.trl, 'TRL3003', 'the catalogue code travels beside the name');

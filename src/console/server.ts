@@ -6,7 +6,7 @@
 //   credentials  → 401 UNAUTHORIZED       (non-loopback binding: bearer token or session cookie; not for public routes)
 //   write checks → 403 VIEW_ONLY, 415 UNSUPPORTED_MEDIA_TYPE, 403 CROSS_SITE
 //   capability   → 503 ISTIO_API_DISABLED, 503 METRICS_UNAVAILABLE
-//   handler      → 200, or 4xx from validation (422 VALIDATION_FAILED …), 502 PROMETHEUS_ERROR, 500 INTERNAL
+//   handler      → 200, or 4xx from validation (422 VALIDATION_FAILED …), 502 PROMETHEUS_ERROR / CONTROL_PLANE_ERROR, 500 INTERNAL
 
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -17,10 +17,12 @@ import { Auth } from './api/auth.js';
 import { ApiError } from './api/errors.js';
 import { meshRoutes } from './api/mesh-routes.js';
 import { metricsRoutes } from './api/metrics-routes.js';
+import { podRoutes } from './api/pod-routes.js';
 import { isRaw, Router, type ApiRequest, type ConsoleContext } from './api/router.js';
 import { sessionRoutes, writeRoutes } from './api/write-routes.js';
 import { PrometheusError } from './metrics/prometheus.js';
 import { PORTS } from '../ports.js';
+import { PLUGIN_BASE_PATH } from './plugin-metadata.js';
 import type { MeshSource, MetricsSource } from './sources.js';
 
 export const DEFAULT_CONSOLE_PORT = PORTS.console;
@@ -42,6 +44,8 @@ export interface ConsoleServerOptions {
   token?: string;
   /** Where the built web bundle is (default: `web/` next to this module, i.e. dist/console/web). */
   webDir?: string;
+  /** The built OpenShift console plugin (dist/console/plugin), served under /plugin/ for the console's bridge. */
+  pluginDir?: string;
   log?: (line: string) => void;
 }
 
@@ -58,6 +62,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ttf': 'font/ttf',
   '.map': 'application/json',
   '.ico': 'image/x-icon',
+  '.yaml': 'application/yaml',
 };
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -73,6 +78,7 @@ export class ConsoleServer {
   private readonly router: Router;
   private readonly ctx: ConsoleContext;
   private readonly webDir: string;
+  private readonly pluginDir: string | undefined;
   private readonly log: (line: string) => void;
   readonly host: string;
 
@@ -80,8 +86,9 @@ export class ConsoleServer {
     this.host = options.host ?? '127.0.0.1';
     const auth = new Auth({ bindHost: this.host, ...(options.token ? { token: options.token } : {}) });
     this.ctx = { mesh: options.mesh, viewOnlyMode: options.viewOnlyMode ?? false, istioApiEnabled: options.istioApiEnabled ?? true, auth, ...(options.metrics ? { metrics: options.metrics } : {}) };
-    this.router = new Router().add(...sessionRoutes, ...meshRoutes, ...metricsRoutes, ...writeRoutes);
+    this.router = new Router().add(...sessionRoutes, ...meshRoutes, ...metricsRoutes, ...podRoutes, ...writeRoutes);
     this.webDir = resolve(options.webDir ?? fileURLToPath(new URL('./web/', import.meta.url)));
+    this.pluginDir = options.pluginDir ? resolve(options.pluginDir) : undefined;
     this.log = options.log ?? (() => {});
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err) => {
@@ -124,7 +131,24 @@ export class ConsoleServer {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return this.api(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.sendError(res, new ApiError('METHOD_NOT_ALLOWED'));
+    if (this.pluginDir && url.pathname.startsWith(PLUGIN_BASE_PATH)) return this.servePlugin(url.pathname.slice(PLUGIN_BASE_PATH.length), res);
     return this.serveStatic(url.pathname, res);
+  }
+
+  /** A file of the built plugin (what the OpenShift console's bridge fetches for `/api/plugins/<name>/…`), or 404. */
+  private async servePlugin(rel: string, res: http.ServerResponse): Promise<void> {
+    const file = insideDir(this.pluginDir!, rel);
+    const data = file ? await readFile(file).catch(() => undefined) : undefined;
+    if (!file || !data) return this.sendError(res, new ApiError('NOT_FOUND', rel === 'plugin-manifest.json' ? 'the console plugin is not built: run `npm run build:plugin`' : 'not found'));
+    const ext = extname(file);
+    res.writeHead(200, {
+      'x-content-type-options': 'nosniff',
+      'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      // Chunks are named by content hash; the manifest and the entry name them and must be fresh.
+      'cache-control': /-[0-9a-f]{20}\.min\.js$/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'content-length': data.length,
+    });
+    res.end(data);
   }
 
   private async api(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -168,15 +192,9 @@ export class ConsoleServer {
   }
 
   private async serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
-    let rel: string;
-    try {
-      rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
-    } catch {
-      rel = '';
-    }
-    let file = join(this.webDir, rel);
+    let file = insideDir(this.webDir, pathname);
     // Paths that are not files (the app's own routes) get the app; nothing outside webDir is ever read.
-    if (!file.startsWith(this.webDir + sep) || rel === '' || !(await stat(file).then((s) => s.isFile(), () => false))) file = join(this.webDir, 'index.html');
+    if (!file || !(await stat(file).then((s) => s.isFile(), () => false))) file = join(this.webDir, 'index.html');
     let data: Buffer;
     try {
       data = await readFile(file);
@@ -195,6 +213,18 @@ export class ConsoleServer {
     });
     res.end(data);
   }
+}
+
+/** `dir/rel` when it is a file path inside `dir` (no `..` escapes), else undefined. */
+function insideDir(dir: string, rel: string): string | undefined {
+  let clean: string;
+  try {
+    clean = normalize(decodeURIComponent(rel)).replace(/^([/\\])+/, '');
+  } catch {
+    return undefined;
+  }
+  const file = join(dir, clean);
+  return clean !== '' && file.startsWith(dir + sep) ? file : undefined;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

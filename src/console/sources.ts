@@ -1,7 +1,10 @@
 // The two things the console reads: the mesh (the control plane's API, or manifests) and the metrics (Prometheus).
 
 import type { Level } from '../config/diagnostics.js';
+import type { ObjectStatus } from '../controlplane/translate/gateway-api/status.js';
 import type { ConsoleApiName } from '../errors/catalogue.js';
+
+export type { ObjectStatus } from '../controlplane/translate/gateway-api/status.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inventory: what the manifests say (Kubernetes objects and Istio config), with the analyzers' findings.
@@ -19,6 +22,8 @@ export interface NamespaceInfo {
 export interface ServicePortInfo {
   name?: string;
   port: number;
+  /** Where the pods listen, when it is not `port`. */
+  targetPort?: number | string;
   protocol: string;
   appProtocol?: string;
 }
@@ -111,6 +116,19 @@ export interface ConfigObject extends ConfigRef {
   workloadSelector?: Record<string, string>;
   /** The object as written (spec and everything else). */
   object: Record<string, unknown>;
+  /** Gateway API objects: the status a control plane computes for them (see `GatewayApiStatusReport`). */
+  gatewayApiStatus?: ObjectStatus['status'];
+}
+
+/**
+ * Gateway API status (GatewayClass, Gateway and route conditions), and where it comes from: `control-plane` — what
+ * the running control planes compute and serve at `/debug/status`; `files` — the same computation over the manifests,
+ * with no gateway proxy running (so no Gateway is Programmed); `unavailable` — the control plane did not answer.
+ */
+export interface GatewayApiStatusReport {
+  source: 'control-plane' | 'files' | 'unavailable';
+  message?: string;
+  items: ObjectStatus[];
 }
 
 export interface MeshInventory {
@@ -224,8 +242,11 @@ export interface ControlPlaneInfo {
 // Writes.
 // ---------------------------------------------------------------------------------------------------------------
 
+/** One object a write touched: created (a new file), changed in place, or removed (`deleted`). */
+export type AppliedRef = ConfigRef & { file: string; created: boolean; deleted?: boolean };
+
 export type WriteResult =
-  | { ok: true; applied: Array<ConfigRef & { file: string; created: boolean }>; validations: Validation[] }
+  | { ok: true; applied: AppliedRef[]; validations: Validation[] }
   | {
       ok: false;
       /** A console API error (`INVALID_YAML`, `VALIDATION_FAILED`, `NOT_FOUND`, `UNSUPPORTED`, …), sent as is. */
@@ -240,6 +261,28 @@ export interface ApplyOptions {
   namespace?: string;
   /** When set, the text must hold exactly this object (an edit of an existing one, not a create). */
   replace?: ConfigRef;
+  /** Validate as a write would, and write nothing (the editor's findings as the user types). */
+  dryRun?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pods: their containers' output (Kiali's Logs tab) and their proxy's config (its Envoy tab).
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  /** The workload (Deployment…) it belongs to. */
+  workload?: string;
+  /** Container names, the sidecar (`istio-proxy`) included when there is one. */
+  containers: string[];
+}
+
+export interface LogLine {
+  /** When the line was read (ms since the epoch). */
+  time: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
 }
 
 /**
@@ -255,6 +298,16 @@ export interface MeshSource {
   apply(yamlText: string, options?: ApplyOptions): Promise<WriteResult>;
   /** Set (string) or remove (null) annotations on a workload's pods (the template, for controllers). */
   annotateWorkload(namespace: string, name: string, changes: Record<string, string | null>): Promise<WriteResult>;
+  /** Remove objects (each document from its file; a file left with none is removed). */
+  delete(refs: ConfigRef[]): Promise<WriteResult>;
+  /** Running pods and their containers; empty when the source runs none (plain manifests). */
+  pods(): Promise<PodInfo[]>;
+  /** The last `tailLines` lines a container wrote, or undefined when there is no such container. */
+  podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<LogLine[] | undefined>;
+  /** The pod's proxy configuration in the shape of Envoy's /config_dump, or undefined when it has no proxy connected. */
+  proxyConfigDump(namespace: string, pod: string): Promise<Record<string, unknown> | undefined>;
+  /** Gateway API status: from the control plane when `live` and one is known, else computed from the manifests. */
+  gatewayApiStatus(live: boolean): Promise<GatewayApiStatusReport>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -97,3 +97,15 @@ test('the reporting modules take their codes from the catalogue, and cover it', 
   assert.deepEqual(e.toJSON(), { error: { code: 'VIEW_ONLY', trl: 'TRL3003', message: ERRORS.VIEW_ONLY.message } });
   assert.equal(e.status, 403);
 });
+
+test('every config message is reported somewhere in the analysis, so `trellis analyze --list-codes` lists only codes it can report', async () => {
+  const files = (await sourceFiles(path.join(src, 'config'))).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const used = new Set<string>();
+  for (const file of files) for (const m of (await readFile(file, 'utf8')).matchAll(/\bMessages\.(\w+)/g)) used.add(m[1]!);
+  assert.deepEqual(Object.keys(ConfigMessages).filter((name) => !used.has(name)), []);
+  // Istio's code for a config message is Istio's: a retired one says since when, a Trellis one has none.
+  for (const e of Object.values(ConfigMessages)) {
+    const retired = (e as { retiredInIstio?: string }).retiredInIstio;
+    if (retired !== undefined) assert.ok(e.code.startsWith('IST') && /^\d+\.\d+$/.test(retired), e.code);
+  }
+});

@@ -22,6 +22,14 @@ interface Entry<P extends Part> {
 /** A message about a user's config (`trellis analyze`, the control plane's rejections, the console's validations). */
 export interface MessageEntry extends Entry<'config'> {
   level: Level;
+  /** For an IST code Istio no longer reports: the Istio version that retired it. */
+  retiredInIstio?: string;
+}
+
+/** Whether Istio has a config message: `current` (istioctl reports it), `retired` (older Istio did), `no` (Trellis's own). */
+export function istioHas(e: MessageEntry): 'current' | 'retired' | 'no' {
+  if (!e.code.startsWith('IST')) return 'no';
+  return e.retiredInIstio ? 'retired' : 'current';
 }
 /** A problem the proxy finds in an xDS update; errors reject the update (NACK), warnings are logged. */
 export type ProxyConfigEntry = Entry<'proxy-config'>;
@@ -67,9 +75,6 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   ReferencedResourceNotFound: { code: 'IST0101', level: 'Error', meaning: 'A resource being referenced does not exist.' },
   NamespaceNotInjected: { code: 'IST0102', level: 'Info', meaning: 'A namespace is not enabled for Istio injection.' },
   PodMissingProxy: { code: 'IST0103', level: 'Warning', meaning: 'A pod is missing the Istio proxy.' },
-  // Istio 1.16–1.19 code; Istio 1.20 retired it for IST0162 GatewayPortNotDefinedOnService, which checks the same thing
-  // against the gateway Service's targetPorts. Trellis keeps the code OpenShift Service Mesh 2.4 users know, with the newer rule.
-  GatewayPortNotOnWorkload: { code: 'IST0104', level: 'Warning', meaning: 'Unhandled gateway port: no Service of the gateway workload exposes it.' },
   SchemaValidationError: { code: 'IST0106', level: 'Error', meaning: 'The resource has a schema validation error.' },
   MisplacedAnnotation: { code: 'IST0107', level: 'Warning', meaning: 'An Istio annotation is applied to the wrong kind of resource.' },
   UnknownAnnotation: { code: 'IST0108', level: 'Warning', meaning: 'An Istio annotation is not recognized for any kind of resource.' },
@@ -79,13 +84,14 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   VirtualServiceDestinationPortSelectorRequired: { code: 'IST0112', level: 'Error', meaning: 'A VirtualService routes to a service with more than one port exposed, but does not specify which to use.' },
   // Istio retired this code with the old authentication Policy API (1.6); Trellis keeps it for the PeerAuthentication
   // equivalent, since Istio has no current code for a DestinationRule whose TLS mode the server side rejects.
-  MTLSPolicyConflict: { code: 'IST0113', level: 'Error', meaning: 'A DestinationRule and PeerAuthentication are in conflict with regards to mTLS.' },
+  MTLSPolicyConflict: { code: 'IST0113', level: 'Error', retiredInIstio: '1.6', meaning: 'A DestinationRule and PeerAuthentication are in conflict with regards to mTLS.' },
   DeploymentAssociatedToMultipleServices: { code: 'IST0116', level: 'Warning', meaning: "The resulting pods of a service mesh deployment can't be associated with multiple services using the same port but different protocols." },
-  // Retired in Istio 1.20; kept because OpenShift Service Mesh 2.4 (Istio 1.16) reports it.
-  DeploymentRequiresServiceAssociated: { code: 'IST0117', level: 'Warning', meaning: 'The resulting pods of a service mesh deployment must be associated with at least one service.' },
+  // Retired in Istio 1.20; Trellis reports it in --local (trellis up), as OpenShift Service Mesh 2.4 (Istio 1.16) does.
+  DeploymentRequiresServiceAssociated: { code: 'IST0117', level: 'Warning', retiredInIstio: '1.20', meaning: 'The resulting pods of a service mesh deployment must be associated with at least one service.' },
   PortNameIsNotUnderNamingConvention: { code: 'IST0118', level: 'Info', meaning: 'Port name is not under naming convention. Protocol detection is applied to the port.' },
   NamespaceMultipleInjectionLabels: { code: 'IST0123', level: 'Warning', meaning: 'A namespace has more than one type of injection labels.' },
   InvalidAnnotation: { code: 'IST0125', level: 'Warning', meaning: 'An Istio annotation that is not valid.' },
+  UnknownMeshNetworksServiceRegistry: { code: 'IST0126', level: 'Error', meaning: 'A service registry in Mesh Networks is unknown.' },
   NoMatchingWorkloadsFound: { code: 'IST0127', level: 'Warning', meaning: "There aren't workloads matching the resource labels." },
   NoServerCertificateVerificationDestinationLevel: { code: 'IST0128', level: 'Warning', meaning: 'No caCertificates are set in DestinationRule, this results in no verification of presented server certificate.' },
   NoServerCertificateVerificationPortLevel: { code: 'IST0129', level: 'Warning', meaning: 'No caCertificates are set in DestinationRule, this results in no verification of presented server certificate for traffic to a given port.' },
@@ -97,32 +103,55 @@ export const ConfigMessages = entries<MessageEntry>('config')({
   AlphaAnnotation: { code: 'IST0136', level: 'Info', meaning: 'An Istio annotation may not be suitable for production.' },
   DeploymentConflictingPorts: { code: 'IST0137', level: 'Warning', meaning: 'Two services selecting the same workload with the same targetPort MUST refer to the same port.' },
   GatewayDuplicateCertificate: { code: 'IST0138', level: 'Warning', meaning: 'Duplicate certificate in multiple gateways may cause 404s if clients re-use HTTP2 connections.' },
+  InvalidWebhook: { code: 'IST0139', level: 'Error', meaning: 'Webhook is invalid or references a control plane service that does not exist.' },
   IngressRouteRulesNotAffected: { code: 'IST0140', level: 'Warning', meaning: 'Route rules have no effect on ingress gateway requests.' },
   InvalidApplicationUID: { code: 'IST0144', level: 'Warning', meaning: 'Application pods should not run as user ID (UID) 1337.' },
   ConflictingGateways: { code: 'IST0145', level: 'Error', meaning: 'Gateway should not have the same selector, port and matched hosts of server.' },
   ImageAutoWithoutInjectionWarning: { code: 'IST0146', level: 'Warning', meaning: 'Deployments with `image: auto` should be targeted for injection.' },
   ImageAutoWithoutInjectionError: { code: 'IST0147', level: 'Error', meaning: 'Pods with `image: auto` should be targeted for injection.' },
+  NamespaceInjectionEnabledByDefault: { code: 'IST0148', level: 'Info', meaning: 'A namespace without injection labels is injected, as Istio is installed with enableNamespacesByDefault.' },
   JwtClaimBasedRoutingWithoutRequestAuthN: { code: 'IST0149', level: 'Error', meaning: 'Virtual service using JWT claim based routing without request authentication.' },
   ExternalNameServiceTypeInvalidPortName: { code: 'IST0150', level: 'Warning', meaning: 'Proxy may prevent tcp named ports and unmatched traffic for ports serving TCP protocol from being forwarded correctly for ExternalName services.' },
+  EnvoyFilterUsesRelativeOperation: { code: 'IST0151', level: 'Warning', meaning: 'An EnvoyFilter without a priority uses a relative patch operation (INSERT_BEFORE/AFTER, REPLACE, REMOVE), which may be applied before what it is relative to.' },
+  EnvoyFilterUsesReplaceOperationIncorrectly: { code: 'IST0152', level: 'Error', meaning: 'The REPLACE operation is only valid for HTTP_FILTER, NETWORK_FILTER and VIRTUAL_HOST.' },
+  EnvoyFilterUsesAddOperationIncorrectly: { code: 'IST0153', level: 'Error', meaning: 'The ADD operation will be ignored when applyTo is set to ROUTE_CONFIGURATION, or HTTP_ROUTE.' },
+  EnvoyFilterUsesRemoveOperationIncorrectly: { code: 'IST0154', level: 'Error', meaning: 'The REMOVE operation will be ignored when applyTo is set to ROUTE_CONFIGURATION, or HTTP_ROUTE.' },
+  EnvoyFilterUsesRelativeOperationWithProxyVersion: { code: 'IST0155', level: 'Warning', meaning: 'An EnvoyFilter without a priority uses a relative patch operation on what a proxyVersion-scoped EnvoyFilter patches, which may not apply during an upgrade.' },
   InvalidTelemetryProvider: { code: 'IST0157', level: 'Warning', meaning: 'The Telemetry with empty providers will be ignored.' },
+  PodsIstioProxyImageMismatchInNamespace: { code: 'IST0158', level: 'Warning', meaning: 'The Istio proxy image of the pods running in the namespace do not match the image defined in the injection configuration.' },
   ConflictingTelemetryWorkloadSelectors: { code: 'IST0159', level: 'Error', meaning: 'A Telemetry resource selects the same workloads as another Telemetry resource.' },
   MultipleTelemetriesWithoutWorkloadSelectors: { code: 'IST0160', level: 'Error', meaning: 'More than one telemetry resource in a namespace has no workload selector.' },
   InvalidGatewayCredential: { code: 'IST0161', level: 'Error', meaning: 'The credential provided for the Gateway resource is invalid.' },
-  // From Istio 1.2x (istioctl reports it since the DestinationRule host checks were added); same code, name and level.
+  // Replaced IST0104 GatewayPortNotOnWorkload (Istio 1.16–1.19), which compared with the Service's ports rather than its targetPorts.
+  GatewayPortNotDefinedOnService: { code: 'IST0162', level: 'Warning', meaning: 'Gateway port not exposed by service: no Service of the gateway workload has it as a targetPort.' },
+  InvalidExternalControlPlaneConfig: { code: 'IST0163', level: 'Warning', meaning: 'Address for the ingress gateway on the external control plane is not valid.' },
+  ExternalControlPlaneAddressIsNotAHostname: { code: 'IST0164', level: 'Info', meaning: 'Address for the ingress gateway on the external control plane is an IP address and not a hostname.' },
+  ReferencedInternalGateway: { code: 'IST0165', level: 'Warning', meaning: 'A VirtualService refers to an internal Gateway that Istio generates from a Gateway API Gateway (its name contains ~istio-autogenerated-k8s-gateway~).' },
+  IneffectiveSelector: { code: 'IST0166', level: 'Warning', meaning: 'A policy selects the pods of a Gateway API gateway by label, which has no effect: it must use targetRef.' },
+  IneffectivePolicy: { code: 'IST0167', level: 'Warning', meaning: 'A policy has no impact (a Sidecar for a namespace or workload in ambient mode).' },
+  NegativeConditionStatus: { code: 'IST0171', level: 'Warning', meaning: 'The status of a resource has a condition that shows a problem.' },
+  DestinationRuleSubsetNotSelectPods: { code: 'IST0173', level: 'Error', meaning: 'A DestinationRule subset selects no pod: requests routed to it fail with 503 UH (NoHealthyUpstream).' },
   UnknownDestinationRuleHost: { code: 'IST0174', level: 'Warning', meaning: 'The host of a DestinationRule does not match any service in the mesh.' },
+  JwksUriFetchUnrestricted: { code: 'IST0175', level: 'Warning', meaning: 'RequestAuthentications exist but istiod has no BLOCKED_CIDRS_IN_JWKS_URIS, so it fetches JWKS from any address, internal ones included.' },
+  GatewayAPICRDVersionBelowMinimum: { code: 'IST0176', level: 'Warning', meaning: 'A Gateway API CRD is older than Istio processes (its gateway.networking.k8s.io/bundle-version annotation).' },
+  ConflictingServiceEntryProtocol: { code: 'IST0177', level: 'Warning', meaning: 'ServiceEntries visible in one namespace give the same host and port different protocols.' },
 
   // Trellis's own cross-object checks, for problems Istio reports only at run time (route status) or not at all.
-  // Istio 1.2x has IST0173 DestinationRuleSubsetNotSelectPods at level Error; Trellis keeps Kiali's level (KIA0203, Warning),
-  // and reports it at Info while no VirtualService routes to the subset: declaring subsets ahead of the versions that are
-  // deployed (as Bookinfo's destination-rule-all.yaml does) is common and harmless until traffic is sent there.
+  // TRL0101 stands for IST0173 in --local (the directories trellis up runs): Kiali's level (KIA0203, Warning), and Info
+  // while no VirtualService routes to the subset, since declaring subsets ahead of the versions that are deployed (as
+  // Bookinfo's destination-rule-all.yaml does) is common and harmless until traffic is sent there.
   SubsetSelectsNoWorkloads: { code: 'TRL0101', level: 'Warning', meaning: "A DestinationRule subset's labels select none of the host's workloads; requests routed to it fail with 503 (no healthy upstream). Info while no route uses the subset." },
   ReferenceNotPermitted: { code: 'TRL0102', level: 'Error', meaning: 'A Gateway API reference to another namespace is not allowed by any ReferenceGrant (route status RefNotPermitted).' },
   RouteNotAllowedByListeners: { code: 'TRL0103', level: 'Error', meaning: "A route's parent Gateway has no listener that accepts routes from the route's namespace (route status NotAllowedByListeners)." },
   SidecarEgressHostNotFound: { code: 'TRL0104', level: 'Warning', meaning: 'A Sidecar egress host matches no service in the registry (Kiali KIA1004).' },
   UnknownExtAuthzProvider: { code: 'TRL0105', level: 'Error', meaning: "A CUSTOM AuthorizationPolicy names a provider that the mesh config's extensionProviders does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the workloads it selects deny every request." },
+  RouteHostnameNotMatched: { code: 'TRL0106', level: 'Error', meaning: "No hostname of a route intersects the hostname of a listener of its parent Gateway that admits it (route status NoMatchingListenerHostname): the route is not attached there." },
+  BackendKindNotSupported: { code: 'TRL0107', level: 'Error', meaning: "A route's backendRef is of a kind Trellis cannot send traffic to (a Service, or a networking.istio.io ServiceEntry or Hostname): route status ResolvedRefs InvalidKind, and its share of requests gets 500." },
+  GatewayListenerNotValid: { code: 'TRL0108', level: 'Error', meaning: 'A listener of a Gateway Trellis serves cannot be served: its protocol is not HTTP, HTTPS, TLS or TCP (UnsupportedProtocol), it lists route kinds it cannot take (InvalidRouteKinds), or an earlier listener holds its port with a protocol that cannot share it (Conflicted).' },
   // OpenShift Service Mesh's control-plane model (mesh-topology.ts).
   ControlPlaneFieldIgnored: { code: 'TRL0120', level: 'Info', meaning: 'A ServiceMeshControlPlane field that Trellis does not apply (it configures what a Kubernetes operator deploys, or a feature Trellis does not have).' },
   NamespaceClaimedTwice: { code: 'TRL0121', level: 'Warning', meaning: 'A namespace is claimed by two control planes (member rolls, member selectors or ServiceMeshMembers); it joins the first, the second reports it as pending.' },
+  GatewayApiNotEnabled: { code: 'TRL0122', level: 'Warning', meaning: 'A Gateway API object in a namespace whose OpenShift Service Mesh control plane does not serve the Gateway API (spec.techPreview.gatewayAPI.enabled is not true): the object is ignored.' },
 });
 
 // ---------------------------------------------------------------- proxy: config checks
@@ -188,6 +217,7 @@ export const ConsoleApiCodes = entries<ConsoleApiEntry>('console-api')({
   METRICS_UNAVAILABLE: { code: 'TRL3017', status: 503, meaning: 'The request needs Prometheus and none is configured.' },
   PROMETHEUS_ERROR: { code: 'TRL3018', status: 502, meaning: 'Prometheus failed to answer a query.' },
   INTERNAL: { code: 'TRL3019', status: 500, meaning: 'An unexpected error in the console (logged by the console).' },
+  CONTROL_PLANE_ERROR: { code: 'TRL3020', status: 502, meaning: 'The control plane failed to answer (a proxy\'s config dump through its debug endpoint).' },
 });
 
 /** The console API's error names, the JSON body's `error.code`. */

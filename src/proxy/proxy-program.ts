@@ -8,7 +8,7 @@ import type { WorkloadIdentity } from '../ca/workload-identity.js';
 import type { MetricsSource } from '../telemetry/merged-metrics.js';
 import { VERSION } from '../version.js';
 import { AdminServer } from './admin/admin-server.js';
-import { formatIssue, ProxyConfigError } from './errors.js';
+import { ConfigCode, formatIssue, ProxyConfigError } from './errors.js';
 import { log } from './log.js';
 import { readSnapshot } from './snapshot-file.js';
 import type { Dataplane } from './workers/dataplane.js';
@@ -238,8 +238,19 @@ export class ProxyProgram {
     const xds = this.o.xds;
     if (!xds) return;
     const { node } = this.o;
-    const [{ AdsClient }, { referencedNames }, { controlPlaneSecrets }] = await this.until(Promise.all([import('../xds/ads-client.js'), import('../xds/references.js'), import('./tls/sds-names.js')]));
+    const [{ AdsClient }, { referencedNames }, { controlPlaneSecrets }, { TypeUrl }] = await this.until(Promise.all([import('../xds/ads-client.js'), import('../xds/references.js'), import('./tls/sds-names.js'), import('../xds/resource.js')]));
+    // Istio's DNS proxy (ISTIO_META_DNS_CAPTURE → DNS_CAPTURE): answers the pod's queries from the NDS name table.
+    let dns: import('./dns/dns-proxy.js').DnsProxy | undefined;
+    if (String(node.metadata.DNS_CAPTURE) === 'true') {
+      const { DnsProxy, DNS_PROXY_PORT } = await this.until(import('./dns/dns-proxy.js'));
+      dns = new DnsProxy();
+      const proxy = dns;
+      this.stoppers.push({ phase: 'xds', stop: () => proxy.close() });
+      await this.until(proxy.listen());
+      logger.info(`dns: proxy listening on 127.0.0.1:${DNS_PROXY_PORT}`);
+    }
     const client = new AdsClient({
+      ...(dns ? { extraTypes: { [TypeUrl.NameTable]: (rs: Array<Record<string, unknown>>) => dns!.setTable((rs[0] ?? {}) as import('../xds/resource.js').NameTable) } } : {}),
       address: xds.address,
       mode: xds.mode,
       node: {
@@ -256,6 +267,8 @@ export class ProxyProgram {
       onUpdate: async (snapshot) => {
         try {
           const r = await this.dataplane.apply(snapshot, snapshot.secrets);
+          // A port that cannot be bound (taken, or below 1024 without root) is only a warning to the update: say it.
+          for (const i of r.issues) if (i.code === ConfigCode.BindFailed) logger.warn(formatIssue(i));
           logger.info(`xds: applied version ${r.version} (${snapshot.listeners.length} listeners, ${snapshot.clusters.length} clusters${this.pool ? `, ${this.pool.count} workers` : ''})`);
         } catch (err) {
           if (err instanceof ProxyConfigError) for (const i of err.issues) logger.error(formatIssue(i));

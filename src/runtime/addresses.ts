@@ -33,3 +33,37 @@ export function gatewayAddress(base: number, k = 1): string {
   if (k < 1 || k > 254) throw new RangeError(`gateway number ${k} is outside 1-254`);
   return inBlock(base, MAX_PODS + 1 + k);
 }
+
+/**
+ * Hands out gateway addresses for a run: the control planes' gateways and the Kubernetes Gateways' proxies draw from
+ * one pool, so none shares an address. A key keeps its number while it holds it; number 1 (the host's ingress) is
+ * given only when asked for.
+ */
+export class GatewayAddresses {
+  private readonly numbers = new Map<string, number>();
+
+  constructor(private readonly base: number) {}
+
+  /** The address of `key` (a gateway's `namespace/name`), given once and kept until released. */
+  addressOf(key: string, hostIngress = false): string {
+    return gatewayAddress(this.base, this.numberOf(key, hostIngress));
+  }
+
+  /** The gateway number of `key` (what its address and, in a pod network, its pod number derive from). */
+  numberOf(key: string, hostIngress = false): number {
+    let n = this.numbers.get(key);
+    if (n === undefined) {
+      const used = new Set(this.numbers.values());
+      n = hostIngress && !used.has(1) ? 1 : 2;
+      if (n !== 1) while (used.has(n)) n++;
+      if (n > 254) throw new Error(`no loopback address left for gateway ${key} (at most 254 gateways)`);
+      this.numbers.set(key, n);
+    }
+    return n;
+  }
+
+  /** Gives `key`'s address back to the pool. */
+  release(key: string): void {
+    this.numbers.delete(key);
+  }
+}

@@ -34,10 +34,16 @@ export const DEFAULT_IMAGE_MAP: ImageMap = {
   'go-httpbin': { program: 'dist/apps/echo.js', env: { PORT: '8080' } },
   httpbin: { program: 'dist/apps/echo.js', env: { PORT: '80' } },
   echo: { program: 'dist/apps/echo.js' },
-  'echo-basic': { program: 'dist/apps/echo.js' },
+  // The Gateway API conformance backend (registry.k8s.io/gateway-api/conformance/echo-basic, and its staging name
+  // gcr.io/k8s-staging-gateway-api/echo-basic): the echo-basic stand-in, not httpbin.
+  'gateway-api/conformance/echo-basic': { program: 'dist/apps/echo-basic.js' },
+  'k8s-staging-gateway-api/echo-basic': { program: 'dist/apps/echo-basic.js' },
+  'echo-basic': { program: 'dist/apps/echo-basic.js' },
   curl: { program: 'dist/apps/sleep.js', args: ['infinity'], commands: sleep },
   sleep: { program: 'dist/apps/sleep.js', args: ['infinity'], commands: sleep },
   'ext-authz': { program: 'dist/apps/ext-authz.js' },
+  // Istio's samples/tcp-echo (istio/tcp-echo-server): args `<port,...> <prefix>`.
+  'tcp-echo-server': { program: 'dist/apps/tcp-echo.js' },
 };
 
 /** `registry.istio.io/release/examples-bookinfo-reviews-v2:1.20.3` → candidates from most to least specific. */

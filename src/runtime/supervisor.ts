@@ -1,17 +1,32 @@
-// Runs local processes like a kubelet: each in its own process group, output prefixed with its name, restarted with
-// back-off when it exits (restartPolicy Always), and stopped — the whole group — on stop().
+// Runs local processes like a kubelet: each in its own process group, output prefixed with its name and its last
+// lines kept (what `kubectl logs --tail` reads), restarted with back-off when it exits (restartPolicy Always), and
+// stopped — the whole group — on stop().
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
+/** The name (and log prefix) of a pod's container process: `<pod>.<namespace>/<container>`, unique in a run. */
+export const podProcess = (namespace: string, pod: string, container: string) => `${pod}.${namespace}/${container}`;
+
 export interface ProcessSpec {
-  /** `pod/container` or `pod/istio-proxy`: the log prefix and the key. */
+  /** The log prefix and the key: for a pod's container `<pod>.<namespace>/<container>` (local-mesh.ts `podProcess`). */
   name: string;
   command: string;
   args: string[];
   env: Record<string, string>;
   cwd?: string;
 }
+
+/** One line a process wrote, as `tail()` returns it. */
+export interface OutputLine {
+  /** When it was read (ms since the epoch). */
+  time: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** Lines kept per process, across its restarts (a kubelet keeps the current and the previous container's log). */
+const KEPT_LINES = 2000;
 
 export interface ProcessStatus {
   name: string;
@@ -30,6 +45,7 @@ interface Managed {
   stopping: boolean;
   lastExit?: string;
   exited: Promise<void>;
+  output: OutputLine[];
 }
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
@@ -43,7 +59,7 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
 
   start(spec: ProcessSpec): void {
     if (this.procs.has(spec.name)) throw new Error(`${spec.name} is already running`);
-    const m: Managed = { spec, child: undefined, restarts: 0, startedAt: 0, timer: undefined, stopping: false, exited: Promise.resolve() };
+    const m: Managed = { spec, child: undefined, restarts: 0, startedAt: 0, timer: undefined, stopping: false, exited: Promise.resolve(), output: [] };
     this.procs.set(spec.name, m);
     this.launch(m);
   }
@@ -59,7 +75,7 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
     m.startedAt = Date.now();
     let resolveExit!: () => void;
     m.exited = new Promise((r) => (resolveExit = r));
-    const forward = (stream: NodeJS.ReadableStream) => {
+    const forward = (stream: NodeJS.ReadableStream, name: OutputLine['stream']) => {
       let buf = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
@@ -68,12 +84,13 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
+          this.keep(m, name, line);
           this.log(`[${spec.name}] ${line}`);
         }
       });
     };
-    forward(child.stdout!);
-    forward(child.stderr!);
+    forward(child.stdout!, 'stdout');
+    forward(child.stderr!, 'stderr');
     child.on('error', (err) => this.log(`[${spec.name}] cannot start: ${err.message}`));
     child.on('exit', (code, signal) => {
       resolveExit();
@@ -85,9 +102,22 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
       if (Date.now() - m.startedAt > 60_000) m.restarts = 0;
       const delay = BACKOFF_MS[Math.min(m.restarts, BACKOFF_MS.length - 1)]!;
       m.restarts++;
+      this.keep(m, 'stderr', `exited (${m.lastExit}); restarting in ${delay / 1000}s`);
       this.log(`[${spec.name}] exited (${m.lastExit}); restarting in ${delay / 1000}s`);
       m.timer = setTimeout(() => this.launch(m), delay);
     });
+  }
+
+  private keep(m: Managed, stream: OutputLine['stream'], text: string): void {
+    m.output.push({ time: Date.now(), stream, text });
+    if (m.output.length > KEPT_LINES) m.output.splice(0, m.output.length - KEPT_LINES);
+  }
+
+  /** The last `lines` lines a process wrote (stdout and stderr in the order read), or undefined for an unknown name. */
+  tail(name: string, lines: number): OutputLine[] | undefined {
+    const m = this.procs.get(name);
+    if (!m) return undefined;
+    return lines > 0 ? m.output.slice(-lines) : [];
   }
 
   /** Kill a process as a crash would (tests, chaos); the supervisor restarts it. */

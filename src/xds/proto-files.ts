@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +47,12 @@ export const FILES = [
   'google/rpc/error_details.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
+  // Istio's NameTable (NDS) for the sidecar's DNS proxy, from this repository's protos/ folder.
+  'istio/networking/nds/v1/nds.proto',
 ];
+
+/** This repository's own .proto files (Istio's messages that no npm package ships). */
+export const OWN_PROTOS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'protos');
 
 export const packageDir = (name: string): string => path.dirname(require.resolve(`${name}/package.json`));
 const packageVersion = (name: string) => (JSON.parse(readFileSync(path.join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;

@@ -7,7 +7,7 @@ import { accessSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { DESCRIPTOR_FILE, LazyRoot, type EnvoyDescriptor } from './descriptor.js';
-import { descriptorSource, FILES, packageDir, sameSource } from './proto-files.js';
+import { descriptorSource, FILES, OWN_PROTOS, packageDir, sameSource } from './proto-files.js';
 
 export { descriptorSource } from './proto-files.js';
 
@@ -17,6 +17,7 @@ export function parseEnvoyProtoFiles(): protobuf.Root {
   const dirs = [
     ...['envoy-api', 'xds', 'protoc-gen-validate', 'googleapis'].map((d) => path.join(deps, d)),
     packageDir('protobufjs'), // google/protobuf/descriptor.proto
+    OWN_PROTOS,
   ];
   const r = new protobuf.Root();
   r.resolvePath = (origin, target) => {

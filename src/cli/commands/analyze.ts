@@ -2,11 +2,11 @@
 
 import { parseArgs } from 'node:util';
 import { Messages } from '../../config/analysis/messages.js';
-import { codeLine } from '../format/codes.js';
+import { istioHas, type MessageEntry } from '../../errors/catalogue.js';
+import { messageCodeLine } from '../format/codes.js';
 import { render, type OutputFormat } from '../../config/analysis/format.js';
-import { analyzeResources } from '../../config/analysis/run.js';
+import { analyzePaths } from '../../config/analysis/analyze-paths.js';
 import { displayPath, LEVEL_ORDER, type Level } from '../../config/diagnostics.js';
-import { loadPaths } from '../../config/loader.js';
 import { UsageError, type Command } from '../command.js';
 
 /** istioctl's exit status when the analysis finds issues at or above the failure threshold. */
@@ -15,15 +15,22 @@ export const EXIT_ANALYZER_FOUND_ISSUES = 79;
 const USAGE = `Usage: trellis analyze [options] PATH...
 
 Analyze Istio, Gateway API, Maistra and Kubernetes YAML (files, directories, or - for stdin)
-as istioctl analyze does, with the file, line and column of every message.
+as istioctl analyze does without a cluster, with the file, line and column of every message.
 
 Options:
   -o, --output FORMAT           text (default), json or yaml
   -n, --namespace NS            namespace of objects that name none (default: default)
+      --local                   analyze a directory as trellis up runs it (as trellis up, trellis demo and
+                                the console do): Trellis's own ingress and egress gateways exist, alpha
+                                annotations are reported, and DestinationRule subsets that select no workload
+                                are TRL0101 (Info until a route uses them) instead of istioctl's IST0173 Error
+      --meshConfigFile FILE     a MeshConfig (YAML) that stands for the cluster's: it replaces the istio ConfigMap
+      --meshNetworksFile FILE   a MeshNetworks (YAML) that stands for the cluster's
       --failure-threshold LVL   lowest level that makes the exit status non-zero: Error (default), Warning, Info
       --output-threshold LVL    lowest level that is printed: Info (default), Warning, Error
   -S, --suppress CODE=KIND NS/NAME   hide a message, e.g. "IST0102=Namespace default" (repeatable; * is a wildcard)
-      --list-codes              print every message code analyze can report and exit
+      --list-codes              print every message code analyze can report, with its level and whether
+                                Istio has it (Istio, retired, Trellis), and exit; -o json for a list
                                 (trellis codes lists every code, the proxy's and the console API's too)
 
 Exit status: 0 when nothing at or above the failure threshold was found, ${EXIT_ANALYZER_FOUND_ISSUES} otherwise (as istioctl),
@@ -71,25 +78,34 @@ export const analyzeCommand: Command = {
           'output-threshold': { type: 'string' },
           suppress: { type: 'string', short: 'S', multiple: true },
           'list-codes': { type: 'boolean' },
+          local: { type: 'boolean' },
+          meshConfigFile: { type: 'string' },
+          meshNetworksFile: { type: 'string' },
         },
       });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const { values, positionals } = parsed;
+    const format = values.output as OutputFormat;
     if (values['list-codes']) {
-      for (const t of Object.values(Messages)) process.stdout.write(codeLine(t) + '\n');
+      const entries: MessageEntry[] = Object.values(Messages);
+      if (format === 'json') process.stdout.write(JSON.stringify(entries.map((e) => ({ code: e.code, name: e.name, level: e.level, istio: istioHas(e), meaning: e.meaning })), null, 2) + '\n');
+      else for (const e of entries) process.stdout.write(messageCodeLine(e) + '\n');
       return 0;
     }
-    const format = values.output as OutputFormat;
     if (!['text', 'json', 'yaml'].includes(format)) throw new UsageError(`--output must be text, json or yaml, not "${format}"`);
     if (positionals.length === 0) throw new UsageError('name at least one file or directory to analyze (or - for stdin)');
     const failAt = parseLevel(values['failure-threshold'], '--failure-threshold', 'Error');
     const showAt = parseLevel(values['output-threshold'], '--output-threshold', 'Info');
     const suppressions = (values.suppress ?? []).map(parseSuppression);
 
-    const loaded = await loadPaths(positionals, values.namespace ? { defaultNamespace: values.namespace } : {});
-    const { diagnostics } = analyzeResources(loaded.resources, { loadErrors: loaded.errors });
+    const { diagnostics, resourceCount } = await analyzePaths(positionals, {
+      defaultNamespace: values.namespace,
+      mode: values.local ? 'local' : 'istioctl',
+      meshConfigFile: values.meshConfigFile,
+      meshNetworksFile: values.meshNetworksFile,
+    });
     const kept = diagnostics.filter(
       (d) =>
         !suppressions.some(
@@ -98,7 +114,7 @@ export const analyzeCommand: Command = {
     );
     const shown = kept.filter((d) => LEVEL_ORDER[d.level] <= LEVEL_ORDER[showAt]);
     if (format === 'text' && shown.length === 0) {
-      process.stdout.write(`\u2714 No validation issues found when analyzing ${loaded.resources.length} resource${loaded.resources.length === 1 ? '' : 's'}.\n`);
+      process.stdout.write(`\u2714 No validation issues found when analyzing ${resourceCount} resource${resourceCount === 1 ? '' : 's'}.\n`);
     } else {
       process.stdout.write(render(shown, format, displayPath));
     }

@@ -8,7 +8,7 @@ import { main as consoleMain } from '../../console/main.js';
 
 export const consoleCommand: Command = {
   name: 'console',
-  usage: 'Usage: trellis console --config-dir DIR [--prometheus URL] [--controlplane-debug URL] [--ca-root FILE] [--host ADDR] [--port 20001] [--token T] [--view-only] [--no-istio-api]',
+  usage: 'Usage: trellis console --config-dir DIR [--prometheus URL] [--controlplane-debug URL] [--ca-root FILE] [--host ADDR] [--port 20001] [--token T] [--view-only] [--no-istio-api] [--plugin]',
   async run(args) {
     const server = await consoleMain(args);
     await new Promise<void>((r) => {

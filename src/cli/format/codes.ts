@@ -1,11 +1,21 @@
 // The code catalogue as `trellis codes` and `trellis analyze --list-codes` print it: a line per code, grouped by part.
 
-import { PARTS, type CodeEntry, type Part } from '../../errors/catalogue.js';
+import { istioHas, PARTS, type CodeEntry, type MessageEntry, type Part } from '../../errors/catalogue.js';
 
 /** `IST0101  Error    ReferencedResourceNotFound: A resource being referenced does not exist.` (level or HTTP status) */
 export function codeLine(e: CodeEntry): string {
   const second = e.part === 'config' ? e.level : e.part === 'proxy-config' ? '' : String(e.status);
   return `${e.code}  ${second.padEnd(7)}  ${e.name}: ${e.meaning}`;
+}
+
+const ISTIO_COLUMN = { current: 'Istio', retired: 'retired', no: 'Trellis' } as const;
+
+/**
+ * `IST0101  Error    Istio    ReferencedResourceNotFound: A resource being referenced does not exist.`: a config
+ * message with whether Istio has it (Istio, retired: only older Istio reports it, Trellis: Trellis's own).
+ */
+export function messageCodeLine(e: MessageEntry): string {
+  return `${e.code}  ${e.level.padEnd(7)}  ${ISTIO_COLUMN[istioHas(e)].padEnd(7)}  ${e.name}: ${e.meaning}`;
 }
 
 /** What `-o json` prints: the parts in catalogue order, each with its codes (fields as in src/errors/catalogue.ts). */

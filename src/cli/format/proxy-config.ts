@@ -35,7 +35,18 @@ function istioConfigName(metadata: unknown): string {
   return m ? `${m[2]}.${m[1]}` : '';
 }
 
+/** A table as rows of cells under its headers: the CLI prints it in columns, the console's Envoy tab draws it. */
+export interface ConfigTable {
+  headers: string[];
+  rows: string[][];
+}
+
 export function clustersTable(dump: Json, filter: { fqdn?: string; port?: number; subset?: string; direction?: string } = {}): string {
+  const t = clusterRows(dump, filter);
+  return columns(t.headers, t.rows);
+}
+
+export function clusterRows(dump: Json, filter: { fqdn?: string; port?: number; subset?: string; direction?: string } = {}): ConfigTable {
   const rows: string[][] = [];
   for (const c of clustersOf(dump)) {
     const name = str(c.name);
@@ -50,7 +61,7 @@ export function clustersTable(dump: Json, filter: { fqdn?: string; port?: number
     rows.push([fqdn || '-', port || '-', subset || '-', direction || '-', type, istioConfigName(c.metadata)]);
   }
   rows.sort((a, b) => a[0]!.localeCompare(b[0]!) || Number(a[1]) - Number(b[1]) || a[2]!.localeCompare(b[2]!));
-  return columns(['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'], rows);
+  return { headers: ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'], rows };
 }
 
 function chainMatch(chain: Json): string {
@@ -89,6 +100,11 @@ function chainDestination(chain: Json): string {
 }
 
 export function listenersTable(dump: Json, filter: { port?: number; address?: string } = {}): string {
+  const t = listenerRows(dump, filter);
+  return columns(t.headers, t.rows);
+}
+
+export function listenerRows(dump: Json, filter: { port?: number; address?: string } = {}): ConfigTable {
   const rows: string[][] = [];
   for (const l of listenersOf(dump)) {
     const sa = obj(obj(l.address).socketAddress);
@@ -104,7 +120,7 @@ export function listenersTable(dump: Json, filter: { port?: number; address?: st
     for (const chain of arr(l.filterChains).map(obj)) rows.push([address, port, chainMatch(chain), chainDestination(chain)]);
     if (l.defaultFilterChain) rows.push([address, port, 'ALL (default)', chainDestination(obj(l.defaultFilterChain))]);
   }
-  return columns(['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION'], rows);
+  return { headers: ['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION'], rows };
 }
 
 function routeMatch(m: Json): string {
@@ -123,6 +139,11 @@ function domainsCell(domains: string[]): string {
 }
 
 export function routesTable(dump: Json, filter: { name?: string } = {}): string {
+  const t = routeRows(dump, filter);
+  return columns(t.headers, t.rows);
+}
+
+export function routeRows(dump: Json, filter: { name?: string } = {}): ConfigTable {
   const rows: string[][] = [];
   for (const rc of routesOf(dump)) {
     const name = str(rc.name);
@@ -134,7 +155,7 @@ export function routesTable(dump: Json, filter: { name?: string } = {}): string 
       }
     }
   }
-  return columns(['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'], rows);
+  return { headers: ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'], rows };
 }
 
 export function endpointsTable(dump: Json, filter: { cluster?: string } = {}): string {

@@ -4,19 +4,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnosticFor, type Diagnostic } from '../diagnostics.js';
 import { loadText } from '../loader.js';
+import { buildMeshModel } from '../mesh-config.js';
 import type { Analyzer } from './analyzer.js';
+import { assumedResources, type AnalysisMode } from './assumed.js';
 import { ConfigIndex } from './config-index.js';
-import { credentialProblem } from './analyzers/gateway.js';
+import { credentialProblem, ingressGatewayPortAnalyzer } from './analyzers/gateway.js';
 import { sidecarSelectorAnalyzer } from './analyzers/sidecar.js';
 import { ANALYZERS } from './registry.js';
 import { Messages } from './messages.js';
 
-/** Run analyzers over every resource of `yaml`, as run.ts does but without schema validation in between. */
-function analyze(yaml: string, analyzers: readonly Analyzer[] = ANALYZERS): Diagnostic[] {
+/** Run analyzers over every resource of `yaml`, as run.ts does (`local` mode unless told) but without schema validation in between. */
+function analyze(yaml: string, analyzers: readonly Analyzer[] = ANALYZERS, mode: AnalysisMode = 'local'): Diagnostic[] {
   const { resources, errors } = loadText(yaml, 'inline.yaml');
   assert.deepEqual(errors, []);
   const out: Diagnostic[] = [];
-  const ctx = { resources, index: new ConfigIndex(resources), report: (type: Parameters<typeof diagnosticFor>[0], r: Parameters<typeof diagnosticFor>[1], field: string, message: string) => out.push(diagnosticFor(type, r, field, message)) };
+  const index = new ConfigIndex([...resources, ...assumedResources(mode, resources, buildMeshModel(resources))]);
+  const ctx = { resources, index, mode, report: (type: Parameters<typeof diagnosticFor>[0], r: Parameters<typeof diagnosticFor>[1], field: string, message: string) => out.push(diagnosticFor(type, r, field, message)) };
   for (const a of analyzers) a.analyze(ctx);
   return out;
 }
@@ -56,13 +59,13 @@ test('a Gateway that selects Trellis\'s built-in ingress gateway is satisfied, u
   const gw = `apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec: {selector: {istio: ingressgateway}, servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]}\n---\n`;
   assert.deepEqual(analyze(gw), []);
   const smcp = `apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: mesh-system}\nspec: {gateways: {ingress: {enabled: false}}}\n---\n`;
-  const ds = analyze(gw + smcp);
+  const ds = analyze(gw + smcp, [ingressGatewayPortAnalyzer]);
   assert.deepEqual(codes(ds), ['IST0101 gw']);
   assert.equal(ds[0]!.message, 'Referenced selector not found: "istio=ingressgateway"');
   // A loaded gateway deployment replaces the built-in one, ports and all.
   const own = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ingress, namespace: gw-ns}\nspec: {selector: {matchLabels: {istio: ingressgateway}}, template: {metadata: {labels: {istio: ingressgateway}}, spec: {containers: [{name: istio-proxy, image: auto}]}}}\n---\n` +
     `apiVersion: v1\nkind: Service\nmetadata: {name: ingress, namespace: gw-ns}\nspec: {selector: {istio: ingressgateway}, ports: [{port: 80, name: http2, targetPort: 9090}]}\n---\n`;
-  assert.deepEqual(codes(analyze(gw + own).filter((d) => d.code === 'IST0104')), ['IST0104 gw']);
+  assert.deepEqual(codes(analyze(gw + own).filter((d) => d.code === 'IST0162')), ['IST0162 gw']);
 });
 
 test('credential checks: data that is not PEM is reported', () => {
@@ -79,7 +82,7 @@ test('a good certificate expires: the check uses the current time', async () => 
   const text = await readFile(fileURLToPath(new URL('../../../test/fixtures/analyze/gateway-credentials.yaml', import.meta.url)), 'utf8');
   const good = loadText(text, 'x.yaml').resources.find((r) => r.kind === 'Secret' && r.metadata.name === 'good')!;
   assert.equal(credentialProblem(good), undefined);
-  assert.match(credentialProblem(good, new Date('2200-01-01')) ?? '', /expired on/);
+  assert.match(credentialProblem(good, { now: new Date('2200-01-01') }) ?? '', /expired on/);
 });
 
 test('OpenShift Service Mesh members inject per pod: no IST0102 for namespaces in a member roll', () => {
@@ -158,9 +161,14 @@ test('the index: DestinationRules by host with exportTo and wildcards; namespace
   assert.equal(index.rootNamespace, 'istio-system');
 });
 
-test('a match under an earlier rule\'s URI prefix (other conditions equal) is IST0131; one with extra conditions is not', () => {
+test('a URI prefix match under an earlier prefix (other conditions equal, no method = GET) is IST0131, within a rule too; one with extra conditions is not', () => {
   const d = `route: [{destination: {host: web}}]`;
-  const yaml = svc('web') + vs('web', `{hosts: [web], http: [{match: [{uri: {prefix: /api}}], ${d}}, {match: [{uri: {exact: /api/v2}}, {uri: {prefix: /api}, headers: {x: {exact: "1"}}}], ${d}}, {match: [{uri: {prefix: /apix}}], ${d}}]}`);
+  const yaml =
+    svc('web') +
+    vs('web', `{hosts: [web], http: [{match: [{uri: {prefix: /api}}], ${d}}, {match: [{uri: {exact: /api/v2}}, {uri: {prefix: /api/v1}, headers: {x: {exact: "1"}}}], ${d}}, {match: [{uri: {prefix: /apix}}, {uri: {prefix: /apix/y}, method: {exact: GET}}], ${d}}]}`);
   const ds = analyze(yaml).filter((x) => x.code === 'IST0131' || x.code === 'IST0130');
-  assert.deepEqual(ds.map((x) => `${x.code} ${x.field}`), ['IST0131 /spec/http/1/match/0', 'IST0131 /spec/http/2/match/0', 'IST0130 /spec/http/2']);
+  // As Istio: only prefixes are compared, and an overlap never makes a whole rule unreachable (IST0130 is for duplicates).
+  assert.deepEqual(ds.map((x) => `${x.code} ${x.field}`), ['IST0131 /spec/http/2/match/0', 'IST0131 /spec/http/2/match/1', 'IST0131 /spec/http/2/match/1']);
+  assert.equal(ds[1]!.message, 'VirtualService rule #2 match #1 of prefix /apix/y is not used (duplicate/overlapping match in rule #0 of prefix /api on #0).');
+  assert.equal(ds[2]!.message, 'VirtualService rule #2 match #1 of prefix /apix/y is not used (duplicate/overlapping match in rule #0 of prefix /apix on #2).');
 });

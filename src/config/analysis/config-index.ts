@@ -6,7 +6,8 @@ import type { Resource } from '../resource.js';
 import { podTemplateOf, type PodSpec, type ServicePort, type ServiceSpec } from '../types/kubernetes.js';
 import type { DestinationRuleSpec, GatewaySpec, ServiceEntrySpec, WorkloadEntrySpec } from '../types/networking.js';
 import { matchesLabels, stringRecord } from '../labels.js';
-import { meshModelOf, type MeshConfig, type MeshModel } from '../mesh-config.js';
+import { buildMeshModel, type MeshConfig, type MeshModel } from '../mesh-config.js';
+import { meshNetworksOf, type MeshNetworksModel } from '../mesh-networks.js';
 
 export { DEFAULT_CONTROL_PLANE_NAMESPACE } from '../mesh-config.js';
 
@@ -29,13 +30,13 @@ export interface ServicePortInfo {
   targetPort?: number | string;
 }
 
-/** A host in the service registry: a Kubernetes Service, a ServiceEntry host, or one of Trellis's built-in gateway services. */
+/** A host in the service registry: a Kubernetes Service or a ServiceEntry host. */
 export interface ServiceInfo {
   /** FQDN for a Kubernetes Service; the host as written (possibly `*.example.com`) for a ServiceEntry. */
   host: string;
   namespace: string;
   name: string;
-  origin: 'Service' | 'ServiceEntry' | 'BuiltIn';
+  origin: 'Service' | 'ServiceEntry';
   resource: Resource;
   ports: ServicePortInfo[];
   /** Namespaces the host is visible to: `*`, names, or `.` for its own namespace. */
@@ -46,7 +47,7 @@ export interface ServiceInfo {
   endpointLabels?: Array<Record<string, string>>;
 }
 
-/** Something that runs a proxy and carries labels: a Pod, a workload's pod template, a WorkloadEntry, or a built-in gateway. */
+/** Something that runs a proxy and carries labels: a Pod, a workload's pod template, or a WorkloadEntry. */
 export interface Workload {
   kind: string;
   name: string;
@@ -55,8 +56,13 @@ export interface Workload {
   annotations: Record<string, string>;
   resource: Resource;
   podSpec?: PodSpec;
-  /** Trellis's own ingress/egress gateway, present without being in the loaded files. */
-  builtIn?: boolean;
+}
+
+/** Files that stand for what a cluster holds outside its objects: istioctl's `--meshConfigFile` and `--meshNetworksFile`. */
+export interface IndexInputs {
+  /** A mesh config read from a file: it takes the place of the `istio` ConfigMap (see buildMeshModel). */
+  meshConfigFile?: Resource;
+  meshNetworksFile?: Resource;
 }
 
 export class ConfigIndex {
@@ -64,7 +70,10 @@ export class ConfigIndex {
   private readonly byKey = new Map<string, Resource>();
   private readonly cache = new Map<string, unknown>();
 
-  constructor(readonly all: readonly Resource[]) {
+  constructor(
+    readonly all: readonly Resource[],
+    private readonly inputs: IndexInputs = {},
+  ) {
     for (const r of all) {
       const gk = `${r.group}/${r.kind}`;
       let list = this.byGroupKind.get(gk);
@@ -93,7 +102,12 @@ export class ConfigIndex {
 
   /** The mesh config and its control plane, as the control plane and the console read them (config/mesh-config.ts). */
   get meshModel(): MeshModel {
-    return meshModelOf(this.all);
+    return this.memo('meshModel', () => buildMeshModel(this.all, undefined, { meshConfigFile: this.inputs.meshConfigFile }));
+  }
+
+  /** The networks the mesh spans (istioctl's `--meshNetworksFile`, else the `istio` ConfigMap's `meshNetworks`). */
+  get meshNetworks(): MeshNetworksModel {
+    return this.memo('meshNetworks', () => meshNetworksOf(this.all, this.controlPlaneNamespace, this.inputs.meshNetworksFile));
   }
 
   /** Where the control plane runs: the namespace of a loaded ServiceMeshControlPlane, else `istio-system`. */
@@ -140,7 +154,6 @@ export class ConfigIndex {
       const out: ServiceInfo[] = [];
       for (const s of this.list<ServiceSpec>('', 'Service')) out.push(kubernetesServiceInfo(s));
       for (const se of this.list<ServiceEntrySpec>(NET, 'ServiceEntry')) out.push(...serviceEntryInfos(se));
-      for (const b of this.builtInGateways) out.push(b.service);
       return out;
     });
   }
@@ -169,7 +182,7 @@ export class ConfigIndex {
     return this.services.filter((s) => s.host.startsWith('*') && visible(s) && hostMatches(s.host, host));
   }
 
-  /** The Kubernetes Service `namespace/name` (or a built-in gateway service). */
+  /** The Kubernetes Service `namespace/name`. */
   kubernetesService(namespace: string, name: string): ServiceInfo | undefined {
     return this.services.find((s) => s.origin !== 'ServiceEntry' && s.namespace === namespace && s.name === name);
   }
@@ -200,27 +213,11 @@ export class ConfigIndex {
   }
 
   /**
-   * The workloads an Istio Gateway's selector picks, in any namespace (Istio's default). When no loaded workload matches,
-   * Trellis's own ingress and egress gateways stand in: like a default Istio install, the control plane runs them.
+   * The workloads an Istio Gateway's selector picks, in any namespace (Istio's default). The analysis adds the gateways
+   * a cluster (or `trellis up`) has without them being in the files: see assumed.ts.
    */
   gatewayWorkloads(selector: Readonly<Record<string, string>> | undefined): Workload[] {
-    const loaded = this.workloadsMatching(selector).filter((w) => w.kind !== 'WorkloadEntry');
-    if (loaded.length > 0) return loaded;
-    return this.builtInGateways.map((b) => b.workload).filter((w) => matchesLabels(selector, w.labels));
-  }
-
-  /** Trellis's default gateways, as a default Istio (or OpenShift Service Mesh) install has them, unless a ServiceMeshControlPlane disables them. */
-  get builtInGateways(): ReadonlyArray<{ workload: Workload; service: ServiceInfo }> {
-    return this.memo('builtins', () => {
-      const smcp = this.list(GROUPS.MAISTRA, 'ServiceMeshControlPlane')[0];
-      const gw = (smcp?.spec as { gateways?: { enabled?: boolean; ingress?: { enabled?: boolean }; egress?: { enabled?: boolean } } } | undefined)?.gateways;
-      const ns = this.controlPlaneNamespace;
-      const out: Array<{ workload: Workload; service: ServiceInfo }> = [];
-      if (gw?.enabled === false) return out;
-      if (gw?.ingress?.enabled !== false) out.push(builtInGateway(ns, 'istio-ingressgateway', 'ingressgateway', [{ number: 15021, name: 'status-port', targetPort: 15021 }, { number: 80, name: 'http2', targetPort: 8080 }, { number: 443, name: 'https', targetPort: 8443 }]));
-      if (gw?.egress?.enabled !== false) out.push(builtInGateway(ns, 'istio-egressgateway', 'egressgateway', [{ number: 80, name: 'http2', targetPort: 8080 }, { number: 443, name: 'https', targetPort: 8443 }]));
-      return out;
-    });
+    return this.workloadsMatching(selector).filter((w) => w.kind !== 'WorkloadEntry');
   }
 
   // --- references --------------------------------------------------------------------------------
@@ -311,23 +308,6 @@ function workloadOf(r: Resource): Workload {
     annotations: stringRecord(template?.metadata?.annotations),
     resource: r,
     podSpec: template?.spec,
-  };
-}
-
-function builtInGateway(namespace: string, name: string, istioLabel: string, ports: ServicePortInfo[]): { workload: Workload; service: ServiceInfo } {
-  const labels = { app: name, istio: istioLabel };
-  const synthetic = (kind: string, group: string): Resource => ({
-    apiVersion: group ? `${group}/v1` : 'v1',
-    group,
-    version: 'v1',
-    kind,
-    metadata: { name, namespace, labels, annotations: {} },
-    spec: {},
-    raw: {},
-  });
-  return {
-    workload: { kind: 'Deployment', name, namespace, labels, annotations: {}, resource: synthetic('Deployment', 'apps'), builtIn: true },
-    service: { host: serviceFqdn(name, namespace), namespace, name, origin: 'BuiltIn', resource: synthetic('Service', ''), ports, exportTo: ['*'], selector: labels },
   };
 }
 

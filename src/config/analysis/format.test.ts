@@ -16,6 +16,7 @@ const d: Diagnostic = {
   file: 'samples/vs.yaml',
   line: 12,
   column: 9,
+  analyzer: 'virtualservice.DestinationHostAnalyzer',
 };
 
 test('text output follows istioctl with the position added', () => {
@@ -24,7 +25,7 @@ test('text output follows istioctl with the position added', () => {
   assert.equal(formatText({ ...d, resource: { kind: 'Namespace', namespace: '', name: 'bookinfo' } }).startsWith('Error [IST0101] (Namespace bookinfo samples'), true);
 });
 
-test('JSON and YAML outputs are lists of {code, level, message, resource, file, line, column}', () => {
+test('JSON and YAML outputs are lists of {code, level, message, resource, file, line, column, analyzer}', () => {
   const json = JSON.parse(render([d], 'json', displayPath));
   assert.deepEqual(json, [
     {
@@ -37,6 +38,7 @@ test('JSON and YAML outputs are lists of {code, level, message, resource, file, 
       file: 'samples/vs.yaml',
       line: 12,
       column: 9,
+      analyzer: 'virtualservice.DestinationHostAnalyzer',
     },
   ]);
   assert.deepEqual(parse(render([d], 'yaml', displayPath)), json);

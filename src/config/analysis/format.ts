@@ -16,6 +16,8 @@ export interface OutputRecord {
   file: string | null;
   line: number | null;
   column: number | null;
+  /** The analyzer that reported it (Istio's analyzer name where it has one), null for problems found while loading. */
+  analyzer: string | null;
 }
 
 export function toRecord(d: Diagnostic, fieldDisplay: (ptr: string) => string): OutputRecord {
@@ -29,6 +31,7 @@ export function toRecord(d: Diagnostic, fieldDisplay: (ptr: string) => string): 
     file: d.file ?? null,
     line: d.line ?? null,
     column: d.column ?? null,
+    analyzer: d.analyzer ?? null,
   };
 }
 

@@ -55,3 +55,29 @@ test('ServiceMeshControlPlane fields Trellis does not apply are reported at thei
   assert.deepEqual(claimed.map((d) => `${d.resource?.namespace}/${d.resource?.name} ${d.line}`), ['other-cp/default 33']);
   assert.match(claimed[0]!.message, /"shared" is already a member of control plane istio-system\/basic/);
 });
+
+test('Gateway API objects in a member of a control plane without techPreview.gatewayAPI are reported as ignored', () => {
+  const text = (enabled: boolean) => `apiVersion: maistra.io/v2
+kind: ServiceMeshControlPlane
+metadata: {name: basic, namespace: istio-system}
+spec: {version: v2.4${enabled ? ', techPreview: {gatewayAPI: {enabled: true}}' : ''}}
+---
+apiVersion: maistra.io/v1
+kind: ServiceMeshMemberRoll
+metadata: {name: default, namespace: istio-system}
+spec: {members: [shop]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web, namespace: shop}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+`;
+  const codes = (enabled: boolean) => {
+    const { resources } = loadText(text(enabled), 'gw.yaml');
+    return analyzeResources(resources, {}).diagnostics.filter((d) => d.code === 'TRL0122').map((d) => `${d.resource?.kind} ${d.resource?.namespace}/${d.resource?.name} gw.yaml:${d.line}`);
+  };
+  assert.deepEqual(codes(false), ['Gateway shop/web gw.yaml:11']);
+  assert.deepEqual(codes(true), []);
+});

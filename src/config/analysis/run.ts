@@ -3,18 +3,28 @@
 import { compareDiagnostics, diagnosticFor, type Diagnostic, type MessageType } from '../diagnostics.js';
 import { kindSupport } from '../kinds.js';
 import type { LoadError } from '../loader.js';
+import { buildMeshModel } from '../mesh-config.js';
 import { resourceKey, type Resource } from '../resource.js';
 import { validateResource } from '../validation/index.js';
 import type { Analyzer, AnalysisContext } from './analyzer.js';
+import { assumedResources, type AnalysisMode } from './assumed.js';
 import { ConfigIndex } from './config-index.js';
 import { Messages } from './messages.js';
-import { ANALYZERS } from './registry.js';
+import { analyzersFor } from './registry.js';
+
+export type { AnalysisMode } from './assumed.js';
 
 export interface AnalyzeOptions {
   /** Problems found while loading; they become TRL000x diagnostics. */
   loadErrors?: readonly LoadError[];
-  /** Defaults to every registered analyzer. */
+  /** Defaults to the analyzers of the mode (registry.ts). */
   analyzers?: readonly Analyzer[];
+  /** `istioctl` (default) or `local` (a directory as `trellis up` runs it): see assumed.ts. */
+  mode?: AnalysisMode;
+  /** A mesh config read from a file (`--meshConfigFile`): it takes the place of the in-cluster `istio` ConfigMap. */
+  meshConfigFile?: Resource;
+  /** Mesh networks read from a file (`--meshNetworksFile`). */
+  meshNetworksFile?: Resource;
 }
 
 export interface AnalysisResult {
@@ -23,7 +33,11 @@ export interface AnalysisResult {
   valid: Resource[];
 }
 
+/** The analyzer name istioctl gives schema validation of a kind. */
+const schemaAnalyzer = (kind: string) => `schema.ValidationAnalyzer.${kind}`;
+
 export function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): AnalysisResult {
+  const mode = options.mode ?? 'istioctl';
   const diagnostics: Diagnostic[] = [];
   for (const e of options.loadErrors ?? []) diagnostics.push(loadErrorDiagnostic(e));
 
@@ -42,6 +56,8 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
   const effective = [...latest.values()];
 
   const valid: Resource[] = [];
+  // Every object of a known kind is analyzed, valid or not: as in istioctl, schema validation is one analyzer among others.
+  const subjects: Resource[] = [];
   for (const r of effective) {
     const support = kindSupport(r.group, r.version, r.kind);
     if (support.status === 'unknown-kind') {
@@ -54,30 +70,49 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
       );
       continue;
     }
+    subjects.push(r);
     const issues = validateResource(r);
     for (const issue of issues) {
       const type: MessageType = issue.level === 'Error' ? Messages.SchemaValidationError : { ...Messages.SchemaValidationError, level: 'Warning' };
-      diagnostics.push(diagnosticFor(type, r, issue.path, `Schema validation error: ${issue.message}`));
+      diagnostics.push({ ...diagnosticFor(type, r, issue.path, `Schema validation error: ${issue.message}`), analyzer: schemaAnalyzer(r.kind) });
     }
     if (!issues.some((i) => i.level === 'Error')) valid.push(r);
   }
 
-  const index = new ConfigIndex(effective);
-  const ctx: AnalysisContext = {
-    resources: valid,
-    index,
-    report: (type, resource, field, message) => diagnostics.push(diagnosticFor(type, resource, field, message)),
-  };
-  for (const analyzer of options.analyzers ?? ANALYZERS) {
+  const inputs = { meshConfigFile: options.meshConfigFile, meshNetworksFile: options.meshNetworksFile };
+  const assumed = assumedResources(mode, effective, buildMeshModel(effective, undefined, { meshConfigFile: inputs.meshConfigFile }));
+  const assumedSet = new Set<Resource>(assumed);
+  const index = new ConfigIndex([...effective, ...assumed], inputs);
+  for (const analyzer of options.analyzers ?? analyzersFor(mode)) {
+    const ctx: AnalysisContext = {
+      resources: subjects,
+      index,
+      mode,
+      report: (type, resource, field, message) => {
+        // What the analysis assumes is not the user's to fix: messages are about the files.
+        if (!assumedSet.has(resource)) diagnostics.push({ ...diagnosticFor(type, resource, field, message), analyzer: analyzer.name });
+      },
+    };
     try {
       analyzer.analyze(ctx);
     } catch (err) {
       // An analyzer bug must not hide every other finding: report it as Istio does, and go on.
-      diagnostics.push({ code: Messages.InternalError.code, name: Messages.InternalError.name, level: 'Error', message: `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}` });
+      diagnostics.push({ code: Messages.InternalError.code, name: Messages.InternalError.name, level: 'Error', message: `analyzer ${analyzer.name} failed: ${(err as Error)?.message ?? String(err)}`, analyzer: analyzer.name });
     }
   }
   diagnostics.sort(compareDiagnostics);
-  return { diagnostics, valid };
+  return { diagnostics: dedupe(diagnostics), valid };
+}
+
+/** istioctl prints a message once even when two analyzers report it (the gateway analyzers all check the selector). */
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify([d.code, d.resource?.kind, d.resource?.namespace, d.resource?.name, d.file, d.field, d.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function loadErrorDiagnostic(e: LoadError): Diagnostic {

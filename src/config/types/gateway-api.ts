@@ -1,4 +1,5 @@
-// Spec shapes of the Kubernetes Gateway API (gateway.networking.k8s.io): Gateway, HTTPRoute, GRPCRoute, ReferenceGrant.
+// Spec shapes of the Kubernetes Gateway API (gateway.networking.k8s.io): GatewayClass, Gateway, HTTPRoute, GRPCRoute,
+// TLSRoute, TCPRoute, ReferenceGrant.
 
 import type { Resource } from '../resource.js';
 
@@ -77,8 +78,18 @@ export interface HTTPRouteFilter {
   requestRedirect?: { scheme?: string; hostname?: string; path?: HTTPPathModifier; port?: number; statusCode?: number };
   urlRewrite?: { hostname?: string; path?: HTTPPathModifier };
   extensionRef?: { group?: string; kind?: string; name?: string };
-  cors?: Record<string, unknown>;
+  cors?: HTTPCORSFilter;
   externalAuth?: Record<string, unknown>;
+}
+
+/** GEP-1767 (experimental in v1.2, standard in v1.3). */
+export interface HTTPCORSFilter {
+  allowOrigins?: string[];
+  allowCredentials?: boolean;
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAge?: number;
 }
 
 export interface HTTPRouteRule {
@@ -115,6 +126,18 @@ export interface GRPCRouteSpec {
   rules?: GRPCRouteRule[];
 }
 
+export interface L4RouteRule {
+  name?: string;
+  backendRefs?: BackendRef[];
+}
+
+/** TLSRoute (routed by SNI) and TCPRoute (no hostnames). */
+export interface L4RouteSpec {
+  parentRefs?: ParentReference[];
+  hostnames?: string[];
+  rules?: L4RouteRule[];
+}
+
 export interface ReferenceGrantSpec {
   from?: Array<{ group?: string; kind?: string; namespace?: string }>;
   to?: Array<{ group?: string; kind?: string; name?: string }>;
@@ -129,9 +152,19 @@ export interface GatewayClassSpec {
 export type K8sGateway = Resource<K8sGatewaySpec>;
 export type HTTPRoute = Resource<HTTPRouteSpec>;
 export type GRPCRoute = Resource<GRPCRouteSpec>;
+export type TLSRoute = Resource<L4RouteSpec>;
+export type TCPRoute = Resource<L4RouteSpec>;
 export type ReferenceGrant = Resource<ReferenceGrantSpec>;
 export type GatewayClass = Resource<GatewayClassSpec>;
 
 /** The GatewayClass (and `controllerName`) that Istio — and so Trellis — implements. */
 export const ISTIO_GATEWAY_CLASS = 'istio';
 export const ISTIO_CONTROLLER_NAME = 'istio.io/gateway-controller';
+/** Istio's class for ambient waypoints (`istio-waypoint`) and its controller. */
+export const ISTIO_WAYPOINT_CLASS = 'istio-waypoint';
+export const ISTIO_MESH_CONTROLLER_NAME = 'istio.io/mesh-controller';
+/** Istio's class for gateways it configures but does not deploy (`istio-remote`). */
+export const ISTIO_REMOTE_CLASS = 'istio-remote';
+export const ISTIO_UNMANAGED_CONTROLLER_NAME = 'istio.io/unmanaged-gateway';
+/** The label Istio puts on the workloads it deploys for a Gateway (and selects them by). */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';

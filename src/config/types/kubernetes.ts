@@ -73,6 +73,9 @@ export interface PodSpec {
   restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
   securityContext?: Record<string, unknown>;
+  /** The node the pod is scheduled on (a pod read back from a cluster). */
+  nodeName?: string;
+  hostNetwork?: boolean;
 }
 
 export interface PodTemplate {

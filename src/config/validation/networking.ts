@@ -4,6 +4,7 @@ import type { KindValidator } from './validator.js';
 import { destinationRuleValidator } from './networking-destination-rule.js';
 import { envoyFilterValidator } from './networking-envoy-filter.js';
 import { gatewayValidator } from './networking-gateway.js';
+import { proxyConfigValidator } from './networking-proxy-config.js';
 import { serviceEntryValidator } from './networking-service-entry.js';
 import { sidecarValidator } from './networking-sidecar.js';
 import { virtualServiceValidator } from './networking-virtual-service.js';
@@ -20,4 +21,5 @@ export const networkingValidators: Record<string, KindValidator> = {
   [`${GROUP}/WorkloadGroup`]: workloadGroupValidator,
   [`${GROUP}/Sidecar`]: sidecarValidator,
   [`${GROUP}/EnvoyFilter`]: envoyFilterValidator,
+  [`${GROUP}/ProxyConfig`]: proxyConfigValidator,
 };

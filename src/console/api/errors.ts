@@ -29,6 +29,7 @@ export const ERRORS = {
   METRICS_UNAVAILABLE: error(C.METRICS_UNAVAILABLE, 'no Prometheus is configured'),
   PROMETHEUS_ERROR: error(C.PROMETHEUS_ERROR, 'Prometheus failed'),
   INTERNAL: error(C.INTERNAL, 'internal error'),
+  CONTROL_PLANE_ERROR: error(C.CONTROL_PLANE_ERROR, 'the control plane did not answer'),
 } as const satisfies Record<keyof typeof ConsoleApiCodes, unknown>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,10 +1,11 @@
 // API routes that change the mesh (apply, replace, annotate) and the session routes (status, login, logout).
 
 import { VERSION } from '../../version.js';
-import type { WriteResult } from '../sources.js';
+import { trafficRoutingFor } from '../mesh/applies.js';
+import type { ConfigRef, WriteResult } from '../sources.js';
 import { ApiError } from './errors.js';
-import { configRefFrom } from './mesh-routes.js';
-import { parseJson } from './params.js';
+import { configRefFrom, summary } from './mesh-routes.js';
+import { boolParam, parseJson } from './params.js';
 import { raw, type ApiRequest, type RawResponse, type Route } from './router.js';
 
 /** A refused write becomes a 4xx with the validations (lines refer to the submitted text). */
@@ -25,13 +26,14 @@ async function yamlBody(req: ApiRequest): Promise<string> {
 
 export const writeRoutes: Route[] = [
   {
+    // `?dryRun=true` validates as the write would and writes nothing (the editor's findings as the user types).
     method: 'POST',
     pattern: '/api/istio/config',
     write: true,
     istioApi: true,
     handler: async (req, ctx) => {
       const namespace = req.query.get('namespace') ?? undefined;
-      return result(await ctx.mesh.apply(await yamlBody(req), namespace ? { namespace } : {}));
+      return result(await ctx.mesh.apply(await yamlBody(req), { ...(namespace ? { namespace } : {}), dryRun: boolParam(req.query, 'dryRun', false) }));
     },
   },
   {
@@ -41,7 +43,31 @@ export const writeRoutes: Route[] = [
     istioApi: true,
     handler: async (req, ctx) => {
       const ref = configRefFrom(req);
-      return result(await ctx.mesh.apply(await yamlBody(req), { namespace: ref.namespace, replace: ref }));
+      return result(await ctx.mesh.apply(await yamlBody(req), { namespace: ref.namespace, replace: ref, dryRun: boolParam(req.query, 'dryRun', false) }));
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/api/namespaces/:ns/istio/:group/:kind/:name',
+    write: true,
+    istioApi: true,
+    handler: async (req, ctx) => result(await ctx.mesh.delete([configRefFrom(req)])),
+  },
+  {
+    // Kiali's "Delete Traffic Routing": the service's VirtualServices, DestinationRules and wizard-made Gateway at
+    // once. `?dryRun=true` lists them and deletes nothing (the confirmation shows what goes).
+    method: 'DELETE',
+    pattern: '/api/namespaces/:ns/services/:name/routing',
+    write: true,
+    istioApi: true,
+    handler: async (req, ctx) => {
+      const { ns, name } = req.params as { ns: string; name: string };
+      const inv = await ctx.mesh.inventory();
+      if (!inv.services.some((s) => s.namespace === ns && s.name === name)) throw new ApiError('NOT_FOUND', `no service ${ns}/${name}`);
+      const objects = trafficRoutingFor(inv, ns, name);
+      if (boolParam(req.query, 'dryRun', false)) return { ok: true, objects: objects.map(summary) };
+      if (objects.length === 0) return { ok: true, applied: [], validations: [] };
+      return result(await ctx.mesh.delete(objects.map(({ kind, group, namespace, name: n }): ConfigRef => ({ kind, group, namespace, name: n }))));
     },
   },
   {

@@ -1,6 +1,6 @@
 // Finds and replaces one document of a multi-document YAML file by text ranges, so the rest stays byte for byte.
 
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 
 export interface DocumentSpan {
   /** Offset of the document's body: after its `---` line, if it has one; leading comments included. */
@@ -69,4 +69,68 @@ export function editDocument(text: string, index: number, edit: (doc: Document.P
   edit(doc);
   doc.directives.docStart = null;
   return replaceDocument(text, index, doc.toString({ lineWidth: 0, indentSeq }));
+}
+
+/**
+ * `text` without document `index`: from its `---` line (or its first value) to its last value. Comments between
+ * documents and the file's leading comments stay; so does every other document, byte for byte.
+ */
+export function removeDocument(text: string, index: number): string {
+  const { docs } = parse(text);
+  const doc = docs[index];
+  const span = documentSpans(text)[index];
+  if (!doc || !span) throw new Error(`no document ${index}`);
+  let start = span.start;
+  if (doc.directives?.docStart) {
+    const marker = text.lastIndexOf('---', span.start - 1);
+    if (marker >= 0) start = text.lastIndexOf('\n', marker - 1) + 1;
+  } else if (doc.contents?.range) {
+    // The first document owns the file's leading comments when it has no marker: they are the file's, not its.
+    start = doc.contents.range[0];
+  }
+  return text.slice(0, start) + text.slice(span.end).replace(/^\r?\n/, '');
+}
+
+/** Whether a YAML text holds no object at all (only comments, markers and blank lines). */
+export function holdsNoDocument(text: string): boolean {
+  return parse(text).docs.every((d) => d.contents === null || (isScalar(d.contents) && d.contents.value === null));
+}
+
+/**
+ * Make node `node` of `doc` hold `value`, changing only what differs: keys and items that keep their value keep
+ * their node, so the comments on them and their style survive (the yaml library keeps comments on nodes).
+ */
+function mergeNode(doc: Document.Parsed, node: unknown, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && isMap(node)) {
+    const wanted = value as Record<string, unknown>;
+    node.items = node.items.filter((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)) in wanted);
+    for (const [k, v] of Object.entries(wanted)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === k);
+      if (pair) pair.value = mergeNode(doc, pair.value, v) as typeof pair.value;
+      else node.items.push(doc.createPair(k, v));
+    }
+    return node;
+  }
+  if (Array.isArray(value) && isSeq(node)) {
+    node.items = node.items.slice(0, value.length);
+    value.forEach((v, i) => {
+      node.items[i] = i < node.items.length ? mergeNode(doc, node.items[i], v) : doc.createNode(v);
+    });
+    return node;
+  }
+  if (isScalar(node) && node.value === value) return node;
+  const fresh = doc.createNode(value);
+  // A changed value keeps the comment written above or beside it.
+  if (isNode(node)) {
+    if (node.commentBefore) fresh.commentBefore = node.commentBefore;
+    if (node.comment) fresh.comment = node.comment;
+  }
+  return fresh;
+}
+
+/** Document `index` of `text` made to hold `value`, through mergeNode: the document's comments stay where they still apply. */
+export function mergeDocument(text: string, index: number, value: Record<string, unknown>): string {
+  return editDocument(text, index, (doc) => {
+    doc.contents = mergeNode(doc, doc.contents, value) as typeof doc.contents;
+  });
 }

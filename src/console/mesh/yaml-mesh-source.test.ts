@@ -2,10 +2,12 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bookinfoConfigDir, BROKEN_VS_LINE, type ConfigDirFixture } from '../testing/fixtures.js';
-import { routingYaml, subsetsFor } from '../wizards/routing.js';
+import { wizardYaml } from '../wizards/routing.js';
+import { subsetsFor } from '../wizards/rules.js';
 import { fromSyncz, type SynczEntry } from './syncz.js';
 import { documentSpans } from './yaml-documents.js';
 import { YamlMeshSource } from './yaml-mesh-source.js';
@@ -75,7 +77,7 @@ test('control plane info: mesh settings from the istio ConfigMap, the CA root re
 test('apply: the traffic-shifting wizard replaces the reviews VS and DR in place, other documents untouched', async () => {
   const inv = await mesh.inventory();
   const workloads = inv.workloads.filter((w) => w.app === 'reviews');
-  const yaml = routingYaml({ namespace: 'default', service: 'reviews', subsets: subsetsFor(workloads), weights: [{ subset: 'v1', weight: 50 }, { subset: 'v2', weight: 0 }, { subset: 'v3', weight: 50 }] }, 'traffic-shifting');
+  const yaml = wizardYaml({ kind: 'traffic_shifting', namespace: 'default', service: 'reviews', subsets: subsetsFor(workloads), rules: [{ weights: [{ subset: 'v1', weight: 50 }, { subset: 'v2', weight: 0 }, { subset: 'v3', weight: 50 }] }] });
   const drFile = join(fx.dir, 'destination-rule-all.yaml');
   const drIndex = await docOf(drFile, 'name: reviews');
   const othersBefore = await otherDocuments(drFile, drIndex);
@@ -89,7 +91,7 @@ test('apply: the traffic-shifting wizard replaces the reviews VS and DR in place
   assert.equal(vs.status, 'Valid');
   const route = ((vs.object.spec as { http: Array<{ route: Array<{ destination: { subset: string }; weight: number }> }> }).http[0]!.route);
   assert.deepEqual(route.map((x) => [x.destination.subset, x.weight]), [['v1', 50], ['v3', 50]]);
-  assert.equal((vs.object.metadata as { labels: Record<string, string> }).labels['trellis.io/wizard'], 'traffic-shifting');
+  assert.equal((vs.object.metadata as { labels: Record<string, string> }).labels['kiali_wizard'], 'traffic_shifting');
 });
 
 test('apply: a new object gets a file of its own in the config directory', async () => {
@@ -158,6 +160,105 @@ test('annotate: sets and removes a pod-template annotation, leaving the other do
   const missing = await mesh.annotateWorkload('default', 'nope', { a: 'b' });
   assert.ok(!missing.ok);
   assert.equal(missing.code, 'NOT_FOUND');
+});
+
+/** A routing file as people write them: a header, a comment per document and per field, two documents. */
+const COMMENTED = `# Ratings routing, owned by the ratings team.
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: ratings
+spec:
+  host: ratings # short name, resolved in default
+  # one subset per deployed version
+  subsets:
+  - name: v1
+    labels:
+      version: v1
+---
+# Everything to v1 until v2 is tested.
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts:
+  - ratings
+  http:
+  - route:
+    - destination:
+        host: ratings
+        subset: v1 # the only version
+`;
+
+test('apply (a wizard\'s update): only what differs changes; the document\'s comments and the other document stay', async () => {
+  // The fixture's own ratings routing goes first (from multi-document files), so these are the only ones.
+  const gone = await mesh.delete([{ kind: 'DestinationRule', group: VS, namespace: 'default', name: 'ratings' }, { kind: 'VirtualService', group: VS, namespace: 'default', name: 'ratings' }]);
+  assert.ok(gone.ok, JSON.stringify(gone));
+  assert.deepEqual(gone.applied.map((a) => [a.kind, a.file.split('/').pop()]), [['DestinationRule', 'destination-rule-all.yaml'], ['VirtualService', 'virtual-service-all-v1.yaml']]);
+  const file = join(fx.dir, 'ratings-routing.yaml');
+  await writeFile(file, COMMENTED);
+  const yaml = wizardYaml({ kind: 'fault_injection', namespace: 'default', service: 'ratings', subsets: [{ name: 'v1', labels: { version: 'v1' } }], rules: [{ weights: [{ subset: 'v1', weight: 100 }], fault: { abort: { percent: 50, httpStatus: 503 } } }] });
+  const r = await mesh.apply(yaml);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.applied.map((a) => [a.kind, a.file, a.created]), [['DestinationRule', file, false], ['VirtualService', file, false]]);
+  const text = await readFile(file, 'utf8');
+  for (const comment of ['# Ratings routing, owned by the ratings team.', '# one subset per deployed version', '# Everything to v1 until v2 is tested.']) assert.ok(text.includes(comment), `${comment} kept:\n${text}`);
+  assert.match(text, /httpStatus: 503/);
+  assert.match(text, /kiali_wizard: fault_injection/);
+  const vs = (await mesh.inventory()).config.find((c) => c.kind === 'VirtualService' && c.name === 'ratings')!;
+  assert.equal(vs.status, 'Valid');
+  assert.deepEqual((vs.object.spec as { http: Array<{ fault: unknown }> }).http[0]!.fault, { abort: { percentage: { value: 50 }, httpStatus: 503 } });
+});
+
+test('edit: a change that breaks the VirtualService is refused with the analyzer\'s message, the file unchanged byte for byte; a valid one keeps the comments', async () => {
+  const file = join(fx.dir, 'ratings-edit.yaml');
+  // Its own host: two VirtualServices for ratings on the mesh would conflict (IST0109).
+  await writeFile(file, COMMENTED.replace(/name: ratings/g, 'name: ratings-edit').replace('hosts:\n  - ratings', 'hosts:\n  - ratings-edit.example.com'));
+  const ref = { kind: 'VirtualService', group: VS, namespace: 'default', name: 'ratings-edit' };
+  const before = await readFile(file, 'utf8');
+  const t = (await mesh.configText(ref))!;
+  assert.match(t.yaml, /^# Everything to v1/);
+  const broken = await mesh.apply(t.yaml.replace('subset: v1 # the only version', 'subset: v7 # the only version'), { namespace: 'default', replace: ref });
+  assert.ok(!broken.ok);
+  assert.equal(broken.code, 'VALIDATION_FAILED');
+  const ist0101 = broken.validations.find((v) => v.code === 'IST0101');
+  assert.ok(ist0101, JSON.stringify(broken.validations));
+  assert.match(ist0101.message, /v7/);
+  assert.equal(t.yaml.split('\n')[ist0101.line! - 1], '        subset: v1 # the only version', 'the line is the submitted text\'s');
+  assert.equal(await readFile(file, 'utf8'), before);
+
+  const edited = t.yaml.replace('hosts:\n  - ratings-edit.example.com', 'hosts:\n  - ratings-edit.example.com\n  - ratings.example.com');
+  const dry = await mesh.apply(edited, { namespace: 'default', replace: ref, dryRun: true });
+  assert.ok(dry.ok, JSON.stringify(dry));
+  assert.deepEqual(dry.applied, []);
+  assert.equal(await readFile(file, 'utf8'), before, 'a dry run writes nothing');
+
+  const ok = await mesh.apply(edited, { namespace: 'default', replace: ref });
+  assert.ok(ok.ok, JSON.stringify(ok));
+  const after = await readFile(file, 'utf8');
+  for (const comment of ['# Ratings routing, owned by the ratings team.', '# short name, resolved in default', '# Everything to v1 until v2 is tested.', '# the only version']) assert.ok(after.includes(comment), `${comment} kept`);
+  assert.equal(after, before.replace('  - ratings-edit.example.com\n', '  - ratings-edit.example.com\n  - ratings.example.com\n'));
+});
+
+test('delete: one document goes, the others stay byte for byte; a file left empty is removed', async () => {
+  const file = join(fx.dir, 'ratings-delete.yaml');
+  await writeFile(file, COMMENTED.replace(/name: ratings/g, 'name: ratings-delete'));
+  const dr = { kind: 'DestinationRule', group: VS, namespace: 'default', name: 'ratings-delete' };
+  const vs = { kind: 'VirtualService', group: VS, namespace: 'default', name: 'ratings-delete' };
+  const r = await mesh.delete([vs]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.applied.map((a) => [a.kind, a.deleted]), [['VirtualService', true]]);
+  const text = await readFile(file, 'utf8');
+  assert.equal(text, COMMENTED.replace(/name: ratings/g, 'name: ratings-delete').split('---\n')[0]);
+  assert.equal((await mesh.inventory()).config.some((c) => c.name === 'ratings-delete' && c.kind === 'VirtualService'), false);
+  assert.ok(!(await mesh.delete([vs])).ok, 'gone');
+  const last = await mesh.delete([dr]);
+  assert.ok(last.ok);
+  assert.equal(existsSync(file), false);
+  const deployment = await mesh.delete([{ kind: 'Deployment', group: 'apps', namespace: 'default', name: 'ratings-v1' }]);
+  assert.ok(!deployment.ok);
+  assert.equal(deployment.code, 'UNSUPPORTED');
 });
 
 test('syncz: the ADS server view becomes proxy-status rows', () => {

@@ -1,7 +1,7 @@
 // MeshSource over a directory of manifests: reads with the loader and analyzers, writes validated YAML back.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { analyzeResources } from '../../config/analysis/run.js';
 import { kindInfo } from '../../config/kinds.js';
@@ -9,10 +9,12 @@ import type { Diagnostic } from '../../config/diagnostics.js';
 import { listYamlFiles, loadPaths, loadText } from '../../config/loader.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import { ISTIO_COMPAT, VERSION } from '../../version.js';
-import type { ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, MeshInventory, MeshSettings, MeshSource, ProxyStatus, Validation, WriteResult } from '../sources.js';
+import { parse as parseYaml } from 'yaml';
+import type { AppliedRef, ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, GatewayApiStatusReport, LogLine, MeshInventory, MeshSettings, MeshSource, ObjectStatus, PodInfo, ProxyStatus, Validation, WriteResult } from '../sources.js';
+import { gatewayStatusFromFiles } from './gateway-api-status.js';
 import { buildInventory, INJECT, isConfigResource, type InventoryOptions } from './inventory.js';
 import { certificateInfo, controlPlaneSummaries, meshSettings } from './mesh-settings.js';
-import { documentSpans, documentText, editDocument, replaceDocument } from './yaml-documents.js';
+import { documentSpans, documentText, editDocument, holdsNoDocument, mergeDocument, removeDocument, replaceDocument } from './yaml-documents.js';
 
 export interface YamlMeshSourceOptions extends InventoryOptions {
   /** The directory read (recursively) and written to. */
@@ -22,12 +24,26 @@ export interface YamlMeshSourceOptions extends InventoryOptions {
   /** PEM file of the CA root (`cacerts/root-cert.pem`), shown on the control-plane page. */
   caRootCertFile?: string;
   mesh?: Partial<MeshSettings>;
+  /** A pod's proxy config (e.g. `controlPlaneConfigDump(url)`); none by default. */
+  configDump?: (namespace: string, pod: string) => Promise<Record<string, unknown> | undefined>;
+  /** The running pods' output (the local runtime's supervisor); none by default: manifests run nothing. */
+  logs?: PodLogSource;
+  /** Gateway API status from the control plane(s) (e.g. `controlPlaneGatewayStatus(url)`); none: computed from the files. */
+  gatewayStatus?: () => Promise<ObjectStatus[]>;
+}
+
+/** Where pods and their output come from: whatever runs them. */
+export interface PodLogSource {
+  pods(): PodInfo[];
+  tail(namespace: string, pod: string, container: string, lines: number): LogLine[] | undefined;
 }
 
 interface Loaded {
   signature: string;
   resources: Resource[];
   inventory: MeshInventory;
+  /** Gateway API status computed from these files, once asked for. */
+  fileStatus?: ObjectStatus[];
 }
 
 /** Name given to submitted text while it is validated; its diagnostics are told apart from the directory's by it. */
@@ -57,7 +73,7 @@ export class YamlMeshSource implements MeshSource {
     const { signature } = await this.signature();
     if (this.loaded && this.loaded.signature === signature) return this.loaded;
     const { resources, errors } = await loadPaths([this.dir]);
-    const analysis = analyzeResources(resources, { loadErrors: errors });
+    const analysis = analyzeResources(resources, { loadErrors: errors, mode: 'local' });
     const inventory = buildInventory(resources, analysis.diagnostics, signature, this.options);
     this.loaded = { signature, resources, inventory };
     return this.loaded;
@@ -84,6 +100,31 @@ export class YamlMeshSource implements MeshSource {
 
   async proxies(): Promise<ProxyStatus[]> {
     return this.options.proxies ? this.options.proxies() : [];
+  }
+
+  async pods(): Promise<PodInfo[]> {
+    return this.options.logs?.pods() ?? [];
+  }
+
+  async podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<LogLine[] | undefined> {
+    return this.options.logs?.tail(namespace, pod, container, tailLines);
+  }
+
+  async proxyConfigDump(namespace: string, pod: string): Promise<Record<string, unknown> | undefined> {
+    return this.options.configDump?.(namespace, pod);
+  }
+
+  async gatewayApiStatus(live: boolean): Promise<GatewayApiStatusReport> {
+    if (live && this.options.gatewayStatus) {
+      try {
+        return { source: 'control-plane', items: await this.options.gatewayStatus() };
+      } catch (err) {
+        return { source: 'unavailable', message: `the control plane did not answer: ${(err as Error).message}`, items: [] };
+      }
+    }
+    const loaded = await this.load();
+    loaded.fileStatus ??= gatewayStatusFromFiles(loaded.resources);
+    return { source: 'files', message: 'no control plane runs these files: status computed from them, with no gateway proxy running (no Gateway is Programmed)', items: loaded.fileStatus };
   }
 
   async controlPlane(): Promise<ControlPlaneInfo> {
@@ -114,6 +155,10 @@ export class YamlMeshSource implements MeshSource {
 
   annotateWorkload(namespace: string, name: string, changes: Record<string, string | null>): Promise<WriteResult> {
     return this.serialised(() => this.annotateNow(namespace, name, changes));
+  }
+
+  delete(refs: ConfigRef[]): Promise<WriteResult> {
+    return this.serialised(() => this.deleteNow(refs));
   }
 
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
@@ -151,19 +196,23 @@ export class YamlMeshSource implements MeshSource {
     this.loaded = undefined;
     const { resources } = await this.load();
     const replaced = new Set(submitted.resources.map(resourceKey));
-    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources]);
+    const analysis = analyzeResources([...resources.filter((r) => !replaced.has(resourceKey(r))), ...submitted.resources], { mode: 'local' });
     const validations = analysis.diagnostics.filter((d) => d.file === SUBMITTED).map(toValidation);
     const errors = validations.filter((v) => v.level === 'Error');
     if (errors.length) return { ok: false, code: 'VALIDATION_FAILED', message: `${errors.length} error${errors.length > 1 ? 's' : ''}: ${errors[0]!.message}`, validations };
+    if (options.dryRun) return { ok: true, applied: [], validations };
 
-    const applied: Array<ConfigRef & { file: string; created: boolean }> = [];
+    const applied: AppliedRef[] = [];
     for (const r of submitted.resources) {
       const body = documentText(yamlText, r.source!.documentIndex)!.text;
       const ref: ConfigRef = { kind: r.kind, group: r.group, namespace: r.metadata.namespace, name: r.metadata.name };
       const existing = this.find(resources, ref);
       if (existing?.source && this.inside(existing.source.file) && documentSpans(await readFile(existing.source.file, 'utf8')).length > existing.source.documentIndex) {
         const text = await readFile(existing.source.file, 'utf8');
-        await atomicWrite(existing.source.file, replaceDocument(text, existing.source.documentIndex, body));
+        // An edit is the user's text as written; an apply (a wizard's update) changes only what differs, so the
+        // comments in the object's document stay where they still apply.
+        const next = options.replace ? replaceDocument(text, existing.source.documentIndex, body) : mergeDocument(text, existing.source.documentIndex, parseYaml(body) as Record<string, unknown>);
+        await atomicWrite(existing.source.file, next);
         applied.push({ ...ref, file: existing.source.file, created: false });
       } else {
         const file = await this.newFileFor(ref);
@@ -200,6 +249,30 @@ export class YamlMeshSource implements MeshSource {
     await atomicWrite(r.source.file, next);
     this.loaded = undefined;
     return { ok: true, applied: [{ kind: r.kind, group: r.group, namespace, name, file: r.source.file, created: false }], validations: [] };
+  }
+
+  private async deleteNow(refs: ConfigRef[]): Promise<WriteResult> {
+    this.loaded = undefined;
+    const { resources } = await this.load();
+    const byFile = new Map<string, Array<{ ref: ConfigRef; index: number }>>();
+    for (const ref of refs) {
+      const r = this.find(resources, ref);
+      if (!r) return { ok: false, code: 'NOT_FOUND', message: `no ${ref.kind} ${ref.namespace}/${ref.name}`, validations: [] };
+      if (!r.source || !this.inside(r.source.file)) return { ok: false, code: 'NOT_FOUND', message: `${ref.kind} ${ref.namespace}/${ref.name} is not in ${this.dir}`, validations: [] };
+      if (!isConfigResource(r) || !kindInfo(r.group, r.kind)) return { ok: false, code: 'UNSUPPORTED', message: `${r.kind} cannot be deleted from the console: only Istio, Gateway API and Maistra objects`, validations: [] };
+      byFile.set(r.source.file, [...(byFile.get(r.source.file) ?? []), { ref, index: r.source.documentIndex }]);
+    }
+    const applied: AppliedRef[] = [];
+    for (const [file, docs] of byFile) {
+      let text = await readFile(file, 'utf8');
+      // Last document first: removing one does not move the ones before it.
+      for (const d of [...docs].sort((a, b) => b.index - a.index)) text = removeDocument(text, d.index);
+      if (holdsNoDocument(text)) await unlink(file);
+      else await atomicWrite(file, text);
+      for (const d of docs) applied.push({ ...d.ref, file, created: false, deleted: true });
+    }
+    this.loaded = undefined;
+    return { ok: true, applied, validations: [] };
   }
 
   private inside(file: string): boolean {

@@ -1,11 +1,22 @@
 // One typed function per console API endpoint; failures become ApiFailure with the server's stable code.
 
-import type { AppDetail, AppItem, ConfigDetail, ConfigRef, ConfigSummary, ControlPlane, Dashboard, Graph, GraphType, ListReply, NamespaceInfo, Overview, ProxyStatus, ServiceDetail, ServiceItem, Status, Validation, WorkloadDetail, WorkloadItem, WriteOk } from './types';
+import type { AppDetail, AppItem, ConfigDetail, ConfigList, ConfigRef, ConfigSummary, ConfigTable, ControlPlane, Dashboard, Graph, GraphType, ListReply, LogLine, NamespaceInfo, Overview, PodInfo, ProxyStatus, ServiceDetail, ServiceItem, Status, Validation, WorkloadDetail, WorkloadItem, WriteOk } from './types';
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly validations: Validation[] = []) {
     super(message);
   }
+}
+
+/**
+ * Where the API is and how to reach it: the console's own origin by default; a host (the OpenShift console, whose
+ * proxy forwards `/api/proxy/plugin/<plugin>/<alias>/…`) sets a prefix and its own fetch (with its CSRF token).
+ */
+const transport: { base: string; fetch: (input: string, init: RequestInit) => Promise<Response> } = { base: '', fetch: (i, init) => fetch(i, init) };
+
+export function configureApi(options: { base?: string; fetch?: (input: string, init: RequestInit) => Promise<Response> }): void {
+  if (options.base !== undefined) transport.base = options.base.replace(/\/+$/, '');
+  if (options.fetch) transport.fetch = options.fetch;
 }
 
 async function request<T>(method: string, path: string, body?: { json?: unknown; yaml?: string }): Promise<T> {
@@ -18,7 +29,7 @@ async function request<T>(method: string, path: string, body?: { json?: unknown;
     headers['content-type'] = 'application/yaml';
     payload = body.yaml;
   }
-  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  const res = await transport.fetch(transport.base + path, { method, headers, ...(payload !== undefined ? { body: payload } : {}), credentials: 'same-origin' });
   const text = await res.text();
   let data: unknown;
   try {
@@ -57,10 +68,16 @@ export const api = {
   service: (ns: string, name: string, duration?: number) => request<ServiceDetail>('GET', `/api/namespaces/${seg(ns)}/services/${seg(name)}${q({ duration })}`),
   metrics: (kind: 'apps' | 'workloads' | 'services', ns: string, name: string, direction: 'inbound' | 'outbound', duration: number) =>
     request<Dashboard>('GET', `/api/namespaces/${seg(ns)}/${kind}/${seg(name)}/metrics${q({ direction, duration })}`),
-  istioConfig: (namespace?: string) => request<{ items: ConfigSummary[] }>('GET', `/api/istio/config${q({ namespace })}`),
+  istioConfig: (namespace?: string) => request<ConfigList>('GET', `/api/istio/config${q({ namespace })}`),
   configDetail: (r: ConfigRef) => request<ConfigDetail>('GET', configPath(r)),
-  replaceConfig: (r: ConfigRef, yaml: string) => request<WriteOk>('PUT', configPath(r), { yaml }),
-  applyConfig: (yaml: string, namespace?: string) => request<WriteOk>('POST', `/api/istio/config${q({ namespace })}`, { yaml }),
+  replaceConfig: (r: ConfigRef, yaml: string, dryRun?: boolean) => request<WriteOk>('PUT', `${configPath(r)}${q({ dryRun })}`, { yaml }),
+  applyConfig: (yaml: string, namespace?: string, dryRun?: boolean) => request<WriteOk>('POST', `/api/istio/config${q({ namespace, dryRun })}`, { yaml }),
+  deleteConfig: (r: ConfigRef) => request<WriteOk>('DELETE', configPath(r), { json: {} }),
+  trafficRouting: (ns: string, service: string) => request<{ objects: ConfigSummary[] }>('DELETE', `/api/namespaces/${seg(ns)}/services/${seg(service)}/routing?dryRun=true`, { json: {} }),
+  deleteTrafficRouting: (ns: string, service: string) => request<WriteOk>('DELETE', `/api/namespaces/${seg(ns)}/services/${seg(service)}/routing`, { json: {} }),
+  pods: (ns: string, workload?: string) => request<{ items: PodInfo[] }>('GET', `/api/namespaces/${seg(ns)}/pods${q({ workload })}`),
+  podLogs: (ns: string, pod: string, container: string, tailLines: number) => request<{ lines: LogLine[] }>('GET', `/api/namespaces/${seg(ns)}/pods/${seg(pod)}/logs${q({ container, tailLines })}`),
+  envoyConfig: (ns: string, pod: string, resource: 'clusters' | 'listeners' | 'routes') => request<ConfigTable>('GET', `/api/namespaces/${seg(ns)}/pods/${seg(pod)}/config_dump/${resource}`),
   annotate: (ns: string, name: string, annotations: Record<string, string | null>) => request<WriteOk>('PATCH', `/api/namespaces/${seg(ns)}/workloads/${seg(name)}/annotations`, { json: { annotations } }),
   proxies: () => request<{ items: ProxyStatus[] }>('GET', '/api/proxies'),
   controlPlane: () => request<ControlPlane>('GET', '/api/controlplane'),

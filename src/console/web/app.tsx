@@ -5,10 +5,11 @@ import BarsIcon from '@patternfly/react-icons/dist/esm/icons/bars-icon';
 import { api } from './api';
 import { StatusContext } from './context';
 import { useData } from './hooks';
-import { ConfigDetailPage, ConfigListPage } from './pages/config';
+import { ConfigCreatePage, ConfigDetailPage, ConfigListPage } from './pages/config';
 import { ControlPlanePage } from './pages/control-plane';
 import { AppPage, ServicePage, WorkloadPage } from './pages/details';
 import { GraphPage } from './pages/graph';
+import { K8sGatewayCreatePage } from './pages/k8s-gateway-form';
 import { ListPage } from './pages/lists';
 import { LoginPage } from './pages/login';
 import { OverviewPage } from './pages/overview';
@@ -41,6 +42,10 @@ function Routes({ path }: { path: string }) {
       return <ListPage key="services" kind="services" />;
     case '/istio':
       return <ConfigListPage />;
+    case '/istio/new':
+      return <ConfigCreatePage />;
+    case '/istio/new/k8s-gateway':
+      return <K8sGatewayCreatePage />;
     case '/controlplane':
       return <ControlPlanePage />;
     default:
@@ -54,7 +59,7 @@ export function App() {
   if (!status.data) return status.error ? <p style={{ padding: 24 }}>The console API is not reachable: {status.error.message}</p> : <Spinner aria-label="Loading" />;
   const s = status.data;
   if (s.authRequired && !s.authenticated) return <LoginPage onLoggedIn={status.reload} />;
-  const section = path.startsWith('/namespaces/') ? `/${path.split('/')[3] === 'istio' ? 'istio' : path.split('/')[3]}` : path;
+  const section = path.startsWith('/namespaces/') ? `/${path.split('/')[3] === 'istio' ? 'istio' : path.split('/')[3]}` : path.startsWith('/istio') ? '/istio' : path;
   const masthead = (
     <Masthead>
       <MastheadMain>

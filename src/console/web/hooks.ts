@@ -31,3 +31,21 @@ export function useData<T>(fetcher: () => Promise<T>, deps: readonly unknown[], 
   }, [intervalMs, reload]);
   return { ...state, reload };
 }
+
+/** A user action that calls the API: whether it runs, and its last failure (cleared when it runs again). */
+export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): { busy: boolean; error?: Error; run: (...args: A) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const run = async (...args: A) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn(...args);
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, ...(error ? { error } : {}), run };
+}

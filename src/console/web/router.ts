@@ -14,11 +14,23 @@ function current(): Location {
 const listeners = new Set<() => void>();
 window.addEventListener('popstate', () => listeners.forEach((l) => l()));
 
+/**
+ * How links leave a page: to the console's own paths, navigated in the page (the default); a host that embeds the
+ * pages (the OpenShift console plugin) maps them to its own URLs and lets the browser go there.
+ */
+const links: { map: (href: string) => string; inPage: boolean } = { map: (h) => h, inPage: true };
+
+export function configureLinks(options: { map: (href: string) => string; inPage: boolean }): void {
+  Object.assign(links, options);
+}
+
 export function navigate(path: string, query?: Record<string, string | undefined> | URLSearchParams, replace = false): void {
   const params = query instanceof URLSearchParams ? query : new URLSearchParams(Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   const search = params.toString();
   const url = `${path}${search ? `?${search}` : ''}`;
   if (url === `${window.location.pathname}${window.location.search}`) return;
+  // A page's own state (replace) stays in its URL; going to another page is the host's to do.
+  if (!replace && !links.inPage) return void window.location.assign(links.map(url));
   if (replace) window.history.replaceState(null, '', url);
   else window.history.pushState(null, '', url);
   listeners.forEach((l) => l());
@@ -62,9 +74,9 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 /** A link that navigates without reloading the page. */
 export function linkProps(href: string): { href: string; onClick: (e: { preventDefault(): void; metaKey?: boolean; ctrlKey?: boolean }) => void } {
   return {
-    href,
+    href: links.map(href),
     onClick: (e) => {
-      if (e.metaKey || e.ctrlKey) return;
+      if (e.metaKey || e.ctrlKey || !links.inPage) return;
       e.preventDefault();
       const u = new URL(href, window.location.origin);
       navigate(u.pathname, u.searchParams);

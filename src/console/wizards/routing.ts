@@ -1,101 +1,93 @@
-// Kiali's routing wizards as pure functions: a VirtualService and a DestinationRule with one subset per version.
-// Shared by the browser (which shows and applies the YAML) and the tests; it only depends on the `yaml` package.
+// Kiali's service wizards as pure functions: request routing, traffic shifting, fault injection, request timeouts and
+// TCP traffic shifting, each a DestinationRule with one subset per version and a VirtualService (plus a Gateway when
+// a new one is attached); the Gateway API wizards' HTTPRoute comes from http-route.ts. Shared by the browser (which
+// previews and applies the YAML) and the tests.
 
 import { stringify } from 'yaml';
-
-export const WIZARD_LABEL = 'trellis.io/wizard';
-
-export interface Subset {
-  name: string;
-  labels: Record<string, string>;
-}
-
-export interface WeightedRoute {
-  subset: string;
-  weight: number;
-}
-
-export type MatchOp = 'exact' | 'prefix' | 'regex';
-
-/** One request-routing rule: requests matching a header or the URI go to one subset. */
-export interface MatchRule {
-  header?: { name: string; op: MatchOp; value: string };
-  uri?: { op: MatchOp; value: string };
-  subset: string;
-}
-
-export interface WizardInput {
-  namespace: string;
-  service: string;
-  subsets: Subset[];
-  /** The default route's split (traffic shifting), or all traffic to the first subset when omitted. */
-  weights?: WeightedRoute[];
-  /** Matching rules tried before the default route (request routing). */
-  rules?: MatchRule[];
-  domain?: string;
-}
-
-export interface WorkloadLike {
-  name: string;
-  labels: Record<string, string>;
-}
-
-/** One subset per distinct `version` label among the service's workloads, as Kiali's wizards build them. */
-export function subsetsFor(workloads: readonly WorkloadLike[]): Subset[] {
-  const versions = [...new Set(workloads.map((w) => w.labels.version).filter((v): v is string => !!v))].sort();
-  return versions.map((v) => ({ name: v, labels: { version: v } }));
-}
-
-/** Weights that add up to 100, split as evenly as whole numbers allow (Kiali's starting point). */
-export function evenWeights(subsets: readonly Subset[]): WeightedRoute[] {
-  const n = subsets.length;
-  return subsets.map((s, i) => ({ subset: s.name, weight: Math.floor(100 / n) + (i < 100 % n ? 1 : 0) }));
-}
+import type { DestinationRuleSpec, HTTPRoute, VirtualServiceSpec } from '../../config/types/networking.js';
+import { gatewayObject, gatewayRefs } from './gateway.js';
+import { checkHttpRouteWizard, httpRouteWizardObjects } from './http-route.js';
+import { checkRules, isGatewayApiWizard, serviceHost, WHOLE_SERVICE, WIZARD_LABEL, type RouteRule, type WeightedRoute, type WizardInput } from './rules.js';
 
 /** Why the input cannot make valid config, or undefined. */
 export function checkWizard(input: WizardInput): string | undefined {
-  if (input.subsets.length === 0) return `the workloads of ${input.service} have no version label: there is nothing to route between`;
-  const names = new Set(input.subsets.map((s) => s.name));
-  for (const w of input.weights ?? []) {
-    if (!names.has(w.subset)) return `unknown subset ${w.subset}`;
-    if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 100) return `weight of ${w.subset} must be a whole number from 0 to 100`;
-  }
-  if (input.weights && input.weights.reduce((a, w) => a + w.weight, 0) !== 100) return 'weights must add up to 100';
-  for (const r of input.rules ?? []) {
-    if (!names.has(r.subset)) return `unknown subset ${r.subset}`;
-    if (!r.header && !r.uri) return 'a rule needs a header or a URI to match';
-    if (r.header && (!r.header.name || !r.header.value)) return 'a header match needs a name and a value';
-    if (r.uri && !r.uri.value) return 'a URI match needs a value';
-  }
-  return undefined;
+  return checkRules(input) ?? (isGatewayApiWizard(input.kind) ? checkHttpRouteWizard(input) : undefined);
 }
 
-function host(input: WizardInput): string {
-  return `${input.service}.${input.namespace}.svc.${input.domain ?? 'cluster.local'}`;
+function destinations(input: WizardInput, weights: readonly WeightedRoute[]): Array<{ destination: { host: string; subset?: string }; weight?: number }> {
+  const host = serviceHost(input);
+  const kept = weights.filter((w) => w.weight > 0);
+  const destination = (w: WeightedRoute) => (w.subset === WHOLE_SERVICE ? { host } : { host, subset: w.subset });
+  // One destination takes everything: Istio's form without a weight, as Kiali writes it.
+  return kept.map((w) => (kept.length === 1 ? { destination: destination(w) } : { destination: destination(w), weight: w.weight }));
 }
 
-export function buildRouting(input: WizardInput, wizard: 'traffic-shifting' | 'request-routing'): { virtualService: Record<string, unknown>; destinationRule: Record<string, unknown> } {
-  const h = host(input);
-  const metadata = { name: input.service, namespace: input.namespace, labels: { [WIZARD_LABEL]: wizard } };
-  const http: Array<Record<string, unknown>> = [];
-  for (const r of input.rules ?? []) {
-    const match: Record<string, unknown> = {};
-    if (r.header) match.headers = { [r.header.name]: { [r.header.op]: r.header.value } };
-    if (r.uri) match.uri = { [r.uri.op]: r.uri.value };
-    http.push({ match: [match], route: [{ destination: { host: h, subset: r.subset } }] });
+function httpRoute(input: WizardInput, r: RouteRule): HTTPRoute {
+  const route: HTTPRoute = {};
+  if (r.match) {
+    const m: NonNullable<HTTPRoute['match']>[number] = {};
+    if (r.match.header) m.headers = { [r.match.header.name]: { [r.match.header.op]: r.match.header.value } };
+    if (r.match.uri) m.uri = { [r.match.uri.op]: r.match.uri.value };
+    route.match = [m];
   }
-  const weights = (input.weights ?? [{ subset: input.subsets[0]!.name, weight: 100 }]).filter((w) => w.weight > 0);
-  http.push({
-    route: weights.map((w) => (weights.length === 1 ? { destination: { host: h, subset: w.subset } } : { destination: { host: h, subset: w.subset }, weight: w.weight })),
-  });
-  return {
-    virtualService: { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata, spec: { hosts: [input.service], http } },
-    destinationRule: { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata, spec: { host: h, subsets: input.subsets.map((s) => ({ name: s.name, labels: s.labels })) } },
+  route.route = destinations(input, r.weights);
+  if (r.fault?.delay || r.fault?.abort) {
+    route.fault = {};
+    if (r.fault.delay) route.fault.delay = { percentage: { value: r.fault.delay.percent }, fixedDelay: r.fault.delay.fixedDelay };
+    if (r.fault.abort) route.fault.abort = { percentage: { value: r.fault.abort.percent }, httpStatus: r.fault.abort.httpStatus };
+  }
+  if (r.timeout) route.timeout = r.timeout;
+  if (r.retries) route.retries = { attempts: r.retries.attempts, ...(r.retries.perTryTimeout ? { perTryTimeout: r.retries.perTryTimeout } : {}), ...(r.retries.retryOn ? { retryOn: r.retries.retryOn } : {}) };
+  return route;
+}
+
+export interface WizardObjects {
+  destinationRule: { apiVersion: string; kind: 'DestinationRule'; metadata: Metadata; spec: DestinationRuleSpec };
+  virtualService: { apiVersion: string; kind: 'VirtualService'; metadata: Metadata; spec: VirtualServiceSpec };
+  /** A Gateway the wizard creates (attaching an existing one creates nothing). */
+  gateway?: ReturnType<typeof gatewayObject>;
+}
+
+interface Metadata {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** What an Istio wizard writes: the DestinationRule, the VirtualService and a new Gateway if one was asked for. */
+export function buildWizard(input: WizardInput): WizardObjects {
+  const metadata: Metadata = { name: input.service, namespace: input.namespace, labels: { [WIZARD_LABEL]: input.kind } };
+  // At a gateway the VirtualService also answers for the gateway's host names (a wildcard server host needs none).
+  const spec: VirtualServiceSpec = { hosts: [...new Set([input.service, ...(input.gateway?.hosts ?? []).filter((h) => h !== '*')])] };
+  if (input.gateway) spec.gateways = gatewayRefs(input.gateway, input.namespace, input.service);
+  if (input.kind === 'tcp_traffic_shifting') spec.tcp = [{ route: destinations(input, input.rules[0]!.weights) }];
+  else spec.http = input.rules.map((r) => httpRoute(input, r));
+  const dr: DestinationRuleSpec = { host: serviceHost(input), subsets: input.subsets.map((s) => ({ name: s.name, labels: s.labels })) };
+  const tp = input.trafficPolicy;
+  if (tp?.tls || tp?.loadBalancer) dr.trafficPolicy = { ...(tp.tls ? { tls: { mode: tp.tls } } : {}), ...(tp.loadBalancer ? { loadBalancer: { simple: tp.loadBalancer } } : {}) };
+  const out: WizardObjects = {
+    destinationRule: { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata, spec: dr },
+    virtualService: { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata, spec },
   };
+  const gw = input.gateway ? gatewayObject(input.gateway, input.namespace, input.service, metadata.labels) : undefined;
+  if (gw) out.gateway = gw;
+  return out;
 }
 
-/** The two objects as one YAML text, DestinationRule first so its subsets exist before routes use them. */
-export function routingYaml(input: WizardInput, wizard: 'traffic-shifting' | 'request-routing'): string {
-  const { virtualService, destinationRule } = buildRouting(input, wizard);
-  return `${stringify(destinationRule)}---\n${stringify(virtualService)}`;
+/**
+ * The objects a wizard writes, in the order they are applied: what others refer to first (an Istio wizard's
+ * DestinationRule, then its Gateway, then the VirtualService; a Gateway API wizard's new Gateway, then its HTTPRoute).
+ */
+export function wizardObjects(input: WizardInput): object[] {
+  if (isGatewayApiWizard(input.kind)) {
+    const o = httpRouteWizardObjects(input);
+    return [...(o.gateway ? [o.gateway] : []), o.httpRoute];
+  }
+  const o = buildWizard(input);
+  return [o.destinationRule, ...(o.gateway ? [o.gateway] : []), o.virtualService];
+}
+
+/** The objects as one YAML text, in `wizardObjects`' order. */
+export function wizardYaml(input: WizardInput): string {
+  return wizardObjects(input).map((x) => stringify(x)).join('---\n');
 }

@@ -1,4 +1,5 @@
-// The control plane's debug endpoints (istiod's /debug on its monitoring port): syncz, config_dump, registryz, configz.
+// The control plane's debug endpoints (istiod's /debug on its monitoring port): syncz, config_dump, registryz, configz,
+// and the Gateway API status istiod would write to the objects (status).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,9 +7,18 @@ import { VERSION } from '../../version.js';
 import type { ControlPlane } from '../control-plane.js';
 import { configDump } from './config-dump.js';
 import { meshObjects, type MeshRuntime } from './objects.js';
+import { gatewayApiStatus, stampTransitions, type ObjectStatus } from '../translate/gateway-api/status.js';
 
 export class DebugServer {
   private readonly server: http.Server;
+  /** The status last served, so a condition keeps its lastTransitionTime while it does not change. */
+  private lastStatus: ObjectStatus[] = [];
+
+  /** The Gateway API status now, each condition keeping its lastTransitionTime while it holds. */
+  private gatewayStatus(): ObjectStatus[] {
+    this.lastStatus = stampTransitions(this.lastStatus, gatewayApiStatus(this.cp.pushContext), new Date());
+    return this.lastStatus;
+  }
 
   /** @param runtime the run this control plane is part of (`trellis up`); alone, it reports on its own config. */
   constructor(
@@ -58,7 +68,7 @@ export class DebugServer {
         return json(200, { services: this.cp.registry.services().map(({ resource: _r, ...s }) => s), workloads: this.cp.registry.workloads() });
       case '/debug/objects':
         // The objects this control plane serves, with the status it computes (what `trellis get` prints).
-        return json(200, meshObjects(this.cp, this.runtime));
+        return json(200, meshObjects(this.cp, this.runtime, this.gatewayStatus()));
       case '/debug/controlplanes':
         // Every control plane of the run, so a client that knows one finds the others.
         return json(200, this.runtime?.controlPlanes() ?? [{ namespace: this.cp.cluster.controlPlaneNamespace ?? this.cp.pushContext.meshModel.controlPlaneNamespace, name: '', debug: '' }]);
@@ -68,8 +78,13 @@ export class DebugServer {
           resources: this.cp.store.list().map((r) => ({ kind: r.kind, apiVersion: r.apiVersion, namespace: r.metadata.namespace, name: r.metadata.name, file: r.source?.file })),
           rejections: this.cp.store.rejections(),
         });
+      case '/debug/status': {
+        this.gatewayStatus();
+        const want = (field: 'kind' | 'namespace' | 'name', o: ObjectStatus) => !url.searchParams.has(field) || url.searchParams.get(field) === o[field];
+        return json(200, this.lastStatus.filter((o) => want('kind', o) && want('namespace', o) && want('name', o)));
+      }
       default:
-        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/debug/objects', '/debug/controlplanes', '/ready', '/version'] });
+        return json(404, { error: 'not found', endpoints: ['/debug/syncz', '/debug/config_dump?proxyID=', '/debug/registryz', '/debug/configz', '/debug/objects', '/debug/controlplanes', '/debug/status?kind=&namespace=&name=', '/ready', '/version'] });
     }
   }
 

@@ -1,10 +1,12 @@
 // `/debug/objects`: the objects one control plane serves, as written, with the status it computes for the kinds it
 // owns (its ServiceMeshControlPlane, member roll and members; namespaces with `maistra.io/member-of`). Each item says
-// whether this control plane owns it, so a client asking several control planes keeps the owner's copy.
+// whether this control plane owns it, so a client asking several control planes keeps the owner's copy. Gateway API
+// objects carry the status the control plane computes for them.
 
 import { meshTopologyOf } from '../../config/mesh-topology.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import type { ControlPlane } from '../control-plane.js';
+import type { ObjectStatus } from '../translate/gateway-api/status.js';
 import { maistraObjects, namespaceObjects, type ComponentReadiness } from '../status/maistra-status.js';
 import { withStatus, type ObjectWithStatus } from '../status/object-status.js';
 
@@ -33,7 +35,8 @@ export interface ObjectsReply {
   items: Array<{ owned: boolean; object: ObjectWithStatus }>;
 }
 
-export function meshObjects(cp: ControlPlane, runtime: MeshRuntime | undefined): ObjectsReply {
+/** `gatewayStatus`: the Gateway API status this control plane computes (translate/gateway-api/status.ts), merged in. */
+export function meshObjects(cp: ControlPlane, runtime: MeshRuntime | undefined, gatewayStatus: readonly ObjectStatus[] = []): ObjectsReply {
   const all = runtime?.allResources() ?? cp.store.list();
   const topology = meshTopologyOf(all);
   const namespace = cp.cluster.controlPlaneNamespace ?? cp.pushContext.meshModel.controlPlaneNamespace;
@@ -49,6 +52,10 @@ export function meshObjects(cp: ControlPlane, runtime: MeshRuntime | undefined):
   for (const r of cp.store.list()) {
     const scope = r.metadata.namespace || (r.group === '' && r.kind === 'Namespace' ? r.metadata.name : undefined);
     items.set(resourceKey(r), { owned: owns(scope), object: withStatus(r, (r.raw as { status?: unknown }).status) });
+  }
+  for (const s of gatewayStatus) {
+    const item = items.get(resourceKey({ group: s.group, kind: s.kind, metadata: { namespace: s.namespace, name: s.name, labels: {}, annotations: {} } }));
+    if (item) item.object = { ...item.object, status: s.status };
   }
   if (plane) {
     for (const o of maistraObjects(plane, topology, all, components)) items.set(`maistra.io/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, { owned: true, object: o });

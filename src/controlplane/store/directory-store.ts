@@ -7,7 +7,7 @@ import { formatText } from '../../config/analysis/format.js';
 import { listYamlFiles, loadText } from '../../config/loader.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import { BaseStore, type ConfigStore, type Rejection } from './config-store.js';
-import { diffResources } from './diff.js';
+import { diffResources, stampGenerations } from './diff.js';
 import { screen } from './screen.js';
 
 export interface DirectoryStoreOptions {
@@ -191,6 +191,7 @@ export class DirectoryStore extends BaseStore implements ConfigStore {
     const merged = new Map<string, Resource>();
     for (const path of [...this.files.keys()].sort()) for (const [k, r] of this.files.get(path)!.resources) merged.set(k, r);
     const next = [...merged.values()];
+    stampGenerations(this.current, next);
     const change = diffResources(this.current, next, reason);
     if (!change) return;
     this.current = next;

@@ -4,7 +4,7 @@ import type { Diagnostic } from '../../config/diagnostics.js';
 import { loadText } from '../../config/loader.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import { BaseStore, type ConfigStore, type Rejection } from './config-store.js';
-import { diffResources } from './diff.js';
+import { diffResources, stampGenerations } from './diff.js';
 import { screen } from './screen.js';
 
 export class MemoryStore extends BaseStore implements ConfigStore {
@@ -62,6 +62,7 @@ export class MemoryStore extends BaseStore implements ConfigStore {
 
   private commit(reason: string): void {
     const next = [...this.byKey.values()];
+    stampGenerations(this.current, next);
     const change = diffResources(this.current, next, reason);
     if (!change) return;
     this.current = next;

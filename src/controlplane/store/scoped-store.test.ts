@@ -33,3 +33,14 @@ test("a control plane's view holds its own and its members' namespaces, and foll
   assert.equal(view.watches('b'), true);
   assert.equal(view.watches('elsewhere'), false);
 });
+
+test('the Gateway API is in a control plane\'s view only when its ServiceMeshControlPlane serves it', () => {
+  const route = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: a}\nspec: {parentRefs: [{name: svc, kind: Service, group: ""}]}\n';
+  const source = new MemoryStore();
+  assert.deepEqual(source.applyYaml(cp('[a]') + '---\n' + objects + '---\n' + route, 'all.yaml'), []);
+  const view = new ScopedStore(source, 'mesh');
+  const routes = () => view.list().filter((r) => r.kind === 'HTTPRoute').length;
+  assert.equal(routes(), 0);
+  source.applyYaml(cp('[a]').replace('spec: {version: v2.4}', 'spec: {version: v2.4, techPreview: {gatewayAPI: {enabled: true}}}') + '---\n' + objects + '---\n' + route, 'all.yaml');
+  assert.equal(routes(), 1);
+});

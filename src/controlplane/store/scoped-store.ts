@@ -1,9 +1,11 @@
 // One control plane's view of a shared config store: only the namespaces it watches (its own and its members for a
 // multi-tenant control plane; what its discovery selectors select for a cluster-wide one, mesh-topology.ts), decided
 // again from the whole config on every change, plus the objects a runtime creates on its behalf (the Services of the
-// gateways it runs), as OpenShift Service Mesh's operator creates them in the control plane's namespace.
+// gateways it runs), as OpenShift Service Mesh's operator creates them in the control plane's namespace. The Gateway API
+// is in view only where the control plane serves it.
 
 import { meshTopologyOf } from '../../config/mesh-topology.js';
+import { GATEWAY_API_GROUP } from '../../config/gateway-api.js';
 import type { Resource } from '../../config/resource.js';
 import { BaseStore, type ConfigChange, type ConfigStore, type Rejection } from './config-store.js';
 import { diffResources } from './diff.js';
@@ -42,8 +44,10 @@ export class ScopedStore extends BaseStore implements ConfigStore {
   private refresh(reason: string): void {
     const all = this.source.list();
     const plane = meshTopologyOf(all).controlPlanes.find((p) => p.namespace === this.controlPlaneNamespace);
-    // Cluster-scoped objects (Namespaces, GatewayClasses) are everyone's; a control plane that is gone sees nothing.
-    const next = [...all.filter((r) => !r.metadata.namespace || (plane?.watches(r.metadata.namespace) ?? false)), ...this.extra];
+    // Cluster-scoped objects (Namespaces, GatewayClasses) are everyone's; a control plane that is gone sees nothing. An
+    // OpenShift Service Mesh control plane serves the Gateway API only with `techPreview.gatewayAPI.enabled`.
+    const inView = (r: Resource) => (!r.metadata.namespace || (plane?.watches(r.metadata.namespace) ?? false)) && (r.group !== GATEWAY_API_GROUP || plane?.settings.gatewayAPI === true);
+    const next = [...all.filter(inView), ...this.extra];
     const change = diffResources(this.current, next, reason);
     if (!change) return;
     this.current = next;

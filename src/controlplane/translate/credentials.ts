@@ -14,6 +14,13 @@ export const SDS_PREFIX = 'kubernetes://';
 export const CA_SUFFIX = '-cacert';
 export const sdsCertName = (credentialName: string) => `${SDS_PREFIX}${credentialName}`;
 export const sdsCaName = (credentialName: string) => `${SDS_PREFIX}${credentialName}${CA_SUFFIX}`;
+/**
+ * Istio's SDS name for a Gateway API listener's certificate in another namespace (`kubernetes-gateway://<ns>/<name>`):
+ * translation writes one only when a ReferenceGrant there permits it, so serving it crosses no boundary the user did
+ * not open.
+ */
+export const GATEWAY_SDS_PREFIX = 'kubernetes-gateway://';
+export const sdsGatewayCertName = (namespace: string, name: string) => `${GATEWAY_SDS_PREFIX}${namespace}/${name}`;
 
 export interface Credential {
   certChain?: string;
@@ -56,12 +63,18 @@ const bytes = (pem: string) => ({ inlineBytes: Buffer.from(pem, 'utf8').toString
 
 /**
  * Envoy Secret resources for the `kubernetes://` names a proxy's config references, resolved in the proxy's own
- * namespace. Names that do not resolve are left out: the proxy then refuses those TLS connections, as Envoy does
+ * namespace (and `kubernetes-gateway://<ns>/<name>`, which translation wrote only where a ReferenceGrant allows it). Names that do not resolve are left out: the proxy then refuses those TLS connections, as Envoy does
  * while a secret is missing, rather than falling back to something weaker.
  */
 export function sdsSecrets(secret: SecretLookup, namespace: string, names: Iterable<string>): Secret[] {
   const out: Secret[] = [];
   for (const n of new Set(names)) {
+    if (n.startsWith(GATEWAY_SDS_PREFIX)) {
+      const [ns = '', name = ''] = n.slice(GATEWAY_SDS_PREFIX.length).split('/');
+      const cred = credentialOf(secret, ns, name);
+      if (cred?.certChain && cred.privateKey) out.push({ name: n, tlsCertificate: { certificateChain: bytes(cred.certChain), privateKey: bytes(cred.privateKey) } });
+      continue;
+    }
     if (!n.startsWith(SDS_PREFIX)) continue;
     const ref = n.slice(SDS_PREFIX.length);
     if (ref.endsWith(CA_SUFFIX)) {

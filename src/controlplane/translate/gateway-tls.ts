@@ -4,7 +4,7 @@
 
 import type { RouteDestination, Server } from '../../config/types/networking.js';
 import { TYPE, typed, type FilterChain, type FilterChainMatch, type TypedExtension } from '../../xds/envoy/index.js';
-import { outboundClusterName } from './names.js';
+import { gatewayHttpsRouteName, outboundClusterName } from './names.js';
 import type { PushContext } from './push-context.js';
 import { destinationCluster, matchesGateway, type RouteScope } from './routes.js';
 import { gatewayDownstreamTls } from './security.js';
@@ -51,10 +51,11 @@ export function isPassthrough(s: GatewayServer): boolean {
 
 /** Istio's route configuration name for an HTTPS server: `https.<port>.<portName>.<gateway>.<namespace>`. */
 export function httpsRouteName(s: GatewayServer, port: number): string {
-  return `https.${port}.${s.server.port?.name ?? ''}.${s.name}.${s.namespace}`;
+  return gatewayHttpsRouteName(port, s.server.port?.name ?? '', s.name, s.namespace);
 }
 
-function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
+/** tcp_proxy to a VirtualService route's destinations: one cluster, or weighted clusters (gateways and sidecars). */
+export function tcpProxy(statPrefix: string, dests: readonly RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
   const clusters = dests.map((d) => ({ name: outboundClusterName(destinationCluster(d.destination, vsNamespace, scope)), weight: d.weight ?? 0 }));
   const target = clusters.length === 1 || !clusters.some((c) => c.weight) ? { cluster: clusters[0]!.name } : { weightedClusters: { clusters: clusters.filter((c) => c.weight > 0) } };
   return { name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, ...target }) };

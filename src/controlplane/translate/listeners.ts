@@ -4,18 +4,20 @@
 
 import { isHttp, type Protocol } from '../registry/protocol.js';
 import type { MeshService, Workload } from '../registry/service-registry.js';
-import { ADS_SOURCE, TYPE, typed, type FilterChain, type HeaderValueOption, type HttpConnectionManager, type Listener, type Route, type RouteConfiguration, type TypedExtension, type VirtualHost } from '../../xds/envoy/index.js';
+import { TYPE, typed, type FilterChain, type HeaderValueOption, type Listener, type Route, type RouteConfiguration, type TypedExtension, type VirtualHost } from '../../xds/envoy/index.js';
 import type { HcmTelemetry } from '../../telemetry/telemetry-api.js';
-import { NO_TELEMETRY } from '../../telemetry/telemetry-api.js';
 import {
   BLACKHOLE,
   inboundClusterName,
   inboundListenerName,
   outboundClusterName,
   outboundHttpListenerName,
-  outboundTcpListenerName,
   PASSTHROUGH,
+  VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
+  gatewayHttpRouteName,
+  virtualHostName,
+  inboundPassthroughName,
   type OutboundClusterKey,
 } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
@@ -24,8 +26,13 @@ import { downstreamMtls, gatewayDownstreamTls } from './security.js';
 import { gatewayHostAllows, gatewayL4Chains, httpsRouteName, isPassthrough, isTerminatedHttps, serverNameMatch, TLS_INSPECTOR, type GatewayServer } from './gateway-tls.js';
 import { authorizationFilters } from './authorization.js';
 import { requestAuthenticationFilters } from './request-authentication.js';
+import { connectionManager, gatewayConnectionManager, hcmFilter, tcpFilter, type Flavour } from './connection-manager.js';
+import { gatewayApiListeners } from './gateway-api/gateway-listeners.js';
+import { rankedRoutes } from './gateway-api/virtual-hosts.js';
+import { tcpListeners, tlsListeners } from './sidecar-l4.js';
+import { PORTS } from '../../ports.js';
 
-export type Flavour = 'envoy' | 'grpc';
+export type { Flavour } from './connection-manager.js';
 
 /** Who listeners are built for: proxies of one shape (flavour, namespace, labels) and the services they see. */
 export interface ProxyScope {
@@ -35,42 +42,6 @@ export interface ProxyScope {
   services: readonly MeshService[];
   flavour: Flavour;
 }
-
-function httpFilters(flavour: Flavour): TypedExtension[] {
-  const fault = { name: 'envoy.filters.http.fault', typedConfig: typed(TYPE.fault, {}) };
-  const router = { name: 'envoy.filters.http.router', typedConfig: typed(TYPE.router, {}) };
-  // Proxyless gRPC implements fault and router but not CORS (an unknown filter would make it reject the listener).
-  return flavour === 'grpc' ? [fault, router] : [{ name: 'envoy.filters.http.cors', typedConfig: typed(TYPE.cors, {}) }, fault, router];
-}
-
-interface ConnectionManagerOptions {
-  statPrefix: string;
-  routes: { rds: string } | { routeConfig: RouteConfiguration };
-  flavour?: Flavour;
-  /** jwt_authn, then authorization (CUSTOM, AUDIT, DENY, ALLOW): ahead of CORS, fault and the router. */
-  authFilters?: TypedExtension[];
-  telemetry?: HcmTelemetry;
-  /** Gateways trust the client's address (Istio's gateways set use_remote_address); sidecars do not. */
-  useRemoteAddress?: boolean;
-}
-
-/** An HTTP connection manager: [tracing] [jwt_authn, rbac, ext_authz] cors, fault, [istio.stats] router, with access logs. */
-function connectionManager(o: ConnectionManagerOptions): HttpConnectionManager {
-  const flavour = o.flavour ?? 'envoy';
-  const t = o.telemetry ?? NO_TELEMETRY;
-  const standard = httpFilters(flavour);
-  const router = standard.pop()!;
-  return {
-    statPrefix: o.statPrefix,
-    ...('rds' in o.routes ? { rds: { routeConfigName: o.routes.rds, configSource: ADS_SOURCE } } : { routeConfig: o.routes.routeConfig }),
-    httpFilters: [...t.head, ...(o.authFilters ?? []), ...standard, ...t.beforeRouter, router],
-    ...(flavour === 'envoy' ? { upgradeConfigs: [{ upgradeType: 'websocket' }], normalizePath: true, streamIdleTimeout: '0s', useRemoteAddress: o.useRemoteAddress ?? false } : {}),
-    ...(t.accessLog.length ? { accessLog: t.accessLog } : {}),
-  };
-}
-
-const hcmFilter = (config: HttpConnectionManager): TypedExtension => ({ name: 'envoy.filters.network.http_connection_manager', typedConfig: typed(TYPE.hcm, config) });
-const tcpFilter = (statPrefix: string, cluster: string): TypedExtension => ({ name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, cluster }) });
 
 /** The names a service is called by from `namespace`, with and without the port (Istio's virtual host domains). */
 export function domainsFor(svc: MeshService, port: number, namespace: string): string[] {
@@ -88,8 +59,17 @@ const routedAsHttp = (p: Protocol) => isHttp(p) || p === 'UNKNOWN';
 
 const routeScope = (s: ProxyScope, port: number): RouteScope => ({ port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push, flavour: s.flavour });
 
-/** The virtual host of a service port: its VirtualService's routes, falling through to the service itself as Istio does. */
+/**
+ * The virtual host of a service port: the mesh HTTPRoutes/GRPCRoutes whose parent is the service (GAMMA: they take
+ * precedence, and a request none of their rules matches gets 404 as the Gateway API says), else its VirtualService's
+ * routes, falling through to the service itself as Istio does.
+ */
 function virtualHost(svc: MeshService, port: number, scope: RouteScope, namespace: string): VirtualHost {
+  const mesh = scope.push.gatewayApi.meshRoutes(svc.hostname, port, namespace, svc.namespace);
+  if (mesh.length) {
+    const routes = rankedRoutes(scope.push, mesh, { port, scheme: 'http', flavour: scope.flavour });
+    return { name: virtualHostName(svc.hostname, port), domains: domainsFor(svc, port, namespace), routes, includeRequestAttemptCount: true };
+  }
   const bound = scope.push.virtualServiceFor(svc.hostname, scope.gateway, namespace);
   const { routes, catchAll } = bound ? virtualServiceRoutes(bound, scope) : { routes: [] as Route[], catchAll: false };
   const key: OutboundClusterKey = { port, subset: '', host: svc.hostname };
@@ -133,16 +113,14 @@ export function sidecarOutbound(s: ProxyScope, telemetry: HcmTelemetry): { liste
       filterChains: [{ filters: [hcmFilter(connectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, routes: { rds: String(port) }, telemetry }))] }],
     });
   }
-  for (const { svc, port } of tcp) {
-    const address = svc.addresses[0] ?? '0.0.0.0';
-    const cluster = outboundClusterName({ port, subset: '', host: svc.hostname });
-    listeners.push({
-      name: outboundTcpListenerName(address, port),
-      address: { socketAddress: { address, portValue: port } },
-      bindToPort: false,
-      trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [tcpFilter(cluster, cluster)] }],
-    });
+  // TCP and TLS ports (sidecar-l4.ts); an HTTP listener of the same name keeps its port.
+  const tls = tcp.filter((t) => t.svc.ports.find((p) => p.port === t.port)?.protocol === 'TLS' || t.svc.ports.find((p) => p.port === t.port)?.protocol === 'HTTPS');
+  const plain = tcp.filter((t) => !tls.includes(t));
+  const taken = new Set(listeners.map((l) => l.name));
+  for (const l of [...tcpListeners(s, plain), ...tlsListeners(s, tls)]) {
+    if (taken.has(l.name!)) continue;
+    taken.add(l.name!);
+    listeners.push(l);
   }
   return { listeners, routes };
 }
@@ -160,8 +138,19 @@ export function virtualOutboundListener(allowAny: boolean, address: string, port
   };
 }
 
-/** Sidecar inbound: one listener per port of the workload's services, on the pod address, to the app. */
-export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+/** How a sidecar receives its pod's traffic: Istio's REDIRECT (iptables capture) or NONE (it listens on the ports). */
+export type InterceptionMode = 'REDIRECT' | 'NONE';
+
+/** One inbound port of a workload: its protocol and the filter chains PeerAuthentication asks for. */
+interface InboundPort {
+  port: number;
+  protocol: Protocol;
+  chains: FilterChain[];
+  /** PERMISSIVE ports tell TLS from plaintext by the first bytes. */
+  inspects: boolean;
+}
+
+function inboundPorts(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry, chainPrefix: string): InboundPort[] {
   const byPort = new Map<number, Protocol>();
   for (const svc of s.push.registry.servicesOf(w)) {
     for (const p of svc.ports) {
@@ -171,8 +160,7 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
     }
   }
   const push = s.push;
-  const listeners: Listener[] = [];
-  for (const [port, protocol] of byPort) {
+  return [...byPort].map(([port, protocol]) => {
     const cluster = inboundClusterName(port);
     const http = routedAsHttp(protocol);
     const authz = authorizationFilters(push.policies, push.mesh, w, http ? 'http' : 'tcp');
@@ -193,18 +181,51 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
     }
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
     const mode = w.meshed ? push.policies.peerAuthenticationMode(w, port) : 'DISABLE';
-    const tlsChain: FilterChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
-    const plainChain: FilterChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
-    listeners.push({
-      name: inboundListenerName(w.address, port),
-      address: { socketAddress: { address: w.address, portValue: port } },
-      trafficDirection: 'INBOUND',
-      filterChains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain],
-      ...(mode === 'PERMISSIVE' ? { listenerFilters: [TLS_INSPECTOR] } : {}),
-    });
-  }
-  return { listeners, ports: [...byPort].map(([port, protocol]) => ({ port, protocol })) };
+    const tlsChain: FilterChain = { name: `${chainPrefix}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
+    const plainChain: FilterChain = { name: `${chainPrefix}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
+    return { port, protocol, chains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain], inspects: mode === 'PERMISSIVE' };
+  });
 }
+
+/** Sidecar inbound without capture (NONE): one listener per port of the workload's services, on the pod address. */
+export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+  const ports = inboundPorts(s, w, responseHeadersToAdd, telemetry, w.address);
+  const listeners = ports.map((p): Listener => ({
+    name: inboundListenerName(w.address, p.port),
+    address: { socketAddress: { address: w.address, portValue: p.port } },
+    trafficDirection: 'INBOUND',
+    filterChains: p.chains,
+    ...(p.inspects ? { listenerFilters: [TLS_INSPECTOR] } : {}),
+  }));
+  return { listeners, ports: ports.map(({ port, protocol }) => ({ port, protocol })) };
+}
+
+/**
+ * Sidecar inbound with capture (REDIRECT): Istio's `virtualInbound` on 15006 with the original destination restored
+ * by its original_dst filter (no hand-off: that is virtualOutbound's), each service port's chains matched by destination port, and what no port claims passed through to the app (from
+ * 127.0.0.6, which the capture rules never redirect) — PERMISSIVE, as Istio's InboundPassthroughCluster is.
+ */
+export function sidecarCaptureInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry, bind: string): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+  const ports = inboundPorts(s, w, responseHeadersToAdd, telemetry, '0.0.0.0');
+  const chains: FilterChain[] = ports.flatMap((p) => p.chains.map((c) => ({ ...c, filterChainMatch: { ...c.filterChainMatch, destinationPort: p.port } })));
+  // What no port claims: passed through per family (a dual-stack listener restores both kinds of destination).
+  for (const family of bind === '0.0.0.0' ? ['0.0.0.0'] : ['0.0.0.0', '::']) {
+    const passthrough = inboundPassthroughName(family);
+    const range = family === '::' ? { addressPrefix: '::', prefixLen: 0 } : { addressPrefix: '0.0.0.0', prefixLen: 0 };
+    chains.push({ name: `virtualInbound-catchall-${family === '::' ? 'ipv6' : 'ipv4'}`, filterChainMatch: { prefixRanges: [range] }, filters: [tcpFilter(passthrough, passthrough)] });
+  }
+  const listener: Listener = {
+    name: VIRTUAL_INBOUND,
+    address: { socketAddress: { address: bind, portValue: PORTS.inbound } },
+    trafficDirection: 'INBOUND',
+    filterChains: chains,
+    listenerFilters: [ORIGINAL_DST_FILTER, TLS_INSPECTOR],
+  };
+  return { listeners: [listener], ports: ports.map(({ port, protocol }) => ({ port, protocol })) };
+}
+
+/** Envoy's original_dst listener filter, which Istio puts on its capture listeners. */
+const ORIGINAL_DST_FILTER: TypedExtension = { name: 'envoy.filters.listener.original_dst', typedConfig: typed(TYPE.originalDst, {}) };
 
 /** What a gateway proxy is: its labels and namespace (Gateway selection, policies) and where it listens. */
 export interface GatewayProxy {
@@ -234,7 +255,7 @@ export function gatewayListeners(push: PushContext, gw: GatewayProxy, telemetry:
   const listeners: Listener[] = [];
   const routes: RouteConfiguration[] = [];
   const secrets: string[] = [];
-  const hcm = (port: number, routeName: string) => gatewayHcm(push, gw, port, routeName, telemetry);
+  const hcm = (port: number, routeName: string) => gatewayConnectionManager(push, gw, port, routeName, telemetry);
   for (const [port, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const chains: FilterChain[] = [];
     // HTTPS first: their chains are the specific ones (by server name).
@@ -250,7 +271,7 @@ export function gatewayListeners(push: PushContext, gw: GatewayProxy, telemetry:
     secrets.push(...l4.secrets);
     const httpServers = servers.filter((s) => ['HTTP', 'HTTP2', 'GRPC'].includes(s.protocol));
     if (httpServers.length) {
-      const routeName = `http.${port}`;
+      const routeName = gatewayHttpRouteName(port);
       routes.push({ name: routeName, virtualHosts: gatewayVirtualHosts(push, gw, port, httpServers), validateClusters: false });
       chains.push({ filters: [hcm(port, routeName)] });
     }
@@ -263,7 +284,9 @@ export function gatewayListeners(push: PushContext, gw: GatewayProxy, telemetry:
       ...(chains.some((c) => c.filterChainMatch || c.transportSocket) ? { listenerFilters: [TLS_INSPECTOR] } : {}),
     });
   }
-  return { listeners, routes, secrets };
+  // Kubernetes Gateways this proxy was deployed for (its gateway-name label in their namespace).
+  const api = gatewayApiListeners(push, { namespace: gw.namespace, labels: gw.labels, bindAddress: gw.bindAddress }, telemetry);
+  return { listeners: [...listeners, ...api.listeners], routes: [...routes, ...api.routes], secrets: [...secrets, ...api.secrets] };
 }
 
 /** Virtual hosts of HTTP(S) servers: the bound VirtualServices' hosts that the servers' hosts allow. */
@@ -295,14 +318,6 @@ function gatewayVirtualHosts(push: PushContext, gw: GatewayProxy, port: number, 
   // plaintext listener never carries TLS, so every request there is redirected).
   const toHttps: Route = { name: 'https_redirect', match: { prefix: '/' }, redirect: { httpsRedirect: true, responseCode: 'MOVED_PERMANENTLY' } };
   return [...vhosts].map(([host, r]) => ({ name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:*`], routes: redirected.has(host) ? [toHttps] : r, includeRequestAttemptCount: true }));
-}
-
-/** A gateway's HTTP connection manager: RequestAuthentications and AuthorizationPolicies selecting the gateway run ahead of routing. */
-function gatewayHcm(push: PushContext, gw: GatewayProxy, port: number, routeName: string, telemetry: HcmTelemetry): TypedExtension {
-  const w = { namespace: gw.namespace, labels: gw.labels };
-  // JWT first (its claims feed the policies), then authorization, then routing.
-  const authFilters = [...requestAuthenticationFilters(push.policies, w, push), ...authorizationFilters(push.policies, push.mesh, w)];
-  return hcmFilter(connectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, routes: { rds: routeName }, authFilters, telemetry, useRemoteAddress: true }));
 }
 
 /** Proxyless gRPC: an API listener per service port, named as clients dial it (`host:port`, also short forms). */

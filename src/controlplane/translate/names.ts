@@ -22,8 +22,28 @@ export const outboundHttpListenerName = (port: number): string => `0.0.0.0_${por
 /** The outbound listener for a TCP service port, on the service's address. */
 export const outboundTcpListenerName = (address: string, port: number): string => `${address}_${port}`;
 export const VIRTUAL_OUTBOUND = 'virtualOutbound';
+export const VIRTUAL_INBOUND = 'virtualInbound';
+/** What a captured inbound connection to a port no service declares goes to: `InboundPassthroughClusterIpv4` / `…Ipv6`. */
+export const inboundPassthroughName = (bind: string): string => (bind.includes(':') ? 'InboundPassthroughClusterIpv6' : 'InboundPassthroughClusterIpv4');
 /** An inbound listener: the pod's address and a port of its app. */
 export const inboundListenerName = (address: string, port: number): string => `${address}_${port}`;
+
+/** A gateway's route configuration for its plain HTTP servers (listeners) on one port: `http.<port>`. */
+export const gatewayHttpRouteName = (port: number): string => `http.${port}`;
+/** A gateway's route configuration for one HTTPS server (listener): `https.<port>.<portName>.<gateway>.<namespace>`. */
+export const gatewayHttpsRouteName = (port: number, portName: string, gateway: string, namespace: string): string => `https.${port}.${portName}.${gateway}.${namespace}`;
+/** A virtual host: `<host>:<port>`. */
+export const virtualHostName = (host: string, port: number): string => `${host}:${port}`;
+/**
+ * The cluster a Gateway API backend that cannot be used (missing, not permitted, of an unknown kind) is routed to: it
+ * never exists, so its share of requests gets the route's cluster-not-found reply, which Gateway API routes set to 500.
+ */
+export const INVALID_BACKEND = 'InvalidBackendCluster';
+
+/** `/apis/gateway.networking.k8s.io/v1/namespaces/<ns>/<kind>/<name>`: the Gateway API object a route came from. */
+export function gatewayApiConfigPath(kind: string, namespace: string, name: string): string {
+  return `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/${kind.toLowerCase()}/${name}`;
+}
 
 /** `/apis/networking.istio.io/v1/namespaces/<ns>/<kind>/<name>`: how Istio tags xDS with the config it came from. */
 export function istioConfigPath(kind: 'virtual-service' | 'destination-rule' | 'sidecar' | 'gateway', namespace: string, name: string): string {

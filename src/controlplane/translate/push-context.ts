@@ -1,7 +1,7 @@
 // Everything translation looks up, as one immutable snapshot per config version (Istio's PushContext): the resources,
 // the registry as it was, the mesh config, and indexes — services by host, VirtualServices per gateway and host,
-// DestinationRules with Istio's namespace precedence, Sidecars, Gateways, workload policies, Secrets and the JWKS of
-// RequestAuthentications. Builders read it; nothing in it changes once built, so a push needs no locks.
+// DestinationRules with Istio's namespace precedence, Sidecars, Gateways, workload policies, Secrets, the JWKS of
+// RequestAuthentications, and the Kubernetes Gateway API resolved (gateway-api/). Builders read it; nothing in it changes once built, so a push needs no locks.
 
 import { hostMatches, resolveHost, splitNamespacedHost } from '../../config/hosts.js';
 import { matchesLabels, nonEmptySelectorMatches } from '../../config/labels.js';
@@ -12,6 +12,7 @@ import { meshTelemetry, type MeshTelemetry } from '../../telemetry/telemetry-api
 import type { JwksSource } from '../jwks/jwks-resolver.js';
 import type { MeshService, RegistrySnapshot, Workload } from '../registry/service-registry.js';
 import { PolicyIndex } from './policy-index.js';
+import { GatewayApiIndex } from './gateway-api/gateway-api-index.js';
 
 /** What the control plane is told from outside the config. */
 export interface ClusterOptions {
@@ -60,6 +61,8 @@ export class PushContext {
   readonly telemetry: MeshTelemetry;
   /** PeerAuthentication, AuthorizationPolicy, RequestAuthentication and Telemetry by namespace. */
   readonly policies: PolicyIndex;
+  /** Kubernetes Gateway API objects resolved: classes, Gateways and listeners, routes' parents and backends, mesh routes. */
+  readonly gatewayApi: GatewayApiIndex;
   /** JWKS text by `jwksUri` (or `issuer:<issuer>` for OpenID discovery), as fetched when this context was built. */
   private readonly jwksByKey = new Map<string, string | undefined>();
   private readonly memo = new Map<string, unknown>();
@@ -92,6 +95,13 @@ export class PushContext {
     this.sidecars = ordered(of<Sidecar>('Sidecar'));
     this.gateways = ordered(of<IstioGateway>('Gateway'));
     for (const r of resources) if (r.group === '' && r.kind === 'Secret') this.secretsByKey.set(`${r.metadata.namespace}/${r.metadata.name}`, r);
+    this.gatewayApi = new GatewayApiIndex({
+      resources,
+      domain: cluster.domain,
+      service: (host) => this.service(host),
+      secret: (ns, name) => this.secret(ns, name),
+      workloads: () => registry.workloads(),
+    });
     // The keys as they are now: a key set fetched later makes a new push context (the resolver's change event).
     for (const ra of this.policies.allRequestAuthentications()) {
       for (const rule of ra.spec.jwtRules ?? []) {

@@ -117,12 +117,12 @@ export function matchesGateway(ref: string, gateway: string, vsNamespace: string
 /** A catch-all match: every request on the port (Istio stops at the first rule that has one). */
 const isCatchAll = (m: RouteMatch) => m.prefix === '/' && !m.headers && !m.queryParameters;
 
-interface HeaderEdits {
+export interface HeaderEdits {
   add: HeaderValueOption[];
   remove: string[];
 }
 
-function headerEdits(h: Headers['request'] | undefined): HeaderEdits {
+export function headerEdits(h: Headers['request'] | undefined): HeaderEdits {
   const add: HeaderValueOption[] = [];
   for (const [key, value] of Object.entries(h?.set ?? {})) add.push({ header: { key, value }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' });
   for (const [key, value] of Object.entries(h?.add ?? {})) add.push({ header: { key, value }, appendAction: 'APPEND_IF_EXISTS_OR_ADD' });
@@ -130,7 +130,7 @@ function headerEdits(h: Headers['request'] | undefined): HeaderEdits {
 }
 
 /** Request and response header edits, as the fields of a Route or a weighted cluster. */
-function headerFields(request: HeaderEdits, response: HeaderEdits): Pick<Route, 'requestHeadersToAdd' | 'requestHeadersToRemove' | 'responseHeadersToAdd' | 'responseHeadersToRemove'> {
+export function headerFields(request: HeaderEdits, response: HeaderEdits): Pick<Route, 'requestHeadersToAdd' | 'requestHeadersToRemove' | 'responseHeadersToAdd' | 'responseHeadersToRemove'> {
   return {
     ...(request.add.length ? { requestHeadersToAdd: request.add } : {}),
     ...(request.remove.length ? { requestHeadersToRemove: request.remove } : {}),
@@ -139,9 +139,9 @@ function headerFields(request: HeaderEdits, response: HeaderEdits): Pick<Route, 
   };
 }
 
-const concat = (a: HeaderEdits, b: HeaderEdits): HeaderEdits => ({ add: [...a.add, ...b.add], remove: [...a.remove, ...b.remove] });
+export const concat = (a: HeaderEdits, b: HeaderEdits): HeaderEdits => ({ add: [...a.add, ...b.add], remove: [...a.remove, ...b.remove] });
 
-const millionths = (percent: number | undefined) => ({ numerator: Math.round((percent ?? 100) * 10000), denominator: 'MILLION' as const });
+export const millionths = (percent: number | undefined) => ({ numerator: Math.round((percent ?? 100) * 10000), denominator: 'MILLION' as const });
 
 const GRPC_CODES: Record<string, number> = {
   OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8,
@@ -195,7 +195,7 @@ function retryPolicy(r: HTTPRoute['retries'], scope: RouteScope): RetryPolicy | 
   };
 }
 
-const REDIRECT_CODES: Record<number, RedirectAction['responseCode']> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
+export const REDIRECT_CODES: Record<number, RedirectAction['responseCode']> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
 
 /** Consistent-hash policy of the destination's DestinationRule (its subset's and port's settings first), as Istio puts it on the route. */
 export function hashPolicyFor(key: OutboundClusterKey, scope: RouteScope): HashPolicy[] | undefined {

@@ -141,3 +141,17 @@ export function gatewayDownstreamTls(t: ServerTLSSettings): BuiltTls | undefined
   ctx.alpnProtocols = ['h2', 'http/1.1'];
   return { socket: { name: TLS, typedConfig: typed(TYPE.downstreamTls, { commonTlsContext: ctx, requireClientCertificate: mode === 'MUTUAL' || mode === 'ISTIO_MUTUAL' }) }, secrets };
 }
+
+/**
+ * The server side of a Gateway API listener that terminates TLS: its certificates (SDS names of the Secrets its
+ * `certificateRefs` name, chosen by the client's SNI when several), TLS 1.2 and up, and the ALPN it offers (HTTPS
+ * listeners offer h2 and http/1.1; TLS listeners carry an opaque stream).
+ */
+export function gatewayApiDownstreamTls(certificates: readonly string[], alpn: readonly string[]): TransportSocket {
+  const ctx: CommonTlsContext = {
+    tlsCertificateSdsSecretConfigs: certificates.map(sdsRef),
+    tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2', tlsMaximumProtocolVersion: 'TLSv1_3' },
+    ...(alpn.length ? { alpnProtocols: [...alpn] } : {}),
+  };
+  return { name: TLS, typedConfig: typed(TYPE.downstreamTls, { commonTlsContext: ctx }) };
+}

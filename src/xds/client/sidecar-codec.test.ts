@@ -148,7 +148,8 @@ async function translated(): Promise<XdsResource[]> {
   }
   registry.upsertWorkload({ name: 'istio-ingressgateway-local', namespace: 'istio-system', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' }, serviceAccount: 'istio-ingressgateway', address: '127.10.255.1', ports: {}, healthy: true, meshed: true });
   const gen = new MeshConfigGenerator(pushContextOf(resources, registry));
-  const nodes: ProxyNode[] = WORKLOADS.map(([pod, app, version], i) => ({ id: `sidecar~127.10.0.${i + 2}~${pod}.default~default.svc.cluster.local`, cluster: app, metadata: { NAMESPACE: 'default', LABELS: { app, version } } }));
+  // The first sidecar's DNS proxy captures its pod's queries, so Istio's NameTable (NDS) is compared too.
+  const nodes: ProxyNode[] = WORKLOADS.map(([pod, app, version], i) => ({ id: `sidecar~127.10.0.${i + 2}~${pod}.default~default.svc.cluster.local`, cluster: app, metadata: { NAMESPACE: 'default', LABELS: { app, version }, ...(i === 0 ? { DNS_CAPTURE: 'true', DNS_AUTO_ALLOCATE: 'true' } : {}) } }));
   nodes.push({ id: 'router~127.10.255.1~istio-ingressgateway-local.istio-system~istio-system.svc.cluster.local', cluster: 'istio-ingressgateway', metadata: { NAMESPACE: 'istio-system', LABELS: { istio: 'ingressgateway', app: 'istio-ingressgateway' } } });
   const out: XdsResource[] = [];
   for (const node of nodes) for (const list of gen.generate(node).values()) out.push(...list);
@@ -194,7 +195,7 @@ test('every translated resource, and the edge cases, decode to the same proto3 J
   const { generated, reflection } = await codecs();
   const resources = [...(await translated()), EDGES];
   const types = new Set(resources.map((r) => r.typeUrl));
-  assert.deepEqual([...types].sort(), [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration].sort());
+  assert.deepEqual([...types].sort(), [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.NameTable, TypeUrl.RouteConfiguration].sort());
   const anyTypes = new Set<string>();
   const collect = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(collect);

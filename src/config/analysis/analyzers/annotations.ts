@@ -16,7 +16,7 @@ interface AnnotationSite {
   base: string;
   annotations: Record<string, string>;
   labels: Record<string, string>;
-  /** A Pod read back from a cluster: the injector has written some annotations itself. */
+  /** Istio wrote some annotations itself: a Pod read back from a cluster, or one the CNI plugin set up (istio-validation). */
   injected: boolean;
 }
 
@@ -28,7 +28,7 @@ function sites(ctx: AnalysisContext): AnnotationSite[] {
   for (const r of ctx.resources) {
     const gk = `${r.group}/${r.kind}`;
     if (CHECKED_KINDS.has(gk)) {
-      out.push({ resource: r, kind: r.kind, base: '/metadata/annotations', annotations: r.metadata.annotations, labels: r.metadata.labels, injected: r.kind === 'Pod' && r.raw.status !== undefined });
+      out.push({ resource: r, kind: r.kind, base: '/metadata/annotations', annotations: r.metadata.annotations, labels: r.metadata.labels, injected: r.kind === 'Pod' && writtenByIstio(r) });
     }
     if (TEMPLATE_KINDS.has(gk)) {
       const meta = podTemplateOf(r)?.metadata;
@@ -36,6 +36,13 @@ function sites(ctx: AnalysisContext): AnnotationSite[] {
     }
   }
   return out;
+}
+
+/** A pod Istio has processed: read back from a cluster, or with the init container the CNI plugin adds. */
+function writtenByIstio(pod: Resource): boolean {
+  if (pod.raw.status !== undefined) return true;
+  const init = (pod.spec as { initContainers?: unknown }).initContainers;
+  return Array.isArray(init) && init.some((c) => (c as { name?: unknown } | null)?.name === 'istio-validation');
 }
 
 export const annotationsAnalyzer: Analyzer = {
@@ -67,7 +74,10 @@ export const annotationsAnalyzer: Analyzer = {
   },
 };
 
-/** Annotations the injector writes on every pod it injects when the CNI plugin is off; Istio does not flag those. */
+/** Annotations Istio writes itself (the injector, the revision, the ambient CNI), never the user's choice. */
+const SET_BY_ISTIO = new Set(['sidecar.istio.io/status', 'istio.io/rev', 'ambient.istio.io/redirection']);
+
+/** Annotations the injector (or the CNI plugin) writes on every pod it injects; Istio does not flag those. */
 const INJECTOR_DEFAULTS = new Set(['sidecar.istio.io/interceptionMode', 'traffic.sidecar.istio.io/includeInboundPorts', 'traffic.sidecar.istio.io/excludeInboundPorts', 'traffic.sidecar.istio.io/includeOutboundIPRanges']);
 
 export const alphaAnnotationsAnalyzer: Analyzer = {
@@ -79,7 +89,7 @@ export const alphaAnnotationsAnalyzer: Analyzer = {
         if (!isIstioAnnotation(key)) continue;
         const known = KNOWN_ANNOTATIONS.get(key);
         if (!known || known.status !== 'Alpha') continue;
-        if (key === 'sidecar.istio.io/status') continue; // set by the injector on every pod
+        if (SET_BY_ISTIO.has(key)) continue;
         if (site.injected && INJECTOR_DEFAULTS.has(key)) continue;
         ctx.report(Messages.AlphaAnnotation, site.resource, `${site.base}/${escapePointerSegment(key)}`, `Annotation ${JSON.stringify(key)} is part of an alpha-phase feature and may be incompletely supported.`);
       }

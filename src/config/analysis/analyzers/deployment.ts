@@ -23,7 +23,9 @@ export const serviceAssociationAnalyzer: Analyzer = {
         (s) => s.origin === 'Service' && s.namespace === d.metadata.namespace && s.selector && Object.keys(s.selector).length > 0 && matchesLabels(s.selector, labels),
       );
       if (services.length === 0) {
-        ctx.report(Messages.DeploymentRequiresServiceAssociated, d, '/metadata/name', 'No service associated with this deployment. Service mesh deployments must be associated with a service.');
+        // Istio retired this check after 1.19 (istioctl no longer reports it); Trellis keeps it for the directories it
+        // runs, where a Deployment without a Service cannot be reached through the mesh.
+        if (ctx.mode === 'local') ctx.report(Messages.DeploymentRequiresServiceAssociated, d, '/metadata/name', 'No service associated with this deployment. Service mesh deployments must be associated with a service.');
         continue;
       }
       for (const [port, names] of conflictingProtocols(services)) {
@@ -73,7 +75,7 @@ function conflictingTargetPorts(services: readonly ServiceInfo[]): Array<[string
 const PROXY_UID = 1337;
 
 export const applicationUIDAnalyzer: Analyzer = {
-  name: 'pod.ApplicationUIDAnalyzer',
+  name: 'applicationUID.Analyzer',
   description: 'Checks that application containers do not run as the UID reserved for the sidecar proxy',
   analyze(ctx) {
     for (const r of ctx.resources) {

@@ -8,6 +8,8 @@ export const INJECT = 'sidecar.istio.io/inject';
 export const INJECTION_LABEL = 'istio-injection';
 export const REVISION_LABEL = 'istio.io/rev';
 export const PROXY_CONTAINER = 'istio-proxy';
+/** A namespace in ambient mode gets no sidecars: ztunnel captures its traffic. */
+export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
 
 /** Namespaces Istio never analyzes for injection or port naming. */
 export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
@@ -30,4 +32,14 @@ export function inMesh(index: ConfigIndex, namespace: string, labels: Record<str
   if (labels[INJECT] !== undefined) return labels[INJECT] === 'true';
   if (annotations[INJECT] !== undefined) return annotations[INJECT] === 'true';
   return namespaceInjection(index, namespace) ?? false;
+}
+
+/** The injector's ConfigMap for a revision, as Istio names it (`istio-sidecar-injector`, `istio-sidecar-injector-canary`). */
+export function injectorConfigMapName(revision: string | undefined): string {
+  return !revision || revision === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${revision}`;
+}
+
+/** The pod's istio-proxy container, a native sidecar (an init container) included. */
+export function proxyContainer(spec: { containers?: readonly Container[]; initContainers?: readonly Container[] } | undefined): Container | undefined {
+  return [...arr(spec?.containers as Container[] | undefined), ...arr(spec?.initContainers as Container[] | undefined)].find((c) => c?.name === PROXY_CONTAINER);
 }

@@ -67,6 +67,8 @@ export const KNOWN_ANNOTATIONS: ReadonlyMap<string, KnownAnnotation> = new Map<s
   ['alpha.istio.io/identity', pod('Alpha', { deprecated: '' })],
   ['ambient.istio.io/redirection', pod('Alpha')],
   ['galley.istio.io/analyze-suppress', { resources: ['Any'], status: 'Alpha' }],
+  // Istio's gateway controller writes this on the objects it owns.
+  ['gateway.istio.io/controller-version', { resources: ['Any'], status: 'Stable' }],
   ['inject.istio.io/templates', pod('Alpha')],
   ['install.operator.istio.io/chart-owner', { resources: ['Any'], status: 'Alpha' }],
   ['install.operator.istio.io/owner-generation', { resources: ['Any'], status: 'Alpha' }],

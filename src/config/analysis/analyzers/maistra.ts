@@ -2,6 +2,7 @@
 // where they are written, never dropped silently) and namespaces that two control planes claim.
 
 import { pointer, type Resource } from '../../resource.js';
+import { GATEWAY_API_GROUP } from '../../gateway-api.js';
 import { buildMeshTopology } from '../../mesh-topology.js';
 import type { Analyzer } from '../analyzer.js';
 import { Messages } from '../messages.js';
@@ -45,7 +46,7 @@ function ignored(value: unknown, applied: Applied, path: Array<string | number>)
 
 export const controlPlaneAnalyzer: Analyzer = {
   name: 'maistra.ControlPlaneAnalyzer',
-  description: 'Reports ServiceMeshControlPlane fields Trellis does not apply, and namespaces two control planes claim',
+  description: 'Reports ServiceMeshControlPlane fields Trellis does not apply, namespaces two control planes claim, and Gateway API objects a control plane does not serve',
   analyze(ctx) {
     for (const smcp of ctx.resources) {
       if (smcp.group !== 'maistra.io' || smcp.kind !== 'ServiceMeshControlPlane' || smcp.version !== 'v2') continue;
@@ -54,6 +55,12 @@ export const controlPlaneAnalyzer: Analyzer = {
       }
     }
     const topology = buildMeshTopology(ctx.index.all);
+    for (const r of ctx.resources) {
+      if (r.group !== GATEWAY_API_GROUP || !r.metadata.namespace) continue;
+      const plane = topology.ownerOf(r.metadata.namespace);
+      if (!plane?.smcp || plane.settings.gatewayAPI) continue;
+      ctx.report(Messages.GatewayApiNotEnabled, r, '', `${r.kind} ${r.metadata.namespace}/${r.metadata.name} is ignored: control plane ${plane.namespace}/${plane.name} does not serve the Gateway API (set spec.techPreview.gatewayAPI.enabled: true on its ServiceMeshControlPlane)`);
+    }
     for (const plane of topology.controlPlanes) {
       const roll = plane.memberRoll;
       for (const s of plane.memberStatuses) {

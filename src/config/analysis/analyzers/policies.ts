@@ -8,6 +8,7 @@ import type { ConfigIndex, Typed, Workload } from '../config-index.js';
 import { matchesLabels, selectorString, stringRecord } from '../../labels.js';
 import { Messages } from '../messages.js';
 import { INJECT, INJECTION_LABEL } from './injection-state.js';
+import { podTemplateOf } from '../../types/kubernetes.js';
 import { arr, isRecord, ofKind } from './util.js';
 
 type Policy = Typed<AuthorizationPolicySpec | PeerAuthenticationSpec | RequestAuthenticationSpec>;
@@ -111,5 +112,27 @@ export const requestAuthenticationSelectorAnalyzer: Analyzer = {
   description: 'Checks that RequestAuthentication selectors match workloads (Istio has this check for AuthorizationPolicy only)',
   analyze(ctx) {
     checkPolicySelectors(ctx, ofKind<RequestAuthenticationSpec>(ctx.resources, GROUPS.ISTIO_SEC, 'RequestAuthentication'));
+  },
+};
+
+/** The environment variable that keeps istiod from fetching JWKS from internal addresses. */
+const BLOCKED_CIDRS = 'BLOCKED_CIDRS_IN_JWKS_URIS';
+
+export const blockedCidrsAnalyzer: Analyzer = {
+  name: 'authn.BlockedCIDRsAnalyzer',
+  description: 'Checks that istiod restricts the addresses it fetches JWKS from when RequestAuthentications exist',
+  analyze(ctx) {
+    const authns = ofKind<RequestAuthenticationSpec>(ctx.resources, GROUPS.ISTIO_SEC, 'RequestAuthentication');
+    if (authns.length === 0) return;
+    // istiod fetches every jwksUri itself: without a block list, whoever writes a RequestAuthentication can make it
+    // send requests to internal addresses.
+    for (const istiod of ctx.index.list('apps', 'Deployment')) {
+      if (istiod.metadata.name !== 'istiod' && istiod.metadata.labels.app !== 'istiod') continue;
+      const containers = arr(podTemplateOf(istiod)?.spec?.containers);
+      const discovery = containers.find((c) => c?.name === 'discovery') ?? containers[0];
+      if (!discovery || arr(discovery.env).some((e) => e?.name === BLOCKED_CIDRS && typeof e.value === 'string' && e.value !== '')) continue;
+      const names = authns.map((a) => `${a.metadata.namespace}/${a.metadata.name}`).sort();
+      ctx.report(Messages.JwksUriFetchUnrestricted, istiod, '/metadata/name', `${BLOCKED_CIDRS} is not configured but ${names.length} RequestAuthentication resource(s) exist (${names.join(', ')}). Consider configuring it to restrict JWKS URI fetches to trusted networks.`);
+    }
   },
 };

@@ -74,8 +74,28 @@ export const telemetryProviderAnalyzer: Analyzer = {
     if (arr(defaults).length > 0) return;
     for (const t of telemetries(ctx)) {
       arr(t.spec.accessLogging).forEach((entry, i) => {
-        if (arr(entry?.providers).length > 0) return;
+        // An entry that turns logging off needs no provider.
+        if (arr(entry?.providers).length > 0 || (entry as { disabled?: unknown } | undefined)?.disabled === true) return;
         ctx.report(Messages.InvalidTelemetryProvider, t, pointer('spec', 'accessLogging', i), `The Telemetry ${t.metadata.name} in namespace ${JSON.stringify(t.metadata.namespace)} with empty providers will be ignored.`);
+      });
+    }
+  },
+};
+
+export const lightstepAnalyzer: Analyzer = {
+  name: 'telemetry.LightstepAnalyzer',
+  description: 'Validates that lightstep provider is still used',
+  analyze(ctx) {
+    // Istio removed the Lightstep tracer (Lightstep accepts OpenTelemetry): a Telemetry that traces with one is deprecated.
+    const lightstep = new Set(ctx.index.meshConfig.extensionProviders.filter((p) => p.lightstep !== undefined).map((p) => p.name));
+    if (lightstep.size === 0) return;
+    for (const t of telemetries(ctx)) {
+      arr(t.spec.tracing).forEach((tracing, i) => {
+        arr(tracing?.providers).forEach((p, j) => {
+          const name = p?.name;
+          if (typeof name !== 'string' || !lightstep.has(name)) return;
+          ctx.report(Messages.Deprecated, t, pointer('spec', 'tracing', i, 'providers', j, 'name'), `Deprecated: The Lightstep provider ${JSON.stringify(name)} is deprecated, please migrate to OpenTelemetry provider.`);
+        });
       });
     }
   },

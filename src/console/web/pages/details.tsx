@@ -8,13 +8,19 @@ import { Loading, MetricsWarning, PageHeader } from '../components/page';
 import { DURATIONS, SimpleSelect } from '../components/pickers';
 import { errorPercent, formatPercent, formatRps, HealthIcon } from '../components/status';
 import { ConfigTable, ProxyTable } from '../components/tables';
-import { AnnotationEditor, RoutingWizard, type WizardKind } from '../components/wizards';
+import { EnvoyPanel, LogsPanel } from '../components/pod-tabs';
+import { DeleteRoutingDialog, ServiceWizard } from '../components/service-wizard';
+import { AnnotationEditor } from '../components/wizards';
+import { WIZARD_TITLES, type WizardKind } from '../../wizards/rules.js';
 import { useCanWrite } from '../context';
 import { useData } from '../hooks';
 import { linkProps, useQueryParam } from '../router';
 import type { Health, ServiceInfo, WorkloadInfo } from '../types';
 
 type Kind = 'apps' | 'workloads' | 'services';
+
+/** The service actions in Kiali's order; the Gateway API's (Kiali offers them when its CRDs are there: always here). */
+const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts', 'k8s_request_routing', 'k8s_traffic_shifting'];
 
 function MetricsPanel({ kind, namespace, name, direction, duration }: { kind: Kind; namespace: string; name: string; direction: 'inbound' | 'outbound'; duration: number }) {
   const { data, error, loading } = useData(() => api.metrics(kind, namespace, name, direction, duration), [kind, namespace, name, direction, duration], 15000);
@@ -76,14 +82,14 @@ function Labels({ labels }: { labels: Record<string, string> }) {
   );
 }
 
-function Actions({ items }: { items: Array<{ key: string; label: string; onClick: () => void }> }) {
+function Actions({ items }: { items: Array<{ key: string; label: string; onClick: () => void; danger?: boolean }> }) {
   const [open, setOpen] = useState(false);
   if (items.length === 0) return null;
   return (
     <Dropdown isOpen={open} onOpenChange={setOpen} onSelect={() => setOpen(false)} toggle={(ref) => <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant="primary" data-test="actions-toggle">Actions</MenuToggle>} popperProps={{ position: 'right' }}>
       <DropdownList>
         {items.map((i) => (
-          <DropdownItem key={i.key} onClick={i.onClick} data-test={`action-${i.key}`}>
+          <DropdownItem key={i.key} onClick={i.onClick} data-test={`action-${i.key}`} {...(i.danger ? { isDanger: true } : {})}>
             {i.label}
           </DropdownItem>
         ))}
@@ -92,25 +98,21 @@ function Actions({ items }: { items: Array<{ key: string; label: string; onClick
   );
 }
 
-function DetailTabs({ kind, namespace, name, overview, duration }: { kind: Kind; namespace: string; name: string; overview: ReactNode; duration: number }) {
+function DetailTabs({ kind, namespace, name, overview, duration, extra = [] }: { kind: Kind; namespace: string; name: string; overview: ReactNode; duration: number; extra?: Array<{ key: string; title: string; body: ReactNode }> }) {
   const [tab, setTab] = useQueryParam('tab', 'info');
+  const tabs = [
+    { key: 'info', title: 'Overview', body: overview },
+    { key: 'in_metrics', title: 'Inbound Metrics', test: 'tab-inbound', body: <MetricsPanel kind={kind} namespace={namespace} name={name} direction="inbound" duration={duration} /> },
+    ...(kind !== 'services' ? [{ key: 'out_metrics', title: 'Outbound Metrics', test: 'tab-outbound', body: <MetricsPanel kind={kind} namespace={namespace} name={name} direction="outbound" duration={duration} /> }] : []),
+    ...extra.map((t) => ({ ...t, test: `tab-${t.key}` })),
+  ];
   return (
     <Tabs activeKey={tab} onSelect={(_e, k) => setTab(String(k))} mountOnEnter unmountOnExit>
-      <Tab eventKey="info" title={<TabTitleText>Overview</TabTitleText>}>
-        <div className="trellis-tab">{overview}</div>
-      </Tab>
-      <Tab eventKey="in_metrics" title={<TabTitleText>Inbound Metrics</TabTitleText>} data-test="tab-inbound">
-        <div className="trellis-tab">
-          <MetricsPanel kind={kind} namespace={namespace} name={name} direction="inbound" duration={duration} />
-        </div>
-      </Tab>
-      {kind !== 'services' ? (
-        <Tab eventKey="out_metrics" title={<TabTitleText>Outbound Metrics</TabTitleText>} data-test="tab-outbound">
-          <div className="trellis-tab">
-            <MetricsPanel kind={kind} namespace={namespace} name={name} direction="outbound" duration={duration} />
-          </div>
+      {tabs.map((t) => (
+        <Tab key={t.key} eventKey={t.key} title={<TabTitleText>{t.title}</TabTitleText>} {...('test' in t ? { 'data-test': t.test } : {})}>
+          <div className="trellis-tab">{t.body}</div>
         </Tab>
-      ) : null}
+      ))}
     </Tabs>
   );
 }
@@ -168,6 +170,10 @@ export function WorkloadPage({ namespace, name }: { namespace: string; name: str
               namespace={namespace}
               name={name}
               duration={Number(duration)}
+              extra={[
+                { key: 'logs', title: 'Logs', body: <LogsPanel namespace={namespace} workload={name} /> },
+                { key: 'envoy', title: 'Envoy', body: <EnvoyPanel namespace={namespace} proxies={data.proxies} /> },
+              ]}
               overview={
                 <Grid hasGutter>
                   <GridItem md={5}>
@@ -304,7 +310,8 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
   const [duration, setDuration] = useQueryParam('duration', '600');
   const canWrite = useCanWrite();
   const [wizard, setWizard] = useState<WizardKind | undefined>();
-  const [applied, setApplied] = useState<string[] | undefined>();
+  const [deleting, setDeleting] = useState(false);
+  const [applied, setApplied] = useState<{ title: string; files: string[] } | undefined>();
   const { data, error, loading, reload } = useData(() => api.service(namespace, name, Number(duration)), [namespace, name, duration], 15000);
   return (
     <>
@@ -313,16 +320,16 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
         {canWrite && data ? (
           <Actions
             items={[
-              { key: 'request-routing', label: 'Request Routing', onClick: () => setWizard('request-routing') },
-              { key: 'traffic-shifting', label: 'Traffic Shifting', onClick: () => setWizard('traffic-shifting') },
+              ...SERVICE_WIZARDS.map((k) => ({ key: k.replace(/_/g, '-'), label: WIZARD_TITLES[k], onClick: () => setWizard(k) })),
+              { key: 'delete-traffic-routing', label: 'Delete Traffic Routing', onClick: () => setDeleting(true), danger: true },
             ]}
           />
         ) : null}
       </PageHeader>
       <PageSection>
         {applied ? (
-          <Alert variant="success" isInline title="Routing applied" data-test="wizard-applied" actionClose={undefined} style={{ marginBottom: 12 }}>
-            Written to {applied.join(', ')}
+          <Alert variant="success" isInline title={applied.title} data-test="wizard-applied" style={{ marginBottom: 12 }}>
+            {applied.files.join(', ')}
           </Alert>
         ) : null}
         <Loading error={error} loading={loading && !data}>
@@ -374,7 +381,7 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
         </Loading>
       </PageSection>
       {wizard && data ? (
-        <RoutingWizard
+        <ServiceWizard
           kind={wizard}
           namespace={namespace}
           service={name}
@@ -382,7 +389,19 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
           onClose={() => setWizard(undefined)}
           onApplied={(files) => {
             setWizard(undefined);
-            setApplied(files);
+            setApplied({ title: `${WIZARD_TITLES[wizard]} applied: written to`, files });
+            reload();
+          }}
+        />
+      ) : null}
+      {deleting ? (
+        <DeleteRoutingDialog
+          namespace={namespace}
+          service={name}
+          onClose={() => setDeleting(false)}
+          onDeleted={(gone) => {
+            setDeleting(false);
+            setApplied({ title: 'Traffic routing deleted', files: gone });
             reload();
           }}
         />
