@@ -178,6 +178,42 @@ test(`${stack} client: only proxies whose config changed get a push; a reconnect
 });
 }
 
+test('configs are generated during the debounce, once requests pause; the push only sends them; a later request makes them stale', async () => {
+  const gen = new TestGenerator();
+  gen.byNode.set('*', config('outbound|9080||reviews.default.svc.cluster.local', 1000));
+  const server = new AdsServer({ generator: gen, debounceMs: 300, log: () => {} });
+  const port = await server.listen('127.0.0.1', 0);
+  const id = 'sidecar~127.0.0.7~a-1.default~default.svc.cluster.local';
+  const updates: XdsSnapshot[] = [];
+  const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', log: () => {}, onUpdate: (snap) => void updates.push(snap) });
+  try {
+    void client.start();
+    const synced = () => !!server.proxies().find((p) => p.id === id)?.types.every((t) => t.state === 'SYNCED');
+    await waitFor(() => synced() && updates.length > 0, 'first config');
+    const pushes: number[] = [];
+    server.on('push', (p) => pushes.push(p.sent));
+    const changeTo = (cluster: string) => {
+      const next = new TestGenerator();
+      next.byNode.set('*', config(cluster, 2000));
+      server.setGenerator(next);
+      server.requestPush({ reason: cluster });
+      return next;
+    };
+    const first = changeTo('outbound|9080||v2.default.svc.cluster.local');
+    await waitFor(() => first.calls === 1, 'generated ahead of the push');
+    assert.equal(pushes.length, 0, 'the debounce has not ended yet');
+    // Another change within the debounce: what was generated ahead is stale, the new generator's config is made.
+    const second = changeTo('outbound|9080||v3.default.svc.cluster.local');
+    await waitFor(() => pushes.length === 1 && synced(), 'the push');
+    assert.equal(first.calls, 1);
+    assert.equal(second.calls, 1, 'generated once, ahead of the push, which did not generate again');
+    assert.equal(client.snapshot().clusters[0]?.name, 'outbound|9080||v3.default.svc.cluster.local');
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 test('streams share one encoded response, but a stream never gets the nonce it already holds', async () => {
   const t = await setup('sotw');
   const clients: grpc.Client[] = [];
