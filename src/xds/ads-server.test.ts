@@ -202,6 +202,8 @@ test('configs are generated during the debounce, once requests pause; the push o
     const first = changeTo('outbound|9080||v2.default.svc.cluster.local');
     await waitFor(() => first.calls === 1, 'generated ahead of the push');
     assert.equal(pushes.length, 0, 'the debounce has not ended yet');
+    // Not served before the push takes it: the proxy's config is still the one last pushed.
+    assert.equal(server.configFor(id)?.resources.get(TypeUrl.Cluster)?.[0]?.name, 'outbound|9080||reviews.default.svc.cluster.local');
     // Another change within the debounce: what was generated ahead is stale, the new generator's config is made.
     const second = changeTo('outbound|9080||v3.default.svc.cluster.local');
     await waitFor(() => pushes.length === 1 && synced(), 'the push');

@@ -101,6 +101,13 @@ let connectionCounter = 0;
 let responseCounter = 0;
 const nextNonce = () => String(++responseCounter);
 
+interface GeneratedConfig {
+  generated: Map<string, EncodedSet>;
+  raw: ProxyResources;
+  generator: ConfigGenerator;
+  request: number;
+}
+
 /** One ADS stream of one proxy. */
 class Connection {
   readonly id: string;
@@ -111,9 +118,11 @@ class Connection {
   /** The configuration last generated for this proxy, per type, encoded (shared with proxies of its shape). */
   generated = new Map<string, EncodedSet>();
   raw: ProxyResources = new Map();
-  /** The generator and push request `generated` was made for: made after that request, it is that push's config. */
-  generatedWith: ConfigGenerator | undefined;
-  generatedFor = -1;
+  /**
+   * A config generated ahead of a push (during its debounce), with the generator and push request it was made for.
+   * It is not served until that push takes it, so requests meanwhile are answered from the config last pushed.
+   */
+  ahead: GeneratedConfig | undefined;
 
   constructor(
     readonly mode: 'sotw' | 'delta',
@@ -227,8 +236,8 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     const until = performance.now() + PRECOMPUTE_SLICE_MS;
     for (let next = from.next(); !next.done; next = from.next()) {
       const c = next.value;
-      if (!c.node || !this.connections.has(c) || (p.proxies !== 'all' && !p.proxies.has(c.node.id)) || this.isCurrent(c)) continue;
-      this.regenerate(c);
+      if (!c.node || !this.connections.has(c) || (p.proxies !== 'all' && !p.proxies.has(c.node.id)) || this.isCurrent(c.ahead)) continue;
+      c.ahead = this.generateFor(c);
       if (performance.now() >= until) {
         this.precomputeTimer = setTimeout(() => this.precompute(seq, from), 0);
         return;
@@ -236,8 +245,9 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     }
   }
 
-  private isCurrent(c: Connection): boolean {
-    return c.generatedWith === this.generator && c.generatedFor === this.requestSeq;
+  /** Made with the current generator after the latest push request: what a push now would generate. */
+  private isCurrent(g: GeneratedConfig | undefined): g is GeneratedConfig {
+    return g?.generator === this.generator && g.request === this.requestSeq;
   }
 
   /** Push now to every proxy (or the given ones), skipping the debounce. */
@@ -273,7 +283,11 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   /** One proxy's part of a push: regenerate, and send the types whose content changed. */
   private pushTo(c: Connection): number {
     // Gone meanwhile, or generation failed; a config generated during the debounce is already this push's.
-    if (!this.connections.has(c) || (!this.isCurrent(c) && !this.regenerate(c))) return 0;
+    if (!this.connections.has(c)) return 0;
+    const ahead = c.ahead;
+    c.ahead = undefined;
+    if (this.isCurrent(ahead)) this.take(c, ahead);
+    else if (!this.regenerate(c)) return 0;
     let sent = 0;
     for (const typeUrl of PUSH_ORDER) if (c.types.has(typeUrl)) sent += this.respond(c, typeUrl, false) ? 1 : 0;
     return sent;
@@ -281,26 +295,35 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
 
   /** Regenerate a proxy's config; false when generation failed (the proxy keeps what it has). */
   private regenerate(c: Connection): boolean {
+    const g = this.generateFor(c);
+    if (g) this.take(c, g);
+    return !!g;
+  }
+
+  /** A proxy's config, generated and encoded; undefined (logged) when either failed. */
+  private generateFor(c: Connection): GeneratedConfig | undefined {
     let resources: ProxyResources;
     try {
       resources = this.generator.generate(c.node);
     } catch (err) {
       this.log(`xds: generating config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
-      return false;
+      return undefined;
     }
     const generated = new Map<string, EncodedSet>();
     try {
       for (const [typeUrl, list] of resources) generated.set(typeUrl, encodedSet(list));
     } catch (err) {
       this.log(`xds: encoding config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
-      return false;
+      return undefined;
     }
-    c.generated = generated;
-    c.raw = resources;
-    c.generatedWith = this.generator;
-    c.generatedFor = this.requestSeq;
-    return true;
+    return { generated, raw: resources, generator: this.generator, request: this.requestSeq };
   }
+
+  private take(c: Connection, g: GeneratedConfig): void {
+    c.generated = g.generated;
+    c.raw = g.raw;
+  }
+
 
   // ------------------------------------------------------------ streams
 
