@@ -13,16 +13,16 @@
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { median, table, fmt } from './lib/table.mjs';
 import { cpuSeconds, rssMiB, start, stop } from './lib/proc.mjs';
+import { cpuSnapshot } from './lib/machine.mjs';
+import { fixedRateProblems, maxRunProblems, otherWork } from './lib/verdict.mjs';
+import { MTLS, WORKERS, reportHttp, reportOneHop, reportRate } from './lib/dataplane-report.mjs';
 import { PEERS } from './lib/peers.mjs';
 import { benchCerts } from './lib/certs.mjs';
 import { wrk } from './lib/wrk.mjs';
 import { h2load, grpcCheck } from './lib/h2load.mjs';
 
 const lib = (f) => fileURLToPath(new URL(`./lib/${f}`, import.meta.url));
-const MTLS = '×2 mTLS';
-const WORKERS = 'trellis ×1, 2 workers';
 
 async function startBackend(script, args = []) {
   const { child, match } = await start(process.execPath, [lib(script), ...args], { ready: /listening (\d+)/ });
@@ -128,10 +128,10 @@ function tcpLoad(port, { connections, seconds, rate = 0, size }) {
   });
 }
 
-/** The rate the "added" latency, CPU and the goals are reported at. */
-const reportRate = (o) => (o.rates.includes(1000) ? 1000 : o.rates[0]);
-
-/** Connections (clients) for a fixed rate: about 100 requests/s each, between 8 (10 for h2load) and 64. */
+/**
+ * Connections (clients) for a fixed rate: one per 100 requests/s, between 8 (10 for h2load) and 64. The load generators
+ * hold the rate over all of them (one arrival schedule), so this bounds how many requests can be in flight at once.
+ */
 const paced = (rate, min = 8) => Math.min(64, Math.max(min, Math.round(rate / 100)));
 
 function load(variant, port, o, { rate = 0, warm = false, size }) {
@@ -145,31 +145,52 @@ function load(variant, port, o, { rate = 0, warm = false, size }) {
   return tcpLoad(port, { connections: rate ? paced(rate) : o.connections, seconds, rate, size });
 }
 
+/** One load run, never throwing: a load generator that fails is a failed run with the reason, and the run carries
+ * how much other work shared the machine meanwhile (vCPUs). */
+async function timedLoad(variant, port, o, args) {
+  const before = cpuSnapshot();
+  try {
+    const r = await load(variant, port, o, args);
+    return { ...r, others: otherWork(before, cpuSnapshot()) };
+  } catch (err) {
+    return { requests: 0, errors: 0, seconds: 0, rps: 0, failure: `load generator failed: ${String(err.message).split('\n')[0]}` };
+  }
+}
+
+const withProblems = (run, problems) => ({ ...run, problems: run.failure ? [run.failure] : problems });
+
 /**
  * Max throughput, then each fixed rate. At the reported rate (1000 rps) a proxied path is paired with a direct run
  * made just before it (same load, same length): its "added" latency is taken against that run, so the drift of a
- * shared machine between rows cancels out instead of landing in one row.
+ * shared machine between rows cancels out instead of landing in one row. Every run is checked (verdict.mjs): one that
+ * cannot be believed carries its problems, and the report shows it as FAILED with them.
  */
 async function measure(variant, c, o, size) {
   // Warm-up: JIT, pools, connections (and TLS sessions).
-  await load(variant, c.port, o, { warm: true, size });
-  const max = await load(variant, c.port, o, { size });
-  let errors = max.errors;
+  await timedLoad(variant, c.port, o, { warm: true, size });
+  const maxRun = await timedLoad(variant, c.port, o, { size });
+  const max = withProblems(maxRun, maxRunProblems(maxRun));
   const rates = {};
   for (const rate of o.rates) {
-    const base = c.proxies.length && rate === reportRate(o) ? await load(variant, c.backendPort, o, { rate, size }) : undefined;
+    let base;
+    if (c.proxies.length && rate === reportRate(o)) {
+      const b = await timedLoad(variant, c.backendPort, o, { rate, size });
+      base = withProblems(b, fixedRateProblems(b, { rate }));
+    }
     const pids = c.proxies.flatMap((p) => p.pids());
     const cpu0 = cpuSeconds(pids);
-    const r = await load(variant, c.port, o, { rate, size });
+    const r = await timedLoad(variant, c.port, o, { rate, size });
     const cpu = cpuSeconds(pids) - cpu0;
-    errors += r.errors;
-    rates[rate] = { ...r, base, cpuPer1k: c.proxies.length ? ((cpu / r.requests) * 1000) / c.proxies.length : 0 };
+    rates[rate] = { ...withProblems(r, fixedRateProblems(r, { rate })), base, cpuPer1k: c.proxies.length && r.requests > 0 ? ((cpu / r.requests) * 1000) / c.proxies.length : NaN };
   }
-  const rss = c.proxies.length ? c.proxies.reduce((a, p) => a + rssMiB(p.pids()), 0) / c.proxies.length : 0;
-  return { max, rates, rss, errors };
+  const rss = c.proxies.length ? c.proxies.reduce((a, p) => a + rssMiB(p.pids()), 0) / c.proxies.length : NaN;
+  return { max, rates, rss };
 }
 
-/** Every shape of one variant and payload size, `rounds` times, interleaved so drift hits every row alike. */
+/**
+ * Every shape of one variant and payload size, `rounds` times, interleaved so drift hits every row alike. A shape that
+ * cannot start or fails its check is a failed round of that row (with why), not the end of the benchmark.
+ */
 async function runVariant(variant, size, o) {
   const backend =
     variant === 'http' ? await startBackend('backend.mjs', [String(size)]) : variant === 'grpc' ? await startBackend('grpc-backend.mjs', [String(size)]) : await startBackend('echo-backend.mjs');
@@ -178,12 +199,15 @@ async function runVariant(variant, size, o) {
     const list = shapes(variant, o.kinds).filter(([label]) => !o.rows || label === 'direct' || o.rows.includes(label));
     for (let round = 0; round < o.rounds; round++) {
       for (const [label, kind, hops, opts] of list) {
-        const c = kind ? await chain(kind, hops, backend.port, { mode: variant, ...opts }) : noProxy(backend.port);
+        let c;
         try {
+          c = kind ? await chain(kind, hops, backend.port, { mode: variant, ...opts }) : noProxy(backend.port);
           await check(variant, c, size);
           (results[label] ??= []).push(await measure(variant, c, o, size));
+        } catch (err) {
+          (results[label] ??= []).push({ failed: String(err.message).split('\n')[0] });
         } finally {
-          await c.stop();
+          await c?.stop();
         }
         process.stderr.write(`  ${variant} ${size} B · ${label} · round ${round + 1}/${o.rounds} done\n`);
       }
@@ -194,12 +218,17 @@ async function runVariant(variant, size, o) {
   return results;
 }
 
-/** Runs the enabled variants; each table goes to `o.onTable` as soon as it is measured, and all of them are returned. */
+/**
+ * Runs the enabled variants; each table goes to `o.onTable` as soon as it is measured. Returns the tables' text and
+ * the goals they judged (dataplane-report.mjs).
+ */
 export async function runDataplane(o) {
   const out = [];
-  const emit = (text) => {
-    out.push(text);
-    o.onTable?.(text);
+  const goals = [];
+  const emit = (report) => {
+    out.push(report.text);
+    goals.push(...report.goals);
+    o.onTable?.(report.text);
   };
   const enabled = o.variants ?? ['http', 'grpc', 'tcp'];
   if (enabled.includes('http')) {
@@ -213,143 +242,5 @@ export async function runDataplane(o) {
     const t = { ...o, ...o.tcp };
     for (const size of t.sizes) emit(reportOneHop('tcp', size, await runVariant('tcp', size, t), t));
   }
-  return out.join('\n\n');
-}
-
-// ---------------------------------------------------------------- reports
-
-function stats(results, o) {
-  const r1000 = reportRate(o);
-  const med = (label, f) => median(results[label].map(f));
-  const q = (label, quantile, rate = r1000) => med(label, (m) => m.rates[rate][quantile]);
-  // Against the paired direct run (see measure()); the direct row's own run when there is none.
-  const added = (label, quantile) => med(label, (m) => m.rates[r1000][quantile] - (m.rates[r1000].base ?? results.direct[0].rates[r1000])[quantile]);
-  const has = (label) => !!results[label];
-  return { r1000, med, q, added, has };
-}
-
-function rowsFor(results, o, { extra } = {}) {
-  const { r1000, med, q, added } = stats(results, o);
-  return Object.keys(results).map((label) => [
-    label,
-    med(label, (m) => m.max.rps),
-    ...(extra ? extra(label) : []),
-    ...o.rates.flatMap((r) => ['p50', 'p90', 'p99'].map((x) => q(label, x, r))),
-    label === 'direct' ? '—' : ['p50', 'p90', 'p99'].map((x) => added(label, x).toFixed(2)).join(' / '),
-    label === 'direct' ? '—' : med(label, (m) => m.rates[r1000].cpuPer1k),
-    label === 'direct' ? '—' : med(label, (m) => m.rss),
-    results[label].reduce((a, m) => a + m.errors, 0),
-  ]);
-}
-
-function header(o, maxLabel, extra = []) {
-  const r1000 = reportRate(o);
-  return ['path', maxLabel, ...extra, ...o.rates.flatMap((r) => [`p50 @${r}`, `p90 @${r}`, `p99 @${r}`]), `added p50/p90/p99 @${r1000} (ms)`, `vCPU-s per 1k req @${r1000} (per proxy)`, 'RSS MiB (per proxy)', 'errors'];
-}
-
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
-/** A ratio of added latencies means nothing when either is ≤ 0 (the noise exceeded the path's cost): shown as —. */
-const addedRatio = (a, b) => (a > 0 && b > 0 ? a / b : NaN);
-
-function reportHttp(size, results, o) {
-  const { r1000, med, q, added, has } = stats(results, o);
-  const lines = [`### HTTP/1.1, ${size.toLocaleString('en-US')} B responses (${o.rounds} round(s), medians)`, ''];
-  lines.push(table(header(o, 'max rps'), rowsFor(results, o)));
-  // Ratios of Trellis to nginx (and haproxy), the figures the goals are stated in.
-  const ratioRows = [];
-  for (const [name, suffix] of [['1 hop', '×1'], ['2 hops', '×2'], ['2 hops mTLS', MTLS]]) {
-    for (const peer of ['nginx', 'haproxy']) {
-      const t = `trellis ${suffix}`;
-      const p = `${peer} ${suffix}`;
-      if (!has(t) || !has(p)) continue;
-      ratioRows.push([
-        `${name}, ÷ ${peer}`,
-        ratio(med(t, (m) => m.max.rps), med(p, (m) => m.max.rps)),
-        ratio(q(t, 'p90'), q(p, 'p90')),
-        addedRatio(added(t, 'p90'), added(p, 'p90')),
-        ratio(med(t, (m) => m.rates[r1000].cpuPer1k), med(p, (m) => m.rates[r1000].cpuPer1k)),
-      ]);
-    }
-  }
-  if (ratioRows.length) lines.push('', table(['Trellis ÷ peer', 'max rps', `p90 @${r1000}`, `added p90 @${r1000}`, 'CPU per request'], ratioRows));
-  // What mutual TLS costs each proxy: its mTLS two-hop path over its plaintext two-hop path.
-  const tlsRows = [];
-  for (const kind of o.kinds) {
-    const plain = `${kind} ×2`;
-    const tls = `${kind} ${MTLS}`;
-    if (!has(plain) || !has(tls)) continue;
-    tlsRows.push([
-      kind,
-      ratio(med(tls, (m) => m.max.rps), med(plain, (m) => m.max.rps)),
-      (added(tls, 'p50') - added(plain, 'p50')).toFixed(2),
-      (added(tls, 'p90') - added(plain, 'p90')).toFixed(2),
-      ratio(med(tls, (m) => m.rates[r1000].cpuPer1k), med(plain, (m) => m.rates[r1000].cpuPer1k)),
-    ]);
-  }
-  if (tlsRows.length) lines.push('', table(['mTLS ÷ plaintext, two hops', 'max rps', `extra p50 @${r1000} (ms)`, `extra p90 @${r1000} (ms)`, 'CPU per request'], tlsRows));
-  // The two-hop mTLS rows against each other: added latency per percentile, and Trellis's ratio to nginx with TLS.
-  const mtlsKinds = o.kinds.filter((k) => has(`${k} ${MTLS}`));
-  if (has(`trellis ${MTLS}`) && mtlsKinds.length > 1) {
-    lines.push(
-      '',
-      table(
-        [`two hops, mTLS: added @${r1000} (ms)`, ...mtlsKinds, ...mtlsKinds.filter((k) => k !== 'trellis').map((k) => `Trellis ÷ ${k}`)],
-        ['p50', 'p90', 'p99'].map((x) => [
-          x,
-          ...mtlsKinds.map((k) => added(`${k} ${MTLS}`, x)),
-          ...mtlsKinds.filter((k) => k !== 'trellis').map((k) => addedRatio(added(`trellis ${MTLS}`, x), added(`${k} ${MTLS}`, x))),
-        ]),
-      ),
-    );
-  }
-  // The goal: two-hop mTLS added p90 ≤ 1.0 ms at 1000 rps and within 1.5× of two-hop nginx with TLS.
-  const t = `trellis ${MTLS}`;
-  const n = `nginx ${MTLS}`;
-  if (has(t) && has(n)) {
-    const a = added(t, 'p90');
-    const an = added(n, 'p90');
-    const vs = addedRatio(a, an);
-    const pv = ratio(q(t, 'p90'), q(n, 'p90'));
-    const errs = (label) => results[label].reduce((x, m) => x + m.errors, 0);
-    // A status only when the figures can carry one: no failed requests, and both paths measurably above direct.
-    const sane = errs(t) === 0 && errs(n) === 0 && a > 0 && an > 0;
-    const status = (ok) => (!sane ? 'inconclusive (noise above the paths\' cost, or errors)' : ok ? 'met' : 'missed');
-    lines.push(
-      '',
-      table(
-        ['goal', 'measured', 'status'],
-        [
-          [`two-hop mTLS added p90 @${r1000} ≤ 1.0 ms`, `${fmt(a)} ms (nginx ${fmt(an)} ms)`, status(a <= 1.0)],
-          [`two-hop mTLS ≤ 1.5× nginx two hops with TLS (added p90 @${r1000}; p90 ratio alongside)`, `${fmt(vs)}× (p90 ${fmt(pv)}×)`, status(vs <= 1.5)],
-        ],
-      ),
-    );
-  }
-  return lines.join('\n');
-}
-
-function reportOneHop(variant, size, results, o) {
-  const { r1000, med, q, added, has } = stats(results, o);
-  const title =
-    variant === 'grpc'
-      ? `### gRPC unary (HTTP/2 cleartext, h2load), ${size.toLocaleString('en-US')} B responses (${o.rounds} round(s), medians)`
-      : `### TCP echo (tcp_proxy / nginx stream / haproxy mode tcp), ${size.toLocaleString('en-US')} B messages (${o.rounds} round(s), medians)`;
-  const lines = [title, ''];
-  const extra = variant === 'tcp' ? ['MiB/s each way at max'] : [];
-  const mib = (label) => (med(label, (m) => m.max.rps) * size) / 2 ** 20;
-  lines.push(table(header(o, variant === 'tcp' ? 'max round trips/s' : 'max rps', extra), rowsFor(results, o, { extra: variant === 'tcp' ? (l) => [mib(l)] : undefined })));
-  const ratioRows = [];
-  for (const peer of ['nginx', 'haproxy']) {
-    if (!has('trellis ×1') || !has(`${peer} ×1`)) continue;
-    const p = `${peer} ×1`;
-    ratioRows.push([
-      `÷ ${peer}`,
-      ratio(med('trellis ×1', (m) => m.max.rps), med(p, (m) => m.max.rps)),
-      ratio(q('trellis ×1', 'p90'), q(p, 'p90')),
-      addedRatio(added('trellis ×1', 'p90'), added(p, 'p90')),
-      ratio(med('trellis ×1', (m) => m.rates[r1000].cpuPer1k), med(p, (m) => m.rates[r1000].cpuPer1k)),
-    ]);
-  }
-  if (ratioRows.length) lines.push('', table([`Trellis ×1 (${variant})`, 'max', `p90 @${r1000}`, `added p90 @${r1000}`, 'CPU per request'], ratioRows));
-  return lines.join('\n');
+  return { text: out.join('\n\n'), goals };
 }

@@ -11,7 +11,8 @@ const SUITE_DEADLINE_MS = Number(process.env.TRELLIS_SUITE_DEADLINE_MS ?? 40 * 6
 
 ensureSystemDeps('test');
 const args = ['--test', `--test-timeout=${TEST_TIMEOUT_MS}`, ...process.argv.slice(2)];
-if (process.argv.length <= 2) args.push('dist/');
+// bench/lib holds the benchmark's reporting rules and their tests (plain .mjs, not compiled).
+if (process.argv.length <= 2) args.push('dist/', 'bench/lib/');
 // Its own process group, so the deadline can stop the test files and whatever they started, not only the runner.
 const runner = spawn(process.execPath, args, { stdio: 'inherit', detached: true });
 const stop = (signal) => {

@@ -1,11 +1,6 @@
 // Markdown tables and small statistics for benchmark output.
 
-export function median(values) {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
+export { median } from './verdict.mjs';
 
 export function fmt(x, digits = 2) {
   if (x === undefined || x === null || Number.isNaN(x)) return '—';

@@ -1,14 +1,16 @@
 // TCP echo load: `connections` sockets each send a `size`-byte message and wait until all of it has come back.
 //   max mode (rate 0): every socket sends its next message as soon as the echo is complete (round trips/s);
-//   rate mode: each socket waits an exponentially distributed time (mean connections/rate) before its next message,
-//   the arrivals of all sockets forming a steady Poisson stream, like the wrk script for HTTP.
+//   rate mode: one schedule of arrivals for all sockets (exponentially distributed gaps, mean 1/rate), each socket
+//   waiting for the next slot after its echo is complete; a late socket fires its slot at once, so the rate holds
+//   whatever the latency (like the wrk script for HTTP).
 // Latency is from the write to the last echoed byte. Prints one JSON line.
 // Usage: node bench/lib/tcp-load.mjs <port> <connections> <seconds> <rate> <size>
 import net from 'node:net';
 
 const [port, connections, seconds, rate, size] = process.argv.slice(2).map(Number);
 const msg = Buffer.alloc(size, 'p');
-const meanMs = rate > 0 ? (connections / rate) * 1000 : 0;
+const gapMs = rate > 0 ? 1000 / rate : 0;
+let nextAt = performance.now();
 const lat = [];
 let requests = 0;
 let errors = 0;
@@ -26,8 +28,11 @@ function run(sock) {
       sock.write(msg);
     };
     const next = () => {
-      if (meanMs <= 0) return send();
-      setTimeout(send, -Math.log(1 - Math.random()) * meanMs);
+      if (gapMs <= 0) return send();
+      nextAt -= Math.log(1 - Math.random()) * gapMs;
+      const wait = nextAt - performance.now();
+      if (wait <= 0) send();
+      else setTimeout(send, wait);
     };
     sock.on('data', (d) => {
       pending -= d.length;

@@ -1,21 +1,40 @@
-// Load generation with wrk: max throughput at fixed concurrency, and open-loop-like fixed rates where every
-// connection waits an exponentially distributed time between requests (wrk's delay()), so the arrivals form a
-// steady Poisson stream instead of synchronized bursts. Results come back as JSON from wrk's done() hook.
+// Load generation with wrk: max throughput at fixed concurrency, and fixed rates held as an open-loop Poisson stream:
+// the script keeps one schedule of arrivals for all of its connections (exponentially distributed gaps, mean 1/rate)
+// and wrk's delay() makes each connection wait for the next arrival slot. A connection that comes back late fires its
+// slot at once, so the rate asked for is the rate sent whatever the path's latency (a wait counted from each
+// response would lose the latency's share of the rate). Results come back as JSON from wrk's done() hook.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { track } from './proc.mjs';
 
+// LuaJIT's FFI reads the monotonic clock (wrk's Lua API has none); one thread (-t 1), so the schedule is global.
 const LUA = `
-local mean_ms = 0
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } trellis_timespec;
+int clock_gettime(int clk, trellis_timespec *tp);
+]]
+local ts = ffi.new("trellis_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local gap_ms = 0
+local next_at = nil
 function init(args)
-  mean_ms = tonumber(args[1] or "0")
+  gap_ms = tonumber(args[1] or "0")
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 function delay()
-  if mean_ms <= 0 then return 0 end
-  return -math.log(1 - math.random()) * mean_ms
+  if gap_ms <= 0 then return 0 end
+  local now = now_ms()
+  if next_at == nil then next_at = now end
+  next_at = next_at - math.log(1 - math.random()) * gap_ms
+  local d = next_at - now
+  if d < 0 then return 0 end
+  return d
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -39,13 +58,13 @@ function luaScript() {
 /**
  * Run wrk once. `rate` (requests/s, total) paces the connections; without it wrk runs flat out. `wrap` runs it
  * through another command (`['ip', 'netns', 'exec', ns]`: from inside a pod's network namespace).
- * Returns rps and latency percentiles in milliseconds.
+ * Returns rps, requests (= latency samples), errors and latency percentiles in milliseconds.
  */
 export function wrk(url, { connections = 32, threads = 1, seconds = 5, rate = 0, headers = {}, wrap = [] } = {}) {
-  const meanMs = rate > 0 ? (connections / rate) * 1000 : 0;
+  const gapMs = rate > 0 ? 1000 / rate : 0; // the mean gap between two arrivals of the whole stream
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', luaScript()];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-  args.push(url, '--', String(meanMs));
+  args.push(url, '--', String(gapMs));
   return new Promise((resolve, reject) => {
     const [command, ...prefix] = [...wrap, 'wrk'];
     const child = track(spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));

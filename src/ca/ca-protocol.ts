@@ -1,32 +1,20 @@
-// The messages of Istio's CA API (`istio.v1.auth.IstioCertificateService/CreateCertificate`), declared from the
-// protocol's field numbers, and the gRPC method both the server (ca-api.ts) and the client (ca-client.ts) use. The
-// request's metadata Struct carries `ImpersonatedIdentity` when a node proxy (ztunnel) asks for a workload's certificate.
+// The gRPC method of Istio's CA API as grpc-js serves and calls it, with protobufjs serializers for the messages
+// declared in ca-messages.ts. The request's metadata Struct carries `ImpersonatedIdentity` when a node proxy (ztunnel)
+// asks for a workload's certificate; both sides see it flattened into `impersonatedIdentity`.
 
 import protobuf from 'protobufjs';
+import { CA_MESSAGES, CA_REQUEST_TYPE, CA_RESPONSE_TYPE, CREATE_CERTIFICATE_PATH, IMPERSONATED_IDENTITY } from './ca-messages.js';
 
-// google.protobuf.Struct first: fromJSON resolves every type at once.
-const root = new protobuf.Root().addJSON(protobuf.common.get('google/protobuf/struct.proto')!.nested!).addJSON({
-  istio: {
-    nested: {
-      v1: {
-        nested: {
-          auth: {
-            nested: {
-              IstioCertificateRequest: { fields: { csr: { type: 'string', id: 1 }, validityDuration: { type: 'int64', id: 3 }, metadata: { type: 'google.protobuf.Struct', id: 4 } } },
-              IstioCertificateResponse: { fields: { certChain: { rule: 'repeated', type: 'string', id: 1 } } },
-            },
-          },
-        },
-      },
-    },
-  },
-});
-const Req = root.lookupType('istio.v1.auth.IstioCertificateRequest');
-const Res = root.lookupType('istio.v1.auth.IstioCertificateResponse');
-const PATH = '/istio.v1.auth.IstioCertificateService/CreateCertificate';
+/** The CA's messages with google.protobuf.Struct (their metadata's type) resolved, for protobufjs reflection. */
+export function caMessagesRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.addJSON(protobuf.common.get('google/protobuf/struct.proto')!.nested!).addJSON(CA_MESSAGES.nested);
+  return root;
+}
 
-/** The Struct key a node proxy names the workload identity it asks a certificate for (Istio's). */
-export const IMPERSONATED_IDENTITY = 'ImpersonatedIdentity';
+const root = caMessagesRoot();
+const Req = root.lookupType(CA_REQUEST_TYPE);
+const Res = root.lookupType(CA_RESPONSE_TYPE);
 
 /** A CreateCertificate request as both sides handle it: the impersonated SPIFFE ID flattened out of the Struct. */
 export interface CertificateRequest {
@@ -42,7 +30,7 @@ interface WireRequest {
 }
 
 export const createCertificateMethod = {
-  path: PATH,
+  path: CREATE_CERTIFICATE_PATH,
   requestStream: false,
   responseStream: false,
   requestSerialize: (m: CertificateRequest) => {
@@ -57,4 +45,3 @@ export const createCertificateMethod = {
   responseSerialize: (m: { certChain: string[] }) => Buffer.from(Res.encode(Res.fromObject(m)).finish()),
   responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b)) as { certChain: string[] },
 };
-

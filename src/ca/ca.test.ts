@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CaServer, requestCertificate } from './ca-api.js';
 import { CertificateAuthority, createCsr } from './ca.js';
 import { WorkloadTokens } from './token.js';
+import { CLIENT_STACKS } from '../xds/client/grpc-channel.js';
 
 const reviews = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'bookinfo-reviews' };
 
@@ -37,25 +38,33 @@ test('the root is created once (key 0600) and reused; a CSR becomes a 24 h SPIFF
   }
 });
 
-test("Istio's CA API over TLS: a valid token gets a chain; no, bad or expired tokens and foreign CSRs are refused", async () => {
+for (const stack of CLIENT_STACKS) {
+test(`${stack} client: Istio's CA API over TLS: a valid token gets a chain; no, bad or expired tokens, foreign CSRs and a CA with the wrong name or root are refused`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-ca-'));
   const ca = await CertificateAuthority.open({ stateDir: dir });
   const tokens = WorkloadTokens.open(join(dir, 'token-key'));
   const server = new CaServer({ signer: ca, authenticator: tokens, tls: await ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']) });
   const port = await server.listen('127.0.0.1', 0);
   try {
-    const ask = async (token: string, csrFor = reviews) => requestCertificate({ address: `127.0.0.1:${port}`, rootPem: ca.trustBundle(), token, csrPem: (await createCsr(csrFor)).csrPem, ttlSeconds: 3600 });
+    const ask = async (token: string, csrFor = reviews, o: { serverName?: string; rootPem?: string } = {}) =>
+      requestCertificate({ address: `127.0.0.1:${port}`, rootPem: o.rootPem ?? ca.trustBundle(), token, csrPem: (await createCsr(csrFor)).csrPem, ttlSeconds: 3600, stack, serverName: o.serverName });
     const chain = await ask(tokens.issue('default', 'bookinfo-reviews'));
     assert.equal(new X509Certificate(chain[0]!).subjectAltName, 'URI:spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
     await assert.rejects(ask(''), /UNAUTHENTICATED/);
     await assert.rejects(ask(tokens.issue('default', 'bookinfo-reviews') + 'x'), /UNAUTHENTICATED: token signature is invalid/);
     await assert.rejects(ask(tokens.issue('default', 'bookinfo-reviews', -1000)), /UNAUTHENTICATED: token expired/);
     await assert.rejects(ask(tokens.issue('default', 'bookinfo-ratings')), /PERMISSION_DENIED/);
+    // The CA must prove the name it is asked by, with a certificate from the roots given.
+    assert.equal((await ask(tokens.issue('default', 'bookinfo-reviews'), reviews, { serverName: 'istiod.istio-system.svc' })).length, 2);
+    await assert.rejects(ask(tokens.issue('default', 'bookinfo-reviews'), reviews, { serverName: 'istiod.elsewhere.svc' }), /UNAVAILABLE/);
+    const other = await CertificateAuthority.open({ stateDir: mkdtempSync(join(dir, 'other-')) });
+    await assert.rejects(ask(tokens.issue('default', 'bookinfo-reviews'), reviews, { rootPem: other.trustBundle() }), /UNAVAILABLE/);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
+}
 
 test('two issued certificates make a mutual TLS connection that knows the peer SPIFFE identity', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-ca-'));

@@ -9,6 +9,7 @@ import type { TrellisProxy } from '../proxy/proxy.js';
 import type { Identity } from './ca.js';
 import type { WorkloadTokens } from './token.js';
 import { WorkloadIdentity } from './workload-identity.js';
+import type { ClientStackName } from '../xds/client/grpc-channel.js';
 
 const TLS = 'envoy.transport_sockets.tls';
 const CLUSTER = 'outbound|9080||reviews.default.svc.cluster.local';
@@ -31,7 +32,7 @@ export interface MtlsPair {
 }
 
 /** Wire a proxy's secret store to a rotating workload identity, as the proxy's agent does. */
-export async function attachIdentity(proxy: TrellisProxy, o: { identity: Identity; caAddress: string; caRootPem: string; tokens: WorkloadTokens; ttlSeconds: number }): Promise<WorkloadIdentity> {
+export async function attachIdentity(proxy: TrellisProxy, o: { identity: Identity; caAddress: string; caRootPem: string; tokens: WorkloadTokens; ttlSeconds: number; stack?: ClientStackName }): Promise<WorkloadIdentity> {
   const wi = new WorkloadIdentity({
     identity: o.identity,
     caAddress: o.caAddress,
@@ -39,6 +40,7 @@ export async function attachIdentity(proxy: TrellisProxy, o: { identity: Identit
     token: () => o.tokens.issue(o.identity.namespace, o.identity.serviceAccount),
     ttlSeconds: o.ttlSeconds,
     serverName: 'istiod.istio-system.svc',
+    stack: o.stack,
   });
   wi.on('rotated', (c) => {
     proxy.secrets.set('default', { certChain: c.certChain, privateKey: c.privateKey });
@@ -48,7 +50,7 @@ export async function attachIdentity(proxy: TrellisProxy, o: { identity: Identit
   return wi;
 }
 
-export async function startMtlsPair(o: { caAddress: string; caRootPem: string; tokens: WorkloadTokens; ttlSeconds?: number; maxRequestsPerConnection?: number }): Promise<MtlsPair> {
+export async function startMtlsPair(o: { caAddress: string; caRootPem: string; tokens: WorkloadTokens; ttlSeconds?: number; maxRequestsPerConnection?: number; stack?: ClientStackName }): Promise<MtlsPair> {
   const ttlSeconds = o.ttlSeconds ?? 3600;
   const app = await startUpstream('reviews');
   const inbound = httpListener('inbound', routeConfig('in', [vhost('in', ['*'], [routeTo('inbound|9080||')])]));

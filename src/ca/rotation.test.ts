@@ -2,7 +2,8 @@
 // requests keep flowing sidecar to sidecar over mutual TLS (new connections every few requests, so handshakes use
 // the fresh certificates). No request may fail, and the server sidecar must serve new certificates over time. This one
 // runs on real time on purpose: it proves real rotation end to end. The schedule itself and the retries during a CA
-// outage are tested on a manual clock in workload-identity.test.ts.
+// outage are tested on a manual clock in workload-identity.test.ts. Both client stacks ask the CA (node:http2 with
+// the generated codec, the sidecar's; grpc-js).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,14 +16,16 @@ import { CertificateAuthority, spiffeId } from './ca.js';
 import { productpage, servedChain, startMtlsPair } from './mesh-testing.js';
 import { WorkloadTokens } from './token.js';
 import { request } from '../proxy/testing.js';
+import { CLIENT_STACKS } from '../xds/client/grpc-channel.js';
 
-test('certificates rotated every ~1.5 s under a steady request loop: zero failed requests, several served serials', async (t) => {
+for (const stack of CLIENT_STACKS) {
+test(`${stack} client: certificates rotated every ~1.5 s under a steady request loop: zero failed requests, several served serials`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-rotation-'));
   const ca = await CertificateAuthority.open({ stateDir: dir, minTtlMs: 1_000 });
   const tokens = WorkloadTokens.open(join(dir, 'token-key'));
   const server = new CaServer({ signer: ca, authenticator: tokens, tls: await ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']) });
   const caAddress = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
-  const pair = await startMtlsPair({ caAddress, caRootPem: ca.trustBundle(), tokens, ttlSeconds: 3, maxRequestsPerConnection: 5 });
+  const pair = await startMtlsPair({ caAddress, caRootPem: ca.trustBundle(), tokens, ttlSeconds: 3, maxRequestsPerConnection: 5, stack });
   const rotations = { client: 0, server: 0 };
   pair.clientIdentity.on('rotated', () => rotations.client++);
   pair.serverIdentity.on('rotated', () => rotations.server++);
@@ -75,3 +78,4 @@ test('certificates rotated every ~1.5 s under a steady request loop: zero failed
     rmSync(dir, { recursive: true, force: true });
   }
 });
+}

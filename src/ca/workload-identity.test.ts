@@ -1,6 +1,7 @@
 // The agent's renewal schedule on a manual clock shared with the CA, which dates the certificates: renewal at half the
 // lifetime, retries during a CA outage that come faster as expiry nears, and lifetimes past Node's longest timer.
-// The certificates still come over Istio's CA API from a real CA server.
+// The certificates still come over Istio's CA API from a real CA server, with both client stacks (node:http2 with the
+// generated codec, the sidecar's; grpc-js).
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -14,11 +15,12 @@ import { CertificateAuthority } from './ca.js';
 import { productpage } from './mesh-testing.js';
 import { WorkloadTokens } from './token.js';
 import { WorkloadIdentity, type IssuedCertificate } from './workload-identity.js';
+import { CLIENT_STACKS, type ClientStackName } from '../xds/client/grpc-channel.js';
 
 const DAY = 24 * 3600_000;
 
 /** A CA and its API server on one manual clock (at a whole second: X.509 dates have no milliseconds), and an agent. */
-async function setup(t: TestContext, ttlSeconds?: number) {
+async function setup(t: TestContext, stack: ClientStackName, ttlSeconds?: number) {
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
   const dir = mkdtempSync(join(tmpdir(), 'trellis-renewal-'));
   const ca = await CertificateAuthority.open({ stateDir: dir, minTtlMs: 1_000, clock });
@@ -33,6 +35,7 @@ async function setup(t: TestContext, ttlSeconds?: number) {
     token: () => tokens.issue('default', 'bookinfo-productpage'),
     serverName: 'istiod.istio-system.svc',
     clock,
+    stack,
     ...(ttlSeconds ? { ttlSeconds } : {}),
   });
   t.after(async () => {
@@ -51,8 +54,9 @@ async function setup(t: TestContext, ttlSeconds?: number) {
   };
 }
 
-test('renewal at half the lifetime, counted from the request (not the backdated notBefore), again after each renewal', async (t) => {
-  const { clock, agent } = await setup(t);
+for (const stack of CLIENT_STACKS) {
+test(`${stack} client: renewal at half the lifetime, counted from the request (not the backdated notBefore), again after each renewal`, async (t) => {
+  const { clock, agent } = await setup(t, stack);
   const start = clock.now();
   const first = await agent.start();
   assert.equal(first.notAfter.getTime(), start + DAY, 'the default lifetime is 24 h');
@@ -75,8 +79,8 @@ test('renewal at half the lifetime, counted from the request (not the backdated 
   assert.equal(clock.pending, 0, 'stop() cancels the next renewal');
 });
 
-test('a CA outage: retries every quarter of the time left (at most 5 s, at least 250 ms), then renewal once the CA is back, before the old certificate ends', async (t) => {
-  const { clock, agent, caDown, caUp } = await setup(t, 20);
+test(`${stack} client: a CA outage: retries every quarter of the time left (at most 5 s, at least 250 ms), then renewal once the CA is back, before the old certificate ends`, async (t) => {
+  const { clock, agent, caDown, caUp } = await setup(t, stack, 20);
   const first = await agent.start();
   await caDown();
   const delays: number[] = [];
@@ -105,8 +109,8 @@ test('a CA outage: retries every quarter of the time left (at most 5 s, at least
   assert.equal(Math.round(clock.nextIn()!), Math.round(lifetime / 2), 'back to renewing at half-life');
 });
 
-test('a lifetime whose half is past Node\'s longest timer (~24.8 days) is renewed a little early, not at once', async (t) => {
-  const { clock, agent } = await setup(t, 60 * 24 * 3600);
+test(`${stack} client: a lifetime whose half is past Node's longest timer (~24.8 days) is renewed a little early, not at once`, async (t) => {
+  const { clock, agent } = await setup(t, stack, 60 * 24 * 3600);
   const first = await agent.start();
   assert.equal(first.notAfter.getTime() - clock.now(), 60 * DAY);
   assert.equal(clock.nextIn(), MAX_TIMER_MS);
@@ -115,3 +119,4 @@ test('a lifetime whose half is past Node\'s longest timer (~24.8 days) is renewe
   await renewed;
   assert.equal(clock.nextIn(), MAX_TIMER_MS);
 });
+}

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { MAX_TIMER_MS, realClock, type Clock, type Timer } from '../clock.js';
+import type { ClientStackName } from '../xds/client/grpc-channel.js';
 import { requestCertificate } from './ca-client.js';
 import { createCsr } from './csr.js';
 import { spiffeId, type Identity } from './identity.js';
@@ -34,6 +35,8 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
       impersonate?: boolean;
       /** Time for the renewal schedule and the retries after failures. */
       clock?: Clock;
+      /** The gRPC client stack to ask the CA with ('lean' or 'grpc-js'; TRELLIS_XDS_CLIENT's choice by default). */
+      stack?: ClientStackName;
     },
   ) {
     super();
@@ -48,7 +51,7 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
   private async renew(): Promise<IssuedCertificate> {
     const { keyPem, csrPem } = await createCsr(this.o.identity);
     const asked = this.clock.now();
-    const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName, ...(this.o.impersonate ? { impersonate: spiffeId(this.o.identity) } : {}) });
+    const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName, stack: this.o.stack, ...(this.o.impersonate ? { impersonate: spiffeId(this.o.identity) } : {}) });
     const leaf = new X509Certificate(chain[0]!);
     const issued = { certChain: chain.slice(0, -1).join(''), privateKey: keyPem, rootCert: chain.at(-1)!, notAfter: new Date(leaf.validTo) };
     this.current = issued;

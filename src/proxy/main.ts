@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { PORTS } from '../ports.js';
 import { nodeId } from '../xds/node.js';
+import { shrinkHeapWhenIdle } from './idle-heap.js';
 import { log, setLevel } from './log.js';
 import { ProxyProgram, type ProxyProgramOptions } from './proxy-program.js';
 import { parseConcurrency } from './workers/concurrency.js';
@@ -115,6 +116,8 @@ export async function runProxy(args: ProxyArgs): Promise<never> {
   process.on('SIGTERM', () => void program.stop('SIGTERM'));
   process.on('SIGINT', () => void program.stop('SIGINT'));
   let code = 0;
+  // An idle sidecar gives back the young generation that start-up or traffic grew (see idle-heap.ts).
+  const idle = shrinkHeapWhenIdle();
   try {
     await program.start();
   } catch (err) {
@@ -123,6 +126,7 @@ export async function runProxy(args: ProxyArgs): Promise<never> {
     void program.stop('start-up failed');
   }
   await program.stopped;
+  idle.stop();
   process.exit(code);
 }
 

@@ -13,8 +13,9 @@ import { log } from './log.js';
 import { readSnapshot } from './snapshot-file.js';
 import type { Dataplane } from './workers/dataplane.js';
 import type { WorkerPool } from './workers/pool.js';
-// Modules only the xDS / CA modes use (grpc-js, protobufjs, Istio metrics, x509) load when those phases run: an idle
-// sidecar on a static config does not carry them (RSS).
+// Modules only the xDS / CA modes use (the xDS and CA clients, Istio metrics) load when those phases run: an idle
+// sidecar on a static config does not carry them (RSS). The clients speak gRPC over node:http2 with a generated codec
+// (src/xds/client), so no sidecar loads grpc-js or protobufjs unless TRELLIS_XDS_CLIENT=grpc-js asks for them.
 
 const logger = log('main');
 
@@ -276,10 +277,10 @@ export class ProxyProgram {
       },
     });
     this.stoppers.push({ phase: 'xds', stop: () => client.close() });
-    client.start();
+    await this.until(client.start());
     const metrics = this.metrics!;
     this.admin.register('/stats/prometheus', 'print server stats in Prometheus format', false, async () => ({ body: await metrics.render(), type: metrics.contentType }));
-    logger.info(`xds: connecting to ${xds.address} as ${node.id}`);
+    logger.info(`xds: connecting to ${xds.address} as ${node.id} (${client.transport})`);
   }
 
   private async startStats(): Promise<void> {

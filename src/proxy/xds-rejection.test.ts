@@ -1,6 +1,7 @@
 // A rejected xDS update reaches the control plane with its codes: a real proxy applies what the real AdsClient gets
 // from a real control plane's ADS server over gRPC on 127.0.0.1; the NACK's google.rpc.Status carries the issue codes
-// (message and ErrorInfo details), and the control plane's /debug/syncz shows them.
+// (message and ErrorInfo details), and the control plane's /debug/syncz shows them. With both client stacks (node:http2
+// with the generated codec, grpc-js with protobufjs).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { ControlPlane } from '../controlplane/control-plane.js';
 import { DebugServer } from '../controlplane/debug/debug-server.js';
 import { MemoryStore } from '../controlplane/store/memory-store.js';
 import { AdsClient } from '../xds/ads-client.js';
+import { CLIENT_STACKS } from '../xds/client/grpc-channel.js';
 import type { TypeStatus } from '../xds/ads-server.js';
 import type { ProxyResources } from '../xds/generator.js';
 import { TypeUrl, type XdsResource } from '../xds/resource.js';
@@ -44,8 +46,8 @@ function getJson(port: number, path: string): Promise<unknown> {
   });
 }
 
-for (const mode of ['sotw', 'delta'] as const) {
-  test(`${mode}: a cluster the proxy rejects is NACKed with INVALID_ARGUMENT and TRL2001, and /debug/syncz shows the code`, async () => {
+for (const stack of CLIENT_STACKS) for (const mode of ['sotw', 'delta'] as const) {
+  test(`${stack} client, ${mode}: a cluster the proxy rejects is NACKed with INVALID_ARGUMENT and TRL2001, and /debug/syncz shows the code`, async () => {
     let interval = '10s';
     const logs: string[] = [];
     const cp = new ControlPlane({ store: new MemoryStore(), debounceMs: 5, log: (l) => logs.push(l) });
@@ -60,6 +62,7 @@ for (const mode of ['sotw', 'delta'] as const) {
       address: `127.0.0.1:${xdsPort}`,
       node: { id: ID, cluster: 'productpage', metadata: { NAMESPACE: 'default', LABELS: { app: 'productpage' } } },
       mode,
+      stack,
       log: () => {},
       onUpdate: async (s) => void (await proxy.apply(s as EnvoySnapshot)),
     });
@@ -71,7 +74,7 @@ for (const mode of ['sotw', 'delta'] as const) {
       return !!p && p.types.length >= 4 && p.types.every((t) => t.state === 'SYNCED');
     };
     try {
-      client.start();
+      await client.start();
       await waitFor(synced, 5000, 'SYNCED');
       const good = proxy.version;
 

@@ -66,9 +66,10 @@ export class Supervisor extends EventEmitter<{ exit: [{ name: string; code: numb
 
   private launch(m: Managed): void {
     const { spec } = m;
-    // Only PATH and a few basics pass through: the pod's environment is what its manifest and the runtime give it.
+    // Only PATH, a few basics and Trellis's own switches pass through: the pod's environment is what its manifest and
+    // the runtime give it.
     const base: Record<string, string> = {};
-    for (const k of ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS', 'TRELLIS_DEBUG']) if (process.env[k] !== undefined) base[k] = process.env[k]!;
+    for (const k of ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS', 'TRELLIS_DEBUG', 'TRELLIS_XDS_CLIENT']) if (process.env[k] !== undefined) base[k] = process.env[k]!;
     const child = spawn(spec.command, spec.args, { env: { ...base, ...spec.env }, cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     m.child = child;
     m.startedAt = Date.now();

@@ -1,14 +1,17 @@
-// An ADS client (state of the world or delta) for Trellis's own proxy and for benchmarks' simulated proxies:
-// subscribes to listeners and clusters, follows the route and endpoint names they reference, hands each complete
-// configuration to `onUpdate`, and ACKs it — or NACKs with the error `onUpdate` threw, keeping the last good one.
+// An ADS client (state of the world or delta) for Trellis's own proxy and for tests: subscribes to listeners and
+// clusters, follows the route and endpoint names they reference, hands each complete configuration to `onUpdate`,
+// and ACKs it — or NACKs with the error `onUpdate` threw, keeping the last good one. It speaks through a client stack
+// (client/stacks.ts): node:http2 with the generated codec by default, or grpc-js with protobufjs; the protocol logic
+// here is the same for both.
 
 import { EventEmitter } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
-import { anyToJson } from './codec.js';
-import { nackStatus, type WireStatus } from './nack.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
+import type { ClientStack, ClientStackName, GrpcChannel, GrpcStream } from './client/grpc-channel.js';
+import { clientStack } from './client/stacks.js';
+import { DELTA_DISCOVERY_REQUEST, DELTA_DISCOVERY_RESPONSE, DISCOVERY_REQUEST, DISCOVERY_RESPONSE } from './client/xds-codec.js';
+import { nackStatus, type NackStatus } from './nack.js';
 import { TypeUrl, type ProxyNode, type XdsSnapshot } from './resource.js';
 import { referencedNames, type ReferencedNames } from './references.js';
-import { encodeDeltaRequest, encodeRequest, wireTypes } from './wire.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +20,10 @@ export interface AdsClientOptions {
   address: string;
   node: ProxyNode;
   mode?: 'sotw' | 'delta';
-  credentials?: grpc.ChannelCredentials;
+  /** The transport and codec: 'lean' (node:http2 + generated codec) or 'grpc-js'; TRELLIS_XDS_CLIENT's choice by default. */
+  stack?: ClientStackName | ClientStack;
+  /** Time for the reconnect back-off. */
+  clock?: Clock;
   /**
    * Apply a complete configuration; throw (or reject) to NACK it with the error's message, and with the coded items of
    * an error that has them (a `CodedRejection`, see nack.ts).
@@ -56,11 +62,13 @@ interface TypeState {
 
 /**
  * Events: `response` ({ typeUrl, resources, removed }: what each response carried, before it is applied), `applied`
- * (the snapshot), `rejected` (the error), `disconnected` (the stream's error).
+ * (the snapshot), `rejected` (the error), `disconnected` (the stream's error), `retry` (the back-off before the next
+ * stream, ms).
  */
 export class AdsClient extends EventEmitter {
-  private readonly client: grpc.Client;
-  private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  private stack: ClientStack | undefined;
+  private channel: GrpcChannel | undefined;
+  private call: GrpcStream | undefined;
   private readonly types = new Map<string, TypeState>();
   private closed = false;
   private backoffMs = 250;
@@ -68,23 +76,42 @@ export class AdsClient extends EventEmitter {
   private streams = 0;
   /** The last update was rejected: a reconnect then asks for everything again rather than claiming to hold it. */
   private lastRejected = false;
-  private completeTimer: NodeJS.Timeout | undefined;
+  private completeTimer: Timer | undefined;
+  private retryTimer: Timer | undefined;
+  private readonly clock: Clock;
   private applying: Promise<void> = Promise.resolve();
   private readonly mode: 'sotw' | 'delta';
   private readonly log: (line: string) => void;
   /** Updates applied so far (tests and benchmarks wait on it). */
   applied = 0;
 
+  /** Streams opened so far, the first one included. */
+  get attempts(): number {
+    return this.streams;
+  }
+
   constructor(private readonly opts: AdsClientOptions) {
     super();
     this.mode = opts.mode ?? 'sotw';
+    this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
-    this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     for (const t of [...ORDER, ...Object.keys(opts.extraTypes ?? {})]) this.types.set(t, { resources: new Map(), version: '', nonce: '', names: new Set(), received: false, versions: new Map() });
   }
 
-  start(): void {
-    this.connect();
+  /** Connects (once the stack is loaded); the returned promise rejects only when the stack cannot be loaded. */
+  start(): Promise<void> {
+    const s = this.opts.stack;
+    return (typeof s === 'object' ? Promise.resolve(s) : clientStack(s)).then((stack) => {
+      if (this.closed) return;
+      this.stack = stack;
+      this.channel = stack.channel(this.opts.address);
+      this.connect();
+    });
+  }
+
+  /** 'lean' or 'grpc-js', and where its codec came from ('generated', 'reflection'), once started. */
+  get transport(): string | undefined {
+    return this.stack && `${this.stack.name} (${this.stack.codec.origin} codec)`;
   }
 
   private state(t: string): TypeState {
@@ -94,8 +121,7 @@ export class AdsClient extends EventEmitter {
   private connect(): void {
     if (this.closed) return;
     const method = this.mode === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
-    const raw = (b: Buffer) => b;
-    const call = this.client.makeBidiStreamRequest(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`, raw, raw);
+    const call = this.channel!.stream(`/envoy.service.discovery.v3.AggregatedDiscoveryService/${method}`);
     this.call = call;
     this.firstOnStream = true;
     this.streams++;
@@ -108,9 +134,11 @@ export class AdsClient extends EventEmitter {
       this.call = undefined;
       const wait = this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, 5000);
-      setTimeout(() => this.connect(), wait).unref();
+      this.emit('retry', wait);
+      this.retryTimer = this.clock.setTimeout(() => this.connect(), wait);
+      this.retryTimer.unref();
     };
-    call.on('error', (err) => {
+    call.on('error', (err: Error) => {
       if (!this.closed) this.emit('disconnected', err);
       retry();
     });
@@ -127,15 +155,16 @@ export class AdsClient extends EventEmitter {
     }
   }
 
-  private node(): unknown {
+  /** The Node (proto3 JSON), on the first request of a stream only. */
+  private node(): Record<string, unknown> | undefined {
     if (!this.firstOnStream) return undefined;
     this.firstOnStream = false;
     const n = this.opts.node;
-    return { id: n.id, cluster: n.cluster, metadata: toStruct(n.metadata), locality: n.locality ?? {}, userAgentName: n.userAgentName ?? 'trellis', userAgentVersion: n.userAgentVersion };
+    return { id: n.id, cluster: n.cluster, metadata: n.metadata ?? {}, locality: n.locality ?? {}, userAgentName: n.userAgentName ?? 'trellis', userAgentVersion: n.userAgentVersion };
   }
 
-  private send(buf: Buffer): void {
-    this.call?.write(buf);
+  private send(type: typeof DISCOVERY_REQUEST | typeof DELTA_DISCOVERY_REQUEST, request: Record<string, unknown>): void {
+    this.call?.write(this.stack!.codec.encode(type, request));
   }
 
   /** (Re)subscribe to a type: SotW sends the whole name list; delta sends the difference. */
@@ -143,7 +172,7 @@ export class AdsClient extends EventEmitter {
     const s = this.state(typeUrl);
     if (this.mode === 'sotw') {
       s.names = new Set(names);
-      this.send(encodeRequest({ node: this.node() as never, typeUrl, resourceNames: names, versionInfo: s.version, responseNonce: initial ? '' : s.nonce }));
+      this.send(DISCOVERY_REQUEST, { node: this.node(), typeUrl, resourceNames: names, versionInfo: s.version, responseNonce: initial ? '' : s.nonce });
       return;
     }
     const next = new Set(names);
@@ -154,22 +183,20 @@ export class AdsClient extends EventEmitter {
     // On a reconnect, what this proxy already holds, so the server sends only what changed meanwhile (and the
     // names that went away) instead of everything again.
     const initialResourceVersions = initial && this.streams > 1 && !this.lastRejected ? Object.fromEntries(s.versions) : undefined;
-    this.send(encodeDeltaRequest({ node: this.node() as never, typeUrl, resourceNamesSubscribe: subscribe, resourceNamesUnsubscribe: unsubscribe, initialResourceVersions } as never));
+    this.send(DELTA_DISCOVERY_REQUEST, { node: this.node(), typeUrl, resourceNamesSubscribe: subscribe, resourceNamesUnsubscribe: unsubscribe, initialResourceVersions });
   }
 
   private async onResponse(buf: Buffer): Promise<void> {
-    const t = this.mode === 'sotw' ? wireTypes().res : wireTypes().dres;
-    const msg = t.decode(buf) as unknown as Json;
-    const typeUrl = String(msg.typeUrl);
+    const msg = this.stack!.codec.decode(this.mode === 'sotw' ? DISCOVERY_RESPONSE : DELTA_DISCOVERY_RESPONSE, buf);
+    const typeUrl = String(msg.typeUrl ?? '');
     const s = this.types.get(typeUrl);
-    const nonce = String(msg.nonce);
+    const nonce = String(msg.nonce ?? '');
     if (!s) return this.ack(typeUrl, String(msg.versionInfo ?? msg.systemVersionInfo ?? ''), nonce, nackStatus(new Error(`type ${typeUrl} is not supported`)));
     let version: string;
     if (this.mode === 'sotw') {
-      version = String(msg.versionInfo);
+      version = String(msg.versionInfo ?? '');
       const next = new Map<string, Json>();
-      for (const any of (msg.resources as Array<{ type_url?: string; value?: Uint8Array }>) ?? []) {
-        const r = anyToJson(any);
+      for (const r of (msg.resources as Json[]) ?? []) {
         delete r['@type'];
         next.set(nameOf(typeUrl, r), r);
       }
@@ -177,14 +204,14 @@ export class AdsClient extends EventEmitter {
       s.resources = next;
       this.emit('response', { typeUrl, resources: next.size, removed: [] });
     } else {
-      version = String(msg.systemVersionInfo);
-      for (const item of (msg.resources as Array<{ name?: string; resource?: { type_url?: string; value?: Uint8Array } }>) ?? []) {
+      version = String(msg.systemVersionInfo ?? '');
+      for (const item of (msg.resources as Array<{ name?: string; version?: string; resource?: Json }>) ?? []) {
         if (!item.resource) continue;
-        const r = anyToJson(item.resource);
+        const r = item.resource;
         delete r['@type'];
         const name = item.name || nameOf(typeUrl, r);
         s.resources.set(name, r);
-        s.versions.set(name, String((item as { version?: string }).version ?? ''));
+        s.versions.set(name, item.version ?? '');
       }
       for (const n of (msg.removedResources as string[]) ?? []) {
         s.resources.delete(n);
@@ -215,12 +242,12 @@ export class AdsClient extends EventEmitter {
       // Valid so far; apply once the referenced resources are here (or after the timeout).
       s.version = version;
       this.ack(typeUrl, version, nonce);
-      clearTimeout(this.completeTimer);
-      this.completeTimer = setTimeout(() => void (this.applying = this.applying.then(() => this.apply(undefined))), this.opts.completeTimeoutMs ?? 1000);
+      this.clock.clearTimeout(this.completeTimer);
+      this.completeTimer = this.clock.setTimeout(() => void (this.applying = this.applying.then(() => this.apply(undefined))), this.opts.completeTimeoutMs ?? 1000);
       this.completeTimer.unref();
       return;
     }
-    clearTimeout(this.completeTimer);
+    this.clock.clearTimeout(this.completeTimer);
     await this.apply({ typeUrl, version, nonce });
   }
 
@@ -263,12 +290,12 @@ export class AdsClient extends EventEmitter {
   }
 
   /** ACK, or NACK with `errorDetail`. */
-  private ack(typeUrl: string, version: string, nonce: string, errorDetail?: WireStatus): void {
+  private ack(typeUrl: string, version: string, nonce: string, errorDetail?: NackStatus): void {
     if (this.mode === 'sotw') {
       const s = this.types.get(typeUrl);
-      this.send(encodeRequest({ typeUrl, versionInfo: version, responseNonce: nonce, resourceNames: s ? [...s.names] : [], errorDetail }));
+      this.send(DISCOVERY_REQUEST, { typeUrl, versionInfo: version, responseNonce: nonce, resourceNames: s ? [...s.names] : [], errorDetail });
     } else {
-      this.send(encodeDeltaRequest({ typeUrl, responseNonce: nonce, errorDetail } as never));
+      this.send(DELTA_DISCOVERY_REQUEST, { typeUrl, responseNonce: nonce, errorDetail });
     }
   }
 
@@ -280,22 +307,10 @@ export class AdsClient extends EventEmitter {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.completeTimer);
+    this.clock.clearTimeout(this.completeTimer);
+    this.clock.clearTimeout(this.retryTimer);
     this.call?.cancel();
     this.call = undefined;
-    this.client.close();
+    this.channel?.close();
   }
-}
-
-/** Plain JSON metadata → the protobufjs form of google.protobuf.Struct. */
-function toStruct(v: Record<string, unknown>): unknown {
-  const value = (x: unknown): unknown => {
-    if (x === null || x === undefined) return { nullValue: 'NULL_VALUE' };
-    if (typeof x === 'number') return { numberValue: x };
-    if (typeof x === 'string') return { stringValue: x };
-    if (typeof x === 'boolean') return { boolValue: x };
-    if (Array.isArray(x)) return { listValue: { values: x.map(value) } };
-    return { structValue: toStruct(x as Record<string, unknown>) };
-  };
-  return { fields: Object.fromEntries(Object.entries(v ?? {}).map(([k, x]) => [k, value(x)])) };
 }

@@ -1,5 +1,6 @@
 // The ADS server against Trellis's own ADS client over real gRPC on 127.0.0.1: SotW and delta, ACK/NACK,
-// debouncing, pushes only to proxies whose config changed, reconnects.
+// debouncing, pushes only to proxies whose config changed, reconnects with back-off. The client's tests run with both
+// of its stacks: node:http2 with the generated codec (the sidecar's) and grpc-js with protobufjs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,10 @@ import type { XdsSnapshot } from './resource.js';
 import type { ConfigGenerator, ProxyResources } from './generator.js';
 import { TypeUrl, type ProxyNode, type XdsResource } from './resource.js';
 import { encodeRequest, wireTypes } from './wire.js';
+import { ManualClock } from '../clock.js';
+import { CLIENT_STACKS, type ClientStackName } from './client/grpc-channel.js';
 import * as grpc from '@grpc/grpc-js';
+import { freePort } from '../free-port.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -49,7 +53,7 @@ async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<vo
   }
 }
 
-async function setup(mode: 'sotw' | 'delta') {
+async function setup(mode: 'sotw' | 'delta', stack: ClientStackName = 'lean') {
   const gen = new TestGenerator();
   gen.byNode.set('*', config('outbound|9080||reviews.default.svc.cluster.local', 1000));
   const logs: string[] = [];
@@ -58,8 +62,8 @@ async function setup(mode: 'sotw' | 'delta') {
   const clients: AdsClient[] = [];
   const connect = (id: string, onUpdate: (s: XdsSnapshot) => void = () => {}) => {
     const updates: XdsSnapshot[] = [];
-    const c = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode, log: () => {}, onUpdate: (s) => (onUpdate(s), updates.push(s), undefined) });
-    c.start();
+    const c = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode, stack, log: () => {}, onUpdate: (s) => (onUpdate(s), updates.push(s), undefined) });
+    void c.start();
     clients.push(c);
     return { client: c, updates };
   };
@@ -77,9 +81,9 @@ async function setup(mode: 'sotw' | 'delta') {
   };
 }
 
-for (const mode of ['sotw', 'delta'] as const) {
-  test(`${mode}: a proxy gets listeners, routes, clusters and endpoints, ACKs them, and follows a live change`, async () => {
-    const t = await setup(mode);
+for (const stack of CLIENT_STACKS) for (const mode of ['sotw', 'delta'] as const) {
+  test(`${stack} client, ${mode}: a proxy gets listeners, routes, clusters and endpoints, ACKs them, and follows a live change`, async () => {
+    const t = await setup(mode, stack);
     try {
       const a = t.connect('sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local');
       await waitFor(() => t.synced(a.client ? 'sidecar~127.0.0.1~reviews-v1-1.default~default.svc.cluster.local' : ''), 'SYNCED');
@@ -107,8 +111,8 @@ for (const mode of ['sotw', 'delta'] as const) {
     }
   });
 
-  test(`${mode}: a NACKed config is reported and not resent; a fixed one is`, async () => {
-    const t = await setup(mode);
+  test(`${stack} client, ${mode}: a NACKed config is reported and not resent; a fixed one is`, async () => {
+    const t = await setup(mode, stack);
     try {
       const id = 'sidecar~127.0.0.2~ratings-v1-1.default~default.svc.cluster.local';
       let reject = false;
@@ -143,8 +147,9 @@ for (const mode of ['sotw', 'delta'] as const) {
   });
 }
 
-test('only proxies whose config changed get a push; a reconnecting proxy gets its full state', async () => {
-  const t = await setup('sotw');
+for (const stack of CLIENT_STACKS) {
+test(`${stack} client: only proxies whose config changed get a push; a reconnecting proxy gets its full state`, async () => {
+  const t = await setup('sotw', stack);
   try {
     const idA = 'sidecar~127.0.0.3~a-1.default~default.svc.cluster.local';
     const idB = 'sidecar~127.0.0.4~b-1.default~default.svc.cluster.local';
@@ -169,6 +174,45 @@ test('only proxies whose config changed get a push; a reconnecting proxy gets it
     assert.ok(t.server.configFor('a-1.default'), 'configFor finds a proxy by pod.namespace');
   } finally {
     await t.close();
+  }
+});
+}
+
+test('configs are generated during the debounce, once requests pause; the push only sends them; a later request makes them stale', async () => {
+  const gen = new TestGenerator();
+  gen.byNode.set('*', config('outbound|9080||reviews.default.svc.cluster.local', 1000));
+  const server = new AdsServer({ generator: gen, debounceMs: 300, log: () => {} });
+  const port = await server.listen('127.0.0.1', 0);
+  const id = 'sidecar~127.0.0.7~a-1.default~default.svc.cluster.local';
+  const updates: XdsSnapshot[] = [];
+  const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', log: () => {}, onUpdate: (snap) => void updates.push(snap) });
+  try {
+    void client.start();
+    const synced = () => !!server.proxies().find((p) => p.id === id)?.types.every((t) => t.state === 'SYNCED');
+    await waitFor(() => synced() && updates.length > 0, 'first config');
+    const pushes: number[] = [];
+    server.on('push', (p) => pushes.push(p.sent));
+    const changeTo = (cluster: string) => {
+      const next = new TestGenerator();
+      next.byNode.set('*', config(cluster, 2000));
+      server.setGenerator(next);
+      server.requestPush({ reason: cluster });
+      return next;
+    };
+    const first = changeTo('outbound|9080||v2.default.svc.cluster.local');
+    await waitFor(() => first.calls === 1, 'generated ahead of the push');
+    assert.equal(pushes.length, 0, 'the debounce has not ended yet');
+    // Not served before the push takes it: the proxy's config is still the one last pushed.
+    assert.equal(server.configFor(id)?.resources.get(TypeUrl.Cluster)?.[0]?.name, 'outbound|9080||reviews.default.svc.cluster.local');
+    // Another change within the debounce: what was generated ahead is stale, the new generator's config is made.
+    const second = changeTo('outbound|9080||v3.default.svc.cluster.local');
+    await waitFor(() => pushes.length === 1 && synced(), 'the push');
+    assert.equal(first.calls, 1);
+    assert.equal(second.calls, 1, 'generated once, ahead of the push, which did not generate again');
+    assert.equal(client.snapshot().clusters[0]?.name, 'outbound|9080||v3.default.svc.cluster.local');
+  } finally {
+    client.close();
+    await server.close();
   }
 });
 
@@ -204,7 +248,8 @@ test('streams share one encoded response, but a stream never gets the nonce it a
   }
 });
 
-test('delta: a proxy that reconnects offers the versions it holds, so it gets only what changed and loses what went away', async () => {
+for (const stack of CLIENT_STACKS) {
+test(`${stack} client, delta: a proxy that reconnects offers the versions it holds, so it gets only what changed and loses what went away`, async () => {
   const gen = new TestGenerator();
   const keep = 'outbound|9080||reviews.default.svc.cluster.local';
   const gone = 'outbound|9080||old.default.svc.cluster.local';
@@ -214,13 +259,13 @@ test('delta: a proxy that reconnects offers the versions it holds, so it gets on
   let server = new AdsServer({ generator: gen, debounceMs: 20, log: () => {} });
   const port = await server.listen('127.0.0.1', 0);
   const id = 'sidecar~127.0.0.3~a-1.default~default.svc.cluster.local';
-  const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', log: () => {}, onUpdate: () => {} });
+  const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', stack, log: () => {}, onUpdate: () => {} });
   const synced = () => {
     const p = server.proxies().find((x) => x.id === id);
     return !!p && p.types.length >= 4 && p.types.every((t) => t.state === 'SYNCED');
   };
   try {
-    client.start();
+    await client.start();
     await waitFor(() => synced() && client.snapshot().clusters.length === 2, 'first sync');
     // The control plane goes away; while it is gone the old cluster is deleted and the endpoints change.
     await server.close();
@@ -243,3 +288,45 @@ test('delta: a proxy that reconnects offers the versions it holds, so it gets on
     await server.close();
   }
 });
+}
+
+for (const stack of CLIENT_STACKS) {
+  test(`${stack} client: reconnects with a doubling back-off (0.25 s to 5 s) while the server is away, from 0.25 s again once it answered`, async () => {
+    const port = await freePort(); // nothing listens there yet
+    const clock = new ManualClock();
+    const id = 'sidecar~127.0.0.7~c-1.default~default.svc.cluster.local';
+    const client = new AdsClient({ address: `127.0.0.1:${port}`, node: node(id), mode: 'delta', stack, clock, log: () => {}, onUpdate: () => {} });
+    const waits: number[] = [];
+    client.on('retry', (ms: number) => waits.push(ms));
+    let server: AdsServer | undefined;
+    try {
+      await client.start();
+      for (const [i, wait] of [250, 500, 1000, 2000, 4000, 5000, 5000].entries()) {
+        await waitFor(() => waits.length === i + 1, `failed attempt ${i + 1}`);
+        assert.equal(waits[i], wait);
+        clock.advance(wait - 1);
+        assert.equal(client.attempts, i + 1, 'no new attempt before the back-off has passed');
+        clock.advance(1);
+        assert.equal(client.attempts, i + 2);
+      }
+      // The server comes up: the attempt under way fails or succeeds; either way the client syncs, and a later
+      // disconnect starts the back-off from 0.25 s again.
+      const gen = new TestGenerator();
+      gen.byNode.set('*', config('outbound|9080||reviews.default.svc.cluster.local', 1000));
+      server = new AdsServer({ generator: gen, debounceMs: 20, log: () => {} });
+      await server.listen('127.0.0.1', port);
+      await waitFor(() => {
+        if (waits.length > 7) clock.advance(waits.at(-1)!);
+        return client.snapshot().clusters.length === 1;
+      }, 'a sync once the server is up');
+      const before = waits.length;
+      await server.close();
+      server = undefined;
+      await waitFor(() => waits.length > before, 'the retry after the server went away');
+      assert.equal(waits[before], 250);
+    } finally {
+      client.close();
+      await server?.close();
+    }
+  });
+}

@@ -6,12 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfigGenerator, ProxyResources, PushRequest } from './generator.js';
 import { proxyIdentity, type ProxyIdentity } from './node.js';
 import { TypeUrl, type ProxyNode } from './resource.js';
-import { nextEncodingGeneration } from './codec.js';
-import { nackDetail, type NackDetail } from './nack.js';
+import type { NackDetail } from './nack.js';
+import { nackDetail } from './nack-detail.js';
 import { PushQueue } from './push-queue.js';
 import { shutdownGrpcServer } from '../grpc-shutdown.js';
-import { encodedSet, namesKey, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
-import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse, versionOf, type DeltaDiscoveryRequest, type DiscoveryRequest, type EncodedResource } from './wire.js';
+import { encodedSet, namesKey, selectionDiff, WILDCARD, type EncodedSet, type Selection } from './encoded-set.js';
+import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse, nextEncodingGeneration, versionOf, type DeltaDiscoveryRequest, type DiscoveryRequest, type EncodedResource } from './wire.js';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 /** Make-before-break: clusters and their endpoints before the listeners and routes that point at them. */
@@ -84,7 +84,17 @@ interface TypeState {
   nack: (NackDetail & { version: string; at: number }) | undefined;
   /** Delta: the versions (content hashes) the client holds, by resource name. */
   known: Map<string, string>;
+  /**
+   * Delta: the selection `known` equals exactly, and the subscription key it was selected under. While the key holds,
+   * the next response is the diff between two selections, computed once for every stream of a shape.
+   */
+  basis: { key: string; selection: Selection } | undefined;
 }
+
+/** Quiet after a push request before its configs are generated ahead of the push (within the debounce). */
+const PRECOMPUTE_AFTER_MS = 10;
+/** Work done before yielding to the event loop while generating ahead, as the push queue does. */
+const PRECOMPUTE_SLICE_MS = 10;
 
 let connectionCounter = 0;
 /**
@@ -93,6 +103,13 @@ let connectionCounter = 0;
  */
 let responseCounter = 0;
 const nextNonce = () => String(++responseCounter);
+
+interface GeneratedConfig {
+  generated: Map<string, EncodedSet>;
+  raw: ProxyResources;
+  generator: ConfigGenerator;
+  request: number;
+}
 
 /** One ADS stream of one proxy. */
 class Connection {
@@ -104,6 +121,11 @@ class Connection {
   /** The configuration last generated for this proxy, per type, encoded (shared with proxies of its shape). */
   generated = new Map<string, EncodedSet>();
   raw: ProxyResources = new Map();
+  /**
+   * A config generated ahead of a push (during its debounce), with the generator and push request it was made for.
+   * It is not served until that push takes it, so requests meanwhile are answered from the config last pushed.
+   */
+  ahead: GeneratedConfig | undefined;
 
   constructor(
     readonly mode: 'sotw' | 'delta',
@@ -119,7 +141,7 @@ class Connection {
   state(typeUrl: string): TypeState {
     let s = this.types.get(typeUrl);
     if (!s) {
-      s = { wildcard: false, names: new Set(), key: '', nonce: '', versionSent: '', sentAt: 0, versionAcked: '', ackedAt: 0, count: 0, nack: undefined, known: new Map() };
+      s = { wildcard: false, names: new Set(), key: '', nonce: '', versionSent: '', sentAt: 0, versionAcked: '', ackedAt: 0, count: 0, nack: undefined, known: new Map(), basis: undefined };
       this.types.set(typeUrl, s);
     }
     return s;
@@ -143,6 +165,10 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private readonly log: (line: string) => void;
   private pending: { reasons: Set<string>; proxies: Set<string> | 'all'; first: number; timer: NodeJS.Timeout } | undefined;
   private closed = false;
+  /** Counts push requests (and generator swaps): a config generated since the last one is current. */
+  private requestSeq = 0;
+  private precomputeTimer: NodeJS.Timeout | undefined;
+  private encodingWindow: object | undefined;
   private readonly pushQueue = new PushQueue<Connection>(
     (c) => this.pushTo(c),
     (b) => this.emit('push', { reason: [...b.reasons].join(', '), proxies: b.reached, sent: b.sent, durationMs: performance.now() - b.start }),
@@ -181,6 +207,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
 
   setGenerator(generator: ConfigGenerator): void {
     this.generator = generator;
+    this.requestSeq++;
   }
 
   /** Ask for a push; a burst becomes one push after `debounceMs` of quiet (at most `maxDelayMs` late). */
@@ -197,12 +224,40 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     clearTimeout(p.timer);
     const wait = Math.max(0, Math.min(this.debounceMs, p.first + this.maxDelayMs - now));
     p.timer = setTimeout(() => this.flush(), wait);
+    this.requestSeq++;
+    // Generate and encode during the debounce, once requests pause briefly: what a push then finds current it only
+    // sends. A request arriving meanwhile makes that work stale and starts it again after the next pause.
+    clearTimeout(this.precomputeTimer);
+    if (wait > PRECOMPUTE_AFTER_MS) this.precomputeTimer = setTimeout(() => this.precompute(this.requestSeq), PRECOMPUTE_AFTER_MS);
+  }
+
+  /** Regenerates the proxies a pending push will reach, in slices, until it starts or another request comes. */
+  private precompute(seq: number, from: Iterator<Connection> = [...this.connections][Symbol.iterator]()): void {
+    const p = this.pending;
+    if (!p || this.closed || seq !== this.requestSeq) return;
+    this.startEncodingGeneration(p);
+    const until = performance.now() + PRECOMPUTE_SLICE_MS;
+    for (let next = from.next(); !next.done; next = from.next()) {
+      const c = next.value;
+      if (!c.node || !this.connections.has(c) || (p.proxies !== 'all' && !p.proxies.has(c.node.id)) || this.isCurrent(c.ahead)) continue;
+      c.ahead = this.generateFor(c);
+      if (performance.now() >= until) {
+        this.precomputeTimer = setTimeout(() => this.precompute(seq, from), 0);
+        return;
+      }
+    }
+  }
+
+  /** Made with the current generator after the latest push request: what a push now would generate. */
+  private isCurrent(g: GeneratedConfig | undefined): g is GeneratedConfig {
+    return g?.generator === this.generator && g.request === this.requestSeq;
   }
 
   /** Push now to every proxy (or the given ones), skipping the debounce. */
   pushNow(req: PushRequest): void {
     if (this.pending) clearTimeout(this.pending.timer);
     this.pending = undefined;
+    this.requestSeq++;
     this.push(req.reason, req.proxies ? new Set(req.proxies) : 'all');
   }
 
@@ -210,17 +265,32 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     const p = this.pending;
     this.pending = undefined;
     if (!p || this.closed) return;
-    this.push([...p.reasons].join(', '), p.proxies);
+    this.push([...p.reasons].join(', '), p.proxies, p);
   }
 
-  private push(reason: string, proxies: Set<string> | 'all'): void {
-    if (!this.pushQueue.busy) nextEncodingGeneration(); // what this push does not encode again is not kept
+  /**
+   * What a push (with its generation ahead) does not encode again is not kept: one generation of the encoding caches
+   * per pending push, started by whichever comes first.
+   */
+  private startEncodingGeneration(window: object | undefined): void {
+    if (window && this.encodingWindow === window) return;
+    this.encodingWindow = window;
+    nextEncodingGeneration();
+  }
+
+  private push(reason: string, proxies: Set<string> | 'all', window?: object): void {
+    if (!this.pushQueue.busy) this.startEncodingGeneration(window);
     this.pushQueue.add(reason, [...this.connections].filter((c) => c.node && (proxies === 'all' || proxies.has(c.node.id))));
   }
 
   /** One proxy's part of a push: regenerate, and send the types whose content changed. */
   private pushTo(c: Connection): number {
-    if (!this.connections.has(c) || !this.regenerate(c)) return 0; // gone meanwhile, or generation failed
+    // Gone meanwhile, or generation failed; a config generated during the debounce is already this push's.
+    if (!this.connections.has(c)) return 0;
+    const ahead = c.ahead;
+    c.ahead = undefined;
+    if (this.isCurrent(ahead)) this.take(c, ahead);
+    else if (!this.regenerate(c)) return 0;
     let sent = 0;
     for (const typeUrl of PUSH_ORDER) if (c.types.has(typeUrl)) sent += this.respond(c, typeUrl, false) ? 1 : 0;
     return sent;
@@ -228,24 +298,35 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
 
   /** Regenerate a proxy's config; false when generation failed (the proxy keeps what it has). */
   private regenerate(c: Connection): boolean {
+    const g = this.generateFor(c);
+    if (g) this.take(c, g);
+    return !!g;
+  }
+
+  /** A proxy's config, generated and encoded; undefined (logged) when either failed. */
+  private generateFor(c: Connection): GeneratedConfig | undefined {
     let resources: ProxyResources;
     try {
       resources = this.generator.generate(c.node);
     } catch (err) {
       this.log(`xds: generating config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
-      return false;
+      return undefined;
     }
     const generated = new Map<string, EncodedSet>();
     try {
       for (const [typeUrl, list] of resources) generated.set(typeUrl, encodedSet(list));
     } catch (err) {
       this.log(`xds: encoding config for ${c.node.id} failed: ${(err as Error).message}; it keeps its current config`);
-      return false;
+      return undefined;
     }
-    c.generated = generated;
-    c.raw = resources;
-    return true;
+    return { generated, raw: resources, generator: this.generator, request: this.requestSeq };
   }
+
+  private take(c: Connection, g: GeneratedConfig): void {
+    c.generated = g.generated;
+    c.raw = g.raw;
+  }
+
 
   // ------------------------------------------------------------ streams
 
@@ -388,22 +469,33 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   private respondDelta(c: Connection, typeUrl: string, force: boolean): boolean {
     const s = c.state(typeUrl);
     const set = c.generated.get(typeUrl);
-    const all = set?.byName ?? new Map<string, EncodedResource>();
-    // What the subscription selects, and its version, are shared by the proxies of one shape; the diff is this stream's.
-    const { resources: wanted, version } = set ? set.select(s.key, s.names) : { resources: [], version: versionOf([]) };
-    const changed = wanted.filter((r) => s.known.get(r.name) !== r.hash);
-    const present = (n: string) => all.has(n) && (s.wildcard || s.names.has(n));
-    const removed = [...s.known.keys()].filter((n) => !present(n) && (s.wildcard || s.names.has(n) || !all.has(n)));
+    // What the subscription selects, and its version, are shared by the proxies of one shape; so is the diff from
+    // the selection a stream holds. Walking each stream's names instead cost 500 proxies × 1,000 clusters per push.
+    const selection = set ? set.select(s.key, s.names) : { resources: [], version: versionOf([]) };
+    const { resources: wanted, version } = selection;
+    const { changed, removed } = s.basis?.key === s.key ? selectionDiff(s.basis.selection, selection) : this.streamDiff(s, set, wanted);
     if (!changed.length && !removed.length && !force) return false;
     if (!force && s.nack && s.nack.version === version) return false;
     for (const r of changed) s.known.set(r.name, r.hash);
     for (const n of removed) s.known.delete(n);
+    // `known` holds every wanted name (changed ones were just added); equal sizes mean it is exactly the selection.
+    s.basis = s.known.size === wanted.length ? { key: s.key, selection } : undefined;
     s.nonce = nextNonce();
     s.versionSent = version;
     s.sentAt = Date.now();
     s.count = wanted.length;
     c.call.write(encodeDeltaResponse({ systemVersionInfo: version, typeUrl, nonce: s.nonce, resources: changed, removed }));
     return true;
+  }
+
+  /** A stream's diff from what it reported or was sent, when that is not a selection (new subscription, reconnect). */
+  private streamDiff(s: TypeState, set: EncodedSet | undefined, wanted: readonly EncodedResource[]): { changed: readonly EncodedResource[]; removed: readonly string[] } {
+    const all = set?.byName ?? new Map<string, EncodedResource>();
+    const present = (n: string) => all.has(n) && (s.wildcard || s.names.has(n));
+    return {
+      changed: wanted.filter((r) => s.known.get(r.name) !== r.hash),
+      removed: [...s.known.keys()].filter((n) => !present(n) && (s.wildcard || s.names.has(n) || !all.has(n))),
+    };
   }
 
   // ------------------------------------------------------------ status
@@ -455,6 +547,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
   async close(): Promise<void> {
     this.closed = true;
     if (this.pending) clearTimeout(this.pending.timer);
+    clearTimeout(this.precomputeTimer);
     this.pushQueue.clear();
     for (const c of this.connections) c.call.end();
     await shutdownGrpcServer(this.server);

@@ -5,7 +5,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { DESCRIPTOR_FILE, type DescriptorSource, type DescriptorUnit, type EnvoyDescriptor } from './descriptor.js';
+import { writeSidecarCodec } from './client/build-sidecar-codec.js';
+import { DESCRIPTOR_FILE, LazyRoot, type DescriptorSource, type DescriptorUnit, type EnvoyDescriptor } from './descriptor.js';
 import { descriptorSource, parseEnvoyProtoFiles } from './protos.js';
 
 // The options protobufjs reads when it encodes, decodes or fills defaults; every other one (validate rules, udpa and
@@ -115,21 +116,25 @@ export function compactDescriptor(root: protobuf.Root, source: DescriptorSource)
   return { source, units: Object.fromEntries(Object.keys(units).sort().map((n) => [n, units[n]!])) };
 }
 
-/** Parses FILES and writes the descriptor (to a temporary name first: a process starting meanwhile reads a whole file). */
-export function writeDescriptor(file: URL = DESCRIPTOR_FILE): { units: number; bytes: number; ms: number } {
+/**
+ * Parses FILES and writes the descriptor (to a temporary name first: a process starting meanwhile reads a whole file),
+ * then the sidecar's codec generated from it (client/build-sidecar-codec.ts).
+ */
+export function writeDescriptor(file: URL = DESCRIPTOR_FILE): { units: number; bytes: number; ms: number; codec: { decoders: number; encoders: number; bytes: number } } {
   const started = performance.now();
   const descriptor = compactDescriptor(parseEnvoyProtoFiles(), descriptorSource());
   const text = JSON.stringify(descriptor);
   const path = fileURLToPath(file);
   writeFileSync(`${path}.${process.pid}.tmp`, text);
   renameSync(`${path}.${process.pid}.tmp`, path);
-  return { units: Object.keys(descriptor.units).length, bytes: text.length, ms: Math.round(performance.now() - started) };
+  const codec = writeSidecarCodec(new LazyRoot(descriptor).all(), descriptor.source);
+  return { units: Object.keys(descriptor.units).length, bytes: text.length, ms: Math.round(performance.now() - started), codec };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const r = writeDescriptor();
-    process.stdout.write(`envoy descriptor: ${r.units} top-level types, ${(r.bytes / 1024).toFixed(0)} KiB, ${r.ms} ms\n`);
+    process.stdout.write(`envoy descriptor: ${r.units} top-level types, ${(r.bytes / 1024).toFixed(0)} KiB; sidecar codec: ${r.codec.decoders} decoders, ${r.codec.encoders} encoders, ${(r.codec.bytes / 1024).toFixed(0)} KiB; ${r.ms} ms\n`);
   } catch (err) {
     process.stderr.write(`envoy descriptor failed: ${(err as Error).message}\n`);
     process.exit(1);

@@ -5,22 +5,12 @@
 // time it is asked for, so a sidecar holds the types of its own config (199 of 344 units for Bookinfo's).
 
 import protobuf from 'protobufjs';
+import type { DescriptorSource } from './proto-files.js';
 
-/** Bumped whenever the file's layout or what it keeps changes, so an older file is not used. */
-export const DESCRIPTOR_FORMAT = 1;
+export { sameSource, type DescriptorSource } from './proto-files.js';
 
 /** Where the file sits: beside the compiled protos.js. */
 export const DESCRIPTOR_FILE = new URL('./envoy-descriptor.json', import.meta.url);
-
-/** What a descriptor was generated from; one that does not match the running code is not used. */
-export interface DescriptorSource {
-  format: number;
-  /** The .proto files loaded (protos.ts FILES), in order. */
-  files: string[];
-  /** Versions of the packages the descriptor is derived from (the .proto copy) and read with. */
-  grpcJsXds: string;
-  protobufjs: string;
-}
 
 /**
  * One package-level message or enum with everything nested in it, as protobufjs's JSON (`Type.fromJSON` /
@@ -37,9 +27,6 @@ export interface EnvoyDescriptor {
   /** By full name without the leading dot ("envoy.config.listener.v3.Listener"). */
   units: Record<string, DescriptorUnit>;
 }
-
-export const sameSource = (a: DescriptorSource, b: DescriptorSource): boolean =>
-  a.format === b.format && a.grpcJsXds === b.grpcJsXds && a.protobufjs === b.protobufjs && a.files.length === b.files.length && a.files.every((f, i) => f === b.files[i]);
 
 /** A protobufjs root filled from a descriptor on demand. */
 export class LazyRoot {

@@ -35,6 +35,28 @@ export class EncodedSet {
   }
 }
 
+/** What a delta stream holding exactly one selection is sent to hold another. */
+export interface SelectionDiff {
+  readonly changed: readonly EncodedResource[];
+  readonly removed: readonly string[];
+}
+
+const diffs = new WeakMap<Selection, WeakMap<Selection, SelectionDiff>>();
+
+/** The diff from `from` to `to`, computed once per pair: every stream of a shape moves between the same selections. */
+export function selectionDiff(from: Selection, to: Selection): SelectionDiff {
+  let byTarget = diffs.get(from);
+  if (!byTarget) diffs.set(from, (byTarget = new WeakMap()));
+  let diff = byTarget.get(to);
+  if (!diff) {
+    const before = new Map(from.resources.map((r) => [r.name, r.hash]));
+    const after = new Set(to.resources.map((r) => r.name));
+    diff = { changed: to.resources.filter((r) => before.get(r.name) !== r.hash), removed: from.resources.filter((r) => !after.has(r.name)).map((r) => r.name) };
+    byTarget.set(to, diff);
+  }
+  return diff;
+}
+
 /** A subscription's names as one key, equal for equal sets whatever their order. */
 export function namesKey(names: Iterable<string>): string {
   return [...names].sort().join('\n');

@@ -1,12 +1,11 @@
 // What a NACK carries (DiscoveryRequest.error_detail, a google.rpc.Status): INVALID_ARGUMENT, the error's message, and
 // one google.rpc.ErrorInfo per rejected item whose reason is the item's catalogue code, so the control plane shows
-// which codes a proxy rejected without reading them out of the message text.
-
-import { envoyType } from './protos.js';
+// which codes a proxy rejected without reading them out of the message text. The proxy's side, in proto3 JSON that
+// either client codec encodes (no protobuf library here); the server reads it back in nack-detail.ts.
 
 /** google.rpc.Code INVALID_ARGUMENT: the update was read and refused (Envoy NACKs with it too). */
 export const INVALID_ARGUMENT = 3;
-const ERROR_INFO_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+export const ERROR_INFO_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 /** ErrorInfo.domain: the reasons are codes of Trellis's catalogue (src/errors/catalogue.ts). */
 export const ERROR_DOMAIN = 'trellis';
 
@@ -39,32 +38,22 @@ export interface NackDetail {
   rejected: RejectedItem[];
 }
 
+/** google.rpc.Status as a NACK's proto3 JSON: the ErrorInfo details as Anys (`{"@type", reason, domain, metadata}`). */
+export interface NackStatus {
+  [field: string]: unknown;
+  code: number;
+  message: string;
+  details: Array<{ '@type': string; reason: string; domain: string; metadata: Record<string, string> }>;
+}
+
 function isCoded(err: unknown): err is CodedRejection {
   return err instanceof Error && Array.isArray((err as Partial<CodedRejection>).rejected);
 }
 
 /** The error_detail of a NACK for `err`. */
-export function nackStatus(err: unknown): WireStatus {
+export function nackStatus(err: unknown): NackStatus {
   const message = err instanceof Error ? err.message : String(err);
   const rejected = isCoded(err) ? err.rejected : [];
-  const info = envoyType('google.rpc.ErrorInfo');
-  const details = rejected.map((r) => ({
-    type_url: ERROR_INFO_URL,
-    value: info.encode(info.fromObject({ reason: r.code, domain: ERROR_DOMAIN, metadata: { resource: r.resource, field: r.field, message: r.message } })).finish(),
-  }));
+  const details = rejected.map((r) => ({ '@type': ERROR_INFO_URL, reason: r.code, domain: ERROR_DOMAIN, metadata: { resource: r.resource, field: r.field, message: r.message } }));
   return { code: INVALID_ARGUMENT, message, details };
-}
-
-/** The NACK a request's error_detail holds, or undefined when the request is an ACK. */
-export function nackDetail(status: WireStatus | undefined): NackDetail | undefined {
-  if (!status || (!status.message && !status.code)) return undefined;
-  const info = envoyType('google.rpc.ErrorInfo');
-  const rejected: RejectedItem[] = [];
-  for (const d of status.details ?? []) {
-    if (d.type_url !== ERROR_INFO_URL || !d.value) continue;
-    const e = info.toObject(info.decode(d.value), { objects: true, defaults: true }) as { reason: string; domain: string; metadata: Record<string, string> };
-    if (e.domain !== ERROR_DOMAIN) continue;
-    rejected.push({ code: e.reason, resource: e.metadata.resource ?? '', field: e.metadata.field ?? '', message: e.metadata.message ?? '' });
-  }
-  return { status: status.code ?? 0, message: status.message || `code ${status.code}`, rejected };
 }

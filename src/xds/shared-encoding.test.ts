@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeToJson, encodeJson, encodeJsonSharingFields, nextEncodingGeneration } from './codec.js';
-import { encodedSet, namesKey, WILDCARD } from './encoded-set.js';
+import { encodedSet, namesKey, selectionDiff, WILDCARD } from './encoded-set.js';
+import { encodeResource, nextEncodingGeneration as nextResourceGeneration } from './wire.js';
 import { TypeUrl, type XdsResource } from './resource.js';
 
 const virtualHosts = [
@@ -52,4 +53,33 @@ test('one list, encoded once: selections by subscription are shared and keep the
   assert.deepEqual(named.resources.map((x) => x.name), ['a', 'c'], 'only names that exist, in name order');
   assert.equal(set.select(namesKey(['a', 'zz', 'c']), ['a', 'zz', 'c']), named, 'the same names in another order: the same selection');
   assert.notEqual(named.version, all.version);
+});
+
+test('a rebuilt cluster with equal content is the encoded resource of the previous push; a changed one is encoded anew', () => {
+  const cluster = (timeout: string): XdsResource => ({ typeUrl: TypeUrl.Cluster, name: 'outbound|9080||reviews', value: { name: 'outbound|9080||reviews', type: 'EDS', connectTimeout: timeout } });
+  nextResourceGeneration();
+  const first = encodeResource(cluster('1s'));
+  nextResourceGeneration();
+  const again = encodeResource(cluster('1s'));
+  assert.equal(again, first, 'new objects with equal content: the same encoding, not encoded again');
+  const changed = encodeResource(cluster('2s'));
+  assert.notEqual(changed.hash, first.hash);
+  assert.deepEqual(Buffer.from(changed.bytes), Buffer.from(encodeJson(TypeUrl.Cluster, cluster('2s').value as Record<string, unknown>)));
+  // Unused for a whole push: forgotten (a new encoding with equal bytes).
+  nextResourceGeneration();
+  nextResourceGeneration();
+  const later = encodeResource(cluster('1s'));
+  assert.notEqual(later, first);
+  assert.deepEqual(Buffer.from(later.bytes), Buffer.from(first.bytes));
+});
+
+test('the delta diff between two selections: what changed or appeared, what went away; computed once per pair', () => {
+  const r = (name: string, timeout = '1s'): XdsResource => ({ typeUrl: TypeUrl.Cluster, name, value: { name, type: 'STATIC', connectTimeout: timeout } });
+  const before = encodedSet([r('a'), r('b'), r('c')]).select(WILDCARD, []);
+  const after = encodedSet([r('a'), r('b', '2s'), r('d')]).select(WILDCARD, []);
+  const diff = selectionDiff(before, after);
+  assert.deepEqual(diff.changed.map((x) => x.name), ['b', 'd']);
+  assert.deepEqual(diff.removed, ['c']);
+  assert.equal(selectionDiff(before, after), diff, 'every stream of a shape gets the same diff object');
+  assert.deepEqual(selectionDiff(after, after), { changed: [], removed: [] });
 });

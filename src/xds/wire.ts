@@ -3,10 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
-import { encodeJsonSharingFields, messageToJson } from './codec.js';
+import { encodeJsonSharingFields, messageToJson, nextEncodingGeneration as nextFieldGeneration } from './codec.js';
 import type { WireStatus } from './nack.js';
 import { envoyType } from './protos.js';
-import type { XdsResource } from './resource.js';
+import { TypeUrl, type XdsResource } from './resource.js';
 
 let types: { req: protobuf.Type; res: protobuf.Type; dreq: protobuf.Type; dres: protobuf.Type } | undefined;
 
@@ -34,21 +34,46 @@ export interface EncodedResource {
 // copy of it, once per field that differs).
 const byValue = new WeakMap<object, EncodedResource>();
 
+/**
+ * Resources translation builds once per service (clusters, endpoints) are also remembered by their whole JSON text:
+ * a change rebuilds every object, but most clusters equal the last push's, and one JSON.stringify of a cluster is
+ * ~5× cheaper than encoding it even field by field from the field cache. Listeners and route configurations are
+ * shallow-copied per proxy or workload around large shared fields, so for them the field cache is the cheaper one.
+ */
+const WHOLE_TEXT: ReadonlySet<string> = new Set([TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]);
+let byText = new Map<string, EncodedResource>();
+let byTextBefore = new Map<string, EncodedResource>();
+
+/**
+ * Start a new generation of the content caches (the ADS server does at every push): what was not encoded since the
+ * previous call is forgotten, so they hold about one configuration's worth.
+ */
+export function nextEncodingGeneration(): void {
+  byTextBefore = byText;
+  byText = new Map();
+  nextFieldGeneration();
+}
+
 export function encodeResource(r: XdsResource): EncodedResource {
   const cached = byValue.get(r.value);
   if (cached && cached.name === r.name && cached.typeUrl === r.typeUrl) return cached;
-  const bytes = encodeJsonSharingFields(r.typeUrl, r.value, `${r.name}`);
-  const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 16);
-  const e = { name: r.name, typeUrl: r.typeUrl, bytes, hash };
+  const text = WHOLE_TEXT.has(r.typeUrl) ? `${r.typeUrl}\0${r.name}\0${JSON.stringify(r.value)}` : undefined;
+  let e = text === undefined ? undefined : (byText.get(text) ?? byTextBefore.get(text));
+  if (!e) {
+    const bytes = encodeJsonSharingFields(r.typeUrl, r.value, `${r.name}`);
+    e = { name: r.name, typeUrl: r.typeUrl, bytes, hash: createHash('sha1').update(bytes).digest('hex').slice(0, 16) };
+  }
+  if (text !== undefined) byText.set(text, e);
   byValue.set(r.value, e);
   return e;
 }
 
 /** A version string for a set of resources: stable for equal content, so re-sending the same config is visible. */
 export function versionOf(resources: readonly EncodedResource[]): string {
-  const h = createHash('sha1');
-  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) h.update(r.name).update('\0').update(r.hash).update('\0');
-  return h.digest('hex').slice(0, 12);
+  // One update of the joined text (the same bytes as one update per part): 5,000 clusters made 20,000 native calls.
+  const parts: string[] = [];
+  for (const r of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) parts.push(r.name, r.hash);
+  return createHash('sha1').update(parts.length ? parts.join('\0') + '\0' : '').digest('hex').slice(0, 12);
 }
 
 export interface DiscoveryRequest {

@@ -145,6 +145,10 @@ export class FastResponse extends EventEmitter {
   private noBody = false;
   private trailer = '';
   private drainArmed = false;
+  /** Body bytes written since the socket was corked for this tick (see write()); -1 when not corked. */
+  private corkedBytes = -1;
+  /** Bytes the socket still held from earlier ticks when it was corked. */
+  private heldBefore = 0;
   keepAlive: boolean;
   /** Set by the connection manager: who to tell when the exchange ends. */
   owner: unknown;
@@ -194,6 +198,15 @@ export class FastResponse extends EventEmitter {
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (this.noBody || chunk.length === 0) return true;
     const s = this.socket;
+    // Chunks that arrive in one tick (an upstream TLS connection emits each 16 KiB record as its own event) leave in
+    // one write at the end of it: one system call (one TLS write downstream) instead of one per record.
+    if (this.corkedBytes < 0) {
+      this.corkedBytes = 0;
+      this.heldBefore = s.writableLength;
+      s.cork();
+      setImmediate(uncorkTick, this);
+    }
+    this.corkedBytes += chunk.length;
     const head = this.head;
     let ok: boolean;
     if (head !== undefined) {
@@ -216,6 +229,9 @@ export class FastResponse extends EventEmitter {
     } else {
       ok = s.write(chunk);
     }
+    // What this tick's cork holds is not backpressure: it goes to the kernel at the end of the tick. Only bytes left
+    // over from earlier writes (a peer that does not read) are.
+    if (!ok && this.heldBefore === 0 && this.corkedBytes <= TICK_MAX) ok = true;
     if (!ok && !this.drainArmed) {
       this.drainArmed = true;
       s.once('drain', () => {
@@ -243,6 +259,19 @@ export class FastResponse extends EventEmitter {
     this.socket.destroy();
     return this;
   }
+
+  /** @internal the end of the tick that corked the socket */
+  uncorkTick(): void {
+    this.corkedBytes = -1;
+    this.socket.uncork();
+  }
+}
+
+/** Body bytes one tick may coalesce before backpressure applies as usual. */
+const TICK_MAX = 1024 * 1024;
+
+function uncorkTick(res: FastResponse): void {
+  res.uncorkTick();
 }
 
 /** One downstream HTTP/1.1 connection on the fast path. */

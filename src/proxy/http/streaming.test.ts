@@ -4,17 +4,20 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { TrellisProxy } from '../proxy.js';
 import type { HttpRequestRecord } from '../records.js';
 import { cla, edsCluster, http2Options, httpListener, request, routeConfig, routeTo, startProxy, startUpstream, vhost, waitFor, type Upstream } from '../testing.js';
 
 const BIG = Buffer.alloc(4 * 1024 * 1024, 'abcdefghijklmnopqrstuvwxyz');
+const FLOOD = 64 * 1024 * 1024;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describe('streaming', () => {
   let h1: Upstream, h2: Upstream;
   let aborted = 0;
+  let floodWritten = 0;
   let proxy: TrellisProxy;
   let port: number;
   const records: HttpRequestRecord[] = [];
@@ -23,6 +26,18 @@ describe('streaming', () => {
     if (req.url === '/download') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(BIG);
+    } else if (req.url === '/flood') {
+      // FLOOD bytes in 64 KiB chunks, as fast as the proxy takes them (honouring its backpressure).
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(FLOOD) });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const more = () => {
+        while (floodWritten < FLOOD) {
+          floodWritten += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
     } else if (req.url === '/hang') {
       res.on('close', () => aborted++);
     } else {
@@ -82,6 +97,33 @@ describe('streaming', () => {
     } finally {
       session.close();
     }
+  });
+
+  test('a client that stops reading holds the upstream back (backpressure through the proxy), then gets every byte', async () => {
+    floodWritten = 0;
+    const s = net.connect(port, '127.0.0.1');
+    let received = 0;
+    s.on('data', (c: Buffer) => {
+      received += c.length;
+      // Stop reading after the first bytes: only socket buffers may fill from here on.
+      if (received > 0) s.pause();
+    });
+    s.write('GET /flood HTTP/1.1\r\nhost: h1\r\n\r\n');
+    // Wait until the upstream stalls (no progress for 300 ms): it is held back, not writing into proxy memory.
+    let last = -1;
+    let still = performance.now();
+    await waitFor(() => {
+      if (floodWritten !== last) (last = floodWritten), (still = performance.now());
+      return floodWritten > 0 && performance.now() - still > 300;
+    }, 20_000, 'the upstream to stall');
+    // Loopback socket buffers (client, proxy both ways, upstream) hold ~20 MiB at most; the rest must wait.
+    assert.ok(floodWritten < FLOOD / 2, `the upstream wrote ${floodWritten} of ${FLOOD} bytes while the client read none`);
+    s.removeAllListeners('data');
+    s.on('data', (c: Buffer) => (received += c.length));
+    s.resume();
+    await waitFor(() => received >= FLOOD, 20_000, 'every byte');
+    assert.ok(received > FLOOD && received < FLOOD + 1024, `${received} bytes: the body and one head`);
+    s.destroy();
   });
 
   test('HEAD: headers (content-length kept), no body', async () => {

@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { clusterStatuses } from '../admin/clusters-text.js';
 import { ProxyConfigError } from '../errors.js';
+import { shrinkHeapWhenIdle } from '../idle-heap.js';
 import { log, setLevel, setProcessTag } from '../log.js';
 import { InProcessDataplane } from './in-process.js';
 import { WORKER_SETUP_ENV, type Hello, type Op, type Operations, type Request, type Response, type WorkerSetup } from './protocol.js';
@@ -15,6 +16,7 @@ type Handlers = { [O in Op]: (args: Operations[O]['args']) => Operations[O]['val
 
 export async function runWorker(setup: WorkerSetup): Promise<void> {
   setProcessTag(`worker ${setup.slot}`);
+  shrinkHeapWhenIdle();
   for (const [name, level] of Object.entries(setup.levels)) setLevel(level, name);
   const dp = new InProcessDataplane(setup.proxy, (l) => logger.warn(l));
   if (setup.telemetry) await dp.enableTelemetry(setup.telemetry);
