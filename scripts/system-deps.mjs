@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 
 /** command on PATH → Debian package that provides it, per purpose. */
 const NEEDS = {
-  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium' },
+  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', etcd: 'etcd-server', kubectl: 'kubernetes-client', xz: 'xz-utils' },
   demo: { prometheus: 'prometheus' },
   bench: { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client' },
 };
