@@ -37,16 +37,18 @@ function luaScript() {
 }
 
 /**
- * Run wrk once. `rate` (requests/s, total) paces the connections; without it wrk runs flat out.
+ * Run wrk once. `rate` (requests/s, total) paces the connections; without it wrk runs flat out. `wrap` runs it
+ * through another command (`['ip', 'netns', 'exec', ns]`: from inside a pod's network namespace).
  * Returns rps and latency percentiles in milliseconds.
  */
-export function wrk(url, { connections = 32, threads = 1, seconds = 5, rate = 0, headers = {} } = {}) {
+export function wrk(url, { connections = 32, threads = 1, seconds = 5, rate = 0, headers = {}, wrap = [] } = {}) {
   const meanMs = rate > 0 ? (connections / rate) * 1000 : 0;
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', luaScript()];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   args.push(url, '--', String(meanMs));
   return new Promise((resolve, reject) => {
-    const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const [command, ...prefix] = [...wrap, 'wrk'];
+    const child = track(spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));

@@ -58,7 +58,7 @@ export class CaServer {
 
   listen(host: string, port: number): Promise<number> {
     const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.o.tls.cert), private_key: Buffer.from(this.o.tls.key) }], false);
-    return new Promise((resolve, reject) => this.server.bindAsync(`${host}:${port}`, creds, (e, p) => (e ? reject(e) : resolve(p))));
+    return new Promise((resolve, reject) => this.server.bindAsync(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, creds, (e, p) => (e ? reject(e) : resolve(p))));
   }
 
   close(): Promise<void> {

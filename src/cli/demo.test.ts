@@ -33,7 +33,10 @@ test('trellis demo serves /productpage through the ingress gateway and stops eve
     assert.match(page, /Reviewer1/);
     const [, suggested, dir] = /^try: cp (\S+) (\S+)\/$/m.exec(out)!;
     assert.equal(suggested, `${root}examples/bookinfo/routing/virtual-service-reviews-v3.yaml`);
-    assert.match(out, /^  pod\s+reviews-v3-\S+\.default\s+127\.10\.\d+\.\d+\s+admin/m);
+    // It says which pod network it uses: network namespaces where it can make them, else loopback addresses.
+    assert.match(out, /^network: (network namespaces, \w+|loopback addresses) \(/m);
+    const netns = /^network: network namespaces/m.test(out);
+    assert.match(out, netns ? /^  pod\s+reviews-v3-\S+\.default\s+10\.\d+\.\d+\.\d+\s+admin/m : /^  pod\s+reviews-v3-\S+\.default\s+127\.10\.\d+\.\d+\s+admin/m);
     // The gateway is a pod of its own: its admin port is Istio's, on its own address, and answers there.
     assert.match(out, /^  gateway\s+istio-ingressgateway-local\.istio-system\s+127\.10\.255\.1\s+admin http:\/\/127\.10\.255\.1:15000\s/m);
     assert.equal(await (await fetch('http://127.10.255.1:15000/ready')).text(), 'LIVE\n');
@@ -43,9 +46,12 @@ test('trellis demo serves /productpage through the ingress gateway and stops eve
     assert.equal(code, 0);
     assert.equal(existsSync(dir), false, 'the config directory is removed');
     // No process of the demo is left: no sidecar, app or gateway.
-    const xds = /controlplane \S+ \([^)]*\)\s+xDS (127\.0\.0\.1:\d+)/.exec(out)![1]!;
-    const left = spawnSync('pgrep', ['-f', `--xds ${xds}`], { encoding: 'utf8' }).stdout.trim();
+    // Sidecars in namespaces dial the control plane at the bridge's address, the gateway at 127.0.0.1: same port.
+    const xdsPort = /controlplane \S+ \([^)]*\)\s+xDS 127\.0\.0\.1:(\d+)/.exec(out)![1]!;
+    const left = spawnSync('pgrep', ['-f', `--xds \\S+:${xdsPort} `], { encoding: 'utf8' }).stdout.trim();
     assert.equal(left, '');
+    const bridge = /bridge (trl[0-9a-f]{5}br)/.exec(out)?.[1];
+    if (bridge) assert.equal(spawnSync('ip', ['link', 'show', bridge]).status !== 0, true, `the run's bridge ${bridge} is gone`);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

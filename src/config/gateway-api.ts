@@ -3,7 +3,18 @@
 // route hostnames intersect.
 
 import { matchesLabelSelector } from './labels.js';
-import type { GatewayListener, ReferenceGrantSpec } from './types/gateway-api.js';
+import type { Resource } from './resource.js';
+import {
+  ISTIO_CONTROLLER_NAME,
+  ISTIO_GATEWAY_CLASS,
+  ISTIO_MESH_CONTROLLER_NAME,
+  ISTIO_REMOTE_CLASS,
+  ISTIO_UNMANAGED_CONTROLLER_NAME,
+  ISTIO_WAYPOINT_CLASS,
+  type GatewayClass,
+  type GatewayListener,
+  type ReferenceGrantSpec,
+} from './types/gateway-api.js';
 import type { LabelSelector } from './types/kubernetes.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
@@ -32,6 +43,122 @@ export function defaultRouteKinds(protocol: string | undefined): readonly GroupK
 /** Whether `kind` (as a route's group/kind) is one of `kinds`; a kind written without a group is the API's own. */
 export function kindListed(kinds: ReadonlyArray<{ group?: string; kind?: string }>, kind: GroupKind): boolean {
   return kinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === kind.group && k.kind === kind.kind);
+}
+
+/** The listener protocols Trellis serves (others are not Accepted: UnsupportedProtocol). */
+export const SERVED_LISTENER_PROTOCOLS: ReadonlySet<string> = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP']);
+
+/** A listener's TLS mode: Terminate unless it says Passthrough, for HTTPS and TLS listeners; none for the others. */
+export function listenerTlsMode(l: Pick<GatewayListener, 'protocol' | 'tls'>): 'Terminate' | 'Passthrough' | undefined {
+  return l.protocol === 'HTTPS' || l.protocol === 'TLS' ? (l.tls?.mode ?? 'Terminate') : undefined;
+}
+
+/** The route kinds Trellis serves on a listener, by protocol and TLS mode (a passthrough listener cannot read TCP routes' bytes apart). */
+function servableRouteKinds(protocol: string | undefined, tlsMode: string | undefined): readonly GroupKind[] {
+  switch (protocol) {
+    case 'HTTP':
+    case 'HTTPS':
+      return [gk('HTTPRoute'), gk('GRPCRoute')];
+    case 'TLS':
+      return tlsMode === 'Passthrough' ? [gk('TLSRoute')] : [gk('TLSRoute'), gk('TCPRoute')];
+    case 'TCP':
+      return [gk('TCPRoute')];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The route kinds a listener takes (its status' supportedKinds): those of `allowedRoutes.kinds` Trellis serves on it,
+ * else the protocol's defaults it serves; and the kinds written there that it cannot serve (InvalidRouteKinds).
+ */
+export function listenerRouteKinds(l: Pick<GatewayListener, 'protocol' | 'tls' | 'allowedRoutes'>): { supported: GroupKind[]; invalid: Array<{ group?: string; kind?: string }> } {
+  const servable = servableRouteKinds(l.protocol, listenerTlsMode(l));
+  const written = l.allowedRoutes?.kinds ?? [];
+  if (!written.length) return { supported: defaultRouteKinds(l.protocol).filter((k) => kindListed(servable, k)), invalid: [] };
+  return {
+    supported: servable.filter((k) => kindListed(written, k)),
+    invalid: written.filter((k) => !kindListed(servable, { group: k.group ?? GATEWAY_API_GROUP, kind: k.kind ?? '' })),
+  };
+}
+
+/** Protocols that can share a port: HTTPS and TLS listeners are told apart by SNI; HTTP and TCP stand alone. */
+const portFamily = (protocol: string) => (protocol === 'HTTPS' || protocol === 'TLS' ? 'tls' : protocol);
+
+export interface PortConflict<L> {
+  listener: L;
+  /** The listener that keeps the port (the first one declared on it). */
+  holder: L;
+  reason: 'ProtocolConflict' | 'HostnameConflict';
+}
+
+/**
+ * Listeners on one port that cannot share it with the first one declared there: another protocol family
+ * (ProtocolConflict), or a second TCP listener, which nothing tells apart (HostnameConflict). Pass the listeners that
+ * are otherwise accepted, in their Gateway's order.
+ */
+export function portConflicts<L extends { port?: number; protocol?: string }>(listeners: readonly L[]): Array<PortConflict<L>> {
+  const byPort = new Map<number, L[]>();
+  for (const l of listeners) byPort.set(l.port ?? 0, [...(byPort.get(l.port ?? 0) ?? []), l]);
+  const out: Array<PortConflict<L>> = [];
+  for (const group of byPort.values()) {
+    const holder = group[0]!;
+    const family = portFamily(holder.protocol ?? '');
+    for (const l of group.slice(1)) {
+      const same = portFamily(l.protocol ?? '') === family;
+      if (same && family !== 'TCP') continue;
+      out.push({ listener: l, holder, reason: same ? 'HostnameConflict' : 'ProtocolConflict' });
+    }
+  }
+  return out;
+}
+
+/** What Trellis does with the Gateways of a class. */
+export type ClassRole =
+  /** Configures them and, in `trellis up`, deploys a gateway proxy for each (Istio's automated deployment). */
+  | 'deployed'
+  /** Configures them; their proxies are run by someone else. */
+  | 'unmanaged'
+  /** Reserved for ambient waypoints: recognised, not served yet. */
+  | 'waypoint';
+
+export interface ClassInfo {
+  name: string;
+  controllerName: string;
+  role: ClassRole;
+  /** Undefined for the classes Istio provides without an object. */
+  resource?: GatewayClass;
+}
+
+const ROLES: Record<string, ClassRole> = {
+  [ISTIO_CONTROLLER_NAME]: 'deployed',
+  [ISTIO_UNMANAGED_CONTROLLER_NAME]: 'unmanaged',
+  [ISTIO_MESH_CONTROLLER_NAME]: 'waypoint',
+};
+
+const BUILT_IN_CLASSES: ReadonlyArray<[string, string]> = [
+  [ISTIO_GATEWAY_CLASS, ISTIO_CONTROLLER_NAME],
+  [ISTIO_REMOTE_CLASS, ISTIO_UNMANAGED_CONTROLLER_NAME],
+  [ISTIO_WAYPOINT_CLASS, ISTIO_MESH_CONTROLLER_NAME],
+];
+
+/**
+ * The GatewayClasses Trellis handles, by name: `istio`, `istio-remote` and `istio-waypoint` exist without an object
+ * (Istio creates them); a declared class is Trellis's when its controllerName is one of Istio's (and then wins), and
+ * a declared class of another controller hides a built-in one of its name.
+ */
+export function trellisGatewayClasses(resources: readonly Resource[]): Map<string, ClassInfo> {
+  const out = new Map<string, ClassInfo>();
+  for (const [name, controllerName] of BUILT_IN_CLASSES) out.set(name, { name, controllerName, role: ROLES[controllerName]! });
+  for (const r of resources) {
+    if (r.group !== GATEWAY_API_GROUP || r.kind !== 'GatewayClass') continue;
+    const cls = r as GatewayClass;
+    const controllerName = cls.spec.controllerName ?? '';
+    const role = ROLES[controllerName];
+    if (role) out.set(cls.metadata.name, { name: cls.metadata.name, controllerName, role, resource: cls });
+    else out.delete(cls.metadata.name);
+  }
+  return out;
 }
 
 /** Kubernetes gives every namespace the label `kubernetes.io/metadata.name: <name>`; a Selector may rely on it. */

@@ -107,7 +107,7 @@ const INGRESS_PORTS = [
   { name: 'http2', port: 80, targetPort: 8080 },
   { name: 'https', port: 443, targetPort: 8443 },
 ];
-const EGRESS_PORTS = [
+export const EGRESS_PORTS = [
   { name: 'http2', port: 80, targetPort: 8080 },
   { name: 'https', port: 443, targetPort: 8443 },
 ];

@@ -5,7 +5,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,10 @@ import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
 import { ConsoleServer } from './server.js';
 import { reviewsShares } from './testing/bookinfo-traffic.js';
 import { haveChromium, launchChromium, type RunningChromium } from './testing/chromium.js';
+import { consolePage, getWithHost } from './testing/console-page.js';
 import { waitFor } from './testing/prometheus.js';
-import { subsetsFor, wizardYaml } from './wizards/routing.js';
+import { wizardYaml } from './wizards/routing.js';
+import { subsetsFor } from './wizards/rules.js';
 
 const SAMPLES = `${istioSamplesDir()}/bookinfo`;
 const WEB_INDEX = fileURLToPath(new URL('./web/index.html', import.meta.url));
@@ -56,32 +57,14 @@ describe('service actions on a live trellis up', { skip: haveChromium() ? false 
   });
 
   const shares = (n: number, headers?: Record<string, string>) => reviewsShares(mesh.ingressUrl, n, headers);
+  const ui = () => consolePage(page, consoleUrl);
+  const openAction = (service: string, action: string) => ui().openAction(service, action);
+  const select = (scope: ReturnType<Page['locator']>, id: string, value: string) => ui().select(scope, id, value);
+  const create = (dialog: ReturnType<Page['locator']>, previewHas: RegExp) => ui().create(dialog, previewHas);
 
   const until = (what: string, check: () => Promise<boolean>, ms = 30_000) => waitFor(what, ms, check, 100).catch((err: Error) => {
     throw new Error(`${err.message}\n${logs.slice(-20).join('\n')}`);
   });
-
-  /** Open a service's action and wait for its dialog. */
-  async function openAction(service: string, action: string): Promise<ReturnType<Page['locator']>> {
-    await page.goto(`${consoleUrl}/namespaces/default/services/${service}`);
-    await page.locator('[data-test="actions-toggle"]').click();
-    await page.locator(`[data-test="action-${action}"]`).click();
-    const dialog = page.locator(action === 'delete-traffic-routing' ? '[data-test="delete-routing"]' : '[data-test="wizard"]');
-    await dialog.waitFor();
-    return dialog;
-  }
-
-  async function select(scope: ReturnType<Page['locator']>, id: string, value: string): Promise<void> {
-    await scope.locator(`[data-test="${id}-toggle"]`).click();
-    await page.locator(`[data-test="${id}-${value}"]`).click();
-  }
-
-  /** Create: the preview shows what is written, then the page says where it went. */
-  async function create(dialog: ReturnType<Page['locator']>, previewHas: RegExp): Promise<void> {
-    assert.match(await dialog.locator('[data-test="wizard-preview"]').innerText(), previewHas);
-    await dialog.locator('[data-test="wizard-create"]').click();
-    await page.locator('[data-test="wizard-applied"]').waitFor();
-  }
 
   test('Request Routing: jason goes to v2, everyone else to v1', async () => {
     const w = await openAction('reviews', 'request-routing');
@@ -214,18 +197,6 @@ describe('service actions on a live trellis up', { skip: haveChromium() ? false 
     });
   });
 });
-
-/** A GET with its own Host header (fetch sends the URL's). */
-function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { host } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
-}
 
 /** One HTTP/1.1 request over a plain TCP connection (through a TCP gateway server), the whole answer as text. */
 function rawHttp(host: string, port: number, path: string): Promise<string> {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { controlPlaneGatewayStatus } from './mesh/gateway-api-status.js';
 import { controlPlaneConfigDump, synczProxies } from './mesh/syncz.js';
 import { PLUGIN_BASE_PATH } from './plugin-metadata.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
@@ -13,7 +14,7 @@ import { ConsoleServer, DEFAULT_CONSOLE_PORT } from './server.js';
 const USAGE = `usage: node dist/console/main.js --config-dir DIR [options]
   --config-dir DIR           manifests and Istio config to show (and write to)
   --prometheus URL           Prometheus (e.g. http://127.0.0.1:9090)
-  --controlplane-debug URL   control plane debug port, for proxy status (e.g. http://127.0.0.1:15014)
+  --controlplane-debug URL   control plane debug port, for proxy and Gateway API status (e.g. http://127.0.0.1:15014)
   --ca-root FILE             CA root certificate (PEM) shown on the control-plane page
   --host ADDR                bind address (default 127.0.0.1; others require a token)
   --port N                   default ${DEFAULT_CONSOLE_PORT}
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<ConsoleServer> {
   }
   const mesh = new YamlMeshSource({
     configDir: values['config-dir'],
-    ...(values['controlplane-debug'] ? { proxies: synczProxies(values['controlplane-debug']), configDump: controlPlaneConfigDump(values['controlplane-debug']) } : {}),
+    ...(values['controlplane-debug'] ? { proxies: synczProxies(values['controlplane-debug']), configDump: controlPlaneConfigDump(values['controlplane-debug']), gatewayStatus: controlPlaneGatewayStatus(values['controlplane-debug']) } : {}),
     ...(values['ca-root'] ? { caRootCertFile: values['ca-root'] } : {}),
   });
   const log = (l: string) => process.stderr.write(l + '\n');

@@ -17,8 +17,10 @@ import { controlPlaneConfigDump, synczProxies } from './mesh/syncz.js';
 import { YamlMeshSource } from './mesh/yaml-mesh-source.js';
 import { ConsoleServer } from './server.js';
 import type { MetricsSource, Sample } from './sources.js';
+import { call, type Reply } from './testing/api-call.js';
 import { bookinfoConfigDir, BROKEN_VS_LINE, type ConfigDirFixture } from './testing/fixtures.js';
-import { subsetsFor, wizardYaml } from './wizards/routing.js';
+import { wizardYaml } from './wizards/routing.js';
+import { subsetsFor } from './wizards/rules.js';
 
 /** Prometheus stand-in for API tests: answers the source-reported request queries with two Bookinfo series. */
 class StubMetrics implements MetricsSource {
@@ -35,35 +37,6 @@ class StubMetrics implements MetricsSource {
   async queryRange(): Promise<never[]> {
     return [];
   }
-}
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-function call(port: number, method: string, path: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    // A length, as browsers send it: Node sends DELETE bodies without one (nor chunked) otherwise.
-    const headers = { ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}), ...options.headers };
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          /* not JSON (static files) */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
 }
 
 const yamlHeaders = { 'content-type': 'application/yaml' };

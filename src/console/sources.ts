@@ -1,7 +1,10 @@
 // The two things the console reads: the mesh (the control plane's API, or manifests) and the metrics (Prometheus).
 
 import type { Level } from '../config/diagnostics.js';
+import type { ObjectStatus } from '../controlplane/translate/gateway-api/status.js';
 import type { ConsoleApiName } from '../errors/catalogue.js';
+
+export type { ObjectStatus } from '../controlplane/translate/gateway-api/status.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inventory: what the manifests say (Kubernetes objects and Istio config), with the analyzers' findings.
@@ -19,6 +22,8 @@ export interface NamespaceInfo {
 export interface ServicePortInfo {
   name?: string;
   port: number;
+  /** Where the pods listen, when it is not `port`. */
+  targetPort?: number | string;
   protocol: string;
   appProtocol?: string;
 }
@@ -111,6 +116,19 @@ export interface ConfigObject extends ConfigRef {
   workloadSelector?: Record<string, string>;
   /** The object as written (spec and everything else). */
   object: Record<string, unknown>;
+  /** Gateway API objects: the status a control plane computes for them (see `GatewayApiStatusReport`). */
+  gatewayApiStatus?: ObjectStatus['status'];
+}
+
+/**
+ * Gateway API status (GatewayClass, Gateway and route conditions), and where it comes from: `control-plane` — what
+ * the running control planes compute and serve at `/debug/status`; `files` — the same computation over the manifests,
+ * with no gateway proxy running (so no Gateway is Programmed); `unavailable` — the control plane did not answer.
+ */
+export interface GatewayApiStatusReport {
+  source: 'control-plane' | 'files' | 'unavailable';
+  message?: string;
+  items: ObjectStatus[];
 }
 
 export interface MeshInventory {
@@ -288,6 +306,8 @@ export interface MeshSource {
   podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<LogLine[] | undefined>;
   /** The pod's proxy configuration in the shape of Envoy's /config_dump, or undefined when it has no proxy connected. */
   proxyConfigDump(namespace: string, pod: string): Promise<Record<string, unknown> | undefined>;
+  /** Gateway API status: from the control plane when `live` and one is known, else computed from the manifests. */
+  gatewayApiStatus(live: boolean): Promise<GatewayApiStatusReport>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -237,8 +237,19 @@ export class ProxyProgram {
     const xds = this.o.xds;
     if (!xds) return;
     const { node } = this.o;
-    const [{ AdsClient }, { referencedNames }, { controlPlaneSecrets }] = await this.until(Promise.all([import('../xds/ads-client.js'), import('../xds/references.js'), import('./tls/sds-names.js')]));
+    const [{ AdsClient }, { referencedNames }, { controlPlaneSecrets }, { TypeUrl }] = await this.until(Promise.all([import('../xds/ads-client.js'), import('../xds/references.js'), import('./tls/sds-names.js'), import('../xds/resource.js')]));
+    // Istio's DNS proxy (ISTIO_META_DNS_CAPTURE → DNS_CAPTURE): answers the pod's queries from the NDS name table.
+    let dns: import('./dns/dns-proxy.js').DnsProxy | undefined;
+    if (String(node.metadata.DNS_CAPTURE) === 'true') {
+      const { DnsProxy, DNS_PROXY_PORT } = await this.until(import('./dns/dns-proxy.js'));
+      dns = new DnsProxy();
+      const proxy = dns;
+      this.stoppers.push({ phase: 'xds', stop: () => proxy.close() });
+      await this.until(proxy.listen());
+      logger.info(`dns: proxy listening on 127.0.0.1:${DNS_PROXY_PORT}`);
+    }
     const client = new AdsClient({
+      ...(dns ? { extraTypes: { [TypeUrl.NameTable]: (rs: Array<Record<string, unknown>>) => dns!.setTable((rs[0] ?? {}) as import('../xds/resource.js').NameTable) } } : {}),
       address: xds.address,
       mode: xds.mode,
       node: {

@@ -94,18 +94,21 @@ export class TrellisProxy implements ProxyRuntime {
   }
 
   originalDstHttp(target: { host: string; port: number }, info: ConnectionInfo): { cm: ConnectionManager; info: ConnectionInfo } | undefined {
-    let wildcard: ListenerRuntime | undefined;
-    let exact: ListenerRuntime | undefined;
-    for (const l of this.listeners.values()) {
-      if (l.config.port !== target.port || l.config.useOriginalDst) continue;
-      if (l.config.address === target.host) exact = l;
-      else if (l.config.address === '0.0.0.0' || l.config.address === '::') wildcard = l;
-    }
-    const l = exact ?? wildcard;
+    const l = this.listenerForDestination(target.host, target.port);
     if (!l) return undefined;
     const targetInfo: ConnectionInfo = { ...info, localAddress: isIP(target.host) ? target.host : l.config.address, localPort: target.port };
     const cm = l.httpHandlerFor(targetInfo, 'http/1.1');
     return cm ? { cm, info: targetInfo } : undefined;
+  }
+
+  listenerForDestination(address: string, port: number): ListenerRuntime | undefined {
+    let wildcard: ListenerRuntime | undefined;
+    for (const l of this.listeners.values()) {
+      if (l.config.port !== port || l.config.useOriginalDst) continue;
+      if (l.config.address === address) return l;
+      if (l.config.address === '0.0.0.0' || l.config.address === '::') wildcard ??= l;
+    }
+    return wildcard;
   }
 
   get draining(): boolean {

@@ -66,13 +66,15 @@ export interface TcpConnectionRecord {
   bytesSent: number;
   duration: number;
   connectionTerminationDetails: string;
+  /** The downstream's SPIFFE identity when it came over mutual TLS that this proxy terminated (inbound mesh traffic). */
+  peerPrincipal?: string;
 }
 
 export interface ProxyObserver {
   onHttpRequest?(record: HttpRequestRecord): void;
   onTcpConnection?(record: TcpConnectionRecord): void;
   /** A TCP connection was proxied to an upstream (for opened-connection counters). */
-  onTcpOpen?(record: Pick<TcpConnectionRecord, 'listener' | 'upstreamCluster' | 'upstreamHost' | 'downstreamRemoteAddress'>): void;
+  onTcpOpen?(record: Pick<TcpConnectionRecord, 'listener' | 'upstreamCluster' | 'upstreamHost' | 'downstreamRemoteAddress' | 'peerPrincipal'>): void;
 }
 
 /** Stable diagnostics channel names (like undici's), for tools that observe every proxy in the process. */
@@ -119,7 +121,7 @@ export class Observers {
     if (channels.tcpConnection.hasSubscribers) channels.tcpConnection.publish(r);
   }
 
-  tcpOpen(r: Pick<TcpConnectionRecord, 'listener' | 'upstreamCluster' | 'upstreamHost' | 'downstreamRemoteAddress'>): void {
+  tcpOpen(r: Pick<TcpConnectionRecord, 'listener' | 'upstreamCluster' | 'upstreamHost' | 'downstreamRemoteAddress' | 'peerPrincipal'>): void {
     for (const o of this.list) {
       try {
         o.onTcpOpen?.(r);

@@ -8,6 +8,7 @@ import type { UpstreamCluster } from './upstream/upstream-cluster.js';
 import type { ConnectionManager } from './http/connection-manager.js';
 import type { ConnectionInfo } from './http/http-stream.js';
 import type { SecretStore } from './tls/tls-context.js';
+import type { ListenerRuntime } from './listener/listener-runtime.js';
 
 export interface ProxyRuntime {
   cluster(name: string): UpstreamCluster | undefined;
@@ -28,4 +29,9 @@ export interface ProxyRuntime {
    * (port, and address unless the listener is a wildcard), as Envoy's original_dst hand-off would pick it.
    */
   originalDstHttp?(target: { host: string; port: number }, info: ConnectionInfo): { cm: ConnectionManager; info: ConnectionInfo } | undefined;
+  /**
+   * For captured connections: the listener (not itself useOriginalDst) that a restored destination names, by exact
+   * address and port, else the port's wildcard listener (`0.0.0.0_9080`, also `::`), as Envoy's hand-off picks it.
+   */
+  listenerForDestination?(address: string, port: number): ListenerRuntime | undefined;
 }

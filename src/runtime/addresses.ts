@@ -46,6 +46,11 @@ export class GatewayAddresses {
 
   /** The address of `key` (a gateway's `namespace/name`), given once and kept until released. */
   addressOf(key: string, hostIngress = false): string {
+    return gatewayAddress(this.base, this.numberOf(key, hostIngress));
+  }
+
+  /** The gateway number of `key` (what its address and, in a pod network, its pod number derive from). */
+  numberOf(key: string, hostIngress = false): number {
     let n = this.numbers.get(key);
     if (n === undefined) {
       const used = new Set(this.numbers.values());
@@ -54,7 +59,7 @@ export class GatewayAddresses {
       if (n > 254) throw new Error(`no loopback address left for gateway ${key} (at most 254 gateways)`);
       this.numbers.set(key, n);
     }
-    return gatewayAddress(this.base, n);
+    return n;
   }
 
   /** Gives `key`'s address back to the pool. */

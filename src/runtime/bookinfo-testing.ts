@@ -27,14 +27,15 @@ export function productpageRoutes(mesh: LocalMesh): string {
 }
 
 /**
- * Applies a weighted routing sample, waits until productpage's sidecar acknowledged it, then checks that `second`
+ * Applies a weighted routing sample (a file, or a console wizard's Create), waits until productpage's sidecar
+ * acknowledged it, then checks that `second`
  * gets `expected` of n requests within 4σ and that only `first` and `second` answer.
  */
-export async function expectSplit(o: { mesh: LocalMesh; base: string; until: ReturnType<typeof untilWith>; apply: () => void; sample: string; first: string; second: string; expected: number; n?: number }): Promise<void> {
+export async function expectSplit(o: { mesh: LocalMesh; base: string; until: ReturnType<typeof untilWith>; apply: () => void | Promise<void>; sample: string; first: string; second: string; expected: number; n?: number }): Promise<void> {
   const n = o.n ?? 200;
   let before = '';
   await o.until('routes settled', async () => (before = productpageRoutes(o.mesh)) !== '');
-  o.apply();
+  await o.apply();
   await o.until(`${o.sample} in force`, async () => {
     const now = productpageRoutes(o.mesh);
     return now !== '' && now !== before;

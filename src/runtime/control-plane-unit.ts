@@ -17,6 +17,7 @@ import { CertificateAuthority } from '../ca/ca.js';
 import { CaServer } from '../ca/ca-api.js';
 import { CfsslSigner, type CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { WorkloadTokens } from '../ca/token.js';
+import type { ClusterIpAllocator } from '../controlplane/registry/service-registry.js';
 
 /** The ConfigMap istio-csr (cert-manager's CA API for Istio) writes with the mesh's root, which workloads trust. */
 export const CA_ROOT_CONFIGMAP = 'istio-ca-root-cert';
@@ -35,6 +36,10 @@ export interface ControlPlaneUnitOptions {
   /** A plugged-in CA (`cacerts`) or an external signer: the run's CA options, applied to its first control plane. */
   cacertsDir?: string;
   externalCa?: CfsslSignerOptions;
+  /** More addresses xDS and the CA listen on (in netns mode, the host's addresses on the pods' bridge). */
+  alsoListen?: readonly string[];
+  /** Where Services without a clusterIP get theirs (netns mode: the run's service CIDR). */
+  clusterIps?: ClusterIpAllocator;
   log: (line: string) => void;
 }
 
@@ -61,6 +66,7 @@ export class ControlPlaneUnit {
   debugPort = 0;
   caAddress = '';
   caRootFile = '';
+  private caPort = 0;
   readonly trustDomain: string;
   ca: CertificateAuthority | undefined;
   private caServer: CaServer | undefined;
@@ -99,7 +105,9 @@ export class ControlPlaneUnit {
 
   private async boot(): Promise<void> {
     const o = this.o;
+    if (o.clusterIps) this.cp.registry.setClusterIpAllocator(o.clusterIps);
     this.xdsPort = await this.cp.listen('127.0.0.1', o.ports.xds);
+    for (const a of o.alsoListen ?? []) await this.cp.listen(a, this.xdsPort);
     const caDir = join(o.stateDir, 'ca');
     mkdirSync(caDir, { recursive: true });
     this.tokens = WorkloadTokens.open(join(caDir, 'token-key'), this.trustDomain);
@@ -110,8 +118,10 @@ export class ControlPlaneUnit {
       // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
       // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
       if (o.externalCa) this.externalCa = await CfsslSigner.open({ log: o.log, trustDomain: this.trustDomain, ...o.externalCa });
-      this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1']), log: o.log });
-      this.caAddress = `127.0.0.1:${await this.caServer.listen('127.0.0.1', o.ports.ca)}`;
+      this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1', ...(o.alsoListen ?? [])]), log: o.log });
+      this.caPort = await this.caServer.listen('127.0.0.1', o.ports.ca);
+      this.caAddress = `127.0.0.1:${this.caPort}`;
+      for (const a of o.alsoListen ?? []) await this.caServer.listen(a, this.caPort);
       this.caRootFile = join(caDir, 'root-cert.pem');
       writeFileSync(this.caRootFile, this.ca.trustBundle());
     } else {
@@ -127,9 +137,15 @@ export class ControlPlaneUnit {
     this.debugPort = await this.debug.listen('127.0.0.1', o.ports.debug);
   }
 
-  /** What a proxy of this control plane is started with: where its xDS and CA are, and its trust domain. */
-  proxyArgs(): string[] {
-    return ['--xds', `127.0.0.1:${this.xdsPort}`, '--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
+  /**
+   * What a proxy of this control plane is started with: where its xDS and CA are, and its trust domain. A proxy in a
+   * pod's network namespace (`inPod`) dials them at the host's bridge address and reads the root where it can.
+   */
+  proxyArgs(inPod?: { target: (port: number) => string; caRootFile: string }): string[] {
+    if (!inPod) return ['--xds', `127.0.0.1:${this.xdsPort}`, '--ca-address', this.caAddress, '--ca-root', this.caRootFile, '--trust-domain', this.trustDomain];
+    // cert-manager's CA API (an address of its own) is dialled as configured.
+    const ca = this.caPort ? inPod.target(this.caPort) : this.caAddress;
+    return ['--xds', inPod.target(this.xdsPort), '--ca-address', ca, '--ca-root', inPod.caRootFile, '--trust-domain', this.trustDomain];
   }
 
   /** The token a workload presents to this control plane's CA. */

@@ -42,6 +42,8 @@ export const DEFAULT_IMAGE_MAP: ImageMap = {
   curl: { program: 'dist/apps/sleep.js', args: ['infinity'], commands: sleep },
   sleep: { program: 'dist/apps/sleep.js', args: ['infinity'], commands: sleep },
   'ext-authz': { program: 'dist/apps/ext-authz.js' },
+  // Istio's samples/tcp-echo (istio/tcp-echo-server): args `<port,...> <prefix>`.
+  'tcp-echo-server': { program: 'dist/apps/tcp-echo.js' },
 };
 
 /** `registry.istio.io/release/examples-bookinfo-reviews-v2:1.20.3` → candidates from most to least specific. */

@@ -2,12 +2,12 @@
 // watches its part of DIR; every Deployment replica and Pod runs as local processes, behind a sidecar (a Trellis proxy
 // over xDS) from its namespace's control plane when injection says so; each control plane runs its gateways.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlPlane } from '../controlplane/control-plane.js';
-import { meshTopologyOf } from '../config/mesh-topology.js';
+import { EGRESS_PORTS, meshTopologyOf, type GatewayPlanSpec } from '../config/mesh-topology.js';
 import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { ControlPlaneUnit, type GatewayRun } from './control-plane-unit.js';
 import { loadImageMap, type ImageMap } from './image-map.js';
@@ -25,8 +25,13 @@ import type { CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { ConsoleServer } from '../console/server.js';
 import { YamlMeshSource } from '../console/mesh/yaml-mesh-source.js';
 import { controlPlaneConfigDump, synczProxies } from '../console/mesh/syncz.js';
+import { controlPlaneGatewayStatus, mergeStatuses } from '../console/mesh/gateway-api-status.js';
 import { podLogSource } from './pod-logs.js';
 import { PrometheusMetricsSource } from '../console/metrics/prometheus.js';
+import type { NetworkMode } from './network-mode.js';
+import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
+import type { IpFamily } from './netns/address-plan.js';
+import type { MeshService, RegistrySnapshot } from '../controlplane/registry/service-registry.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -63,6 +68,18 @@ export interface LocalMeshOptions {
   externalCa?: CfsslSignerOptions;
   /** A plugged-in CA: a directory with Istio's `cacerts` files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem). */
   cacertsDir?: string;
+  /**
+   * Pods in network namespaces with transparent capture (`netns`), or on loopback addresses behind HTTP_PROXY
+   * (`loopback`, the default here; `trellis up` picks netns where it can: network-mode.ts).
+   */
+  network?: NetworkMode;
+  /** IP families of the pod network in netns mode (Kubernetes' SingleStack IPv4 / IPv6, or DualStack). */
+  ipFamily?: IpFamily;
+  /**
+   * Add Istio's egress gateway (`istio-egressgateway`, labels istio: egressgateway) to the primary control plane when
+   * its topology has none (Istio's default profile has none; a ServiceMeshControlPlane enables one by default).
+   */
+  egressGateway?: boolean;
 }
 
 /** The ingress gateway as the runtime runs it: a pod of its own, so its ports are Istio's, known without asking it. */
@@ -106,6 +123,10 @@ export class LocalMesh {
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
+  /** The pod network in netns mode (src/runtime/netns); undefined on loopback addresses. */
+  net: NetnsNetwork | undefined;
+  /** Each control plane's CA root where pods' sidecars (uid 1337) can read it: `namespace` → file. */
+  private readonly podCaRoots = new Map<string, string>();
 
   private constructor(readonly options: LocalMeshOptions) {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
@@ -196,10 +217,18 @@ export class LocalMesh {
     mkdirSync(this.options.stateDir, { recursive: true });
     if (!this.gateway.ingressPort) this.gateway.ingressPort = await freePort(this.gateway.ingressAddress);
     this.source = await DirectoryStore.open(this.options.dir, { log: (l) => this.log(`[controlplane] ${l}`) });
+    if (this.options.network === 'netns') {
+      this.net = NetnsNetwork.start({ family: this.options.ipFamily ?? 'ipv4', log: this.log });
+      this.log(`[runtime] pod network: ${this.net.describe()}`);
+    } else {
+      this.log('[runtime] pod network: loopback addresses, apps reach services through HTTP_PROXY');
+    }
     // Validate the whole plan before starting anything: an unknown image is an error with its file:line.
-    const plan = planPods(this.source.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+    const plan = this.planPods();
     await this.syncControlPlanes();
     const primary = this.primary;
+    // The cluster DNS answers every Service of the config with the ClusterIPs the run gave it (kube-dns's role).
+    await this.net?.startDns((name) => this.clusterIpsOf(name));
     const jobs = () => this.controlPlanes().map((u) => ({ job: `trellis-controlplane-${u.namespace}`, target: `127.0.0.1:${u.debugPort}`, path: '/metrics' }));
     if (this.options.prometheusPort !== undefined && this.options.prometheusPort >= 0 && primary.plane.settings.prometheus) {
       try {
@@ -219,10 +248,12 @@ export class LocalMesh {
       this.externalScrapeConfig = PrometheusRunner.writeExternal({ stateDir: this.options.stateDir, scrapeInterval: this.options.scrapeInterval, staticJobs: jobs() });
     }
     if (this.options.consolePort !== undefined && this.options.consolePort >= 0 && primary.plane.settings.console) {
-      // The console reads the same directory (and writes to it), every control plane's syncz and the Prometheus above.
+      // The console reads the same directory (and writes to it), every control plane's syncz and Gateway API status,
+      // and the Prometheus above.
       const proxies = async () => (await Promise.all(this.controlPlanes().map((u) => synczProxies(`http://127.0.0.1:${u.debugPort}`)()))).flat();
+      const gatewayStatus = async () => mergeStatuses(await Promise.all(this.controlPlanes().map((u) => controlPlaneGatewayStatus(`http://127.0.0.1:${u.debugPort}`)())));
       this.console = new ConsoleServer({
-        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
+        mesh: new YamlMeshSource({ configDir: this.options.dir, proxies, gatewayStatus, configDump: this.configDump(), logs: podLogSource(this), caRootCertFile: primary.caRootFile }),
         ...(this.prometheus ? { metrics: new PrometheusMetricsSource(this.prometheus.url) } : {}),
         host: '127.0.0.1',
         port: this.options.consolePort,
@@ -262,6 +293,7 @@ export class LocalMesh {
       if (wanted.has(ns)) continue;
       this.log(`[runtime] control plane ${ns}/${unit.name} removed: stopping it and its gateways`);
       await Promise.all(unit.gateways.map((g) => this.supervisor.stop(gatewayProcess(g), 3000)));
+      for (const g of unit.gateways) this.net?.removePod(gatewayKey(g));
       this.units.delete(ns);
       this.registered.delete(ns);
       await unit.stop();
@@ -278,8 +310,16 @@ export class LocalMesh {
         controlPlanes: () => this.controlPlanes().map((u) => u.ref()),
         components: () => this.components(plane.namespace),
         ...(primary ? { cacertsDir: this.options.cacertsDir, externalCa: this.options.externalCa } : {}),
+        // Pods in namespaces reach the control plane and its CA at the host's addresses on their bridge.
+        ...(this.net ? { alsoListen: this.net.hostAddresses, clusterIps: (ns: string, name: string) => this.net!.clusterIps(ns, name) } : {}),
         log: (l) => this.log(`[controlplane${primary ? '' : ` ${plane.namespace}`}] ${l}`),
       });
+      if (this.net) {
+        // The sidecars (uid 1337) cannot enter the state directory: they read the root from the run's public folder.
+        const podRoot = join(this.net.publicDir(), `root-cert-${plane.namespace}.pem`);
+        copyFileSync(unit.caRootFile, podRoot);
+        this.podCaRoots.set(plane.namespace, podRoot);
+      }
       this.units.set(plane.namespace, unit);
       this.registered.set(plane.namespace, new Map());
       unit.setGateways(this.gatewayRuns(unit, primary));
@@ -289,10 +329,15 @@ export class LocalMesh {
 
   /** The gateways a control plane runs, each on a loopback address of its own; the primary's ingress on the host port. */
   private gatewayRuns(unit: ControlPlaneUnit, primary: boolean): GatewayRun[] {
-    return unit.plane.settings.gateways.map((spec, i) => {
-      const hostIngress = primary && i === unit.plane.settings.gateways.findIndex((g) => g.kind === 'ingress');
-      const address = this.gatewayAddresses.addressOf(`${unit.namespace}/${spec.name}`, hostIngress);
+    const specs: GatewayPlanSpec[] = [...unit.plane.settings.gateways];
+    if (primary && this.options.egressGateway && !specs.some((g) => g.kind === 'egress')) specs.push({ name: 'istio-egressgateway', kind: 'egress', istioLabel: 'egressgateway', ports: EGRESS_PORTS });
+    return specs.map((spec, i) => {
+      const hostIngress = primary && i === specs.findIndex((g) => g.kind === 'ingress');
+      const k = this.gatewayAddresses.numberOf(`${unit.namespace}/${spec.name}`, hostIngress);
       const pod = hostIngress ? this.gateway.name : primary ? `${spec.name}-local` : `${spec.name}-${unit.namespace}-local`;
+      // In netns mode a gateway the mesh reaches is a pod on the bridge (pods cannot reach the host's 127.x); the
+      // ingress on the host's port stays on the host.
+      const address = this.net && !hostIngress ? this.gatewayPod(unit.namespace, pod, k) : gatewayAddress(this.options.addressBase ?? DEFAULT_ADDRESS_BASE, k);
       if (hostIngress) Object.assign(this.gateway, { namespace: unit.namespace, address });
       return {
         spec,
@@ -308,6 +353,19 @@ export class LocalMesh {
       };
     });
   }
+
+  /** A gateway's own network namespace (no capture rules: it is the proxy), its pod address. */
+  private gatewayPod(namespace: string, pod: string, k: number): string {
+    const key = `${namespace}/${pod}`;
+    const existing = this.net!.namespaceOf(key);
+    if (existing) return this.gatewayPodAddresses.get(key)!;
+    const pn = this.net!.addPod({ key, number: GATEWAY_PODS_FROM - k, name: pod, namespace, annotations: {}, rules: 'none', dnsCapture: false });
+    this.gatewayPodAddresses.set(key, pn.addresses[0]!);
+    return pn.addresses[0]!;
+  }
+
+  /** Gateways' addresses on the pod network (netns mode), by `namespace/pod`. */
+  private readonly gatewayPodAddresses = new Map<string, string>();
 
   /** The readiness of a control plane's components, for its ServiceMeshControlPlane's status. */
   private components(namespace: string): Array<{ name: string; ready: boolean }> {
@@ -346,15 +404,14 @@ export class LocalMesh {
   private gatewayApiProxy(d: { pod: string; namespace: string; ip: string; labels: Record<string, string>; serviceAccount: string; workloadName: string }): { command: string; args: string[]; env: Record<string, string> } {
     const unit = this.unitFor(d.namespace) ?? this.primary;
     const labels = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',');
-    return {
-      command: process.execPath,
-      args: [
-        BIN, 'proxy', ...unit.proxyArgs(), '--role', 'gateway', '--pod', d.pod, '--namespace', d.namespace, '--ip', d.ip, '--labels', labels, '--service-account', d.serviceAccount,
-        '--admin-address', d.ip, '--admin-port', String(PORTS.proxyAdmin), '--stats-address', d.ip, '--stats-port', String(PORTS.mergedStats), '--drain-time-s', '1',
-        '--metadata', JSON.stringify({ WORKLOAD_NAME: d.workloadName }),
-      ],
-      env: { TRELLIS_CA_TOKEN: unit.token(d.namespace, d.serviceAccount) },
-    };
+    const args = [
+      BIN, 'proxy', ...unit.proxyArgs(), '--role', 'gateway', '--pod', d.pod, '--namespace', d.namespace, '--ip', d.ip, '--labels', labels, '--service-account', d.serviceAccount,
+      '--admin-address', d.ip, '--admin-port', String(PORTS.proxyAdmin), '--stats-address', d.ip, '--stats-port', String(PORTS.mergedStats), '--drain-time-s', '1',
+      '--metadata', JSON.stringify({ WORKLOAD_NAME: d.workloadName }),
+    ];
+    // It serves from the host (as the ingress does); in netns mode it dies with the runtime like every pod process.
+    const run = this.net ? this.net.hostCommand(process.execPath, args) : { command: process.execPath, args };
+    return { ...run, env: { TRELLIS_CA_TOKEN: unit.token(d.namespace, d.serviceAccount) } };
   }
 
   /** Pods follow the manifests: new ones start, removed or changed ones stop (a changed template is a new pod name). */
@@ -362,7 +419,7 @@ export class LocalMesh {
     if (this.stopped) return;
     let plan: PodPlan[];
     try {
-      plan = planPods(this.source.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase });
+      plan = this.planPods();
     } catch (err) {
       this.log(`[runtime] ${(err as Error).message}; running pods are left as they are`);
       return;
@@ -385,6 +442,20 @@ export class LocalMesh {
     await this.gatewayApi?.reconcile(this.gatewayApiResources());
     this.updateTargets();
     this.writeState();
+  }
+
+  private planPods(): PodPlan[] {
+    const net = this.net;
+    return planPods(this.source.list(), { imageMap: this.imageMap, addressBase: this.options.addressBase, ...(net ? { addressing: (n: number) => net.addressing(n) } : {}) });
+  }
+
+  /** A Service's ClusterIPs by its DNS name (`<service>.<namespace>.svc.<domain>`), for the cluster DNS; none: NXDOMAIN. */
+  private clusterIpsOf(name: string): string[] | undefined {
+    for (const unit of this.controlPlanes()) {
+      const svc = unit.cp.registry.snapshot().service(name);
+      if (svc?.origin === 'Kubernetes') return svc.addresses;
+    }
+    return undefined;
   }
 
   /**
@@ -413,6 +484,7 @@ export class LocalMesh {
           labels: pod.labels,
           serviceAccount: pod.serviceAccount,
           address: pod.podIP,
+          ...(pod.podIPs.length > 1 ? { addresses: pod.podIPs } : {}),
           ports: Object.fromEntries(pod.ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort])),
           appAddress: pod.appAddress,
           healthy: true,
@@ -424,29 +496,33 @@ export class LocalMesh {
 
   /** Prometheus scrapes every sidecar's merged stats port and every gateway's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
+    if (this.net) this.net.updateServices(serviceTargets(this.controlPlanes().map((u) => u.cp.registry.snapshot())));
     const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
     if (!sink) return;
     const targets = [...this.pods.values()]
       .filter((p) => p.plan.meshed)
-      .map((p) => ({ address: `${p.plan.podIP}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
-    for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${g.address}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
-    for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${d.address}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
+      .map((p) => ({ address: `${bracket(p.plan.podIP)}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
+    for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${bracket(g.address)}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
+    for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${bracket(d.address)}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
     sink(targets);
   }
 
   private startGateways(unit: ControlPlaneUnit): void {
     for (const g of unit.gateways) {
+      // In netns mode: a gateway the mesh reaches runs in its own namespace; the host's ingress runs on the host; both
+      // die with the runtime.
+      const inPod = !!this.net?.namespaceOf(gatewayKey(g));
+      const run = (args: string[]) => (inPod ? this.net!.command(gatewayKey(g), process.execPath, args, 'sidecar') : this.net ? this.net.hostCommand(process.execPath, args) : { command: process.execPath, args });
       this.supervisor.start({
         name: gatewayProcess(g),
-        command: process.execPath,
-        args: [
+        ...run([
           // --ip is where its Gateway servers bind; its own ports (admin, stats) are on its own address.
-          BIN, 'proxy', ...unit.proxyArgs(), '--role', 'gateway', '--pod', g.pod, '--namespace', g.namespace, '--ip', g.listen,
+          BIN, 'proxy', ...this.proxyArgs(unit, inPod), '--role', 'gateway', '--pod', g.pod, '--namespace', g.namespace, '--ip', g.listen,
           '--labels', Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', g.serviceAccount,
           '--admin-address', g.address, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1',
           '--stats-address', g.address, '--stats-port', String(PORTS.mergedStats),
           '--metadata', JSON.stringify({ WORKLOAD_NAME: g.spec.name, GATEWAY_PORTS: g.portMap }),
-        ],
+        ]),
         env: { TRELLIS_CA_TOKEN: unit.token(g.namespace, g.serviceAccount) },
       });
     }
@@ -456,20 +532,25 @@ export class LocalMesh {
     const key = `${pod.namespace}/${pod.name}`;
     const processes: string[] = [];
     const unit = pod.meshed ? this.units.get(pod.controlPlane ?? '') : undefined;
+    // In netns mode the pod gets its namespace (addresses, files, capture rules) before any of its processes start.
+    const net = pod.captured ? this.net : undefined;
+    net?.addPod({ key, number: pod.number, name: pod.name, namespace: pod.namespace, annotations: pod.annotations, rules: unit ? 'capture' : 'dnat', dnsCapture: !!unit && pod.proxyMetadata.DNS_CAPTURE === 'true' });
+    const inPod = (command: string, args: string[], as: 'app' | 'sidecar') => (net ? net.command(key, command, args, as) : { command, args });
     if (unit) {
       const name = podProcess(pod.namespace, pod.name, 'istio-proxy');
+      // Captured pods: Istio's INTERCEPTION_MODE REDIRECT (virtualOutbound/virtualInbound) and every pod address.
+      const capture = net ? { INTERCEPTION_MODE: 'REDIRECT', INSTANCE_IPS: pod.podIPs.join(',') } : {};
       this.supervisor.start({
         name,
-        command: process.execPath,
-        args: [
-          BIN, 'proxy', ...unit.proxyArgs(), '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
+        ...inPod(process.execPath, [
+          BIN, 'proxy', ...this.proxyArgs(unit, !!net), '--role', 'sidecar', '--pod', pod.name, '--namespace', pod.namespace, '--ip', pod.podIP,
           '--labels', Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(','), '--service-account', pod.serviceAccount,
           '--admin-address', pod.podIP, '--admin-port', String(PORTS.proxyAdmin), '--drain-time-s', '1', '--log-level', 'warning',
-          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ WORKLOAD_NAME: pod.owner ?? pod.name }),
+          '--stats-port', String(PORTS.mergedStats), '--metadata', JSON.stringify({ ...proxyMetadataFor(pod, !!net), WORKLOAD_NAME: pod.owner ?? pod.name, ...capture }),
           ...appMetrics(pod),
           ...(pod.concurrency !== undefined ? ['--concurrency', String(pod.concurrency)] : []),
           ...(pod.xdsMode ? ['--xds-mode', pod.xdsMode] : []),
-        ],
+        ], 'sidecar'),
         // The token proves the pod's namespace and service account to the CA; an env var keeps it out of `ps`.
         env: { TRELLIS_CA_TOKEN: unit.token(pod.namespace, pod.serviceAccount) },
       });
@@ -477,7 +558,7 @@ export class LocalMesh {
     }
     for (const c of pod.containers) {
       const name = podProcess(pod.namespace, pod.name, c.name);
-      this.supervisor.start({ name, command: c.command, args: c.args, env: c.env });
+      this.supervisor.start({ name, ...inPod(c.command, c.args, 'app'), env: c.env });
       processes.push(name);
     }
     this.pods.set(key, { plan: pod, processes });
@@ -492,11 +573,27 @@ export class LocalMesh {
       unit.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
     }
     await Promise.all(running.processes.map((p) => this.supervisor.stop(p, 3000)));
+    this.net?.removePod(key);
+  }
+
+  /** Where a proxy of `unit` finds its xDS and CA: on the host, or (`inPod`) from inside a pod's namespace. */
+  private proxyArgs(unit: ControlPlaneUnit, inPod: boolean): string[] {
+    const net = this.net;
+    return inPod && net ? unit.proxyArgs({ target: (port) => net.hostTarget(port), caRootFile: this.podCaRoots.get(unit.namespace)! }) : unit.proxyArgs();
+  }
+
+  /** The egress gateway's pod address, when the primary control plane runs one. */
+  get egressGatewayAddress(): string | undefined {
+    return this.primary.gateways.find((g) => g.spec.kind === 'egress')?.address;
   }
 
   /** Wait until every sidecar and gateway ACKed its config and every app, sidecar and gateway accepts connections. */
   async waitReady(timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // Apps in namespaces are probed from inside their pod (their loopback is not the host's), each probe once.
+    const inside = this.net ? [...this.pods.entries()].map(([key, p]) => this.net!.portsOpen(key, p.plan.ports.map((x) => x.containerPort), timeoutMs)) : [];
+    let podsUp = 0;
+    for (const probe of inside) void probe.then((up) => (podsUp += up ? 1 : 0));
     for (;;) {
       const gatewayApi = this.gatewayApi?.deployments() ?? [];
       const synced = this.controlPlanes().every((unit) => {
@@ -505,8 +602,8 @@ export class LocalMesh {
         const proxies = unit.cp.ads.proxies();
         return proxies.length >= expected && proxies.every((p) => p.types.length >= 2 && p.types.every((t) => t.state === 'SYNCED'));
       });
-      const apps = await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
-      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.podIP, port.containerPort))));
+      const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
+      const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => this.sidecarPorts(p.plan).map((port) => canConnect(p.plan.podIP, port))));
       const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
       if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length})`);
@@ -514,9 +611,24 @@ export class LocalMesh {
     }
   }
 
+  /**
+   * The ports a pod's sidecar accepts on: every container port when its traffic is captured (Istio's virtualInbound
+   * passes through the rest), else those a Service sends to (loopback mode has a listener per served port only).
+   */
+  private sidecarPorts(pod: PodPlan): number[] {
+    const declared = pod.ports.map((p) => p.containerPort);
+    if (pod.captured) return declared;
+    const reg = this.units.get(pod.controlPlane ?? '')?.cp.registry.snapshot();
+    if (!reg) return [];
+    const served = new Set<number>();
+    for (const svc of reg.services()) for (const port of svc.ports) for (const e of reg.endpoints(svc, port)) if (e.address === pod.podIP) served.add(e.port);
+    return declared.filter((p) => served.has(p));
+  }
+
   /** The `ready` summary: control planes, ingress, services, pods and their admin ports. */
   summary(): string {
     const lines = [`ready: ${this.pods.size} pods, ingress ${this.ingressUrl}`];
+    lines.push(`  network     ${this.net ? this.net.describe() : 'loopback addresses (127.x), apps reach services through HTTP_PROXY'}`);
     const paths = new Set<string>();
     for (const b of this.controlPlane.pushContext.virtualServices) {
       if (b.gateways.every((g) => g === 'mesh')) continue;
@@ -530,7 +642,7 @@ export class LocalMesh {
       lines.push(`  controlplane ${unit.namespace}/${unit.name} (${unit.plane.mode}${unit.plane.smcp ? '' : ', Istio'})  xDS 127.0.0.1:${unit.xdsPort}  debug http://127.0.0.1:${unit.debugPort}/debug/syncz${unit.plane.smcp ? `  members: ${members.join(', ') || '(none)'}` : ''}`);
       if (ca.rootSubject) lines.push(`  ca          ${ca.rootSubject}, root valid until ${ca.rootNotAfter!.slice(0, 10)}${ca.source === 'external' ? ' (external CA)' : ''} (mutual TLS between sidecars), CA API ${unit.caAddress}${several ? ` (${unit.namespace})` : ''}`);
       else lines.push(`  ca          ${ca.source} at ${unit.caAddress}${several ? ` (${unit.namespace})` : ''}`);
-      for (const g of unit.gateways) lines.push(`  gateway     ${g.pod}.${g.namespace}  ${g.address}  admin http://${g.address}:${PORTS.proxyAdmin}  serving ${g.listen === g.address ? `${g.address}:${Object.values(g.portMap).sort((a, b) => a - b)[0]}` : this.ingressUrl}`);
+      for (const g of unit.gateways) lines.push(`  gateway     ${g.pod}.${g.namespace}  ${g.address}  admin http://${bracket(g.address)}:${PORTS.proxyAdmin}  serving ${g.listen === g.address ? `${g.address}:${Object.values(g.portMap).sort((a, b) => a - b)[0]}` : this.ingressUrl}`);
     }
     for (const svc of this.controlPlane.registry.services()) {
       if (svc.origin !== 'Kubernetes') continue;
@@ -538,7 +650,7 @@ export class LocalMesh {
     }
     for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
       const mesh = several && p.plan.meshed ? `  mesh ${p.plan.controlPlane}` : '';
-      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIP}${p.plan.meshed ? `  admin http://${p.plan.podIP}:${PORTS.proxyAdmin}${mesh}` : `  (no sidecar: ${p.plan.injection})`}`);
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}${mesh}` : `  (no sidecar: ${p.plan.injection})`}`);
     }
     for (const d of this.gatewayApi?.deployments() ?? []) lines.push(`  gateway     ${d.pod}.${d.namespace}  ${d.address}  admin http://${d.address}:${PORTS.proxyAdmin}  Gateway ${d.key} on ${d.ports.map((p) => `http://${d.address}:${p}`).join(' ')}`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
@@ -569,6 +681,7 @@ export class LocalMesh {
     this.stopped = true;
     await this.reconciling;
     await this.supervisor.stopAll(3000);
+    await this.net?.stop();
     await this.prometheus?.stop();
     await this.console?.close();
     for (const unit of this.controlPlanes()) await unit.stop();
@@ -578,13 +691,39 @@ export class LocalMesh {
 
 /** The supervisor's name for a gateway's proxy process. */
 const gatewayProcess = (g: GatewayRun) => podProcess(g.namespace, g.pod, 'istio-proxy');
+/** A gateway's key in the pod network (its namespace in netns mode). */
+const gatewayKey = (g: GatewayRun) => `${g.namespace}/${g.pod}`;
+/** Gateways' pod numbers count down from here, past any planned pod and below the outside hosts' range. */
+const GATEWAY_PODS_FROM = 4080;
 
+/** The sidecar's ISTIO_META_ metadata; DNS capture only where the pod has its own namespace to capture in. */
+function proxyMetadataFor(pod: PodPlan, captured: boolean): Record<string, string> {
+  const { DNS_CAPTURE, ...rest } = pod.proxyMetadata;
+  return captured && DNS_CAPTURE !== undefined ? { ...rest, DNS_CAPTURE } : rest;
+}
+
+/** Every ClusterIP:port and its endpoints, for the DNAT rules of pods without a sidecar (each Service once). */
+function serviceTargets(snapshots: readonly RegistrySnapshot[]): ServiceTarget[] {
+  const out: ServiceTarget[] = [];
+  const seen = new Set<string>();
+  for (const reg of snapshots) {
+    for (const svc of reg.services() as readonly MeshService[]) {
+      if (svc.origin !== 'Kubernetes' || seen.has(svc.hostname)) continue;
+      seen.add(svc.hostname);
+      for (const port of svc.ports) {
+        const endpoints = reg.endpoints(svc, port).map((e) => ({ address: e.address, port: e.port }));
+        for (const address of svc.addresses) out.push({ address, port: port.port, endpoints });
+      }
+    }
+  }
+  return out;
+}
 
 /** Istio's metrics merging: the app's own metrics when its pod's prometheus.io annotations name them. */
 function appMetrics(pod: PodPlan): string[] {
   const a = pod.annotations;
   if (a['prometheus.io/scrape'] !== 'true' || !a['prometheus.io/port']) return [];
-  return ['--app-metrics', `http://${pod.appAddress}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
+  return ['--app-metrics', `http://${bracket(pod.appAddress)}:${a['prometheus.io/port']}${a['prometheus.io/path'] ?? '/metrics'}`];
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -22,6 +22,8 @@ export interface ContainerPlan {
 
 export interface PodPlan {
   name: string;
+  /** Its number in the plan (from 1): where its addresses come from. */
+  number: number;
   namespace: string;
   /** The Deployment it belongs to, if any (replicas share it). */
   owner?: string;
@@ -32,6 +34,10 @@ export interface PodPlan {
   podIP: string;
   /** Where the app itself listens, known only to its sidecar (the app is reachable only through it). */
   appAddress: string;
+  /** Every address of the pod (dual stack: both families, primary first); [podIP] on loopback. */
+  podIPs: string[];
+  /** The pod has a network namespace of its own and its sidecar captures its traffic (no HTTP_PROXY). */
+  captured: boolean;
   /** Named and numbered container ports. */
   ports: Array<{ name?: string; containerPort: number }>;
   meshed: boolean;
@@ -46,6 +52,11 @@ export interface PodPlan {
   concurrency?: number;
   /** ProxyConfig `proxyMetadata.ISTIO_DELTA_XDS` ("false" = state of the world); undefined = the proxy's default, delta. */
   xdsMode?: 'sotw' | 'delta';
+  /**
+   * ProxyConfig `proxyMetadata` entries `ISTIO_META_<KEY>`: node metadata `<KEY>` of its sidecar, as Istio's agent sends
+   * them (`ISTIO_META_DNS_CAPTURE: "true"` → `DNS_CAPTURE`, which turns on the DNS proxy and its capture rules).
+   */
+  proxyMetadata: Record<string, string>;
   containers: ContainerPlan[];
   source: string;
 }
@@ -59,6 +70,23 @@ export interface PlanOptions {
   /** The sidecar's outbound port that HTTP_PROXY points at (Istio's 15001). */
   outboundPort?: number;
   domain?: string;
+  /**
+   * Where pod `n` (from 1) lives, when not on loopback addresses: the network-namespace runtime gives each pod its own
+   * addresses, its app listens on the real container ports and the sidecar captures traffic (no HTTP_PROXY).
+   */
+  addressing?: (n: number) => PodAddressing;
+}
+
+/** A pod's addresses in its own network namespace. */
+export interface PodAddressing {
+  /** Its addresses, primary family first (status.podIPs). */
+  podIPs: string[];
+  /** Where its sidecar reaches the app inside the pod (loopback of the primary family). */
+  appAddress: string;
+  /** What the app binds: every address of the pod's families. */
+  bindAddress: string;
+  /** ClusterIP of a Service in the pod's namespace, for Kubernetes' `<SERVICE>_SERVICE_HOST` variables. */
+  serviceHost: (namespace: string, name: string) => string | undefined;
 }
 
 const dnsEnv = (name: string) => name.toUpperCase().replace(/-/g, '_');
@@ -82,7 +110,7 @@ function stableSuffix(seed: string, length: number): string {
 }
 
 /** Kubernetes-style service links for every Service in the namespace, pointing at names so sidecars route them. */
-function serviceEnv(services: Service[], namespace: string, domain: string): Record<string, string> {
+function serviceEnv(services: Service[], namespace: string, domain: string, clusterIp?: PodAddressing['serviceHost']): Record<string, string> {
   const env: Record<string, string> = {};
   for (const s of services) {
     if (s.metadata.namespace !== namespace) continue;
@@ -90,7 +118,8 @@ function serviceEnv(services: Service[], namespace: string, domain: string): Rec
     if (!ports.length) continue;
     const prefix = dnsEnv(s.metadata.name);
     // A name, not a ClusterIP: the request then goes through the sidecar by name and Istio routing applies.
-    env[`${prefix}_SERVICE_HOST`] = `${s.metadata.name}.${namespace}.svc.${domain}`;
+    // In a network namespace it is the ClusterIP, as Kubernetes sets it: captured traffic to it is routed by the sidecar.
+    env[`${prefix}_SERVICE_HOST`] = clusterIp?.(namespace, s.metadata.name) ?? `${s.metadata.name}.${namespace}.svc.${domain}`;
     env[`${prefix}_SERVICE_PORT`] = String(ports[0]!.port);
     for (const p of ports) if (p.name) env[`${prefix}_SERVICE_PORT_${dnsEnv(p.name)}`] = String(p.port);
   }
@@ -168,9 +197,10 @@ function meshProxyConfig(model: MeshModel): ProxyConfig {
 }
 
 /** Istio's precedence for each field: the pod's proxy.istio.io/config annotation over meshConfig.defaultConfig. */
-function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concurrency?: number; xdsMode?: 'sotw' | 'delta' } {
+function proxySettings(pod: ProxyConfig | undefined, mesh: ProxyConfig): { concurrency?: number; xdsMode?: 'sotw' | 'delta'; metadata?: Record<string, string> } {
   const merged = mergeProxyConfig(mesh, pod);
-  return { concurrency: merged.concurrency, xdsMode: xdsModeOf(merged) };
+  const metadata = Object.fromEntries(Object.entries(merged.proxyMetadata ?? {}).filter(([k]) => k.startsWith('ISTIO_META_')).map(([k, v]) => [k.slice('ISTIO_META_'.length), v]));
+  return { concurrency: merged.concurrency, xdsMode: xdsModeOf(merged), metadata };
 }
 
 /** Pods for every Deployment replica and bare Pod, in a stable order with stable names and addresses. */
@@ -200,8 +230,9 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
   if (pods.length > MAX_PODS) throw new PlanError(`${pods.length} pods are more than the local runtime has addresses for (${MAX_PODS})`);
   return pods.map((p, index) => {
     const n = index + 1;
-    const podIP = podAddress(base, n);
-    const privateAddress = appAddress(base, n);
+    const own = o.addressing?.(n);
+    const podIP = own ? own.podIPs[0]! : podAddress(base, n);
+    const privateAddress = own ? own.appAddress : appAddress(base, n);
     const annotations = p.meta.annotations ?? {};
     // Injection as the control plane that owns the namespace decides it (mesh-topology.ts).
     const injection = topology.injection(p.namespace, p.meta.labels ?? {}, annotations);
@@ -210,7 +241,7 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     const serviceAccount = p.spec.serviceAccountName ?? 'default';
     const proxy = meshed ? proxySettings(podProxyConfig(p.r, annotations, p.ptr.replace(/\/spec$/, '')), meshDefaults.get(controlPlane!) ?? {}) : {};
     const env: Record<string, string> = {
-      ...serviceEnv(services, p.namespace, domain),
+      ...serviceEnv(services, p.namespace, domain, own?.serviceHost),
       HOSTNAME: p.name,
       POD_NAME: p.name,
       POD_NAMESPACE: p.namespace,
@@ -218,7 +249,10 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       SERVICE_ACCOUNT: serviceAccount,
       SERVICES_DOMAIN: `${p.namespace}.svc.${domain}`,
     };
-    if (meshed) {
+    if (own) {
+      // Its own namespace: the app listens on the pod's ports on every address; the sidecar captures what it sends.
+      env.BIND_ADDRESS = own.bindAddress;
+    } else if (meshed) {
       // Outbound traffic goes to the sidecar; the app itself listens on its private address.
       Object.assign(env, { HTTP_PROXY: `http://${podIP}:${outbound}`, http_proxy: `http://${podIP}:${outbound}`, NO_PROXY: `localhost,127.0.0.1,${podIP},${privateAddress}`, BIND_ADDRESS: privateAddress });
     } else {
@@ -228,19 +262,23 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     if (ports.length) env.PORT = String(ports[0]!.containerPort);
     return {
       name: p.name,
+      number: n,
       namespace: p.namespace,
       owner: p.owner,
       labels: p.meta.labels ?? {},
       annotations,
       serviceAccount,
       podIP,
-      appAddress: meshed ? privateAddress : podIP,
+      appAddress: meshed || own ? privateAddress : podIP,
+      podIPs: own ? own.podIPs : [podIP],
+      captured: !!own,
       ports,
       meshed,
       controlPlane,
       injection: injection.reason,
       concurrency: proxy.concurrency,
       xdsMode: proxy.xdsMode,
+      proxyMetadata: proxy.metadata ?? {},
       containers: (p.spec.containers ?? []).map((c, i) => containerPlan(p.r, c, i, o.imageMap, env, p.ptr)),
       source: where(p.r, ''),
     };

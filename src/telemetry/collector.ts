@@ -112,10 +112,14 @@ export class MetricsCollector implements ProxyObserver {
     this.o.metrics.recordRequest(labels, r.duration, r.bytesReceived, r.bytesSent, policy?.disabled);
   }
 
-  private tcpLabels(cluster: string): TcpLabels {
+  /**
+   * TCP has no metadata exchange here: the peer's workload stays unknown, but a connection that came over mutual TLS
+   * names its principal (from the certificate), and its security policy is mutual_tls, as Istio reports it.
+   */
+  private tcpLabels(cluster: string, peerPrincipal?: string): TcpLabels {
     const inbound = cluster.startsWith('inbound|');
     const local = side(this.o.local, false, this.domain);
-    const src = inbound ? unknownSide : local;
+    const src = inbound ? (peerPrincipal ? { ...unknownSide, principal: peerPrincipal } : unknownSide) : local;
     const dst = inbound ? local : unknownSide;
     const service = this.destinationService(cluster, '');
     const svc = serviceParts(service);
@@ -126,15 +130,15 @@ export class MetricsCollector implements ProxyObserver {
       destination_workload: dst.workload, destination_workload_namespace: dst.namespace, destination_principal: dst.principal, destination_app: dst.app, destination_version: dst.version,
       destination_service: service, destination_service_name: svc.name, destination_service_namespace: svc.namespace,
       destination_canonical_service: dst.canonicalService, destination_canonical_revision: dst.canonicalRevision, destination_cluster: dst.cluster,
-      response_flags: '-', connection_security_policy: inbound ? 'none' : UNKNOWN, request_protocol: 'tcp',
+      response_flags: '-', connection_security_policy: inbound ? (peerPrincipal ? 'mutual_tls' : 'none') : UNKNOWN, request_protocol: 'tcp',
     };
   }
 
-  onTcpOpen(r: Pick<TcpConnectionRecord, 'upstreamCluster'>): void {
-    this.o.metrics.recordTcpOpen(this.tcpLabels(r.upstreamCluster));
+  onTcpOpen(r: Pick<TcpConnectionRecord, 'upstreamCluster' | 'peerPrincipal'>): void {
+    this.o.metrics.recordTcpOpen(this.tcpLabels(r.upstreamCluster, r.peerPrincipal));
   }
 
   onTcpConnection(r: TcpConnectionRecord): void {
-    this.o.metrics.recordTcpClose({ ...this.tcpLabels(r.upstreamCluster), response_flags: r.responseFlags || '-' }, r.bytesSent, r.bytesReceived);
+    this.o.metrics.recordTcpClose({ ...this.tcpLabels(r.upstreamCluster, r.peerPrincipal), response_flags: r.responseFlags || '-' }, r.bytesSent, r.bytesReceived);
   }
 }

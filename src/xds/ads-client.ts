@@ -27,6 +27,11 @@ export interface AdsClientOptions {
   follow?(snapshot: XdsSnapshot): ReferencedNames;
   /** Apply anyway after this long when a referenced resource never arrives (Envoy's initial fetch timeout role). */
   completeTimeoutMs?: number;
+  /**
+   * Types outside the proxy's snapshot (Istio's NDS name table): subscribed as wildcards, every response's resources
+   * handed to the handler and ACKed (a throw NACKs it).
+   */
+  extraTypes?: Record<string, (resources: Json[]) => void>;
   log?: (line: string) => void;
 }
 
@@ -70,7 +75,7 @@ export class AdsClient extends EventEmitter {
     this.mode = opts.mode ?? 'sotw';
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
     this.client = new grpc.Client(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    for (const t of ORDER) this.types.set(t, { resources: new Map(), version: '', nonce: '', names: new Set(), received: false, versions: new Map() });
+    for (const t of [...ORDER, ...Object.keys(opts.extraTypes ?? {})]) this.types.set(t, { resources: new Map(), version: '', nonce: '', names: new Set(), received: false, versions: new Map() });
   }
 
   start(): void {
@@ -108,6 +113,7 @@ export class AdsClient extends EventEmitter {
     // Wildcard subscriptions first; reconnects resend what is known so the server can skip unchanged resources.
     this.subscribe(TypeUrl.Cluster, [], true);
     this.subscribe(TypeUrl.Listener, [], true);
+    for (const t of Object.keys(this.opts.extraTypes ?? {})) this.subscribe(t, [], true);
     for (const t of [TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration, TypeUrl.Secret]) {
       const s = this.state(t);
       if (s.names.size) this.subscribe(t, [...s.names], true);
@@ -181,6 +187,17 @@ export class AdsClient extends EventEmitter {
     }
     s.received = true;
     s.nonce = nonce;
+    const extra = this.opts.extraTypes?.[typeUrl];
+    if (extra) {
+      try {
+        extra([...s.resources.values()]);
+        s.version = version;
+        this.ack(typeUrl, version, nonce);
+      } catch (err) {
+        this.ack(typeUrl, s.version, nonce, nackStatus(err));
+      }
+      return;
+    }
     const snap = this.snapshot();
     const wanted = (this.opts.follow ?? referencedNames)(snap);
     // Follow references before applying, so the server can send them while this one applies.

@@ -15,9 +15,9 @@ import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse,
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 /** Make-before-break: clusters and their endpoints before the listeners and routes that point at them. */
-const PUSH_ORDER: string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret];
+const PUSH_ORDER: string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret, TypeUrl.NameTable];
 /** Types where an empty subscription means "everything" (Envoy's wildcard), unless the client is proxyless. */
-const WILDCARD_TYPES = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster]);
+const WILDCARD_TYPES = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster, TypeUrl.NameTable]);
 
 export const TYPE_SHORT: Record<string, string> = {
   [TypeUrl.Cluster]: 'CDS',
@@ -25,6 +25,7 @@ export const TYPE_SHORT: Record<string, string> = {
   [TypeUrl.Listener]: 'LDS',
   [TypeUrl.RouteConfiguration]: 'RDS',
   [TypeUrl.Secret]: 'SDS',
+  [TypeUrl.NameTable]: 'NDS',
 };
 
 export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACK' | 'IGNORED';

@@ -20,6 +20,8 @@ export interface ProxyIdentity {
   generator: 'grpc' | 'envoy';
   istioVersion: string;
   clusterId: string;
+  /** The workload it belongs to (Istio's WORKLOAD_NAME metadata: the Deployment, or the pod itself), when sent. */
+  workloadName?: string;
 }
 
 const ROLES = new Set(['sidecar', 'router', 'ztunnel', 'waypoint']);
@@ -48,6 +50,7 @@ export function proxyIdentity(node: ProxyNode): ProxyIdentity {
     generator: str('GENERATOR') === 'grpc' ? 'grpc' : 'envoy',
     istioVersion: str('ISTIO_VERSION') ?? '',
     clusterId: str('CLUSTER_ID') ?? 'Kubernetes',
+    ...(str('WORKLOAD_NAME') ? { workloadName: str('WORKLOAD_NAME') } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { accessSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { DESCRIPTOR_FILE, DESCRIPTOR_FORMAT, LazyRoot, sameSource, type DescriptorSource, type EnvoyDescriptor } from './descriptor.js';
 
@@ -46,7 +47,12 @@ const FILES = [
   'google/rpc/error_details.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
+  // Istio's NameTable (NDS) for the sidecar's DNS proxy, from this repository's protos/ folder.
+  'istio/networking/nds/v1/nds.proto',
 ];
+
+/** This repository's own .proto files (Istio's messages that no npm package ships). */
+const OWN_PROTOS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'protos');
 
 const packageDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
 const packageVersion = (name: string) => (JSON.parse(readFileSync(path.join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
@@ -62,6 +68,7 @@ export function parseEnvoyProtoFiles(): protobuf.Root {
   const dirs = [
     ...['envoy-api', 'xds', 'protoc-gen-validate', 'googleapis'].map((d) => path.join(deps, d)),
     packageDir('protobufjs'), // google/protobuf/descriptor.proto
+    OWN_PROTOS,
   ];
   const r = new protobuf.Root();
   r.resolvePath = (origin, target) => {

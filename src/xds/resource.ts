@@ -9,6 +9,8 @@ export const TypeUrl = {
   Cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   ClusterLoadAssignment: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  /** Istio's NDS: the names a sidecar's DNS proxy answers (one resource, named ""). */
+  NameTable: 'type.googleapis.com/istio.networking.nds.v1.NameTable',
 } as const;
 
 export type TypeUrlValue = (typeof TypeUrl)[keyof typeof TypeUrl];
@@ -20,6 +22,19 @@ export interface XdsMessages {
   [TypeUrl.Cluster]: Cluster;
   [TypeUrl.ClusterLoadAssignment]: ClusterLoadAssignment;
   [TypeUrl.Secret]: Secret;
+  [TypeUrl.NameTable]: NameTable;
+}
+
+/** Istio's NameTable in proto3 JSON: fully qualified host → its addresses (and, for Kubernetes, short name and namespace). */
+export interface NameTable {
+  table?: Record<string, NameInfo>;
+}
+
+export interface NameInfo {
+  ips?: string[];
+  registry?: 'Kubernetes' | 'External' | string;
+  shortname?: string;
+  namespace?: string;
 }
 
 /**

@@ -2,6 +2,7 @@
 // ingress gateway, each service behind its own Trellis sidecar. It runs this package's examples/bookinfo, or Istio's
 // own samples/bookinfo folder, unchanged, with --samples DIR.
 
+import { NETWORK_USAGE, networkOptions, networkOptionSpecs } from '../network-options.js';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -15,12 +16,15 @@ import { DEFAULT_INGRESS_PORT, PORTS } from '../../ports.js';
 import { LocalMesh } from '../../runtime/local-mesh.js';
 import { UsageError, type Command } from '../command.js';
 
-const USAGE = `Usage: trellis demo [--ingress-port ${DEFAULT_INGRESS_PORT}] [--samples DIR]
+const USAGE = `Usage: trellis demo [--ingress-port ${DEFAULT_INGRESS_PORT}] [--samples DIR] [--network netns|loopback] [--ip-family F]
 
 Analyzes Bookinfo (examples/bookinfo in this package; or, with --samples DIR, Istio's samples/bookinfo folder),
 copies its manifests, ingress Gateway and DestinationRules into a fresh config directory and runs them with
 \`trellis up\`: every service behind its sidecar, the ingress gateway on --ingress-port (0 picks a free port).
-Copy one of the routing files it prints into that directory to change the traffic live. Ctrl-C stops everything.`;
+Copy one of the routing files it prints into that directory to change the traffic live. Ctrl-C stops everything.
+
+Options:
+${NETWORK_USAGE}`;
 
 /** What the demo runs from a Bookinfo folder: the files it starts with, and the routing files it suggests. */
 export interface DemoFiles {
@@ -46,7 +50,7 @@ export const demoCommand: Command = {
   async run(args) {
     let values;
     try {
-      ({ values } = parseArgs({ args, options: { 'ingress-port': { type: 'string', default: String(DEFAULT_INGRESS_PORT) }, samples: { type: 'string' } } }));
+      ({ values } = parseArgs({ args, options: { 'ingress-port': { type: 'string', default: String(DEFAULT_INGRESS_PORT) }, samples: { type: 'string' }, ...networkOptionSpecs } }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -62,10 +66,15 @@ export const demoCommand: Command = {
     process.stdout.write(`analyzed ${loaded.resources.length} Bookinfo resources: ${problems.length ? `${problems.length} issue(s)` : 'no issues'}\n`);
     for (const d of problems) process.stdout.write(`  ${formatText(d)}\n`);
 
+    const network = networkOptions(values);
+    process.stdout.write(`network: ${network.network === 'netns' ? `network namespaces, ${network.ipFamily}` : 'loopback addresses'} (${network.why})\n`);
     const dir = mkdtempSync(join(tmpdir(), 'trellis-bookinfo-'));
     for (const f of files.start) copyFileSync(f, join(dir, basename(f)));
     // Istio's ports when free (a second demo, or a `trellis up`, may hold them): the demo must start anyway.
     const mesh = await LocalMesh.start({
+      network: network.network,
+      ipFamily: network.ipFamily,
+      egressGateway: network.egressGateway,
       dir,
       stateDir: join(dir, '.trellis'),
       ingressPort: port === 0 ? 0 : await freePort('127.0.0.1', port).then((p) => (p === port ? p : Promise.reject(new Error(`port ${port} is in use; pass --ingress-port`)))),

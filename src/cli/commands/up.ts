@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { caOptionSpecs, externalCaOptions } from '../ca-options.js';
+import { NETWORK_USAGE, networkOptions, networkOptionSpecs } from '../network-options.js';
 import { UsageError, type Command } from '../command.js';
 import { LocalMesh } from '../../runtime/local-mesh.js';
 import { DEFAULT_INGRESS_PORT, INGRESS_HTTPS_OFFSET, PORTS } from '../../ports.js';
@@ -31,7 +32,8 @@ Options:
                         (cfssl signs every workload; needs a cfssl that issues URI SANs); default intermediate
   --external-ca-profile P          cfssl signing profile
   --external-ca-auth-key-file F    cfssl auth key (hex): use /authsign with an HMAC token
-  --external-ca-root F             the PKI's root, when cfssl signs with an intermediate`;
+  --external-ca-root F             the PKI's root, when cfssl signs with an intermediate
+${NETWORK_USAGE}`;
 
 export const upCommand: Command = {
   name: 'up',
@@ -53,6 +55,7 @@ export const upCommand: Command = {
           'prometheus-port': { type: 'string', default: String(PORTS.prometheus) },
           'console-port': { type: 'string', default: String(PORTS.console) },
           ...caOptionSpecs('intermediate'),
+          ...networkOptionSpecs,
         },
       });
     } catch (err) {
@@ -68,7 +71,12 @@ export const upCommand: Command = {
     const dir = resolve(positionals[0]!);
     if (values.cacerts && values['external-ca-url']) throw new UsageError('give --cacerts or --external-ca-url, not both');
     const externalCa = externalCaOptions(values);
+    const network = networkOptions(values);
+    process.stdout.write(`network: ${network.network === 'netns' ? `network namespaces, ${network.ipFamily}` : 'loopback addresses'} (${network.why})\n`);
     const mesh = await LocalMesh.start({
+      network: network.network,
+      ipFamily: network.ipFamily,
+      egressGateway: network.egressGateway,
       dir,
       stateDir: values['state-dir'] ?? `${dir}/.trellis`,
       ingressPort: num(values['ingress-port'], '--ingress-port'),

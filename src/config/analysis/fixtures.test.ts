@@ -234,6 +234,15 @@ const CASES: Record<string, Case> = {
       m('IST0101', 'Error', 40, 7, 'HTTPRoute default/bookinfo', 'Referenced backend service not found: "productpage-v1"'),
     ],
   },
+  'gateway-api-listeners.yaml': {
+    expected: [
+      m('TRL0108', 'Error', 15, 5, 'Gateway default/edge', 'Listener "raw" of Gateway default/edge: port 80 is held by listener "http" (HTTP), which a TCP listener cannot share (ProtocolConflict)'),
+      m('TRL0108', 'Error', 19, 5, 'Gateway default/edge', 'protocol "UDP" is not served'),
+      m('TRL0108', 'Error', 27, 9, 'Gateway default/edge', 'a TLS Passthrough listener cannot take TCPRoute routes (InvalidRouteKinds)'),
+      m('TRL0106', 'Error', 47, 3, 'HTTPRoute default/elsewhere', 'No hostname of the HTTPRoute (www.example.org) matches a listener of Gateway default/edge that admits it (*.example.com)'),
+      m('TRL0107', 'Error', 54, 7, 'HTTPRoute default/elsewhere', 'Backend apps/Deployment "web" is not a kind Trellis sends traffic to'),
+    ],
+  },
   'gateway-api-reference-grant.yaml': {
     expected: [
       m('TRL0102', 'Error', 19, 9, 'Gateway infra/shared', 'Reference to Secret "certs/wildcard-cert" from Gateway infra/shared is not permitted by any ReferenceGrant in namespace "certs"'),

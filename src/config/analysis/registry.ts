@@ -6,7 +6,7 @@ import { alphaAnnotationsAnalyzer, annotationsAnalyzer } from './analyzers/annot
 import { applicationUIDAnalyzer, serviceAssociationAnalyzer } from './analyzers/deployment.js';
 import { caCertificateAnalyzer, destinationRuleHostAnalyzer } from './analyzers/destination-rule.js';
 import { conflictingGatewayAnalyzer, gatewayCertificateAnalyzer, gatewaySecretAnalyzer, ingressGatewayPortAnalyzer } from './analyzers/gateway.js';
-import { gatewayCertificateRefsAnalyzer, gatewayClassAnalyzer, routeReferencesAnalyzer } from './analyzers/gateway-api.js';
+import { gatewayCertificateRefsAnalyzer, gatewayClassAnalyzer, gatewayListenersAnalyzer, routeReferencesAnalyzer } from './analyzers/gateway-api.js';
 import { imageAutoAnalyzer, injectionAnalyzer, injectionImageAnalyzer } from './analyzers/injection.js';
 import { controlPlaneAnalyzer } from './analyzers/maistra.js';
 import { mtlsConflictAnalyzer } from './analyzers/mtls.js';
@@ -76,6 +76,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   // gateway.networking.k8s.io
   gatewayClassAnalyzer,
   gatewayCertificateRefsAnalyzer,
+  gatewayListenersAnalyzer,
   routeReferencesAnalyzer,
   kubernetesGatewaySelectorAnalyzer,
   gatewayApiCrdVersionAnalyzer,

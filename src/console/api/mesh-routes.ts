@@ -3,7 +3,9 @@
 import { configForApp, configForService, configForWorkload } from '../mesh/applies.js';
 import { DEFAULT_MESH_SETTINGS } from '../mesh/mesh-settings.js';
 import { fetchHealth, type Health, type HealthMap } from '../metrics/health.js';
-import type { ConfigObject, ConfigRef, MeshInventory, MeshSettings, ProxyStatus } from '../sources.js';
+import { GATEWAY_API_GROUP } from '../../config/gateway-api.js';
+import { statusOf } from '../mesh/gateway-api-status.js';
+import type { ConfigObject, ConfigRef, GatewayApiStatusReport, MeshInventory, MeshSettings, ProxyStatus } from '../sources.js';
 import { ApiError } from './errors.js';
 import { durationParam } from './params.js';
 import type { ApiRequest, ConsoleContext, Route } from './router.js';
@@ -45,6 +47,22 @@ async function proxiesOf(ctx: ConsoleContext, match: (p: ProxyStatus) => boolean
   } catch (err) {
     return { unavailable: `the control plane did not answer: ${(err as Error).message}` };
   }
+}
+
+/**
+ * Gateway API objects with the status a control plane computes for them, and where it came from (none asked for when
+ * there is no Gateway API object). Without the Istio API the control plane is not asked: the files' status is shown.
+ */
+async function withGatewayApiStatus(ctx: ConsoleContext, objects: ConfigObject[]): Promise<{ objects: ConfigObject[]; statusSource?: Omit<GatewayApiStatusReport, 'items'> }> {
+  if (!objects.some((c) => c.group === GATEWAY_API_GROUP)) return { objects };
+  const { items, ...statusSource } = await ctx.mesh.gatewayApiStatus(ctx.istioApiEnabled);
+  return {
+    objects: objects.map((c) => {
+      const status = c.group === GATEWAY_API_GROUP ? statusOf(items, c) : undefined;
+      return status ? { ...c, gatewayApiStatus: status } : c;
+    }),
+    statusSource,
+  };
 }
 
 export function configRefFrom(req: ApiRequest): ConfigRef {
@@ -159,7 +177,8 @@ export const meshRoutes: Route[] = [
     handler: async (req, ctx) => {
       const inv = await ctx.mesh.inventory();
       const nss = new Set(namespacesOf(inv, req));
-      return { items: inv.config.filter((c) => nss.has(c.namespace) || c.namespace === '').map(summary), otherValidations: inv.otherValidations };
+      const { objects, statusSource } = await withGatewayApiStatus(ctx, inv.config.filter((c) => nss.has(c.namespace) || c.namespace === ''));
+      return { items: objects.map(summary), otherValidations: inv.otherValidations, ...(statusSource ? { statusSource } : {}) };
     },
   },
   {
@@ -168,10 +187,10 @@ export const meshRoutes: Route[] = [
     handler: async (req, ctx) => {
       const ref = configRefFrom(req);
       const inv = await ctx.mesh.inventory();
-      const object = inv.config.find((c) => c.kind === ref.kind && c.group === ref.group && c.namespace === ref.namespace && c.name === ref.name);
-      if (!object) throw new ApiError('NOT_FOUND', `no ${ref.kind} ${ref.namespace}/${ref.name}`);
-      const text = await ctx.mesh.configText(ref);
-      return { object, ...(text ? { yaml: text.yaml, firstLine: text.firstLine, file: text.file } : {}) };
+      const found = inv.config.find((c) => c.kind === ref.kind && c.group === ref.group && c.namespace === ref.namespace && c.name === ref.name);
+      if (!found) throw new ApiError('NOT_FOUND', `no ${ref.kind} ${ref.namespace}/${ref.name}`);
+      const [{ objects, statusSource }, text] = await Promise.all([withGatewayApiStatus(ctx, [found]), ctx.mesh.configText(ref)]);
+      return { object: objects[0]!, ...(statusSource ? { statusSource } : {}), ...(text ? { yaml: text.yaml, firstLine: text.firstLine, file: text.file } : {}) };
     },
   },
   {

@@ -1,10 +1,12 @@
 // Which Istio config applies to a service, workload or app, and each namespace's mTLS posture (pure).
 
+import { GATEWAY_API_GROUP } from '../../config/gateway-api.js';
 import { DEFAULT_DOMAIN, hostMatches } from '../../config/hosts.js';
 import { matchesLabels } from '../../config/labels.js';
 import type { ConfigObject, MeshInventory, MeshSettings, WorkloadInfo } from '../sources.js';
 import { newGatewayName } from '../wizards/gateway.js';
-import { WIZARD_LABEL } from '../wizards/routing.js';
+import { serviceParents } from './inventory.js';
+import { WIZARD_LABEL } from '../wizards/rules.js';
 
 /** Kinds that apply to a whole namespace (or, in the root namespace, the mesh) when they select no workload. */
 const NAMESPACE_WIDE = new Set(['PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Sidecar', 'Telemetry']);
@@ -55,15 +57,25 @@ export function namespaceMtls(inv: MeshInventory, namespace: string, settings: M
 
 /**
  * What Kiali's "Delete Traffic Routing" removes for a service: the VirtualServices and DestinationRules of its
- * namespace that route it, and the Gateway a wizard created for it (`<service>-gateway`, labelled by the wizard).
+ * namespace that route it, its Gateway API routes (mesh routes with it as parent, and the route a wizard wrote for it),
+ * and the Gateway a wizard created for it (`<service>-gateway`, Istio's or the Gateway API's, labelled by the wizard).
  */
 export function trafficRoutingFor(inv: MeshInventory, namespace: string, name: string, domain = DEFAULT_DOMAIN): ConfigObject[] {
   const fqdn = `${name}.${namespace}.svc.${domain}`;
   return inv.config.filter((c) => {
-    if (c.namespace !== namespace || c.group !== 'networking.istio.io') return false;
-    // Named exactly: a wildcard host (`*` at a gateway) routes every service, and is not this service's to delete.
-    if (c.kind === 'VirtualService' || c.kind === 'DestinationRule') return c.hosts.includes(fqdn);
+    if (c.namespace !== namespace) return false;
     const labels = (c.object.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-    return c.kind === 'Gateway' && c.name === newGatewayName(name) && WIZARD_LABEL in labels;
+    const byWizard = WIZARD_LABEL in labels;
+    if (c.group === 'networking.istio.io') {
+      // Named exactly: a wildcard host (`*` at a gateway) routes every service, and is not this service's to delete.
+      if (c.kind === 'VirtualService' || c.kind === 'DestinationRule') return c.hosts.includes(fqdn);
+      return c.kind === 'Gateway' && c.name === newGatewayName(name) && byWizard;
+    }
+    if (c.group === GATEWAY_API_GROUP) {
+      // A route that only sends traffic to the service (an ingress route to it) is not the service's routing.
+      if (c.kind === 'HTTPRoute' || c.kind === 'GRPCRoute') return serviceParents(c.object.spec, c.namespace).some((p) => p.namespace === namespace && p.name === name) || (c.name === name && byWizard);
+      return c.kind === 'Gateway' && c.name === newGatewayName(name) && byWizard;
+    }
+    return false;
   });
 }

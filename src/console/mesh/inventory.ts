@@ -91,14 +91,25 @@ function configHosts(r: Resource, domain: string): string[] {
       return typeof spec.host === 'string' ? [resolveHost(spec.host, ns, domain)] : [];
     case 'HTTPRoute':
     case 'GRPCRoute': {
+      // The services it sends traffic to, and those whose own traffic it routes (a mesh route's Service parents).
       const rules = Array.isArray(spec.rules) ? (spec.rules as Array<{ backendRefs?: Array<{ name?: string; namespace?: string; kind?: string }> }>) : [];
       const out = new Set<string>();
       for (const rule of rules) for (const b of rule.backendRefs ?? []) if (b.name && (!b.kind || b.kind === 'Service')) out.add(`${b.name}.${b.namespace ?? ns}.svc.${domain}`);
+      for (const p of serviceParents(r.spec, ns)) out.add(`${p.name}.${p.namespace}.svc.${domain}`);
       return [...out];
     }
     default:
       return [];
   }
+}
+
+/** The Services a Gateway API route names as parents (GAMMA: it routes their traffic), with their namespaces. */
+export function serviceParents(spec: unknown, routeNamespace: string): Array<{ namespace: string; name: string }> {
+  const refs = (spec as { parentRefs?: unknown } | undefined)?.parentRefs;
+  if (!Array.isArray(refs)) return [];
+  return (refs as Array<{ group?: string; kind?: string; name?: string; namespace?: string }>)
+    .filter((p) => (p.group === '' || p.group === 'core') && p.kind === 'Service' && typeof p.name === 'string')
+    .map((p) => ({ namespace: p.namespace ?? routeNamespace, name: p.name! }));
 }
 
 function workloadSelector(r: Resource): Record<string, string> | undefined {
@@ -172,7 +183,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
   const services: ServiceInfo[] = [];
   for (const r of all) {
     if (r.group !== '' || r.kind !== 'Service') continue;
-    const spec = r.spec as { selector?: Record<string, string>; ports?: Array<{ name?: string; port?: number; protocol?: string; appProtocol?: string }>; type?: string };
+    const spec = r.spec as { selector?: Record<string, string>; ports?: Array<{ name?: string; port?: number; targetPort?: number | string; protocol?: string; appProtocol?: string }>; type?: string };
     const selector = spec.selector ?? {};
     const selected = workloads.filter((w) => w.namespace === r.metadata.namespace && nonEmptySelectorMatches(selector, w.labels));
     const s: ServiceInfo = {
@@ -180,7 +191,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
       name: r.metadata.name,
       labels: r.metadata.labels,
       selector,
-      ports: (spec.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: Number(p.port ?? 0), protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
+      ports: (spec.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: Number(p.port ?? 0), ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}), protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
       type: spec.type ?? 'ClusterIP',
       workloads: selected.map((w) => w.name),
       apps: [...new Set(selected.map((w) => w.app).filter((a): a is string => !!a))],

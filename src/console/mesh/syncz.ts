@@ -15,11 +15,10 @@ const SHORT: Record<string, string> = {
 /** One syncz entry; `certificate` is read when the control plane adds it (the CA issues the proxy's cert). */
 export type SynczEntry = AdsProxyStatus & { certificate?: ProxyCertificate };
 
-/** The workload of a pod named the Deployment way (`reviews-v1-7f9c6d-x2x9z` → `reviews-v1`), or its label. */
-function workloadOf(pod: string, labels: Record<string, string>): string | undefined {
-  const m = /^(.*)-[a-z0-9]{5,10}-[a-z0-9]{5}$/.exec(pod);
-  if (m) return m[1];
-  return labels['app'] && labels['version'] ? `${labels['app']}-${labels['version']}` : undefined;
+/** The proxy's workload as it says itself (WORKLOAD_NAME), else Istio's app-version convention from its labels. */
+function workloadOf(identity: AdsProxyStatus['identity']): string | undefined {
+  if (identity.workloadName) return identity.workloadName;
+  return identity.labels['app'] && identity.labels['version'] ? `${identity.labels['app']}-${identity.labels['version']}` : undefined;
 }
 
 export function fromSyncz(entries: readonly SynczEntry[], trustDomain = 'cluster.local'): ProxyStatus[] {
@@ -39,7 +38,7 @@ export function fromSyncz(entries: readonly SynczEntry[], trustDomain = 'cluster
       sync,
       certificate: e.certificate ?? { identity: `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount || 'default'}` },
     };
-    const wl = workloadOf(id.podName, id.labels);
+    const wl = workloadOf(id);
     if (wl) p.workload = wl;
     if (id.istioVersion) p.istioVersion = id.istioVersion;
     if (e.connectedAt) p.connectedAt = e.connectedAt;

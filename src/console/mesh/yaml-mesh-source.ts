@@ -10,7 +10,8 @@ import { listYamlFiles, loadPaths, loadText } from '../../config/loader.js';
 import { resourceKey, type Resource } from '../../config/resource.js';
 import { ISTIO_COMPAT, VERSION } from '../../version.js';
 import { parse as parseYaml } from 'yaml';
-import type { AppliedRef, ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, LogLine, MeshInventory, MeshSettings, MeshSource, PodInfo, ProxyStatus, Validation, WriteResult } from '../sources.js';
+import type { AppliedRef, ApplyOptions, ConfigRef, ConfigText, ControlPlaneInfo, GatewayApiStatusReport, LogLine, MeshInventory, MeshSettings, MeshSource, ObjectStatus, PodInfo, ProxyStatus, Validation, WriteResult } from '../sources.js';
+import { gatewayStatusFromFiles } from './gateway-api-status.js';
 import { buildInventory, INJECT, isConfigResource, type InventoryOptions } from './inventory.js';
 import { certificateInfo, controlPlaneSummaries, meshSettings } from './mesh-settings.js';
 import { documentSpans, documentText, editDocument, holdsNoDocument, mergeDocument, removeDocument, replaceDocument } from './yaml-documents.js';
@@ -27,6 +28,8 @@ export interface YamlMeshSourceOptions extends InventoryOptions {
   configDump?: (namespace: string, pod: string) => Promise<Record<string, unknown> | undefined>;
   /** The running pods' output (the local runtime's supervisor); none by default: manifests run nothing. */
   logs?: PodLogSource;
+  /** Gateway API status from the control plane(s) (e.g. `controlPlaneGatewayStatus(url)`); none: computed from the files. */
+  gatewayStatus?: () => Promise<ObjectStatus[]>;
 }
 
 /** Where pods and their output come from: whatever runs them. */
@@ -39,6 +42,8 @@ interface Loaded {
   signature: string;
   resources: Resource[];
   inventory: MeshInventory;
+  /** Gateway API status computed from these files, once asked for. */
+  fileStatus?: ObjectStatus[];
 }
 
 /** Name given to submitted text while it is validated; its diagnostics are told apart from the directory's by it. */
@@ -107,6 +112,19 @@ export class YamlMeshSource implements MeshSource {
 
   async proxyConfigDump(namespace: string, pod: string): Promise<Record<string, unknown> | undefined> {
     return this.options.configDump?.(namespace, pod);
+  }
+
+  async gatewayApiStatus(live: boolean): Promise<GatewayApiStatusReport> {
+    if (live && this.options.gatewayStatus) {
+      try {
+        return { source: 'control-plane', items: await this.options.gatewayStatus() };
+      } catch (err) {
+        return { source: 'unavailable', message: `the control plane did not answer: ${(err as Error).message}`, items: [] };
+      }
+    }
+    const loaded = await this.load();
+    loaded.fileStatus ??= gatewayStatusFromFiles(loaded.resources);
+    return { source: 'files', message: 'no control plane runs these files: status computed from them, with no gateway proxy running (no Gateway is Programmed)', items: loaded.fileStatus };
   }
 
   async controlPlane(): Promise<ControlPlaneInfo> {

@@ -1,6 +1,6 @@
 // One typed function per console API endpoint; failures become ApiFailure with the server's stable code.
 
-import type { AppDetail, AppItem, ConfigDetail, ConfigRef, ConfigSummary, ConfigTable, ControlPlane, Dashboard, Graph, GraphType, ListReply, LogLine, NamespaceInfo, Overview, PodInfo, ProxyStatus, ServiceDetail, ServiceItem, Status, Validation, WorkloadDetail, WorkloadItem, WriteOk } from './types';
+import type { AppDetail, AppItem, ConfigDetail, ConfigList, ConfigRef, ConfigSummary, ConfigTable, ControlPlane, Dashboard, Graph, GraphType, ListReply, LogLine, NamespaceInfo, Overview, PodInfo, ProxyStatus, ServiceDetail, ServiceItem, Status, Validation, WorkloadDetail, WorkloadItem, WriteOk } from './types';
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly validations: Validation[] = []) {
@@ -68,7 +68,7 @@ export const api = {
   service: (ns: string, name: string, duration?: number) => request<ServiceDetail>('GET', `/api/namespaces/${seg(ns)}/services/${seg(name)}${q({ duration })}`),
   metrics: (kind: 'apps' | 'workloads' | 'services', ns: string, name: string, direction: 'inbound' | 'outbound', duration: number) =>
     request<Dashboard>('GET', `/api/namespaces/${seg(ns)}/${kind}/${seg(name)}/metrics${q({ direction, duration })}`),
-  istioConfig: (namespace?: string) => request<{ items: ConfigSummary[] }>('GET', `/api/istio/config${q({ namespace })}`),
+  istioConfig: (namespace?: string) => request<ConfigList>('GET', `/api/istio/config${q({ namespace })}`),
   configDetail: (r: ConfigRef) => request<ConfigDetail>('GET', configPath(r)),
   replaceConfig: (r: ConfigRef, yaml: string, dryRun?: boolean) => request<WriteOk>('PUT', `${configPath(r)}${q({ dryRun })}`, { yaml }),
   applyConfig: (yaml: string, namespace?: string, dryRun?: boolean) => request<WriteOk>('POST', `/api/istio/config${q({ namespace, dryRun })}`, { yaml }),

@@ -9,6 +9,7 @@ import { ConfigCreatePage, ConfigDetailPage, ConfigListPage } from './pages/conf
 import { ControlPlanePage } from './pages/control-plane';
 import { AppPage, ServicePage, WorkloadPage } from './pages/details';
 import { GraphPage } from './pages/graph';
+import { K8sGatewayCreatePage } from './pages/k8s-gateway-form';
 import { ListPage } from './pages/lists';
 import { LoginPage } from './pages/login';
 import { OverviewPage } from './pages/overview';
@@ -43,6 +44,8 @@ function Routes({ path }: { path: string }) {
       return <ConfigListPage />;
     case '/istio/new':
       return <ConfigCreatePage />;
+    case '/istio/new/k8s-gateway':
+      return <K8sGatewayCreatePage />;
     case '/controlplane':
       return <ControlPlanePage />;
     default:

@@ -1,10 +1,11 @@
 // Shapes of the console API's answers, as the pages use them (the server's own types where they exist).
 
 export type { Graph, GraphEdgeData, GraphNodeData, GraphType, HealthStatus, RequestRates } from '../graph/types.js';
-export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, ControlPlaneSummary, LogLine, NamespaceInfo, PodInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+export type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, ControlPlaneSummary, LogLine, NamespaceInfo, ObjectStatus, PodInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+export type { GatewayStatus, RouteStatus, StatusCondition } from '../../controlplane/translate/gateway-api/status.js';
 export type { ConfigTable } from '../../cli/format/proxy-config.js';
 import type { HealthStatus, RequestRates } from '../graph/types.js';
-import type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
+import type { AppInfo, ConfigObject, ConfigRef, ControlPlaneInfo, GatewayApiStatusReport, NamespaceInfo, ProxyStatus, ServiceInfo, Validation, WorkloadInfo } from '../sources.js';
 
 export interface Status {
   version: string;
@@ -23,6 +24,14 @@ export interface Health {
 }
 
 export type ConfigSummary = Omit<ConfigObject, 'object'>;
+
+/** Where the Gateway API status of a list or detail answer comes from. */
+export type ListReplyStatusSource = Omit<GatewayApiStatusReport, 'items'>;
+
+export interface ConfigList {
+  items: ConfigSummary[];
+  statusSource?: ListReplyStatusSource;
+}
 export type ConfigBadge = ConfigRef & { status: ConfigObject['status'] };
 
 export interface ListReply<T> {
@@ -65,6 +74,7 @@ export interface ServiceDetail {
 
 export interface ConfigDetail {
   object: ConfigObject;
+  statusSource?: ListReplyStatusSource;
   yaml?: string;
   firstLine?: number;
   file?: string;

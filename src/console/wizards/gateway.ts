@@ -1,5 +1,6 @@
 // The wizards' "Add Gateway" option, as Kiali has it: attach the VirtualService to an existing Istio Gateway, or
 // create `<service>-gateway` (ingress gateway selector, one server) for it; with or without the mesh's own sidecars.
+// The Gateway API wizards take the same choice for an HTTPRoute and a Kubernetes Gateway (http-route.ts).
 
 import type { GatewaySpec } from '../../config/types/networking.js';
 
@@ -29,15 +30,20 @@ export const INGRESS_SELECTOR = { istio: 'ingressgateway' } as const;
 /** A host as Gateways and VirtualServices take it: `*`, `*.example.com` or a DNS name. */
 const HOST = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 
-export function checkGateway(g: GatewayAttachment): string | undefined {
+/**
+ * Why the attachment cannot be written, or undefined. `api` is whose Gateway it is: an Istio Gateway (VirtualService
+ * hosts) or a Kubernetes Gateway (HTTPRoute hostnames, where `*` means any and mesh routes ignore hostnames).
+ */
+export function checkGateway(g: GatewayAttachment, api: 'istio' | 'gateway-api' = 'istio'): string | undefined {
   if (g.mode === 'existing' && !/^[^/\s]+\/[^/\s]+$/.test(g.gateway)) return 'choose a gateway (namespace/name)';
   if (g.mode === 'new') {
     if (!Number.isInteger(g.port) || g.port < 1 || g.port > 65535) return 'the gateway port must be from 1 to 65535';
     if (g.hosts.length === 0) return 'the gateway needs at least one host (* for any)';
+    if (api === 'gateway-api' && g.protocol !== 'HTTP') return 'an HTTPRoute needs an HTTP listener';
   }
   for (const h of g.hosts) if (!HOST.test(h)) return `"${h}" is not a host name`;
   // Istio refuses a wildcard VirtualService host on the mesh: sidecars would send everything there.
-  if (g.includeMesh && g.hosts.includes('*')) return 'the host * cannot be used with the mesh: name the hosts, or leave the mesh out';
+  if (api === 'istio' && g.includeMesh && g.hosts.includes('*')) return 'the host * cannot be used with the mesh: name the hosts, or leave the mesh out';
   return undefined;
 }
 

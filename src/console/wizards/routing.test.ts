@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
 import { analyzeResources } from '../../config/analysis/run.js';
 import { loadText } from '../../config/loader.js';
-import { buildWizard, checkWizard, defaultRule, evenWeights, subsetsFor, wizardYaml, WIZARD_LABEL, type WizardInput } from './routing.js';
+import { buildWizard, checkWizard, wizardYaml } from './routing.js';
+import { defaultRule, evenWeights, subsetsFor, WIZARD_LABEL, type WizardInput } from './rules.js';
 
 const reviews: Array<{ name: string; labels: Record<string, string> }> = [
   { name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } },

@@ -45,6 +45,11 @@ export interface Workload {
   serviceAccount: string;
   /** Where peers reach it (pod IP; in the local runtime, the address its sidecar listens on). */
   address: string;
+  /**
+   * Every address of a dual-stack pod (status.podIPs, `address` first): each is an endpoint of its services, as
+   * Kubernetes' per-family EndpointSlices list them. Undefined: `address` alone.
+   */
+  addresses?: readonly string[];
   /** Named container ports (for named targetPorts). */
   ports: Record<string, number>;
   /** Where its sidecar forwards inbound traffic (the app itself), when it differs from `address:port`. */
@@ -126,7 +131,7 @@ export class RegistrySnapshot {
       if (!matchesLabels(svc.selector, w.labels) || !matchesLabels(subsetLabels, w.labels)) continue;
       const target = typeof port.targetPort === 'number' ? port.targetPort : w.ports[port.targetPort];
       if (target === undefined) continue;
-      out.push({ address: w.address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
+      for (const address of w.addresses ?? [w.address]) out.push({ address, port: target, workload: w, labels: w.labels, locality: w.locality, healthy: w.healthy });
     }
     return out;
   }
@@ -151,17 +156,30 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
   private configWorkloads: Workload[] = [];
   private readonly local = new Map<string, Workload>();
   private current: RegistrySnapshot | undefined;
+  private resources: readonly Resource[] = [];
+  private clusterIps: ClusterIpAllocator | undefined;
+  private runtimeServices: MeshService[] = [];
 
   constructor(private readonly domain = DEFAULT_DOMAIN) {
     super();
   }
 
+  /**
+   * Where Services without a `clusterIP` get theirs (the API server's role): the local runtime in network-namespace mode
+   * allocates them from its service CIDR. Services keep the addresses their manifests give; `None` stays headless.
+   */
+  setClusterIpAllocator(allocate: ClusterIpAllocator | undefined): void {
+    this.clusterIps = allocate;
+    this.setResources(this.resources);
+  }
+
   /** Rebuild the config-derived part from the current resources (store change). */
   setResources(resources: readonly Resource[]): void {
+    this.resources = resources;
     const services: MeshService[] = [];
     const workloads: Workload[] = [];
     for (const r of resources) {
-      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain));
+      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain, this.clusterIps));
       else if (r.group === 'networking.istio.io' && r.kind === 'ServiceEntry') services.push(...fromServiceEntry(r as ServiceEntry));
       else if (r.group === '' && r.kind === 'Pod') {
         const w = fromPod(r as Pod);
@@ -170,6 +188,15 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
     }
     this.configServices = services;
     this.configWorkloads = workloads;
+    this.changed();
+  }
+
+  /**
+   * Services the runtime itself provides, as an Istio installation does (the egress gateway's `istio-egressgateway`
+   * Service): listed after the config's, which win a hostname both have.
+   */
+  setRuntimeServices(services: readonly MeshService[]): void {
+    this.runtimeServices = [...services];
     this.changed();
   }
 
@@ -191,7 +218,7 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
 
   /** The registry as it is now; the same object until the next change. */
   snapshot(): RegistrySnapshot {
-    return (this.current ??= new RegistrySnapshot(this.configServices, [...this.configWorkloads, ...this.local.values()], new Map(this.local)));
+    return (this.current ??= new RegistrySnapshot([...this.configServices, ...this.runtimeServices], [...this.configWorkloads, ...this.local.values()], new Map(this.local)));
   }
 
   services(): readonly MeshService[] {
@@ -248,7 +275,10 @@ function exportToOf(r: Pick<Resource, 'metadata'>, spec?: string[]): string[] {
   return list && list.length ? list.map((e) => (e === '.' ? r.metadata.namespace : e)) : ['*'];
 }
 
-function fromKubernetesService(r: K8sService, domain: string): MeshService[] {
+/** ClusterIPs (one per IP family, the primary first) for a Service without one. */
+export type ClusterIpAllocator = (namespace: string, name: string) => string[];
+
+function fromKubernetesService(r: K8sService, domain: string, allocate?: ClusterIpAllocator): MeshService[] {
   const spec = r.spec ?? {};
   if (spec.type === 'ExternalName') return [];
   const ports: ServicePort[] = (spec.ports ?? [])
@@ -261,7 +291,7 @@ function fromKubernetesService(r: K8sService, domain: string): MeshService[] {
       namespace: r.metadata.namespace,
       ports,
       selector: spec.selector,
-      addresses: spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : [],
+      addresses: spec.clusterIP === 'None' ? [] : allocate && !spec.clusterIP ? allocate(r.metadata.namespace, r.metadata.name) : spec.clusterIP ? [spec.clusterIP] : [],
       exportTo: exportToOf(r),
       origin: 'Kubernetes',
       resolution: 'STATIC',

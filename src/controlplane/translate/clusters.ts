@@ -8,7 +8,7 @@ import { istioToProtoDuration } from '../../duration.js';
 import { ADS_SOURCE, TYPE, typed, type Cluster, type ClusterLoadAssignment, type CommonHttpProtocolOptions, type LocalityLbEndpoints, type OutlierDetection } from '../../xds/envoy/index.js';
 import { isHttp2, type Protocol } from '../registry/protocol.js';
 import type { Endpoint, MeshService, ServicePort, Workload } from '../registry/service-registry.js';
-import { BLACKHOLE, inboundClusterName, istioConfigPath, outboundClusterName, outboundSni, PASSTHROUGH, type OutboundClusterKey } from './names.js';
+import { BLACKHOLE, inboundClusterName, inboundPassthroughName, istioConfigPath, outboundClusterName, outboundSni, PASSTHROUGH, type OutboundClusterKey } from './names.js';
 import type { PushContext } from './push-context.js';
 import { clientUsesMtls, upstreamMtls, upstreamUserTls, type BuiltTls } from './security.js';
 
@@ -219,6 +219,21 @@ export function inboundClusterFor(w: Workload, port: number, protocol: Protocol)
 
 export function blackHoleCluster(): Cluster {
   return { name: BLACKHOLE, type: 'STATIC', connectTimeout: '10s' };
+}
+
+/**
+ * Istio's InboundPassthroughClusterIpv4/Ipv6: a captured inbound connection to a port no service declares goes on to
+ * its original destination in the pod, from 127.0.0.6 (::6), which the capture rules never redirect again.
+ */
+export function inboundPassthroughCluster(family: 4 | 6): Cluster {
+  return {
+    name: inboundPassthroughName(family === 6 ? '::' : '0.0.0.0'),
+    type: 'ORIGINAL_DST',
+    connectTimeout: '10s',
+    lbPolicy: 'CLUSTER_PROVIDED',
+    upstreamBindConfig: { sourceAddress: { address: family === 6 ? '::6' : '127.0.0.6', portValue: 0 } },
+    circuitBreakers: { thresholds: [{ maxConnections: MAX, maxPendingRequests: MAX, maxRequests: MAX, maxRetries: MAX }] },
+  };
 }
 
 export function passthroughCluster(): Cluster {

@@ -54,7 +54,8 @@ export function httpsRouteName(s: GatewayServer, port: number): string {
   return gatewayHttpsRouteName(port, s.server.port?.name ?? '', s.name, s.namespace);
 }
 
-function tcpProxy(statPrefix: string, dests: RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
+/** tcp_proxy to a VirtualService route's destinations: one cluster, or weighted clusters (gateways and sidecars). */
+export function tcpProxy(statPrefix: string, dests: readonly RouteDestination[], vsNamespace: string, scope: RouteScope): TypedExtension {
   const clusters = dests.map((d) => ({ name: outboundClusterName(destinationCluster(d.destination, vsNamespace, scope)), weight: d.weight ?? 0 }));
   const target = clusters.length === 1 || !clusters.some((c) => c.weight) ? { cluster: clusters[0]!.name } : { weightedClusters: { clusters: clusters.filter((c) => c.weight > 0) } };
   return { name: 'envoy.filters.network.tcp_proxy', typedConfig: typed(TYPE.tcpProxy, { statPrefix, ...target }) };

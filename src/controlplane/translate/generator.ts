@@ -5,10 +5,11 @@ import type { ConfigGenerator, ProxyResources } from '../../xds/generator.js';
 import { proxyIdentity, type ProxyIdentity } from '../../xds/node.js';
 import { TypeUrl, xdsResource, type ProxyNode, type TypeUrlValue, type XdsMessages, type XdsResource } from '../../xds/resource.js';
 import type { Cluster, ClusterLoadAssignment, HeaderValueOption, Listener, RouteConfiguration } from '../../xds/envoy/index.js';
-import { blackHoleCluster, inboundClusterFor, outboundClusters, passthroughCluster } from './clusters.js';
-import { allowsAny, gatewayListeners, proxylessListeners, sidecarInbound, sidecarOutbound, virtualOutboundListener, type Flavour, type ProxyScope } from './listeners.js';
+import { blackHoleCluster, inboundClusterFor, inboundPassthroughCluster, outboundClusters, passthroughCluster } from './clusters.js';
+import { allowsAny, gatewayListeners, proxylessListeners, sidecarCaptureInbound, sidecarInbound, sidecarOutbound, virtualOutboundListener, type Flavour, type InterceptionMode, type ProxyScope } from './listeners.js';
 import type { PushContext } from './push-context.js';
 import { sdsSecrets } from './credentials.js';
+import { nameTable } from './name-table.js';
 import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
 
@@ -50,6 +51,7 @@ export class MeshConfigGenerator implements ConfigGenerator {
   private readonly wrapped = new WeakMap<object, XdsResource>();
   private readonly blackHole = blackHoleCluster();
   private readonly passthrough = passthroughCluster();
+  private readonly inboundPassthrough = [inboundPassthroughCluster(4), inboundPassthroughCluster(6)];
 
   constructor(readonly push: PushContext) {}
 
@@ -100,15 +102,19 @@ export class MeshConfigGenerator implements ConfigGenerator {
     );
   }
 
-  /** A sidecar's inbound listeners and clusters for the workload it fronts. */
-  private ownSide(shape: Shape, workload: ReturnType<PushContext['workloadFor']>, peerHeaders: HeaderValueOption[]): OwnSide {
-    const own: OwnSide = { listeners: [], clusters: [this.blackHole, this.passthrough], clustersKey: '', secrets: [] };
+  /**
+   * A sidecar's inbound listeners and clusters for the workload it fronts: per-port listeners on its address (NONE), or
+   * virtualInbound on `bind` (REDIRECT: the pod's traffic is captured).
+   */
+  private ownSide(shape: Shape, workload: ReturnType<PushContext['workloadFor']>, peerHeaders: HeaderValueOption[], mode: InterceptionMode, bind: string): OwnSide {
+    const own: OwnSide = { listeners: [], clusters: [this.blackHole, this.passthrough, ...(mode === 'REDIRECT' ? this.inboundPassthrough : [])], clustersKey: mode, secrets: [] };
     if (!workload) return own;
-    const inbound = sidecarInbound(shape.scope, workload, peerHeaders, telemetryForHcm(shape.telemetry, 'SERVER'));
+    const telemetry = telemetryForHcm(shape.telemetry, 'SERVER');
+    const inbound = mode === 'REDIRECT' ? sidecarCaptureInbound(shape.scope, workload, peerHeaders, telemetry, bind) : sidecarInbound(shape.scope, workload, peerHeaders, telemetry);
     own.listeners = inbound.listeners;
     for (const p of inbound.ports) own.clusters.push(inboundClusterFor(workload, p.port, p.protocol));
     // The inbound clusters are the app's ports at its address: replicas differ only when those do.
-    own.clustersKey = [workload.appAddress ?? '', ...inbound.ports.map((p) => `${p.port}>${workload.appPorts?.[p.port] ?? p.port}/${p.protocol}`)].join(',');
+    own.clustersKey = [mode, workload.appAddress ?? '', ...inbound.ports.map((p) => `${p.port}>${workload.appPorts?.[p.port] ?? p.port}/${p.protocol}`)].join(',');
     return own;
   }
 
@@ -120,7 +126,7 @@ export class MeshConfigGenerator implements ConfigGenerator {
     const shape = this.shape(id, labels);
     const scope = shape.scope;
 
-    const workloadName = typeof md.WORKLOAD_NAME === 'string' ? md.WORKLOAD_NAME : workloadOfPod(id.podName);
+    const workloadName = id.workloadName ?? workloadOfPod(id.podName);
     // Istio's metadata exchange: who this proxy is travels on requests (outbound) and responses (inbound), so
     // the other side's metrics can name it.
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
@@ -145,17 +151,29 @@ export class MeshConfigGenerator implements ConfigGenerator {
     } else {
       if (!shape.listeners) ({ listeners: shape.listeners, routes: shape.routes } = sidecarOutbound(scope, telemetryForHcm(shape.telemetry, 'CLIENT')));
       routes = this.routesFor(shape, peer, peerHeaders);
-      own = this.ownSide(shape, workload, peerHeaders);
+      // Istio's INTERCEPTION_MODE: REDIRECT when iptables captures the pod's traffic (virtualOutbound and virtualInbound
+      // on every address), NONE when the sidecar listens on the pod's address itself (HTTP_PROXY clients).
+      const mode: InterceptionMode = md.INTERCEPTION_MODE === 'REDIRECT' ? 'REDIRECT' : 'NONE';
+      const instanceIps = typeof md.INSTANCE_IPS === 'string' ? md.INSTANCE_IPS.split(',') : [id.ip];
+      const bind = instanceIps.some((ip) => ip.includes(':')) ? '::' : '0.0.0.0';
+      own = this.ownSide(shape, workload, peerHeaders, mode, bind);
       // Only virtualOutbound carries the proxy's own address.
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
-      listeners = [...shape.listeners, virtualOutboundListener(allowsAny(scope), id.ip || '127.0.0.1', outboundPort), ...own.listeners];
+      listeners = [...shape.listeners, virtualOutboundListener(allowsAny(scope), mode === 'REDIRECT' ? bind : id.ip || '127.0.0.1', outboundPort), ...own.listeners];
     }
     // Replicas have equal own clusters (inbound ones to the app's ports), so they share one cluster list.
     const clusters = this.list(shape, `clusters|${id.role}|${own.clustersKey}`, () => this.resources(TypeUrl.Cluster, [...shape.clusters, ...own.clusters]));
     // SDS: the Kubernetes Secrets this proxy's TLS contexts name (credentialName), from its own namespace only.
     const secretNames = [...new Set([...shape.clusterSecrets, ...own.secrets])].sort();
     const secrets = this.list(shape, `secrets|${secretNames.join(',')}`, () => this.resources(TypeUrl.Secret, sdsSecrets((ns, name) => this.push.secret(ns, name), id.namespace, secretNames)));
+    // Istio's NDS for sidecars whose DNS proxy captures the pod's queries (ISTIO_META_DNS_CAPTURE).
+    const nds: Array<[string, XdsResource[]]> = [];
+    if (id.role === 'sidecar' && scope.flavour === 'envoy' && String(md.DNS_CAPTURE) === 'true') {
+      const auto = String(md.DNS_AUTO_ALLOCATE) === 'true';
+      nds.push([TypeUrl.NameTable, this.list(shape, `nds|${auto}`, () => [this.resource(TypeUrl.NameTable, nameTable(scope, auto))])]);
+    }
     return new Map<string, XdsResource[]>([
+      ...nds,
       [TypeUrl.Secret, secrets],
       [TypeUrl.Cluster, clusters],
       [TypeUrl.ClusterLoadAssignment, endpoints],

@@ -12,11 +12,12 @@ import {
   inboundListenerName,
   outboundClusterName,
   outboundHttpListenerName,
-  outboundTcpListenerName,
   PASSTHROUGH,
+  VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
   gatewayHttpRouteName,
   virtualHostName,
+  inboundPassthroughName,
   type OutboundClusterKey,
 } from './names.js';
 import { MESH_GATEWAY, type PushContext } from './push-context.js';
@@ -28,6 +29,8 @@ import { requestAuthenticationFilters } from './request-authentication.js';
 import { connectionManager, gatewayConnectionManager, hcmFilter, tcpFilter, type Flavour } from './connection-manager.js';
 import { gatewayApiListeners } from './gateway-api/gateway-listeners.js';
 import { rankedRoutes } from './gateway-api/virtual-hosts.js';
+import { tcpListeners, tlsListeners } from './sidecar-l4.js';
+import { PORTS } from '../../ports.js';
 
 export type { Flavour } from './connection-manager.js';
 
@@ -110,16 +113,14 @@ export function sidecarOutbound(s: ProxyScope, telemetry: HcmTelemetry): { liste
       filterChains: [{ filters: [hcmFilter(connectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, routes: { rds: String(port) }, telemetry }))] }],
     });
   }
-  for (const { svc, port } of tcp) {
-    const address = svc.addresses[0] ?? '0.0.0.0';
-    const cluster = outboundClusterName({ port, subset: '', host: svc.hostname });
-    listeners.push({
-      name: outboundTcpListenerName(address, port),
-      address: { socketAddress: { address, portValue: port } },
-      bindToPort: false,
-      trafficDirection: 'OUTBOUND',
-      filterChains: [{ filters: [tcpFilter(cluster, cluster)] }],
-    });
+  // TCP and TLS ports (sidecar-l4.ts); an HTTP listener of the same name keeps its port.
+  const tls = tcp.filter((t) => t.svc.ports.find((p) => p.port === t.port)?.protocol === 'TLS' || t.svc.ports.find((p) => p.port === t.port)?.protocol === 'HTTPS');
+  const plain = tcp.filter((t) => !tls.includes(t));
+  const taken = new Set(listeners.map((l) => l.name));
+  for (const l of [...tcpListeners(s, plain), ...tlsListeners(s, tls)]) {
+    if (taken.has(l.name!)) continue;
+    taken.add(l.name!);
+    listeners.push(l);
   }
   return { listeners, routes };
 }
@@ -137,8 +138,19 @@ export function virtualOutboundListener(allowAny: boolean, address: string, port
   };
 }
 
-/** Sidecar inbound: one listener per port of the workload's services, on the pod address, to the app. */
-export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+/** How a sidecar receives its pod's traffic: Istio's REDIRECT (iptables capture) or NONE (it listens on the ports). */
+export type InterceptionMode = 'REDIRECT' | 'NONE';
+
+/** One inbound port of a workload: its protocol and the filter chains PeerAuthentication asks for. */
+interface InboundPort {
+  port: number;
+  protocol: Protocol;
+  chains: FilterChain[];
+  /** PERMISSIVE ports tell TLS from plaintext by the first bytes. */
+  inspects: boolean;
+}
+
+function inboundPorts(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry, chainPrefix: string): InboundPort[] {
   const byPort = new Map<number, Protocol>();
   for (const svc of s.push.registry.servicesOf(w)) {
     for (const p of svc.ports) {
@@ -148,8 +160,7 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
     }
   }
   const push = s.push;
-  const listeners: Listener[] = [];
-  for (const [port, protocol] of byPort) {
+  return [...byPort].map(([port, protocol]) => {
     const cluster = inboundClusterName(port);
     const http = routedAsHttp(protocol);
     const authz = authorizationFilters(push.policies, push.mesh, w, http ? 'http' : 'tcp');
@@ -170,18 +181,51 @@ export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd:
     }
     // PeerAuthentication decides what the port accepts: mutual TLS only, both (told apart by the first bytes), or plaintext.
     const mode = w.meshed ? push.policies.peerAuthenticationMode(w, port) : 'DISABLE';
-    const tlsChain: FilterChain = { name: `${w.address}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
-    const plainChain: FilterChain = { name: `${w.address}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
-    listeners.push({
-      name: inboundListenerName(w.address, port),
-      address: { socketAddress: { address: w.address, portValue: port } },
-      trafficDirection: 'INBOUND',
-      filterChains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain],
-      ...(mode === 'PERMISSIVE' ? { listenerFilters: [TLS_INSPECTOR] } : {}),
-    });
-  }
-  return { listeners, ports: [...byPort].map(([port, protocol]) => ({ port, protocol })) };
+    const tlsChain: FilterChain = { name: `${chainPrefix}_${port}_mtls`, filterChainMatch: { transportProtocol: 'tls' }, filters, transportSocket: downstreamMtls(push.mesh.meshMTLS) };
+    const plainChain: FilterChain = { name: `${chainPrefix}_${port}_plaintext`, ...(mode === 'PERMISSIVE' ? { filterChainMatch: { transportProtocol: 'raw_buffer' } } : {}), filters };
+    return { port, protocol, chains: mode === 'STRICT' ? [tlsChain] : mode === 'PERMISSIVE' ? [tlsChain, plainChain] : [plainChain], inspects: mode === 'PERMISSIVE' };
+  });
 }
+
+/** Sidecar inbound without capture (NONE): one listener per port of the workload's services, on the pod address. */
+export function sidecarInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+  const ports = inboundPorts(s, w, responseHeadersToAdd, telemetry, w.address);
+  const listeners = ports.map((p): Listener => ({
+    name: inboundListenerName(w.address, p.port),
+    address: { socketAddress: { address: w.address, portValue: p.port } },
+    trafficDirection: 'INBOUND',
+    filterChains: p.chains,
+    ...(p.inspects ? { listenerFilters: [TLS_INSPECTOR] } : {}),
+  }));
+  return { listeners, ports: ports.map(({ port, protocol }) => ({ port, protocol })) };
+}
+
+/**
+ * Sidecar inbound with capture (REDIRECT): Istio's `virtualInbound` on 15006 with the original destination restored
+ * by its original_dst filter (no hand-off: that is virtualOutbound's), each service port's chains matched by destination port, and what no port claims passed through to the app (from
+ * 127.0.0.6, which the capture rules never redirect) — PERMISSIVE, as Istio's InboundPassthroughCluster is.
+ */
+export function sidecarCaptureInbound(s: ProxyScope, w: Workload, responseHeadersToAdd: HeaderValueOption[], telemetry: HcmTelemetry, bind: string): { listeners: Listener[]; ports: Array<{ port: number; protocol: Protocol }> } {
+  const ports = inboundPorts(s, w, responseHeadersToAdd, telemetry, '0.0.0.0');
+  const chains: FilterChain[] = ports.flatMap((p) => p.chains.map((c) => ({ ...c, filterChainMatch: { ...c.filterChainMatch, destinationPort: p.port } })));
+  // What no port claims: passed through per family (a dual-stack listener restores both kinds of destination).
+  for (const family of bind === '0.0.0.0' ? ['0.0.0.0'] : ['0.0.0.0', '::']) {
+    const passthrough = inboundPassthroughName(family);
+    const range = family === '::' ? { addressPrefix: '::', prefixLen: 0 } : { addressPrefix: '0.0.0.0', prefixLen: 0 };
+    chains.push({ name: `virtualInbound-catchall-${family === '::' ? 'ipv6' : 'ipv4'}`, filterChainMatch: { prefixRanges: [range] }, filters: [tcpFilter(passthrough, passthrough)] });
+  }
+  const listener: Listener = {
+    name: VIRTUAL_INBOUND,
+    address: { socketAddress: { address: bind, portValue: PORTS.inbound } },
+    trafficDirection: 'INBOUND',
+    filterChains: chains,
+    listenerFilters: [ORIGINAL_DST_FILTER, TLS_INSPECTOR],
+  };
+  return { listeners: [listener], ports: ports.map(({ port, protocol }) => ({ port, protocol })) };
+}
+
+/** Envoy's original_dst listener filter, which Istio puts on its capture listeners. */
+const ORIGINAL_DST_FILTER: TypedExtension = { name: 'envoy.filters.listener.original_dst', typedConfig: typed(TYPE.originalDst, {}) };
 
 /** What a gateway proxy is: its labels and namespace (Gateway selection, policies) and where it listens. */
 export interface GatewayProxy {

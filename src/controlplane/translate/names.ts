@@ -22,6 +22,9 @@ export const outboundHttpListenerName = (port: number): string => `0.0.0.0_${por
 /** The outbound listener for a TCP service port, on the service's address. */
 export const outboundTcpListenerName = (address: string, port: number): string => `${address}_${port}`;
 export const VIRTUAL_OUTBOUND = 'virtualOutbound';
+export const VIRTUAL_INBOUND = 'virtualInbound';
+/** What a captured inbound connection to a port no service declares goes to: `InboundPassthroughClusterIpv4` / `…Ipv6`. */
+export const inboundPassthroughName = (bind: string): string => (bind.includes(':') ? 'InboundPassthroughClusterIpv6' : 'InboundPassthroughClusterIpv4');
 /** An inbound listener: the pod's address and a port of its app. */
 export const inboundListenerName = (address: string, port: number): string => `${address}_${port}`;
 

@@ -352,3 +352,26 @@ test('the mesh config decides mTLS defaults: ServiceMeshControlPlane dataPlane.m
   const noAuto = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: "enableAutoMtls: false"\n---\n`;
   assert.equal(mtlsTo(out(build(noAuto))), false, 'enableAutoMtls: false');
 });
+
+test("a match's gateways name Gateways in the VirtualService's namespace, not the gateway proxy's (Istio's egress task)", () => {
+  const gen = build(`apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: istio-egressgateway}
+spec:
+  selector: {istio: egressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [reviews.default.svc.cluster.local]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: via-egress}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  gateways: [istio-egressgateway, mesh]
+  http:
+  - match: [{gateways: [istio-egressgateway], port: 80}]
+    route: [{destination: {host: reviews, subset: v2, port: {number: 9080}}}]
+`);
+  const node: ProxyNode = { id: 'router~10.0.0.9~istio-egressgateway-1.istio-system~istio-system.svc.cluster.local', cluster: 'x', metadata: { NAMESPACE: 'istio-system', LABELS: { istio: 'egressgateway' }, GATEWAY_PORTS: { '80': 8080 } } };
+  const rc = out(gen, node).routes.find((r) => r.name === 'http.80')!;
+  assert.deepEqual(rc.virtualHosts[0].routes.map((r: Json) => r.route.cluster), ['outbound|9080|v2|reviews.default.svc.cluster.local']);
+});

@@ -76,6 +76,8 @@ export interface CompiledCluster {
   readonly dnsRefreshMs: number;
   readonly dnsFamily: 0 | 4 | 6;
   readonly originalDst: { useHttpHeader: boolean; headerName: string; portOverride: number | undefined };
+  /** upstreamBindConfig's source address: the local address every upstream connection binds. */
+  readonly sourceAddress: string | undefined;
 }
 
 /** Node servers close idle keep-alive connections after 5 s; pooled sockets must be dropped before that. */
@@ -217,5 +219,6 @@ export function compileCluster(c: Cluster, sink: IssueSink): CompiledCluster {
       headerName: (c.originalDstLbConfig?.httpHeaderName || 'x-envoy-original-dst-host').toLowerCase(),
       portOverride: c.originalDstLbConfig?.upstreamPortOverride,
     },
+    sourceAddress: c.upstreamBindConfig?.sourceAddress?.address || undefined,
   };
 }

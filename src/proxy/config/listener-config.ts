@@ -106,7 +106,13 @@ export interface CompiledListener {
   readonly address: string;
   readonly port: number;
   readonly bindToPort: boolean;
+  /** Hand captured connections to the listener their original destination names (Envoy's use_original_dst). */
   readonly useOriginalDst: boolean;
+  /**
+   * Restore a captured connection's original destination as its local address: an original_dst listener filter (Istio's
+   * virtualInbound, whose chains match the destination port) or useOriginalDst.
+   */
+  readonly restoresOriginalDst: boolean;
   readonly chains: readonly CompiledFilterChain[];
   readonly defaultChain: CompiledFilterChain | undefined;
   /** Chain selection depends on the application protocol, so the first bytes are inspected first. */
@@ -270,6 +276,7 @@ export function compileListener(l: Listener, sink: IssueSink): CompiledListener 
     port: addr?.port ?? 0,
     bindToPort,
     useOriginalDst: l.useOriginalDst === true,
+    restoresOriginalDst: l.useOriginalDst === true || (l.listenerFilters ?? []).some((f) => f.name === 'envoy.filters.listener.original_dst' || f.name === 'istio.filters.listener.original_dst'),
     chains,
     defaultChain,
     sniffApplicationProtocol: sniff,

@@ -33,6 +33,11 @@ export interface ConnectionInfo {
   readonly peerPrincipal?: string;
   /** The server name the client asked for in its TLS hello (SNI). */
   readonly sni?: string;
+  /**
+   * The local address and port are the connection's original destination, restored from traffic capture (Envoy's
+   * original_dst listener filter): ORIGINAL_DST clusters connect there rather than to what a request names.
+   */
+  readonly restored?: boolean;
 }
 
 export interface LocalReplyOptions {

@@ -289,6 +289,10 @@ class ForwardRequest {
     const c = this.cluster;
     if (c.config.type === 'ORIGINAL_DST') {
       const od = c.config.originalDst;
+      // Envoy: the downstream connection's original destination, unless the cluster reads it from a header; a request
+      // that reached a listener directly (HTTP_PROXY) names it in its authority instead.
+      const conn = this.stream.conn;
+      if (!od.useHttpHeader && conn.restored) return c.originalDstHost(conn.localAddress, conn.localPort);
       const target = od.useHttpHeader ? this.stream.header(od.headerName) : String(this.stream.headers.host ?? '');
       const parsed = target ? parseHostPort(target, 80) : undefined;
       return parsed ? c.originalDstHost(parsed.host, parsed.port) : undefined;

@@ -97,7 +97,7 @@ export function tunnelUpgrade(s: HttpStream, action: ForwardAction): void {
     return;
   }
   const downstream = stream.res.socket as net.Socket;
-  const upstream = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, false, cluster.tlsOptions());
+  const upstream = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, false, cluster.tlsOptions(), cluster.config.sourceAddress);
   let connected = false;
   let released = false;
   const release = () => {

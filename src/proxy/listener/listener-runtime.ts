@@ -16,6 +16,7 @@ import { serverNameScore } from './client-hello.js';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { peerPrincipal, type DownstreamTls } from '../tls/tls-context.js';
+import { originalDestination } from './original-dst.js';
 
 const logger = log('connection');
 
@@ -148,6 +149,29 @@ export class ListenerRuntime {
       this.queued.push(socket);
       return;
     }
+    const info: ConnectionInfo = {
+      remoteAddress: normalizeAddress(socket.remoteAddress),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: normalizeAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+    };
+    if (this.config.restoresOriginalDst) {
+      // Envoy's original_dst filter: a captured connection takes its original destination as its local address; with
+      // use_original_dst it goes to the listener bound there (exact address first, then the port's wildcard), else it
+      // stays on this listener, whose chains match the destination.
+      const dst = originalDestination(socket);
+      if (dst) {
+        const restored: ConnectionInfo = { ...info, localAddress: dst.address, localPort: dst.port, restored: true };
+        const target = this.config.useOriginalDst ? this.runtime.listenerForDestination?.(dst.address, dst.port) : undefined;
+        (target && target !== this ? target : this).serve(socket, restored);
+        return;
+      }
+    }
+    this.serve(socket, info);
+  }
+
+  /** A connection this listener serves: its own, or one a useOriginalDst listener handed off. */
+  serve(socket: net.Socket, info: ConnectionInfo): void {
     this.counters.downstream_cx_total++;
     this.gauges.downstream_cx_active++;
     socket.once('close', () => {
@@ -155,15 +179,9 @@ export class ListenerRuntime {
       this.counters.downstream_cx_destroy++;
     });
     socket.on('error', () => undefined);
-    const info: ConnectionInfo = {
-      remoteAddress: normalizeAddress(socket.remoteAddress),
-      remotePort: socket.remotePort ?? 0,
-      localAddress: normalizeAddress(socket.localAddress),
-      localPort: socket.localPort ?? 0,
-    };
     const l = this.config;
     const bySni = l.chains.some((c) => c.match.serverNames !== undefined);
-    const needsSniff = l.useOriginalDst || l.sniffApplicationProtocol || bySni || l.chains.some((c) => c.match.transportProtocol !== undefined);
+    const needsSniff = (l.useOriginalDst && !info.restored) || l.sniffApplicationProtocol || bySni || l.chains.some((c) => c.match.transportProtocol !== undefined);
     if (needsSniff) {
       sniff(socket, l.listenerFiltersTimeoutMs, (d, hello) => {
         if (d === undefined && !l.continueOnListenerFiltersTimeout) {
@@ -179,7 +197,7 @@ export class ListenerRuntime {
   }
 
   private dispatch(socket: net.Socket, info: ConnectionInfo, detected: Detected | undefined, sni?: string): void {
-    if (this.config.useOriginalDst && this.runtime.originalDstHttp && (detected === 'http/1.1' || detected === 'h2c')) {
+    if (this.config.useOriginalDst && !info.restored && this.runtime.originalDstHttp && (detected === 'http/1.1' || detected === 'h2c')) {
       this.originalDstDispatcher().handleConnection(socket, info, detected);
       return;
     }

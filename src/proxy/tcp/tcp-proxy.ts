@@ -95,9 +95,9 @@ class TcpSession {
 
   private chooseHost(cluster: UpstreamCluster): UpstreamHost | undefined {
     if (cluster.config.type === 'ORIGINAL_DST') {
-      // Node cannot read a captured connection's original destination (SO_ORIGINAL_DST): the address the client
-      // connected to is this listener, and connecting there would loop. No host.
-      return undefined;
+      // A captured connection's original destination (restored by the listener); without capture the address the
+      // client connected to is this listener, and connecting there would loop: no host.
+      return this.info.restored ? cluster.originalDstHost(this.info.localAddress, this.info.localPort) : undefined;
     }
     const hash = this.proxy.config.hashSourceIp ? murmur3(this.info.remoteAddress) : undefined;
     return cluster.chooseHost(hash);
@@ -133,7 +133,7 @@ class TcpSession {
       ds.destroy();
       return;
     }
-    const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true, tlsOptions);
+    const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true, tlsOptions, cluster.config.sourceAddress);
     this.upstream = up;
     up.once(tlsOptions ? 'secureConnect' : 'connect', () => this.onConnected(cluster, host, up));
     up.on('error', (err) => {
@@ -169,6 +169,7 @@ class TcpSession {
       upstreamCluster: cluster.name,
       upstreamHost: host.id,
       downstreamRemoteAddress: hostPort(this.info.remoteAddress, this.info.remotePort),
+      ...(this.info.mtls && this.info.peerPrincipal ? { peerPrincipal: this.info.peerPrincipal } : {}),
     });
     up.pipe(ds);
     ds.pipe(up);
@@ -215,6 +216,7 @@ class TcpSession {
       bytesSent: ds.bytesWritten,
       duration: Date.now() - this.started,
       connectionTerminationDetails: this.details,
+      ...(this.info.mtls && this.info.peerPrincipal ? { peerPrincipal: this.info.peerPrincipal } : {}),
     });
   }
 }

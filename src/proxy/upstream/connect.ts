@@ -12,10 +12,12 @@ export class ConnectTimeoutError extends Error {
 
 /**
  * Starts a TCP (or, with `tlsOptions`, TLS) connection; the socket is destroyed with ConnectTimeoutError if it is not
- * connected (for TLS: the handshake done) within `timeoutMs`. Writes before that are buffered by the socket.
+ * connected (for TLS: the handshake done) within `timeoutMs`. Writes before that are buffered by the socket. `localAddress`
+ * is the cluster's upstreamBindConfig source address.
  */
-export function connectTcp(address: string, port: number, timeoutMs: number, allowHalfOpen = false, tlsOptions?: tls.ConnectionOptions): net.Socket {
-  const socket: net.Socket = tlsOptions ? tls.connect({ ...tlsOptions, host: address, port } as tls.ConnectionOptions) : net.connect({ host: address, port, noDelay: true, allowHalfOpen });
+export function connectTcp(address: string, port: number, timeoutMs: number, allowHalfOpen = false, tlsOptions?: tls.ConnectionOptions, localAddress?: string): net.Socket {
+  const local = localAddress ? { localAddress } : {};
+  const socket: net.Socket = tlsOptions ? tls.connect({ ...tlsOptions, ...local, host: address, port } as tls.ConnectionOptions) : net.connect({ host: address, port, noDelay: true, allowHalfOpen, ...local });
   if (tlsOptions) socket.setNoDelay(true);
   if (timeoutMs > 0) {
     const timer = setTimeout(() => socket.destroy(new ConnectTimeoutError(`${address}:${port}`, timeoutMs)), timeoutMs);

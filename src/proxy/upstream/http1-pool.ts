@@ -17,6 +17,8 @@ export interface Http1PoolOptions {
   maxRequestsPerConnection: number;
   /** TLS to the upstream (mTLS between sidecars): options for each new connection, so rotated certificates apply. */
   tls?: () => import('node:tls').ConnectionOptions;
+  /** The cluster's upstreamBindConfig source address. */
+  localAddress?: string;
 }
 
 /** Largest response header block accepted (node:http's default is 16 KiB). */
@@ -220,7 +222,7 @@ export class Http1Pool implements HostPool {
   }
 
   private openConnection(): Conn {
-    const socket = connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs, false, this.opts.tls?.());
+    const socket = connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs, false, this.opts.tls?.(), this.opts.localAddress);
     const conn = new Conn(this, socket);
     this.connections++;
     if (!this.unsweep) this.unsweep = addSweep((now) => this.sweep(now));

@@ -14,6 +14,8 @@ export interface Http2PoolOptions {
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
   tls?: () => import('node:tls').ConnectionOptions;
+  /** The cluster's upstreamBindConfig source address. */
+  localAddress?: string;
 }
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -50,7 +52,7 @@ export class Http2Pool implements HostPool {
     const { address, port, connectTimeoutMs } = this.opts;
     const authority = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     const s: Session = {
-      session: http2.connect(authority, { createConnection: () => connectTcp(address, port, connectTimeoutMs, false, this.opts.tls ? { ...this.opts.tls(), ALPNProtocols: ['h2'] } : undefined) }),
+      session: http2.connect(authority, { createConnection: () => connectTcp(address, port, connectTimeoutMs, false, this.opts.tls ? { ...this.opts.tls(), ALPNProtocols: ['h2'] } : undefined, this.opts.localAddress) }),
       connected: false,
       streams: 0,
       total: 0,

@@ -276,6 +276,7 @@ export class UpstreamCluster {
       idleTimeoutMs: this.config.idleTimeoutMs,
       maxRequestsPerConnection: this.config.maxRequestsPerConnection,
       tls: this.config.tls ? () => this.tlsOptions()! : undefined,
+      localAddress: this.config.sourceAddress,
     };
   }
 

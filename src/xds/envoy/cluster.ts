@@ -1,7 +1,7 @@
 // Envoy's Cluster and ClusterLoadAssignment (envoy.config.cluster.v3, envoy.config.endpoint.v3) in proto3 JSON:
 // upstream groups, their load balancing and circuit breaking, and the endpoints that fill them.
 
-import type { Address, Any, ConfigSource, Duration, Locality, Metadata, Percent, Uint } from './core.js';
+import type { Address, Any, ConfigSource, Duration, Locality, Metadata, Percent, SocketAddress, Uint } from './core.js';
 import type { TransportSocket } from './tls.js';
 
 /** envoy.config.core.v3.HttpProtocolOptions: limits common to HTTP/1.1 and HTTP/2 connections. */
@@ -92,4 +92,6 @@ export interface Cluster {
   transportSocket?: TransportSocket;
   metadata?: Metadata;
   cleanupInterval?: Duration;
+  /** The local address upstream connections bind (Istio's inbound passthrough binds 127.0.0.6 / ::6). */
+  upstreamBindConfig?: { sourceAddress?: SocketAddress };
 }

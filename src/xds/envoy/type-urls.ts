@@ -36,6 +36,7 @@ export const TYPE = {
   jwtAuthn: `${P}envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication`,
   extAuthz: `${P}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`,
   tlsInspector: `${P}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`,
+  originalDst: `${P}envoy.extensions.filters.listener.original_dst.v3.OriginalDst`,
   httpProtocolOptions: `${P}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
   previousHosts: `${P}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`,
   downstreamTls: `${P}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`,
@@ -64,6 +65,7 @@ export interface TypedConfigs {
   [TYPE.jwtAuthn]: JwtAuthentication;
   [TYPE.extAuthz]: ExtAuthz;
   [TYPE.tlsInspector]: TlsInspector;
+  [TYPE.originalDst]: Record<string, never>;
   [TYPE.httpProtocolOptions]: UpstreamHttpProtocolOptions;
   [TYPE.previousHosts]: Record<string, never>;
   [TYPE.downstreamTls]: DownstreamTlsContext;

@@ -1,7 +1,23 @@
-// Kubernetes Gateway API analyzers: unknown GatewayClasses, route parents and backends that do not exist,
-// cross-namespace references no ReferenceGrant allows, routes no listener accepts, certificate secrets.
+// Kubernetes Gateway API analyzers: what the route and Gateway status will say, where the files alone tell it —
+// unknown GatewayClasses, route parents and backends that do not exist or are of kinds Trellis cannot serve,
+// cross-namespace references no ReferenceGrant allows, routes no listener accepts or whose hostnames match no
+// listener's, listeners that cannot be served, certificate secrets. The rules are config/gateway-api.ts's, which the
+// control plane's status uses too.
 
-import { defaultRouteKinds, kindListed, namespaceAdmitted, namespaceLabels, referenceGranted as sharedReferenceGranted, type ReferenceFrom, type ReferenceTo } from '../../gateway-api.js';
+import {
+  hostnameIntersection,
+  kindListed,
+  listenerRouteKinds,
+  listenerTlsMode,
+  namespaceAdmitted,
+  namespaceLabels,
+  portConflicts,
+  referenceGranted as sharedReferenceGranted,
+  SERVED_LISTENER_PROTOCOLS,
+  trellisGatewayClasses,
+  type ReferenceFrom,
+  type ReferenceTo,
+} from '../../gateway-api.js';
 import { GROUPS } from '../../kinds.js';
 import { pointer, type Resource } from '../../resource.js';
 import type { BackendRef, GatewayListener, HTTPRouteFilter, K8sGatewaySpec, ParentReference, ReferenceGrantSpec } from '../../types/gateway-api.js';
@@ -13,9 +29,6 @@ import { arr, isRecord } from './util.js';
 
 const GW = GROUPS.GATEWAY_API;
 type K8sGateway = Typed<K8sGatewaySpec>;
-
-/** GatewayClasses Istio (and so Trellis) provides without a GatewayClass object: ingress, remote and waypoint gateways. */
-const BUILT_IN_CLASSES = new Set(['istio', 'istio-remote', 'istio-waypoint']);
 
 const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'];
 
@@ -31,7 +44,9 @@ export const gatewayClassAnalyzer: Analyzer = {
   name: 'k8sgateway.GatewayClassAnalyzer',
   description: 'Checks that each Gateway names a GatewayClass that exists',
   analyze(ctx) {
-    const known = new Set([...BUILT_IN_CLASSES, ...ctx.index.list(GW, 'GatewayClass').map((c) => c.metadata.name)]);
+    // Istio's own classes exist without an object (ingress, remote and waypoint gateways); declared ones exist too.
+    const declared = ctx.index.list(GW, 'GatewayClass');
+    const known = new Set([...trellisGatewayClasses(declared).keys(), ...declared.map((c) => c.metadata.name)]);
     for (const gw of ctx.resources.filter((r) => r.group === GW && r.kind === 'Gateway') as K8sGateway[]) {
       const cls = gw.spec.gatewayClassName;
       if (typeof cls === 'string' && cls !== '' && !known.has(cls)) {
@@ -65,6 +80,34 @@ export const gatewayCertificateRefsAnalyzer: Analyzer = {
           if (problem) ctx.report(Messages.InvalidGatewayCredential, gw, at, `The credential referenced by the Gateway ${gw.metadata.name} in namespace ${gw.metadata.namespace} is invalid, which can cause the traffic not to work as expected: ${problem}.`);
         });
       });
+    }
+  },
+};
+
+export const gatewayListenersAnalyzer: Analyzer = {
+  name: 'k8sgateway.ListenerAnalyzer',
+  description: 'Checks that the listeners of Gateways Trellis serves can be served: protocol, route kinds, and ports shared only by protocols that can share them',
+  analyze(ctx) {
+    const classes = trellisGatewayClasses(ctx.index.list(GW, 'GatewayClass'));
+    for (const gw of ctx.resources.filter((r) => r.group === GW && r.kind === 'Gateway') as K8sGateway[]) {
+      const role = classes.get(gw.spec.gatewayClassName ?? '')?.role;
+      if (role !== 'deployed' && role !== 'unmanaged') continue; // another controller's Gateway, or an ambient waypoint
+      const of = (l: GatewayListener) => `Listener ${JSON.stringify(l.name ?? '')} of Gateway ${gw.metadata.namespace}/${gw.metadata.name}`;
+      const listeners = arr(gw.spec.listeners).map((l, i) => ({ l: (isRecord(l) ? l : {}) as GatewayListener, i }));
+      for (const { l, i } of listeners) {
+        if (!SERVED_LISTENER_PROTOCOLS.has(l.protocol ?? '')) {
+          ctx.report(Messages.GatewayListenerNotValid, gw, pointer('spec', 'listeners', i, 'protocol'), `${of(l)}: protocol ${JSON.stringify(l.protocol ?? '')} is not served (HTTP, HTTPS, TLS, TCP); the listener is not accepted (UnsupportedProtocol)`);
+          continue;
+        }
+        const kinds = arr(l.allowedRoutes?.kinds);
+        for (const bad of listenerRouteKinds(l).invalid) {
+          ctx.report(Messages.GatewayListenerNotValid, gw, pointer('spec', 'listeners', i, 'allowedRoutes', 'kinds', kinds.indexOf(bad), 'kind'), `${of(l)}: a ${l.protocol}${listenerTlsMode(l) === 'Passthrough' ? ' Passthrough' : ''} listener cannot take ${bad.kind} routes (InvalidRouteKinds), so it serves none`);
+        }
+      }
+      const served = listeners.filter(({ l }) => SERVED_LISTENER_PROTOCOLS.has(l.protocol ?? '')).map(({ l, i }) => ({ ...l, index: i }));
+      for (const c of portConflicts(served)) {
+        ctx.report(Messages.GatewayListenerNotValid, gw, pointer('spec', 'listeners', c.listener.index, 'port'), `${of(c.listener)}: port ${c.listener.port} is held by listener ${JSON.stringify(c.holder.name ?? '')} (${c.holder.protocol}), which a ${c.listener.protocol} listener cannot share (${c.reason}); it is not served`);
+      }
     }
   },
 };
@@ -124,16 +167,22 @@ function checkParent(ctx: AnalysisContext, route: Resource, ref: ParentReference
       return;
     }
   }
-  if (!listeners.some((l) => listenerAccepts(ctx.index, gw, l, route))) {
+  const admitting = listeners.filter((l) => listenerAccepts(ctx.index, gw, l, route));
+  if (admitting.length === 0) {
     ctx.report(Messages.RouteNotAllowedByListeners, route, at, `No listener of Gateway ${gw.metadata.namespace}/${gw.metadata.name} accepts a ${route.kind} from namespace ${JSON.stringify(route.metadata.namespace)} (allowedRoutes), so the route is not attached`);
+    return;
+  }
+  if (route.kind === 'TCPRoute') return; // TCP routes have no hostnames: they take whatever arrives on the port.
+  const hostnames = arr((route.spec as { hostnames?: unknown[] }).hostnames).filter((h): h is string => typeof h === 'string');
+  if (!admitting.some((l) => hostnameIntersection(l.hostname || undefined, hostnames).length > 0)) {
+    const names = admitting.map((l) => l.hostname ?? '*').join(', ');
+    ctx.report(Messages.RouteHostnameNotMatched, route, hostnames.length ? '/spec/hostnames' : at, `No hostname of the ${route.kind} (${hostnames.join(', ')}) matches a listener of Gateway ${gw.metadata.namespace}/${gw.metadata.name} that admits it (${names}), so the route is not attached there`);
   }
 }
 
 /** A listener's `allowedRoutes`: namespaces (Same by default, All, or a label Selector) and kinds (by protocol by default). */
 function listenerAccepts(index: ConfigIndex, gw: K8sGateway, l: GatewayListener, route: Resource): boolean {
-  const kinds = arr(l.allowedRoutes?.kinds);
-  const kind = { group: route.group, kind: route.kind };
-  if (!kindListed(kinds.length ? kinds : defaultRouteKinds(l.protocol), kind)) return false;
+  if (!kindListed(listenerRouteKinds(l).supported, { group: route.group, kind: route.kind })) return false;
   const labels = namespaceLabels(route.metadata.namespace, index.namespaceResource(route.metadata.namespace)?.metadata.labels);
   return namespaceAdmitted(l.allowedRoutes, gw.metadata.namespace, route.metadata.namespace, labels);
 }
@@ -145,7 +194,10 @@ function checkBackend(ctx: AnalysisContext, route: Resource, ref: BackendRef | u
   const kind = ref.kind ?? 'Service';
   const namespace = ref.namespace ?? route.metadata.namespace;
   const supported = (group === '' && kind === 'Service') || (group === GROUPS.ISTIO_NET && (kind === 'Hostname' || kind === 'ServiceEntry'));
-  if (!supported) return;
+  if (!supported) {
+    ctx.report(Messages.BackendKindNotSupported, route, `${at}/kind`, `Backend ${group ? `${group}/` : ''}${kind} ${JSON.stringify(written(ref))} is not a kind Trellis sends traffic to (a Service, or a networking.istio.io ServiceEntry or Hostname); its share of requests gets 500`);
+    return;
+  }
   if (kind !== 'Hostname' && !referenceGranted(ctx.index, { group: GW, kind: route.kind, namespace: route.metadata.namespace }, { group, kind, namespace, name: name })) {
     ctx.report(Messages.ReferenceNotPermitted, route, `${at}/name`, `Reference to ${kind} "${namespace}/${name}" from ${route.kind} ${route.metadata.namespace}/${route.metadata.name} is not permitted by any ReferenceGrant in namespace "${namespace}"`);
     return;

@@ -1,35 +1,50 @@
 // Kiali's service wizards in one dialog: the rules (what each wizard asks per route), the gateway and traffic-policy
-// options, and the YAML preview of what Create writes (wizards/routing.ts builds it, the API validates it).
+// options, and the YAML preview of what Create writes (wizards/routing.ts builds it, the API validates it). The
+// Gateway API wizards (K8s Request Routing, K8s Traffic Shifting) take the same rules and write an HTTPRoute whose
+// backends are per-version Services; when a version has none, the dialog says so and shows the Services to apply.
 
 import { Alert, Button, Checkbox, ExpandableSection, Form, FormGroup, Modal, ModalBody, ModalHeader, TextInput } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
-import { checkWizard, defaultRule, evenWeights, subsetsFor, WIZARD_TITLES, wizardYaml, type MatchOp, type RouteRule, type Subset, type TrafficPolicyInput, type WeightedRoute, type WizardKind } from '../../wizards/routing.js';
+import { missingVersionServices, perVersionServicesYaml, versionServices } from '../../wizards/http-route.js';
+import { checkWizard, wizardYaml } from '../../wizards/routing.js';
+import { defaultRule, evenWeights, isGatewayApiWizard, isShifting, subsetsFor, WHOLE_SERVICE, WIZARD_TITLES, type GatewayApiBackends, type MatchOp, type RouteRule, type Subset, type TrafficPolicyInput, type WeightedRoute, type WizardKind } from '../../wizards/rules.js';
 import type { GatewayAttachment } from '../../wizards/gateway.js';
 import { api } from '../api';
 import { useAction, useData } from '../hooks';
 import type { WorkloadInfo } from '../types';
 import { SimpleSelect } from './pickers';
-import { ApplyError, DialogFooter } from './wizards';
+import { ApplyError, DialogFooter, RemoveButton, WizardPreview } from './wizards';
 
 const ALL = '*all*';
+/** The service itself as a rule's target (Gateway API wizards: a backendRef to the service, every version). */
+const WHOLE = '*service*';
 const OPS = [
   { value: 'exact', label: 'exact' },
   { value: 'prefix', label: 'prefix' },
   { value: 'regex', label: 'regex' },
 ];
 
-/** The weights of a rule that sends everything to one subset, or is spread over all of them (ALL). */
+/** The weights of a rule that sends everything to one subset, to the service itself (WHOLE), or spread over all (ALL). */
 function target(subsets: readonly Subset[], choice: string): WeightedRoute[] {
-  return choice === ALL ? evenWeights(subsets) : [{ subset: choice, weight: 100 }];
+  if (choice === ALL) return evenWeights(subsets);
+  return [{ subset: choice === WHOLE ? WHOLE_SERVICE : choice, weight: 100 }];
 }
 
 function targetOf(r: RouteRule): string {
-  return r.weights.length === 1 ? r.weights[0]!.subset : ALL;
+  if (r.weights.length !== 1) return ALL;
+  return r.weights[0]!.subset === WHOLE_SERVICE ? WHOLE : r.weights[0]!.subset;
 }
 
-/** Weights per subset, one row each, with their total (traffic shifting, HTTP or TCP). */
-function WeightsTable({ subsets, workloads, weights, onChange }: { subsets: Subset[]; workloads: WorkloadInfo[]; weights: WeightedRoute[]; onChange: (w: WeightedRoute[]) => void }) {
+/** Where a rule can send requests: one version, all of them (Istio's even split), or the service itself (Gateway API). */
+function targetOptions(kind: WizardKind, subsets: Subset[]): Array<{ value: string; label: string }> {
+  const versions = subsets.map((s) => ({ value: s.name, label: s.name }));
+  if (kind === 'k8s_request_routing') return [{ value: WHOLE, label: 'the service (all versions)' }, ...versions];
+  return kind === 'request_routing' ? versions : [{ value: ALL, label: 'all versions' }, ...versions];
+}
+
+/** Weights per subset, one row each, with their total (traffic shifting: HTTP, TCP, or to per-version Services). */
+function WeightsTable({ subsets, workloads, weights, backends, onChange }: { subsets: Subset[]; workloads: WorkloadInfo[]; weights: WeightedRoute[]; backends?: GatewayApiBackends | undefined; onChange: (w: WeightedRoute[]) => void }) {
   const total = weights.reduce((a, w) => a + w.weight, 0);
   return (
     <Table aria-label="Weights" variant="compact">
@@ -37,6 +52,7 @@ function WeightsTable({ subsets, workloads, weights, onChange }: { subsets: Subs
         <Tr>
           <Th>Version (subset)</Th>
           <Th>Workloads</Th>
+          {backends ? <Th>Service</Th> : null}
           <Th>Weight %</Th>
         </Tr>
       </Thead>
@@ -45,6 +61,7 @@ function WeightsTable({ subsets, workloads, weights, onChange }: { subsets: Subs
           <Tr key={s.name}>
             <Td>{s.name}</Td>
             <Td>{workloads.filter((w) => w.labels.version === s.name).map((w) => w.name).join(', ')}</Td>
+            {backends ? <Td data-test={`backend-${s.name}`}>{backends.versions[s.name]?.name ?? <span className="trellis-muted">none</span>}</Td> : null}
             <Td>
               <TextInput
                 type="number"
@@ -62,6 +79,7 @@ function WeightsTable({ subsets, workloads, weights, onChange }: { subsets: Subs
             <strong>Total</strong>
           </Td>
           <Td />
+          {backends ? <Td /> : null}
           <Td data-test="weight-total">{total}%</Td>
         </Tr>
       </Tbody>
@@ -86,15 +104,11 @@ function RuleRow({ kind, index, rule, subsets, onChange, onRemove }: { kind: Wiz
       <div className="trellis-row">
         <SimpleSelect id={`${d}-match`} value={matchKind} options={[{ value: 'any', label: 'any request' }, { value: 'header', label: 'header' }, { value: 'uri', label: 'URI' }]} onChange={setMatch} />
         {m?.header ? <TextInput aria-label="header name" data-test={`${d}-header`} value={m.header.name} onChange={(_e, v) => setCond({ name: v })} style={{ width: 120 }} /> : null}
-        {cond ? <SimpleSelect id={`${d}-op`} value={cond.op} options={OPS} onChange={(v) => setCond({ op: v as MatchOp })} /> : null}
+        {cond ? <SimpleSelect id={`${d}-op`} value={cond.op} options={m?.header && isGatewayApiWizard(kind) ? OPS.filter((o) => o.value !== 'prefix') : OPS} onChange={(v) => setCond({ op: v as MatchOp })} /> : null}
         {cond ? <TextInput aria-label="value" data-test={`${d}-value`} value={cond.value} onChange={(_e, v) => setCond({ value: v })} style={{ width: 120 }} /> : null}
         <span>→</span>
-        <SimpleSelect id={`${d}-subset`} value={targetOf(rule)} options={[...(kind === 'request_routing' ? [] : [{ value: ALL, label: 'all versions' }]), ...subsets.map((s) => ({ value: s.name, label: s.name }))]} onChange={(v) => onChange({ ...rule, weights: target(subsets, v) })} />
-        {onRemove ? (
-          <Button variant="link" onClick={onRemove}>
-            Remove
-          </Button>
-        ) : null}
+        <SimpleSelect id={`${d}-subset`} value={targetOf(rule)} options={targetOptions(kind, subsets)} onChange={(v) => onChange({ ...rule, weights: target(subsets, v) })} />
+        <RemoveButton onRemove={onRemove} />
       </div>
       {kind === 'fault_injection' ? (
         <div className="trellis-row" style={{ marginTop: 6 }}>
@@ -134,15 +148,19 @@ function RuleRow({ kind, index, rule, subsets, onChange, onRemove }: { kind: Wiz
   );
 }
 
-/** Kiali's "Add Gateway": a new one for this service, or one that exists; the hosts; whether the mesh keeps the routes. */
+/**
+ * Kiali's "Add Gateway": a new one for this service, or one that exists; the hosts; whether the mesh keeps the routes.
+ * For the Gateway API wizards the gateways are Kubernetes Gateways, and without one the route's parent is the service.
+ */
 function GatewayOptions({ kind, value, onChange }: { kind: WizardKind; value: GatewayAttachment | undefined; onChange: (g: GatewayAttachment | undefined) => void }) {
   const gateways = useData(() => api.istioConfig(), []);
-  const existing = (gateways.data?.items ?? []).filter((c) => c.kind === 'Gateway' && c.group === 'networking.istio.io').map((c) => `${c.namespace}/${c.name}`);
+  const group = isGatewayApiWizard(kind) ? 'gateway.networking.k8s.io' : 'networking.istio.io';
+  const existing = (gateways.data?.items ?? []).filter((c) => c.kind === 'Gateway' && c.group === group).map((c) => `${c.namespace}/${c.name}`);
   const protocol = kind === 'tcp_traffic_shifting' ? 'TCP' : 'HTTP';
   const hosts = value?.hosts.join(', ') ?? '';
   return (
     <Form>
-      <Checkbox id="gateway-add" data-test="gateway-add" label="Add a gateway" isChecked={!!value} onChange={(_e, c) => onChange(c ? { mode: 'new', port: 80, protocol, hosts: ['*'], includeMesh: false } : undefined)} />
+      <Checkbox id="gateway-add" data-test="gateway-add" label={isGatewayApiWizard(kind) ? 'Add a K8s Gateway (without one, the route is for the mesh: its parent is the service)' : 'Add a gateway'} isChecked={!!value} onChange={(_e, c) => onChange(c ? { mode: 'new', port: 80, protocol, hosts: ['*'], includeMesh: false } : undefined)} />
       {value ? (
         <>
           <div className="trellis-row">
@@ -153,7 +171,7 @@ function GatewayOptions({ kind, value, onChange }: { kind: WizardKind; value: Ga
           <FormGroup label="Hosts (comma-separated)" fieldId="gateway-hosts">
             <TextInput id="gateway-hosts" data-test="gateway-hosts" value={hosts} onChange={(_e, v) => onChange({ ...value, hosts: v.split(',').map((h) => h.trim()).filter(Boolean) })} />
           </FormGroup>
-          <Checkbox id="gateway-mesh" data-test="gateway-mesh" label="Include the mesh (sidecars keep these routes)" isChecked={value.includeMesh} onChange={(_e, c) => onChange({ ...value, includeMesh: c })} />
+          <Checkbox id="gateway-mesh" data-test="gateway-mesh" label={isGatewayApiWizard(kind) ? 'Include the mesh (the service as a parent too: sidecars keep these routes)' : 'Include the mesh (sidecars keep these routes)'} isChecked={value.includeMesh} onChange={(_e, c) => onChange({ ...value, includeMesh: c })} />
         </>
       ) : null}
     </Form>
@@ -171,6 +189,8 @@ function TrafficPolicyOptions({ value, onChange }: { value: TrafficPolicyInput; 
 
 function firstRules(kind: WizardKind, subsets: Subset[]): RouteRule[] {
   if (kind === 'request_routing') return [{ weights: [{ subset: subsets[0]?.name ?? '', weight: 100 }] }];
+  // The service itself needs no per-version Service: a route that works for any service as it stands.
+  if (kind === 'k8s_request_routing') return [{ weights: [{ subset: WHOLE_SERVICE, weight: 100 }] }];
   if (kind === 'fault_injection') return [{ ...defaultRule(subsets), fault: { abort: { percent: 100, httpStatus: 503 } } }];
   if (kind === 'request_timeouts') return [{ ...defaultRule(subsets), timeout: '2s' }];
   return [defaultRule(subsets)];
@@ -181,10 +201,16 @@ export function ServiceWizard({ kind, namespace, service, workloads, onClose, on
   const [rules, setRules] = useState<RouteRule[]>(() => firstRules(kind, subsets));
   const [gateway, setGateway] = useState<GatewayAttachment | undefined>();
   const [policy, setPolicy] = useState<TrafficPolicyInput>({});
-  const input = { kind, namespace, service, subsets, rules, ...(gateway ? { gateway } : {}), trafficPolicy: policy };
-  const problem = checkWizard(input);
+  const gatewayApi = isGatewayApiWizard(kind);
+  // Gateway API weights go to per-version Services: found among the namespace's Services by the workloads they select.
+  const services = useData(() => (gatewayApi ? api.services(namespace) : Promise.resolve(undefined)), [namespace, gatewayApi]);
+  const self = services.data?.items.find((s) => s.name === service);
+  const backends = useMemo(() => (self && services.data ? versionServices(self, services.data.items, workloads) : undefined), [self, services.data, workloads]);
+  const input = { kind, namespace, service, subsets, rules, ...(gateway ? { gateway } : {}), ...(gatewayApi ? (backends ? { backends } : {}) : { trafficPolicy: policy }) };
+  const problem = gatewayApi && !backends ? (services.error ? `the services of ${namespace} could not be read: ${services.error.message}` : 'reading the services…') : checkWizard(input);
+  const missing = gatewayApi && backends ? missingVersionServices(input) : [];
   const yaml = problem ? '' : wizardYaml(input);
-  const shifting = kind === 'traffic_shifting' || kind === 'tcp_traffic_shifting';
+  const shifting = isShifting(kind);
   const { busy, error, run: create } = useAction(async () => {
     const r = await api.applyConfig(yaml, namespace);
     onApplied(r.applied.map((a) => a.file));
@@ -192,10 +218,18 @@ export function ServiceWizard({ kind, namespace, service, workloads, onClose, on
   const title = WIZARD_TITLES[kind];
   return (
     <Modal isOpen onClose={onClose} variant="large" aria-label={title} data-test="wizard" data-wizard={kind}>
-      <ModalHeader title={`${title}: ${service}`} description={`Creates a VirtualService and a DestinationRule with one subset per version label${gateway?.mode === 'new' ? ', and a Gateway' : ''}.`} />
+      <ModalHeader
+        title={`${title}: ${service}`}
+        description={
+          gatewayApi
+            ? `Creates an HTTPRoute (Gateway API) named ${service}, whose backends are the service or its per-version Services; its parent is the service itself (a mesh route) unless a K8s Gateway is added${gateway?.mode === 'new' ? ', and a Gateway' : ''}.`
+            : `Creates a VirtualService and a DestinationRule with one subset per version label${gateway?.mode === 'new' ? ', and a Gateway' : ''}.`
+        }
+      />
       <ModalBody>
+        {kind === 'k8s_request_routing' ? <Alert variant="info" isInline isPlain title="The Gateway API ranks matches by its precedence (an exact path, then the longest prefix, method, the most headers, query parameters), not by the order of the rules." style={{ marginBottom: 8 }} /> : null}
         {shifting ? (
-          <WeightsTable subsets={subsets} workloads={workloads} weights={rules[0]?.weights ?? []} onChange={(weights) => setRules([{ weights }])} />
+          <WeightsTable subsets={subsets} workloads={workloads} weights={rules[0]?.weights ?? []} backends={gatewayApi ? backends : undefined} onChange={(weights) => setRules([{ weights }])} />
         ) : (
           <Form>
             {rules.map((r, i) => (
@@ -211,18 +245,16 @@ export function ServiceWizard({ kind, namespace, service, workloads, onClose, on
         <ExpandableSection toggleText="Advanced options" style={{ marginTop: 12 }} data-test="advanced">
           <GatewayOptions kind={kind} value={gateway} onChange={setGateway} />
           <div style={{ marginTop: 12 }}>
-            <TrafficPolicyOptions value={policy} onChange={setPolicy} />
+            {gatewayApi ? null : <TrafficPolicyOptions value={policy} onChange={setPolicy} />}
           </div>
         </ExpandableSection>
-        {problem ? (
-          <Alert variant="warning" isInline title={problem} style={{ marginTop: 12 }} data-test="wizard-problem" />
-        ) : (
-          <ExpandableSection toggleText="Preview YAML" isExpanded style={{ marginTop: 12 }}>
-            <pre className="trellis-pre" data-test="wizard-preview">
-              {yaml}
+        <WizardPreview problem={problem} yaml={yaml}>
+          {missing.length && self ? (
+            <pre className="trellis-pre" data-test="wizard-missing-services">
+              {perVersionServicesYaml(self, missing)}
             </pre>
-          </ExpandableSection>
-        )}
+          ) : null}
+        </WizardPreview>
         <ApplyError error={error} />
       </ModalBody>
       <DialogFooter label="Create" testId="wizard-create" busy={busy} disabled={!!problem} onConfirm={create} onCancel={onClose} />

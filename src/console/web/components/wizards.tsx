@@ -1,7 +1,8 @@
-// The workload's annotation editor, and how a refused write is shown (its message and the validations' codes).
+// The workload's annotation editor, how a refused write is shown (its message and the validations' codes), and a
+// wizard's preview: the YAML Create writes, or why it cannot write any.
 
-import { Alert, Button, Form, FormGroup, Modal, ModalBody, ModalFooter, ModalHeader, Switch, TextInput } from '@patternfly/react-core';
-import { useState } from 'react';
+import { Alert, Button, ExpandableSection, Form, FormGroup, Modal, ModalBody, ModalFooter, ModalHeader, Switch, TextInput } from '@patternfly/react-core';
+import { useState, type ReactNode } from 'react';
 import { api, ApiFailure } from '../api';
 import { useAction } from '../hooks';
 import type { WorkloadInfo } from '../types';
@@ -18,6 +19,33 @@ export function DialogFooter({ label, testId, busy, disabled, danger, onConfirm,
         Cancel
       </Button>
     </ModalFooter>
+  );
+}
+
+/** A form row's Remove link (none when the row cannot be removed: the last one). */
+export function RemoveButton({ onRemove }: { onRemove: (() => void) | undefined }) {
+  return onRemove ? (
+    <Button variant="link" onClick={onRemove}>
+      Remove
+    </Button>
+  ) : null;
+}
+
+/** What Create will write, or the problem that keeps it from writing (with anything that helps, as children). */
+export function WizardPreview({ problem, yaml, children }: { problem: string | undefined; yaml: string; children?: ReactNode }) {
+  if (problem) {
+    return (
+      <Alert variant="warning" isInline title={problem} style={{ marginTop: 12 }} data-test="wizard-problem">
+        {children}
+      </Alert>
+    );
+  }
+  return (
+    <ExpandableSection toggleText="Preview YAML" isExpanded style={{ marginTop: 12 }}>
+      <pre className="trellis-pre" data-test="wizard-preview">
+        {yaml}
+      </pre>
+    </ExpandableSection>
   );
 }
 

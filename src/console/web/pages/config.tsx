@@ -7,6 +7,7 @@ import { api } from '../api';
 import { CONFIG_TEMPLATES, templateFor } from '../config-templates';
 import { Loading, PageHeader } from '../components/page';
 import { SimpleSelect } from '../components/pickers';
+import { GatewayApiStatusCard, GatewayApiStatusLabel, StatusSourceNote } from '../components/gateway-api-status';
 import { ValidationIcon } from '../components/status';
 import { configHref } from '../components/tables';
 import { ApplyError, DialogFooter } from '../components/wizards';
@@ -15,6 +16,9 @@ import { useCanWrite, useStatus } from '../context';
 import { useAction, useData } from '../hooks';
 import { linkProps, navigate, useQueryParam } from '../router';
 import type { ConfigRef, Validation, WriteOk } from '../types';
+
+/** The Create menu's entry for Kiali's K8s Gateway form (the other entries open a YAML template). */
+const K8S_GATEWAY_FORM = 'K8sGatewayForm';
 
 /** The findings a write would meet (a dry run); a refusal's findings are findings too. */
 async function findingsOf(write: Promise<WriteOk>): Promise<Validation[]> {
@@ -31,10 +35,18 @@ export function ConfigListPage() {
     <>
       <PageHeader title="Istio Config">
         <SimpleSelect id="namespace" value={namespace} options={nsOptions} onChange={setNamespace} prefix="Namespace" />
-        {canWrite ? <SimpleSelect id="create" value="" options={[{ value: '', label: 'Create…' }, ...CONFIG_TEMPLATES.map((t) => ({ value: t.id, label: `${t.kind} (${t.group})` }))]} onChange={(id) => id && navigate('/istio/new', { kind: id, namespace: namespace || 'default' })} /> : null}
+        {canWrite ? (
+          <SimpleSelect
+            id="create"
+            value=""
+            options={[{ value: '', label: 'Create…' }, ...CONFIG_TEMPLATES.map((t) => ({ value: t.id, label: `${t.kind} (${t.group})` })), { value: K8S_GATEWAY_FORM, label: 'K8s Gateway (form)' }]}
+            onChange={(id) => id && navigate(id === K8S_GATEWAY_FORM ? '/istio/new/k8s-gateway' : '/istio/new', { ...(id === K8S_GATEWAY_FORM ? {} : { kind: id }), namespace: namespace || 'default' })}
+          />
+        ) : null}
       </PageHeader>
       <PageSection>
         <Loading error={error} loading={loading && !data}>
+          <StatusSourceNote source={data?.statusSource} />
           <Table aria-label="Istio config" variant="compact" data-test="istio-config-table">
             <Thead>
               <Tr>
@@ -42,6 +54,7 @@ export function ConfigListPage() {
                 <Th>Namespace</Th>
                 <Th>Kind</Th>
                 <Th>Configuration</Th>
+                <Th>Status</Th>
               </Tr>
             </Thead>
             <Tbody>
@@ -56,6 +69,9 @@ export function ConfigListPage() {
                   </Td>
                   <Td dataLabel="Configuration">
                     <ValidationIcon status={c.status} /> {c.status === 'Valid' ? 'Valid' : c.validations.map((v) => v.code).join(', ')}
+                  </Td>
+                  <Td dataLabel="Status">
+                    <GatewayApiStatusLabel status={c.gatewayApiStatus} testId={`k8s-status-${c.name}`} />
                   </Td>
                 </Tr>
               ))}
@@ -73,7 +89,8 @@ export function ConfigDetailPage({ target }: { target: ConfigRef }) {
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [saved, setSaved] = useState(false);
-  const { data, error, loading, reload } = useData(() => api.configDetail(target), [target.namespace, target.group, target.kind, target.name]);
+  // Gateway API status moves (a Gateway becomes Programmed when its proxy runs): refreshed while it is shown.
+  const { data, error, loading, reload } = useData(() => api.configDetail(target), [target.namespace, target.group, target.kind, target.name], target.group === 'gateway.networking.k8s.io' && !editing ? 5000 : 0);
   const o = data?.object;
   const validate = useCallback((text: string) => findingsOf(api.replaceConfig(target, text, true)), [target.namespace, target.group, target.kind, target.name]);
   return (
@@ -98,6 +115,7 @@ export function ConfigDetailPage({ target }: { target: ConfigRef }) {
       <PageSection>
         {!canWrite ? <Alert variant="info" isInline isPlain title={status.viewOnlyMode ? 'View-only mode: editing is disabled.' : 'Editing needs the control plane API (istio_api_enabled is false).'} style={{ marginBottom: 12 }} data-test="read-only-note" /> : null}
         {saved ? <Alert variant="success" isInline title="Saved" style={{ marginBottom: 12 }} data-test="saved" /> : null}
+        {o?.gatewayApiStatus && !editing ? <GatewayApiStatusCard status={o.gatewayApiStatus} source={data?.statusSource} /> : null}
         <Loading error={error} loading={loading && !data}>
           {data && o ? (
             editing && data.yaml ? (

@@ -11,7 +11,7 @@ import { ConfigTable, ProxyTable } from '../components/tables';
 import { EnvoyPanel, LogsPanel } from '../components/pod-tabs';
 import { DeleteRoutingDialog, ServiceWizard } from '../components/service-wizard';
 import { AnnotationEditor } from '../components/wizards';
-import { WIZARD_TITLES, type WizardKind } from '../../wizards/routing.js';
+import { WIZARD_TITLES, type WizardKind } from '../../wizards/rules.js';
 import { useCanWrite } from '../context';
 import { useData } from '../hooks';
 import { linkProps, useQueryParam } from '../router';
@@ -19,8 +19,8 @@ import type { Health, ServiceInfo, WorkloadInfo } from '../types';
 
 type Kind = 'apps' | 'workloads' | 'services';
 
-/** The service actions in Kiali's order. */
-const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts'];
+/** The service actions in Kiali's order; the Gateway API's (Kiali offers them when its CRDs are there: always here). */
+const SERVICE_WIZARDS: WizardKind[] = ['request_routing', 'fault_injection', 'traffic_shifting', 'tcp_traffic_shifting', 'request_timeouts', 'k8s_request_routing', 'k8s_traffic_shifting'];
 
 function MetricsPanel({ kind, namespace, name, direction, duration }: { kind: Kind; namespace: string; name: string; direction: 'inbound' | 'outbound'; duration: number }) {
   const { data, error, loading } = useData(() => api.metrics(kind, namespace, name, direction, duration), [kind, namespace, name, direction, duration], 15000);

@@ -3,7 +3,7 @@
 // and the conditions the specification asks for on each.
 
 import { credentialProblem } from '../../../config/analysis/analyzers/gateway.js';
-import { defaultRouteKinds, GATEWAY_API_GROUP, kindListed, referenceGranted, type GroupKind } from '../../../config/gateway-api.js';
+import { GATEWAY_API_GROUP, listenerRouteKinds, listenerTlsMode, portConflicts, referenceGranted, SERVED_LISTENER_PROTOCOLS, type GroupKind } from '../../../config/gateway-api.js';
 import type { Resource } from '../../../config/resource.js';
 import type { GatewayListener, K8sGateway, ReferenceGrantSpec } from '../../../config/types/gateway-api.js';
 import { sdsCertName, sdsGatewayCertName } from '../credentials.js';
@@ -46,27 +46,6 @@ export interface GatewayLookup {
   grants(namespace: string): ReadonlyArray<{ spec: ReferenceGrantSpec }>;
 }
 
-const gk = (kind: string): GroupKind => ({ group: GATEWAY_API_GROUP, kind });
-
-/** The route kinds Trellis serves on a listener, by protocol and TLS mode. */
-function servableKinds(protocol: string, tlsMode: string | undefined): readonly GroupKind[] {
-  switch (protocol) {
-    case 'HTTP':
-    case 'HTTPS':
-      return [gk('HTTPRoute'), gk('GRPCRoute')];
-    case 'TLS':
-      return tlsMode === 'Passthrough' ? [gk('TLSRoute')] : [gk('TLSRoute'), gk('TCPRoute')];
-    case 'TCP':
-      return [gk('TCPRoute')];
-    default:
-      return [];
-  }
-}
-
-const SERVED_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TLS', 'TCP']);
-/** Protocols that can share a port: HTTPS and TLS listeners are told apart by SNI; HTTP and TCP stand alone. */
-const portFamily = (protocol: string) => (protocol === 'HTTPS' || protocol === 'TLS' ? 'tls' : protocol);
-
 /** One certificateRef: its SDS name, or why it cannot be used (RefNotPermitted before existence, as the spec's tests expect). */
 function certificate(ref: { group?: string; kind?: string; name?: string; namespace?: string }, gw: K8sGateway, lookup: GatewayLookup): { sds: string } | { reason: string; message: string } {
   const group = ref.group ?? '';
@@ -86,18 +65,10 @@ function certificate(ref: { group?: string; kind?: string; name?: string; namesp
 
 function resolveListener(gateway: GatewayModel, l: GatewayListener, lookup: GatewayLookup): ListenerModel {
   const protocol = l.protocol ?? '';
-  const tlsMode = protocol === 'HTTPS' || protocol === 'TLS' ? (l.tls?.mode ?? 'Terminate') : undefined;
-  const servable = servableKinds(protocol, tlsMode);
+  const tlsMode = listenerTlsMode(l);
   const problems: Array<{ reason: string; message: string }> = [];
-  const written = l.allowedRoutes?.kinds ?? [];
-  let supportedKinds: GroupKind[];
-  if (written.length) {
-    supportedKinds = servable.filter((k) => kindListed(written, k));
-    const invalid = written.filter((k) => !kindListed(servable, { group: k.group ?? GATEWAY_API_GROUP, kind: k.kind ?? '' }));
-    if (invalid.length) problems.push({ reason: R.InvalidRouteKinds, message: `route kinds ${invalid.map((k) => k.kind).join(', ')} are not supported on a ${protocol} listener` });
-  } else {
-    supportedKinds = defaultRouteKinds(protocol).filter((k) => kindListed(servable, k));
-  }
+  const { supported: supportedKinds, invalid } = listenerRouteKinds(l);
+  if (invalid.length) problems.push({ reason: R.InvalidRouteKinds, message: `route kinds ${invalid.map((k) => k.kind).join(', ')} are not supported on a ${protocol} listener` });
   const certificates: string[] = [];
   if (tlsMode === 'Terminate') {
     for (const ref of l.tls?.certificateRefs ?? []) {
@@ -106,7 +77,7 @@ function resolveListener(gateway: GatewayModel, l: GatewayListener, lookup: Gate
       else problems.push(c);
     }
   }
-  const accepted = SERVED_PROTOCOLS.has(protocol)
+  const accepted = SERVED_LISTENER_PROTOCOLS.has(protocol)
     ? condition(C.Accepted, true, R.Accepted)
     : condition(C.Accepted, false, R.UnsupportedProtocol, `protocol ${protocol} is not supported (HTTP, HTTPS, TLS, TCP)`);
   const resolvedRefs = problems.length ? condition(C.ResolvedRefs, false, problems[0]!.reason, problems.map((p) => p.message).join('; ')) : condition(C.ResolvedRefs, true, R.ResolvedRefs);
@@ -129,17 +100,10 @@ function resolveListener(gateway: GatewayModel, l: GatewayListener, lookup: Gate
 
 /** Listeners on one port whose protocols cannot share it: the first listener's family keeps the port. */
 function markConflicts(listeners: ListenerModel[]): void {
-  const byPort = new Map<number, ListenerModel[]>();
-  for (const l of listeners) if (l.accepted.status === 'True') byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
-  for (const [port, group] of byPort) {
-    const family = portFamily(group[0]!.protocol);
-    for (const l of group.slice(1)) {
-      if (portFamily(l.protocol) === family && family !== 'TCP') continue;
-      const reason = portFamily(l.protocol) === family ? R.HostnameConflict : R.ProtocolConflict;
-      l.conflicted = condition(C.Conflicted, true, reason, `listener ${group[0]!.name} already serves ${group[0]!.protocol} on port ${port}`);
-      l.accepted = condition(C.Accepted, false, R.PortUnavailable, `port ${port} is taken by listener ${group[0]!.name} (${group[0]!.protocol})`);
-      l.usable = false;
-    }
+  for (const { listener: l, holder, reason } of portConflicts(listeners.filter((x) => x.accepted.status === 'True'))) {
+    l.conflicted = condition(C.Conflicted, true, R[reason], `listener ${holder.name} already serves ${holder.protocol} on port ${l.port}`);
+    l.accepted = condition(C.Accepted, false, R.PortUnavailable, `port ${l.port} is taken by listener ${holder.name} (${holder.protocol})`);
+    l.usable = false;
   }
 }
 

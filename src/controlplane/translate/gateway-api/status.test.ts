@@ -215,3 +215,16 @@ spec:
   assert.deepEqual(times(same), [t0.toISOString(), t0.toISOString()]);
   assert.deepEqual(times(changed), [t0.toISOString(), t1.toISOString()], 'ResolvedRefs turned False: a new transition');
 });
+
+test('what `trellis analyze` reports from the files (gateway-api-listeners.yaml), the status says with the spec\'s reasons: the same rules', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const yaml = await readFile(new URL('../../../../test/fixtures/analyze/gateway-api-listeners.yaml', import.meta.url), 'utf8');
+  const all = gatewayApiStatus(buildGatewayApi(yaml, ['default/edge']).push);
+  const gw = find<GatewayStatus>(all, 'Gateway', 'default', 'edge');
+  const listener = (name: string) => conds(gw.listeners.find((l) => l.name === name)!.conditions);
+  assert.deepEqual(listener('raw'), ['Accepted=False/PortUnavailable', 'Programmed=False/Invalid', 'ResolvedRefs=True/ResolvedRefs', 'Conflicted=True/ProtocolConflict']);
+  assert.deepEqual(listener('udp')[0], 'Accepted=False/UnsupportedProtocol');
+  assert.deepEqual(listener('passthrough')[2], 'ResolvedRefs=False/InvalidRouteKinds');
+  assert.deepEqual(conds(find<RouteStatus>(all, 'HTTPRoute', 'default', 'elsewhere').parents[0]!.conditions), ['Accepted=False/NoMatchingListenerHostname', 'ResolvedRefs=False/InvalidKind']);
+  assert.deepEqual(conds(find<RouteStatus>(all, 'HTTPRoute', 'default', 'matching').parents[0]!.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+});
