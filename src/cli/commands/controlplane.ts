@@ -10,15 +10,22 @@ import { DebugServer } from '../../controlplane/debug/debug-server.js';
 import { DirectoryStore } from '../../controlplane/store/directory-store.js';
 import { openMeshCa, type MeshCa } from '../../ca/mesh-ca.js';
 import { PORTS } from '../../ports.js';
+import { openKubernetesSource } from '../../k8s/kubernetes-source.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
+       trellis controlplane --kubeconfig FILE | --in-cluster [options]
 
-Watches DIR (YAML: Istio, Gateway API, Kubernetes objects) and serves xDS v3 (ADS, state of the world and delta)
-to every proxy that connects. A change that fails validation is rejected with its file:line and the last good
-config stays in force.
+Watches DIR (YAML: Istio, Gateway API, Kubernetes objects), or a Kubernetes API server, and serves xDS v3 (ADS, state
+of the world and delta) to every proxy that connects. A change that fails validation is rejected with where it came
+from (file:line, or the object's API path) and the last good config stays in force.
 
 Options:
   --config-dir DIR      the watched configuration directory (created if missing)
+  --kubeconfig FILE     read config and services from the API server of this kubeconfig's current context
+  --in-cluster          the same from inside a pod (its service account and KUBERNETES_SERVICE_HOST)
+  --namespace NS        the control plane's namespace (default istio-system): its ServiceMeshControlPlane, if any,
+                        decides what is watched (a MultiTenant one: only its namespace and its members)
+  --install-crds        apply the CRDs Trellis serves (Istio, Gateway API, Maistra) before watching
   --xds-port N          plaintext xDS port (default ${PORTS.xds})
   --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default ${PORTS.controlPlaneMonitoring})
   --bind ADDR           address to listen on (default 127.0.0.1)
@@ -57,6 +64,10 @@ export const controlplaneCommand: Command = {
         args,
         options: {
           'config-dir': { type: 'string' },
+          kubeconfig: { type: 'string' },
+          'in-cluster': { type: 'boolean', default: false },
+          namespace: { type: 'string', default: 'istio-system' },
+          'install-crds': { type: 'boolean', default: false },
           'xds-port': { type: 'string', default: String(PORTS.xds) },
           'debug-port': { type: 'string', default: String(PORTS.controlPlaneMonitoring) },
           bind: { type: 'string', default: '127.0.0.1' },
@@ -71,11 +82,14 @@ export const controlplaneCommand: Command = {
       throw new UsageError((err as Error).message);
     }
     const dir = values['config-dir'];
-    if (!dir) throw new UsageError('--config-dir is required');
+    const kubernetes = values.kubeconfig !== undefined || values['in-cluster']!;
+    if ([dir !== undefined, values.kubeconfig !== undefined, values['in-cluster']].filter(Boolean).length !== 1) {
+      throw new UsageError('give one of --config-dir, --kubeconfig or --in-cluster');
+    }
     const policy = values['outbound-policy'];
     if (policy !== undefined && policy !== 'ALLOW_ANY' && policy !== 'REGISTRY_ONLY') throw new UsageError('--outbound-policy must be ALLOW_ANY or REGISTRY_ONLY');
     const outbound: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' } | undefined = policy ? { mode: policy } : undefined;
-    mkdirSync(dir, { recursive: true });
+    if (dir) mkdirSync(dir, { recursive: true });
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     // The CA first: an external CA that cannot be reached fails the start before anything listens.
     let ca: MeshCa | undefined;
@@ -83,7 +97,7 @@ export const controlplaneCommand: Command = {
     if (values['ca-port'] !== undefined) {
       port(values['ca-port'], '--ca-port');
       ca = await openMeshCa({
-        stateDir: `${values['state-dir'] ?? `${dir}/.trellis`}/ca`,
+        stateDir: `${values['state-dir'] ?? (dir ? `${dir}/.trellis` : '.trellis')}/ca`,
         pluggedIn: values.cacerts,
         externalCa: externalCaOptions(values),
         serverNames: ['istiod.istio-system.svc', values.bind!],
@@ -92,7 +106,8 @@ export const controlplaneCommand: Command = {
     } else if (values.cacerts || values['external-ca-url']) {
       throw new UsageError('--cacerts and --external-ca-url need --ca-port');
     }
-    const store = await DirectoryStore.open(dir, { log });
+    const source = kubernetes ? await openKubernetesSource({ kubeconfig: values.kubeconfig, namespace: values.namespace!, installCrds: values['install-crds']!, log }) : { store: await DirectoryStore.open(dir!, { log }), what: dir! };
+    const store = source.store;
     const meshOverrides = { ...(values['root-namespace'] ? { rootNamespace: values['root-namespace'] } : {}), ...(outbound ? { outboundTrafficPolicy: outbound } : {}) };
     const cp = new ControlPlane({ store, cluster: { meshOverrides }, log });
     const debug = new DebugServer(cp);
@@ -102,7 +117,7 @@ export const controlplaneCommand: Command = {
       const caPort = await ca.listen(values.bind!, port(values['ca-port'], '--ca-port'));
       caLine = `, CA API on ${values.bind}:${caPort} (signer: ${ca.signer.status().source}; proxies' --ca-root: ${ca.rootFile})`;
     }
-    process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${dir}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}${caLine}\n`);
+    process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${source.what}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}${caLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -110,6 +125,8 @@ export const controlplaneCommand: Command = {
     await ca?.close();
     await debug.close();
     await cp.close();
-    return 0;
+    // Everything is closed; a peer that keeps its end of a connection open (a proxyless gRPC client's ADS stream
+    // survives the server's GOAWAY) must not keep a stopped control plane alive, as with `trellis proxy`.
+    process.exit(0);
   },
 };

@@ -46,9 +46,12 @@ interface Member {
 }
 
 const started = new Set<ChildProcess>();
-// A test process that dies without its after() must not leave etcd or the API server behind.
+const dirs = new Set<string>();
+// A test process that ends without its after() (a failed before(), an uncaught error, a timeout's exit) must not leave
+// etcd, the API server or their data behind.
 process.once('exit', () => {
   for (const c of started) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 export class TestCluster {
@@ -68,6 +71,7 @@ export class TestCluster {
     const binary = await kubeApiserverBinary({ log });
     if ('unavailable' in binary) throw new Error(binary.unavailable);
     const dir = mkdtempSync(join(tmpdir(), 'trellis-k8s-'));
+    dirs.add(dir);
     const members: Member[] = [];
     try {
       const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -153,6 +157,7 @@ export class TestCluster {
     await halt(this.apiserver.child);
     await halt(this.etcd.child);
     rmSync(this.dir, { recursive: true, force: true });
+    dirs.delete(this.dir);
     this.log(`stopped ${this.server}`);
   }
 }
