@@ -195,13 +195,12 @@ describe('Kubernetes mode', { skip }, () => {
     dirs.push(dir);
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, readFileSync(cluster.kubeconfig, 'utf8').replace(cluster.server, `https://127.0.0.1:${relay.port}`));
-    const cp = await startControlPlane(['--kubeconfig', kubeconfig]);
+    const cp = await startControlPlane(['--kubeconfig', kubeconfig, '--state-dir', dir, '--webhook-port', '0']);
     let proxy: ChildProcess | undefined;
     let client: grpc.Client | undefined;
     let passed = false;
     try {
       const debug = `http://127.0.0.1:${cp.debug}`;
-      step(`xds ${cp.xds} debug ${cp.debug}`);
       process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
         xds_servers: [{ server_uri: `127.0.0.1:${cp.xds}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
         node: { id: 'sidecar~127.0.0.1~client-7f9.default~default.svc.cluster.local', cluster: 'client', locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
@@ -256,6 +255,13 @@ describe('Kubernetes mode', { skip }, () => {
       cluster.kubectl(['delete', 'virtualservice', 'echo']);
       await until('both again after kubectl delete', both);
       await until('the proxy routes to the service again', async () => (await proxyRoute()) === 'all');
+
+      // Its injection webhook is registered: a pod created in a labelled namespace gets a sidecar.
+      cluster.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: injected, labels: {istio-injection: enabled}}\n');
+      await until('the control plane sees the labelled namespace', async () => ((await (await fetch(`${debug}/debug/configz`)).json()) as { resources: Array<{ kind: string; name: string }> }).resources.some((r) => r.kind === 'Namespace' && r.name === 'injected'));
+      cluster.kubectl(['run', 'sleep', '-n', 'injected', '--image', 'curlimages/curl', '--restart', 'Never', '--overrides', '{"spec":{"serviceAccountName":"default"}}']);
+      const containers = cluster.kubectl(['get', 'pod', 'sleep', '-n', 'injected', '-o', 'jsonpath={.spec.containers[*].name}']);
+      assert.equal(containers, 'sleep istio-proxy', 'trellis controlplane --kubeconfig injects through its webhook');
 
       // Cut the control plane off; change the cluster; restart the API server (its watch cache starts over, so the
       // control plane's resourceVersions are too old: 410); then let the control plane back in.

@@ -11,6 +11,8 @@ import { DirectoryStore } from '../../controlplane/store/directory-store.js';
 import { openMeshCa, type MeshCa } from '../../ca/mesh-ca.js';
 import { PORTS } from '../../ports.js';
 import { openKubernetesSource } from '../../k8s/kubernetes-source.js';
+import { DEFAULT_PROXY_IMAGE, INJECT_PATH, InjectionWebhook, registerWebhook } from '../../k8s/injection/injection-webhook.js';
+import { CertificateAuthority } from '../../ca/ca.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
        trellis controlplane --kubeconfig FILE | --in-cluster [options]
@@ -26,6 +28,11 @@ Options:
   --namespace NS        the control plane's namespace (default istio-system): its ServiceMeshControlPlane, if any,
                         decides what is watched (a MultiTenant one: only its namespace and its members)
   --install-crds        apply the CRDs Trellis serves (Istio, Gateway API, Maistra) before watching
+  --webhook-port N|off  Kubernetes mode: the sidecar injection webhook (HTTPS, default ${PORTS.injectionWebhook}); its
+                        MutatingWebhookConfiguration istio-sidecar-injector is applied with the CA bundle
+  --webhook-url URL     how the API server reaches the webhook (default: istiod's Service in --namespace with
+                        --in-cluster, else https://BIND:PORT)
+  --proxy-image IMAGE   the proxy image the webhook injects (default ${DEFAULT_PROXY_IMAGE})
   --xds-port N          plaintext xDS port (default ${PORTS.xds})
   --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default ${PORTS.controlPlaneMonitoring})
   --bind ADDR           address to listen on (default 127.0.0.1)
@@ -68,6 +75,9 @@ export const controlplaneCommand: Command = {
           'in-cluster': { type: 'boolean', default: false },
           namespace: { type: 'string', default: 'istio-system' },
           'install-crds': { type: 'boolean', default: false },
+          'webhook-port': { type: 'string', default: String(PORTS.injectionWebhook) },
+          'webhook-url': { type: 'string' },
+          'proxy-image': { type: 'string' },
           'xds-port': { type: 'string', default: String(PORTS.xds) },
           'debug-port': { type: 'string', default: String(PORTS.controlPlaneMonitoring) },
           bind: { type: 'string', default: '127.0.0.1' },
@@ -91,13 +101,14 @@ export const controlplaneCommand: Command = {
     const outbound: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' } | undefined = policy ? { mode: policy } : undefined;
     if (dir) mkdirSync(dir, { recursive: true });
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    const caStateDir = `${values['state-dir'] ?? (dir ? `${dir}/.trellis` : '.trellis')}/ca`;
     // The CA first: an external CA that cannot be reached fails the start before anything listens.
     let ca: MeshCa | undefined;
     let caLine = '';
     if (values['ca-port'] !== undefined) {
       port(values['ca-port'], '--ca-port');
       ca = await openMeshCa({
-        stateDir: `${values['state-dir'] ?? (dir ? `${dir}/.trellis` : '.trellis')}/ca`,
+        stateDir: caStateDir,
         pluggedIn: values.cacerts,
         externalCa: externalCaOptions(values),
         serverNames: ['istiod.istio-system.svc', values.bind!],
@@ -117,11 +128,23 @@ export const controlplaneCommand: Command = {
       const caPort = await ca.listen(values.bind!, port(values['ca-port'], '--ca-port'));
       caLine = `, CA API on ${values.bind}:${caPort} (signer: ${ca.signer.status().source}; proxies' --ca-root: ${ca.rootFile})`;
     }
+    let webhook: InjectionWebhook | undefined;
+    if ('kubernetes' in source && values['webhook-port'] !== 'off') {
+      // Its serving certificate comes from the mesh CA's root (the same state directory), whose bundle it registers.
+      mkdirSync(caStateDir, { recursive: true });
+      const signer = await CertificateAuthority.open({ stateDir: caStateDir });
+      const names = [`istiod.${values.namespace}.svc`, values.bind!];
+      webhook = await InjectionWebhook.listen({ store: source.kubernetes, tls: await signer.serverCertificate(names), image: values['proxy-image'], log }, values.bind!, port(values['webhook-port']!, '--webhook-port'));
+      const url = values['webhook-url'] ?? (values['in-cluster'] ? undefined : `https://${values.bind}:${webhook.port}`);
+      await registerWebhook(source.client, { caBundle: signer.trustBundle(), url, serviceNamespace: values.namespace });
+      caLine += `, injection webhook on https://${values.bind}:${webhook.port}${INJECT_PATH}`;
+    }
     process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${source.what}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}${caLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await webhook?.close();
     await ca?.close();
     await debug.close();
     await cp.close();

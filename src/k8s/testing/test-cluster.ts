@@ -141,6 +141,23 @@ export class TestCluster {
     return r.stdout;
   }
 
+  /**
+   * kubectl without blocking this process: what the API server calls back into the test (an admission webhook served
+   * here) must be able to answer while kubectl waits.
+   */
+  kubectlAsync(args: readonly string[], input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('kubectl', ['--kubeconfig', this.kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (err += c));
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err}`))));
+      child.stdin.end(input ?? '');
+    });
+  }
+
   /** Stops the API server (etcd keeps the data); `start` again later with startApiServer(). */
   async stopApiServer(): Promise<void> {
     await halt(this.apiserver.child);
