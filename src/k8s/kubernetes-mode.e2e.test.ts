@@ -22,6 +22,7 @@ import { TcpRelay } from './testing/tcp-relay.js';
 import { TestCluster, testClusterUnavailable } from './testing/test-cluster.js';
 import { startEcho } from '../xds/testing/raw-echo.js';
 import { startControlPlane } from '../cli/testing/controlplane-process.js';
+import { until as waitUntil } from './testing/until.js';
 
 const skip = await testClusterUnavailable();
 const bin = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
@@ -101,11 +102,7 @@ let step = (_what: string) => {};
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   step(what);
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitUntil(what, cond, ms);
 }
 
 async function stopChild(child: ChildProcess | undefined): Promise<void> {

@@ -13,6 +13,7 @@ import { PORTS } from '../../ports.js';
 import { openKubernetesSource } from '../../k8s/kubernetes-source.js';
 import { DEFAULT_PROXY_IMAGE, INJECT_PATH, InjectionWebhook, registerWebhook } from '../../k8s/injection/injection-webhook.js';
 import { CertificateAuthority } from '../../ca/ca.js';
+import { ControlPlaneOperator } from '../../k8s/operator/control-plane-operator.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
        trellis controlplane --kubeconfig FILE | --in-cluster [options]
@@ -32,6 +33,10 @@ Options:
                         MutatingWebhookConfiguration istio-sidecar-injector is applied with the CA bundle
   --webhook-url URL     how the API server reaches the webhook (default: istiod's Service in --namespace with
                         --in-cluster, else https://BIND:PORT)
+  --webhook-service N   istiod's Service that --in-cluster registers (default istiod)
+  --operator            also run the operator loop: every ServiceMeshControlPlane's istiod Deployment, Service,
+                        ServiceAccount and RBAC applied (see trellis install), SMCP/SMMR status written back
+  --control-plane-image IMAGE   the image the operator's Deployments run
   --proxy-image IMAGE   the proxy image the webhook injects (default ${DEFAULT_PROXY_IMAGE})
   --xds-port N          plaintext xDS port (default ${PORTS.xds})
   --debug-port N        debug endpoints: /debug/syncz, /debug/config_dump?proxyID=… (default ${PORTS.controlPlaneMonitoring})
@@ -77,6 +82,9 @@ export const controlplaneCommand: Command = {
           'install-crds': { type: 'boolean', default: false },
           'webhook-port': { type: 'string', default: String(PORTS.injectionWebhook) },
           'webhook-url': { type: 'string' },
+          'webhook-service': { type: 'string', default: 'istiod' },
+          operator: { type: 'boolean', default: false },
+          'control-plane-image': { type: 'string' },
           'proxy-image': { type: 'string' },
           'xds-port': { type: 'string', default: String(PORTS.xds) },
           'debug-port': { type: 'string', default: String(PORTS.controlPlaneMonitoring) },
@@ -133,17 +141,24 @@ export const controlplaneCommand: Command = {
       // Its serving certificate comes from the mesh CA's root (the same state directory), whose bundle it registers.
       mkdirSync(caStateDir, { recursive: true });
       const signer = await CertificateAuthority.open({ stateDir: caStateDir });
-      const names = [`istiod.${values.namespace}.svc`, values.bind!];
+      const names = [`${values['webhook-service']}.${values.namespace}.svc`, values.bind!];
       webhook = await InjectionWebhook.listen({ store: source.kubernetes, tls: await signer.serverCertificate(names), image: values['proxy-image'], log }, values.bind!, port(values['webhook-port']!, '--webhook-port'));
       const url = values['webhook-url'] ?? (values['in-cluster'] ? undefined : `https://${values.bind}:${webhook.port}`);
-      await registerWebhook(source.client, { caBundle: signer.trustBundle(), url, serviceNamespace: values.namespace });
+      await registerWebhook(source.client, { caBundle: signer.trustBundle(), url, serviceNamespace: values.namespace, serviceName: values['webhook-service'] });
       caLine += `, injection webhook on https://${values.bind}:${webhook.port}${INJECT_PATH}`;
+    }
+    let operator: ControlPlaneOperator | undefined;
+    if ('kubernetes' in source && values.operator) {
+      operator = new ControlPlaneOperator({ store: source.kubernetes, client: source.client, image: values['control-plane-image'], log });
+      await operator.start();
+      caLine += ', operator on';
     }
     process.stdout.write(`trellis controlplane: ${store.list().length} resources from ${source.what}; xDS on ${values.bind}:${xdsPort}, debug on http://${values.bind}:${debugPort}${caLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await operator?.stop();
     await webhook?.close();
     await ca?.close();
     await debug.close();

@@ -13,6 +13,7 @@ import { installCrds } from '../install-crds.js';
 import { KubernetesStore } from '../kubernetes-store.js';
 import { TestCluster, testClusterUnavailable } from '../testing/test-cluster.js';
 import { InjectionWebhook, registerWebhook } from './injection-webhook.js';
+import { until } from '../testing/until.js';
 
 const skip = await testClusterUnavailable();
 
@@ -31,14 +32,6 @@ spec:
   containers:
   - {name: app, image: docker.io/istio/examples-bookinfo-ratings-v1:1.17.0, ports: [{containerPort: 9080}]}
 `;
-
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('sidecar injection webhook', { skip }, () => {
   let cluster: TestCluster;

@@ -126,6 +126,8 @@ export interface WebhookRegistration {
   /** How the API server reaches the webhook: a URL (outside the cluster), or istiod's Service in this namespace. */
   url?: string;
   serviceNamespace?: string;
+  /** istiod's Service (OpenShift Service Mesh's: istiod-<smcp>). */
+  serviceName?: string;
 }
 
 const rules = [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }];
@@ -137,7 +139,7 @@ const rules = [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], r
  */
 export function webhookConfiguration(r: WebhookRegistration): Record<string, unknown> {
   const clientConfig = {
-    ...(r.url ? { url: `${r.url.replace(/\/$/, '')}${INJECT_PATH}` } : { service: { name: 'istiod', namespace: r.serviceNamespace ?? 'istio-system', path: INJECT_PATH, port: 443 } }),
+    ...(r.url ? { url: `${r.url.replace(/\/$/, '')}${INJECT_PATH}` } : { service: { name: r.serviceName ?? 'istiod', namespace: r.serviceNamespace ?? 'istio-system', path: INJECT_PATH, port: 443 } }),
     caBundle: Buffer.from(r.caBundle).toString('base64'),
   };
   const hook = (name: string, selectors: Record<string, unknown>) => ({ name, clientConfig, rules, failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], reinvocationPolicy: 'Never', timeoutSeconds: 10, ...selectors });
