@@ -31,7 +31,7 @@ export class CaServer {
 
   private async create(call: grpc.ServerUnaryCall<{ csr: string; validityDuration: number }, unknown>, cb: grpc.sendUnaryData<{ certChain: string[] }>): Promise<void> {
     const auth = String(call.metadata.get('authorization')[0] ?? '');
-    const identity = this.o.authenticator.authenticate(auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    const identity = await this.o.authenticator.authenticate(auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
     if (identity instanceof Error) {
       this.o.log?.(`ca: refused a certificate request: ${identity.message}`);
       return cb({ code: grpc.status.UNAUTHENTICATED, message: identity.message });

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Identity } from './ca.js';
 
 export interface Authenticator {
-  /** The identity a bearer token proves, or an Error saying why not. */
-  authenticate(token: string | undefined): Identity | Error;
+  /** The identity a bearer token proves, or an Error saying why not (asynchronously when someone else decides). */
+  authenticate(token: string | undefined): Identity | Error | Promise<Identity | Error>;
 }
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');

@@ -16,6 +16,9 @@ import { DirectoryStore } from '../controlplane/store/directory-store.js';
 import { MeshConfigGenerator } from '../controlplane/translate/generator.js';
 import type { ProxyNode } from '../xds/resource.js';
 import { KubeClient } from './client/kube-client.js';
+import { X509Certificate } from 'node:crypto';
+import { requestCertificate } from '../ca/ca-api.js';
+import { createCsr } from '../ca/ca.js';
 import { installCrds } from './install-crds.js';
 import { openKubernetesSource } from './kubernetes-source.js';
 import { TcpRelay } from './testing/tcp-relay.js';
@@ -192,7 +195,7 @@ describe('Kubernetes mode', { skip }, () => {
     dirs.push(dir);
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, readFileSync(cluster.kubeconfig, 'utf8').replace(cluster.server, `https://127.0.0.1:${relay.port}`));
-    const cp = await startControlPlane(['--kubeconfig', kubeconfig, '--state-dir', dir, '--webhook-port', '0']);
+    const cp = await startControlPlane(['--kubeconfig', kubeconfig, '--state-dir', dir, '--webhook-port', '0', '--ca-port', '0']);
     let proxy: ChildProcess | undefined;
     let client: grpc.Client | undefined;
     let passed = false;
@@ -259,6 +262,19 @@ describe('Kubernetes mode', { skip }, () => {
       cluster.kubectl(['run', 'sleep', '-n', 'injected', '--image', 'curlimages/curl', '--restart', 'Never', '--overrides', '{"spec":{"serviceAccountName":"default"}}']);
       const containers = cluster.kubectl(['get', 'pod', 'sleep', '-n', 'injected', '-o', 'jsonpath={.spec.containers[*].name}']);
       assert.equal(containers, 'sleep istio-proxy', 'trellis controlplane --kubeconfig injects through its webhook');
+
+      // Its CA takes the pod's istio-ca service-account token (TokenReview), as an injected sidecar sends it.
+      const caPort = Number(/CA API on [^:]+:(\d+)/.exec(cp.started)?.[1]);
+      const caRoot = readFileSync(/--ca-root: ([^)]+)\)/.exec(cp.started)![1]!, 'utf8');
+      const api = await KubeClient.fromKubeconfig(cluster.kubeconfig);
+      try {
+        const sa = await api.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/echo/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['istio-ca'], expirationSeconds: 3600 } } });
+        const identity = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'echo' };
+        const chain = await requestCertificate({ address: `127.0.0.1:${caPort}`, rootPem: caRoot, token: sa.status.token, csrPem: (await createCsr(identity)).csrPem, ttlSeconds: 3600, serverName: 'istiod.istio-system.svc' });
+        assert.equal(new X509Certificate(chain[0]!).subjectAltName, 'URI:spiffe://cluster.local/ns/default/sa/echo');
+      } finally {
+        api.close();
+      }
 
       // Cut the control plane off; change the cluster; restart the API server (its watch cache starts over, so the
       // control plane's resourceVersions are too old: 410); then let the control plane back in.

@@ -14,6 +14,8 @@ import { openKubernetesSource } from '../../k8s/kubernetes-source.js';
 import { DEFAULT_PROXY_IMAGE, INJECT_PATH, InjectionWebhook, registerWebhook } from '../../k8s/injection/injection-webhook.js';
 import { CertificateAuthority } from '../../ca/ca.js';
 import { ControlPlaneOperator } from '../../k8s/operator/control-plane-operator.js';
+import { TokenReviewAuthenticator } from '../../k8s/auth/token-review.js';
+import { KubeClient } from '../../k8s/client/kube-client.js';
 
 const USAGE = `Usage: trellis controlplane --config-dir DIR [options]
        trellis controlplane --kubeconfig FILE | --in-cluster [options]
@@ -48,7 +50,7 @@ Options:
 
 Certificate authority (Istio's CA API over TLS; off unless --ca-port is given):
   --ca-port N           serve the CA API on N (Istio uses ${PORTS.xdsTls}); workloads authenticate with tokens signed by
-                        STATE-DIR/ca/token-key; STATE-DIR/ca/root-cert.pem (the root of the API's own certificate)
+                        STATE-DIR/ca/token-key (in Kubernetes mode: their istio-ca service-account token, by TokenReview); STATE-DIR/ca/root-cert.pem (the root of the API's own certificate)
                         is what proxies pass as --ca-root
   --state-dir DIR       what survives a restart: the self-signed root, the token key (default CONFIG-DIR/.trellis)
   --cacerts DIR         sign with a plugged-in CA: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem
@@ -113,6 +115,7 @@ export const controlplaneCommand: Command = {
     // The CA first: an external CA that cannot be reached fails the start before anything listens.
     let ca: MeshCa | undefined;
     let caLine = '';
+    const caClient = kubernetes && values['ca-port'] !== undefined ? (values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await KubeClient.inCluster()) : undefined;
     if (values['ca-port'] !== undefined) {
       port(values['ca-port'], '--ca-port');
       ca = await openMeshCa({
@@ -120,6 +123,8 @@ export const controlplaneCommand: Command = {
         pluggedIn: values.cacerts,
         externalCa: externalCaOptions(values),
         serverNames: ['istiod.istio-system.svc', values.bind!],
+        // On Kubernetes, proxies prove who they are with their pod's istio-ca service-account token.
+        ...(caClient ? { authenticator: new TokenReviewAuthenticator(caClient) } : {}),
         log,
       });
     } else if (values.cacerts || values['external-ca-url']) {
@@ -161,6 +166,7 @@ export const controlplaneCommand: Command = {
     await operator?.stop();
     await webhook?.close();
     await ca?.close();
+    caClient?.close();
     await debug.close();
     await cp.close();
     // Everything is closed; a peer that keeps its end of a connection open (a proxyless gRPC client's ADS stream

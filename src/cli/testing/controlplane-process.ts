@@ -10,6 +10,8 @@ export interface ControlPlaneProcess {
   xds: number;
   debug: number;
   stderr: () => string;
+  /** Its start-up line (what it serves where). */
+  started: string;
 }
 
 /** Runs `trellis controlplane ARGS --xds-port 0 --debug-port 0`; resolves with its ports from its start-up line. */
@@ -22,7 +24,7 @@ export function startControlPlane(args: readonly string[]): Promise<ControlPlane
     child.stdout!.on('data', (c) => {
       out += c;
       const m = /xDS on [^:]+:(\d+), debug on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ child, xds: Number(m[1]), debug: Number(m[2]), stderr: () => err });
+      if (m) resolve({ child, xds: Number(m[1]), debug: Number(m[2]), stderr: () => err, started: out });
     });
     child.once('exit', (code) => reject(new Error(`controlplane exited (${code}): ${err}`)));
   });

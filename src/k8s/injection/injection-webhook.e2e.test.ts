@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CertificateAuthority } from '../../ca/ca.js';
+import { X509Certificate } from 'node:crypto';
+import { CaServer, requestCertificate } from '../../ca/ca-api.js';
+import { CertificateAuthority, createCsr } from '../../ca/ca.js';
+import { TokenReviewAuthenticator } from '../auth/token-review.js';
 import { KubeClient } from '../client/kube-client.js';
 import { installCrds } from '../install-crds.js';
 import { KubernetesStore } from '../kubernetes-store.js';
@@ -114,5 +117,27 @@ spec: {members: [members]}
 
     await cluster.kubectlAsync(['apply', '-f', '-'], podYaml('no-annotation', 'members'));
     assert.equal(injected(kubectlPod('members', 'no-annotation')), false, 'multi-tenant members inject only pods that ask');
+  });
+
+  test('the CA accepts a pod\'s istio-ca service-account token (TokenReview) and signs its SPIFFE identity; other tokens are refused', async () => {
+    cluster.kubectl(['create', 'serviceaccount', 'reviews', '-n', 'shop']);
+    // What the kubelet does for the injected istio-token volume: a TokenRequest for audience istio-ca.
+    const token = async (audience: string) =>
+      (await client.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/shop/serviceaccounts/reviews/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds: 3600 } } })).status.token;
+    const ca = await CertificateAuthority.open({ stateDir });
+    const server = new CaServer({ signer: ca, authenticator: new TokenReviewAuthenticator(client), tls: await ca.serverCertificate(['127.0.0.1']) });
+    const port = await server.listen('127.0.0.1', 0);
+    try {
+      const reviews = { trustDomain: 'cluster.local', namespace: 'shop', serviceAccount: 'reviews' };
+      const ask = async (bearer: string) => requestCertificate({ address: `127.0.0.1:${port}`, rootPem: ca.trustBundle(), token: bearer, csrPem: (await createCsr(reviews)).csrPem, ttlSeconds: 3600 });
+      const chain = await ask(await token('istio-ca'));
+      assert.equal(new X509Certificate(chain[0]!).subjectAltName, 'URI:spiffe://cluster.local/ns/shop/sa/reviews');
+      await assert.rejects(ask(await token('https://kubernetes.default.svc')), /UNAUTHENTICATED/, 'a token for another audience');
+      await assert.rejects(ask('not-a-token'), /UNAUTHENTICATED/);
+      const other = await new TokenReviewAuthenticator(client).authenticate(await token('istio-ca'));
+      assert.deepEqual(other, reviews);
+    } finally {
+      await server.close();
+    }
   });
 });
