@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|sidecar|capture|controlplane|telemetry]: installs the peers it needs, runs
+// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|sidecar|capture|controlplane|kubernetes|telemetry]: installs the peers it needs, runs
 // everything on loopback, prints Markdown tables. Figures are compared side by side within one run (the machine is
 // noisy). Every process the benchmark starts is stopped on the way out, also on failure and on Ctrl-C.
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { runControlplane } from './controlplane.mjs';
 import { runTelemetry } from './telemetry.mjs';
 import { runSidecar } from './sidecar.mjs';
 import { runCapture } from './capture.mjs';
+import { runKubernetes } from './kubernetes.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -89,6 +90,11 @@ try {
     process.stdout.write('## Control plane\n\n');
     const o = quick ? { services: [10, 100], proxies: [10, 100] } : { services: [10, 100, 1000], proxies: [10, 100, 500] };
     process.stdout.write((await runControlplane(o)) + '\n\n');
+  }
+
+  if (want('kubernetes')) {
+    process.stdout.write('## Kubernetes mode\n\n');
+    process.stdout.write((await runKubernetes(quick ? { namespaces: 20, perNamespace: 10 } : { namespaces: 100, perNamespace: 10 })) + '\n\n');
   }
 
   if (want('telemetry')) {
