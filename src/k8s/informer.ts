@@ -4,7 +4,7 @@
 // timeout; and a restart with exponential back-off after a failure, which ListWatch leaves to its user.
 
 import { EventEmitter } from 'node:events';
-import { DELETE, ERROR, ListWatch, UPDATE, ADD, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ADD, DELETE, ERROR, ListWatch, UPDATE, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { realClock, type Clock, type Timer } from '../clock.js';
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject } from './client/kube-client.js';
 
