@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|sidecar|capture|controlplane|kubernetes|telemetry]: installs the peers it needs, runs
+// npm run bench [-- --quick] [--only dataplane|http|grpc|tcp|sidecar|capture|ambient|controlplane|kubernetes|telemetry]: installs the peers it needs, runs
 // everything on loopback, prints Markdown tables. Figures are compared side by side within one run (the machine is
 // noisy). Every process the benchmark starts is stopped on the way out, also on failure and on Ctrl-C.
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { runTelemetry } from './telemetry.mjs';
 import { runSidecar } from './sidecar.mjs';
 import { runCapture } from './capture.mjs';
 import { runKubernetes } from './kubernetes.mjs';
+import { runAmbient } from './ambient.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -84,6 +85,11 @@ try {
   if (want('capture')) {
     process.stdout.write('## Transparent capture (netns mode)\n\n');
     process.stdout.write((await runCapture(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
+  }
+
+  if (want('ambient')) {
+    process.stdout.write('## Ambient mode beside sidecars (netns mode)\n\n');
+    process.stdout.write((await runAmbient(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
   }
 
   if (want('controlplane')) {

@@ -11,6 +11,11 @@ export const PORTS = {
    * iptables: the sidecar listens on the pod's own ports instead, so nothing binds it yet.
    */
   inbound: 15006,
+  /**
+   * HBONE: mutual TLS, HTTP/2 CONNECT with the original destination as the authority. The node proxy (ztunnel) takes it
+   * in every ambient pod's namespace, HBONE-capable sidecars and waypoints on their own address.
+   */
+  hbone: 15008,
   /** The control plane's plaintext xDS (istiod's gRPC port without TLS). */
   xds: 15010,
   /** istiod's xDS and CA API over TLS; `trellis up` serves Istio's CA API (CreateCertificate) there. */

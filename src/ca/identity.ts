@@ -7,3 +7,9 @@ export interface Identity {
 }
 
 export const spiffeId = (i: Identity) => `spiffe://${i.trustDomain}/ns/${i.namespace}/sa/${i.serviceAccount}`;
+
+/** A SPIFFE ID received over a protocol (`spiffe://<td>/ns/<ns>/sa/<sa>`), or undefined when it is not a workload's. */
+export function parseSpiffeId(id: string): Identity | undefined {
+  const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(id);
+  return m ? { trustDomain: m[1]!, namespace: m[2]!, serviceAccount: m[3]! } : undefined;
+}

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { MAX_TIMER_MS, realClock, type Clock, type Timer } from '../clock.js';
 import { requestCertificate } from './ca-client.js';
 import { createCsr } from './csr.js';
-import type { Identity } from './identity.js';
+import { spiffeId, type Identity } from './identity.js';
 
 export interface IssuedCertificate {
   certChain: string;
@@ -30,6 +30,8 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
       ttlSeconds?: number;
       renewAt?: number;
       serverName?: string;
+      /** A node proxy's: the certificate is for `identity`, a workload on its node, asked with the node's own token. */
+      impersonate?: boolean;
       /** Time for the renewal schedule and the retries after failures. */
       clock?: Clock;
     },
@@ -46,7 +48,7 @@ export class WorkloadIdentity extends EventEmitter<{ rotated: [IssuedCertificate
   private async renew(): Promise<IssuedCertificate> {
     const { keyPem, csrPem } = await createCsr(this.o.identity);
     const asked = this.clock.now();
-    const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName });
+    const chain = await requestCertificate({ address: this.o.caAddress, rootPem: this.o.rootPem, token: this.o.token(), csrPem, ttlSeconds: this.o.ttlSeconds ?? 24 * 3600, serverName: this.o.serverName, ...(this.o.impersonate ? { impersonate: spiffeId(this.o.identity) } : {}) });
     const leaf = new X509Certificate(chain[0]!);
     const issued = { certChain: chain.slice(0, -1).join(''), privateKey: keyPem, rootCert: chain.at(-1)!, notAfter: new Date(leaf.validTo) };
     this.current = issued;

@@ -97,3 +97,18 @@ test("a control plane's runtime settings: gateways, certificate authority, add-o
   const plain = buildMeshTopology([]).controlPlanes[0]!.settings;
   assert.deepEqual(plain.gateways.map((g) => g.name), ['istio-ingressgateway'], "Istio's default profile: an ingress gateway only");
 });
+
+test("ambient mode: istio.io/dataplane-mode on the namespace or the pod enrols it; `none` and a sidecar keep a pod out; labelling turns off mesh-everything", () => {
+  const yaml = ns('amb', '{istio.io/dataplane-mode: ambient}') + ns('side', '{istio-injection: enabled}') + ns('plain');
+  const t = buildMeshTopology(load(yaml));
+  assert.equal(t.meshEverything, false, 'an ambient label is opting in to Istio\'s own rules');
+  const ambient = (namespace: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => t.ambient(namespace, labels, annotations);
+  assert.deepEqual([ambient('amb').ambient, ambient('amb').reason], [true, 'namespace label istio.io/dataplane-mode=ambient']);
+  assert.deepEqual([ambient('amb', { 'istio.io/dataplane-mode': 'none' }).ambient, ambient('amb', { 'istio.io/dataplane-mode': 'none' }).reason], [false, 'pod label istio.io/dataplane-mode=none']);
+  assert.equal(ambient('plain').ambient, false);
+  assert.equal(ambient('plain', { 'istio.io/dataplane-mode': 'ambient' }).ambient, true, 'a pod may enrol itself');
+  // A pod with a sidecar is never captured by the node proxy, whatever the labels say.
+  assert.match(ambient('side', { 'istio.io/dataplane-mode': 'ambient' }).reason, /has a sidecar/);
+  assert.equal(ambient('amb', { 'sidecar.istio.io/inject': 'true' }).ambient, false);
+  assert.equal(ambient('amb').controlPlane?.namespace, 'istio-system');
+});

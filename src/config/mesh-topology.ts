@@ -4,6 +4,7 @@
 // discoverySelectors, injection labels). The runtime, the control plane's scope, analysis, status and the console all
 // ask this one module who owns a namespace and whether a workload gets a sidecar.
 
+import { ambientEnrolment, anyAmbientLabel, type AmbientDecision } from './ambient.js';
 import { matchesLabelSelector } from './labels.js';
 import { meshModelOf, type MeshModel } from './mesh-config.js';
 import type { Resource } from './resource.js';
@@ -96,6 +97,11 @@ export interface MeshTopology {
   ownerOf(namespace: string): ControlPlaneInfo | undefined;
   /** Whether a workload with these pod labels and annotations gets a sidecar, and from which control plane. */
   injection(namespace: string, podLabels: Readonly<Record<string, string>>, podAnnotations: Readonly<Record<string, string>>): InjectionDecision;
+  /**
+   * Whether such a workload is enrolled in ambient mode (captured by the node proxy, no sidecar): Istio's
+   * `istio.io/dataplane-mode` rule, in a namespace some control plane owns.
+   */
+  ambient(namespace: string, podLabels: Readonly<Record<string, string>>, podAnnotations: Readonly<Record<string, string>>): AmbientDecision & { controlPlane?: ControlPlaneInfo };
 }
 
 type Obj = Record<string, unknown>;
@@ -196,6 +202,8 @@ export function buildMeshTopology(resources: readonly Resource[]): MeshTopology 
   // `istio-injection=disabled` alone only opts a namespace out of the convenience.
   const injectionLabelled = [...namespaces.values()].some((l) => l[INJECTION_LABEL] === 'enabled' || !!l[REVISION_LABEL]);
   const podLabelled = resources.some((r) => String(podTemplateOf(r)?.metadata?.labels?.[INJECT_ANNOTATION] ?? '') === 'true');
+  // Enrolling anything in ambient mode is opting in to Istio's rules too: no sidecar for everything else.
+  const ambientLabelled = anyAmbientLabel(namespaces.values()) || anyAmbientLabel(resources.map((r) => podTemplateOf(r)?.metadata?.labels ?? {}));
 
   if (smcps.length === 0) {
     const model = meshModelOf(resources);
@@ -257,9 +265,9 @@ export function buildMeshTopology(resources: readonly Resource[]): MeshTopology 
     planes.push(plane);
     for (const m of members) owner.set(m, plane);
   }
-  const meshEverything = smcps.length === 0 && !injectionLabelled && !podLabelled;
+  const meshEverything = smcps.length === 0 && !injectionLabelled && !podLabelled && !ambientLabelled;
 
-  return {
+  const topology: MeshTopology = {
     controlPlanes: planes,
     meshEverything,
     namespaces,
@@ -284,7 +292,14 @@ export function buildMeshTopology(resources: readonly Resource[]): MeshTopology 
       }
       return { inject: true, controlPlane: plane, reason: `member of ${plane.namespace}/${plane.name} (cluster-wide)` };
     },
+    ambient(namespace, podLabels, podAnnotations) {
+      const plane = owner.get(namespace);
+      if (!plane) return { ambient: false, reason: `namespace ${namespace} is not a member of any control plane` };
+      const decision = ambientEnrolment(namespaces.get(namespace) ?? {}, podLabels, topology.injection(namespace, podLabels, podAnnotations).inject);
+      return { ...decision, controlPlane: plane };
+    },
   };
+  return topology;
 }
 
 const topologies = new WeakMap<readonly Resource[], MeshTopology>();

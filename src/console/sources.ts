@@ -17,6 +17,10 @@ export interface NamespaceInfo {
   injection?: 'enabled' | 'disabled';
   /** The control plane (`namespace/name`) whose mesh the namespace is in; undefined outside every mesh. */
   controlPlane?: string;
+  /** That control plane's namespace (where the node proxy of ambient mode runs). */
+  controlPlaneNamespace?: string;
+  /** Labelled `istio.io/dataplane-mode=ambient`: its pods join ambient mode (Kiali's ambient badge). */
+  ambient?: boolean;
 }
 
 export interface ServicePortInfo {
@@ -60,6 +64,10 @@ export interface WorkloadInfo {
   sidecar: boolean;
   /** Why the workload has (or has not) a sidecar, in words. */
   sidecarReason: string;
+  /** Its data plane: a sidecar, ambient mode (the node proxy, ztunnel), or none (outside the mesh's data plane). */
+  dataplaneMode: 'sidecar' | 'ambient' | 'none';
+  /** Why it is (or is not) in ambient mode, in words. */
+  ambientReason: string;
   /** Services (names, same namespace) that select it. */
   services: string[];
   /** Gateways are drawn apart in the graph, as Kiali does. */

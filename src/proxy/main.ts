@@ -8,13 +8,12 @@ import { nodeId } from '../xds/node.js';
 import { log, setLevel } from './log.js';
 import { ProxyProgram, type ProxyProgramOptions } from './proxy-program.js';
 import { parseConcurrency } from './workers/concurrency.js';
+import type { ZtunnelProgramOptions } from './ztunnel/ztunnel-program.js';
 
 const logger = log('main');
 
-export interface ProxyArgs {
-  options: ProxyProgramOptions;
-  logLevel?: string;
-}
+/** The Envoy-style proxy (sidecar, gateway, waypoint), or the node proxy (ztunnel), which is a program of its own. */
+export type ProxyArgs = { logLevel?: string } & ({ options: ProxyProgramOptions; ztunnel?: undefined } | { ztunnel: ZtunnelProgramOptions; options?: undefined });
 
 /** The command line, checked. Everything it throws is the caller's usage error. */
 export function parseProxyArgs(argv: string[]): ProxyArgs {
@@ -49,10 +48,13 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
       'ca-root': { type: 'string' },
       'trust-domain': { type: 'string', default: 'cluster.local' },
       'app-metrics': { type: 'string' },
+      // The node proxy (ztunnel): the CNI agent's ZDS socket and the node it serves.
+      'zds-socket': { type: 'string' },
+      node: { type: 'string' },
     },
   });
   const role = values.role === 'gateway' ? 'router' : values.role;
-  if (role !== 'sidecar' && role !== 'router') throw new Error(`--role must be sidecar or gateway, not "${values.role}"`);
+  if (role !== 'sidecar' && role !== 'router' && role !== 'ztunnel' && role !== 'waypoint') throw new Error(`--role must be sidecar, gateway, waypoint or ztunnel, not "${values.role}"`);
   // Delta xDS unless asked otherwise, as Istio's agent since 1.22 (ISTIO_DELTA_XDS=false turns it off there too).
   const mode = values['xds-mode'] ?? (process.env.ISTIO_DELTA_XDS?.toLowerCase() === 'false' ? 'sotw' : 'delta');
   if (mode !== 'sotw' && mode !== 'delta') throw new Error(`--xds-mode must be sotw or delta, not "${mode}"`);
@@ -65,7 +67,22 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
   const drainS = Number(values['drain-time-s']);
   if (!Number.isFinite(drainS) || drainS < 0) throw new Error(`--drain-time-s must be a number of seconds, not "${values['drain-time-s']}"`);
   const ip = values.ip!;
-  const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : 'proxy'}-${process.pid}`;
+  const pod = values.pod ?? `${role === 'router' ? 'istio-ingressgateway' : role === 'sidecar' ? 'proxy' : role}-${process.pid}`;
+  if (role === 'ztunnel') {
+    if (!values.xds || !values['ca-address'] || !values['zds-socket']) throw new Error('--role ztunnel needs --xds, --ca-address (with --ca-root) and --zds-socket');
+    return {
+      logLevel: values['log-level'],
+      ztunnel: {
+        node: { id: values['node-id'] ?? nodeId('ztunnel', ip, pod, values.namespace!), pod, namespace: values.namespace!, ip, serviceAccount: values['service-account']! },
+        nodeName: values.node ?? 'local',
+        admin: { address: values['admin-address']!, port: port('admin-port', values['admin-port']!) },
+        stats: { address: values['stats-address'] ?? ip, port: port('stats-port', values['stats-port'] ?? String(PORTS.mergedStats)) },
+        xds: { address: values.xds },
+        ca: { address: values['ca-address'], rootFile: values['ca-root']!, trustDomain: values['trust-domain']!, token: () => process.env.TRELLIS_CA_TOKEN ?? '' },
+        zdsSocket: values['zds-socket'],
+      },
+    };
+  }
   const labels = Object.fromEntries(values.labels!.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
   let metadata: Record<string, unknown> = {};
   if (values.metadata) {
@@ -93,7 +110,7 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
 /** Runs the proxy until a signal or /quitquitquit has drained it, then exits the process. */
 export async function runProxy(args: ProxyArgs): Promise<never> {
   if (args.logLevel) setLevel(args.logLevel);
-  const program = new ProxyProgram(args.options);
+  const program = args.ztunnel ? new (await import('./ztunnel/ztunnel-program.js')).ZtunnelProgram(args.ztunnel) : new ProxyProgram(args.options);
   // Wired before start(): a signal during start-up drains and exits like one later does.
   process.on('SIGTERM', () => void program.stop('SIGTERM'));
   process.on('SIGINT', () => void program.stop('SIGINT'));

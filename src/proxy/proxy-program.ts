@@ -21,7 +21,7 @@ const logger = log('main');
 /** Who this proxy is: Istio's node id and the metadata the control plane chooses its config by. */
 export interface ProxyNode {
   id: string;
-  role: 'sidecar' | 'router';
+  role: 'sidecar' | 'router' | 'waypoint';
   pod: string;
   namespace: string;
   /** The workload's address (INSTANCE_IPS); a gateway's listeners bind here. */
@@ -161,7 +161,7 @@ export class ProxyProgram {
       const { workloadMetadata, workloadOfPod } = await this.until(import('../telemetry/workload-metadata.js'));
       const workload = typeof node.metadata.WORKLOAD_NAME === 'string' ? node.metadata.WORKLOAD_NAME : workloadOfPod(node.pod);
       const local = workloadMetadata({ workload, namespace: node.namespace, labels: node.labels, serviceAccount: node.serviceAccount });
-      this.metrics = await this.until(this.dataplane.enableTelemetry({ nodeId: node.id, local }));
+      this.metrics = await this.until(this.dataplane.enableTelemetry({ nodeId: node.id, local, ...(node.role === 'waypoint' ? { waypoint: true } : {}) }));
     }
     const admin = (this.admin = new AdminServer(this.dataplane.admin, { ...this.o.admin, onQuit: () => void this.stop('quitquitquit') }));
     const pool = this.pool;

@@ -1,6 +1,6 @@
 // The proxy: applies Envoy-shaped snapshots atomically (clusters, routes, listeners), owns the runtime state, drains.
 
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { realClock, type Clock } from '../clock.js';
 import { compileSnapshot, type CompiledSnapshot } from './config/snapshot.js';
 import type { ConnectionManager } from './http/connection-manager.js';
@@ -9,11 +9,12 @@ import type { EnvoySnapshot } from '../xds/envoy/index.js';
 import type { RouteTable } from './config/route-table.js';
 import { ConfigCode, formatIssue, type ConfigIssue } from './errors.js';
 import { ListenerRuntime } from './listener/listener-runtime.js';
+import { internalConnectionPair } from './listener/internal-connection.js';
 import { log } from './log.js';
 import { Observers, type ProxyObserver } from './records.js';
 import type { ProxyRuntime } from './runtime.js';
 import { httpCounters, httpGauges, StatsStore, tcpCounters, type HttpCounters, type HttpGauges, type StatGroup } from './stats.js';
-import { UpstreamCluster } from './upstream/upstream-cluster.js';
+import { UpstreamCluster, type InternalConnector } from './upstream/upstream-cluster.js';
 import { SecretStore } from './tls/tls-context.js';
 
 const logger = log('config');
@@ -37,7 +38,7 @@ export interface ApplyResult {
 
 export type ServerState = 'PRE_INITIALIZING' | 'LIVE' | 'DRAINING';
 
-export class TrellisProxy implements ProxyRuntime {
+export class TrellisProxy implements ProxyRuntime, InternalConnector {
   readonly stats = new StatsStore();
   /** Certificates and trust bundles by SDS name (`default`, `ROOTCA`), set by the proxy's agent. */
   readonly secrets = new SecretStore();
@@ -109,6 +110,24 @@ export class TrellisProxy implements ProxyRuntime {
       if (l.config.address === '0.0.0.0' || l.config.address === '::') wildcard ??= l;
     }
     return wildcard;
+  }
+
+  /**
+   * Envoy's internal connections: the listener named serves the other end of an in-process pair as a connection to
+   * `target` (its restored destination) from `downstream`'s peer (keeping its TLS identity for RBAC), else from the
+   * proxy itself. A listener that does not exist fails the connection as a refused one would.
+   */
+  connectInternal(listener: string, target: { address: string; port: number }, downstream?: ConnectionInfo): Socket {
+    const remote = downstream ? { address: downstream.remoteAddress, port: downstream.remotePort } : { address: '127.0.0.1', port: 0 };
+    const [up, down] = internalConnectionPair({ local: target, remote });
+    const l = this.listeners.get(listener);
+    if (!l) {
+      process.nextTick(() => up.destroy(new Error(`no internal listener ${listener}`)));
+      return up as unknown as Socket;
+    }
+    const info: ConnectionInfo = { ...(downstream ?? { remoteAddress: remote.address, remotePort: remote.port }), localAddress: target.address, localPort: target.port, restored: true };
+    l.serve(down as unknown as Socket, info);
+    return up as unknown as Socket;
   }
 
   get draining(): boolean {
@@ -196,7 +215,7 @@ export class TrellisProxy implements ProxyRuntime {
       const eps = c.type === 'EDS' ? compiled.endpoints.get(c.edsServiceName) : undefined;
       const rt = this.clusters.get(name);
       if (rt) rt.update(c, eps);
-      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps, this.secrets, this.clock));
+      else this.clusters.set(name, new UpstreamCluster(c, this.stats, eps, this.secrets, this.clock, this));
     }
     for (const [name, rt] of this.clusters) {
       if (!compiled.clusters.has(name)) {

@@ -19,6 +19,9 @@ import { CfsslSigner, type CfsslSignerOptions } from '../ca/cfssl-signer.js';
 import { WorkloadTokens } from '../ca/token.js';
 import type { ClusterIpAllocator } from '../controlplane/registry/service-registry.js';
 
+/** The node proxy's service account, in the control plane's namespace (Istio's `istio-system/ztunnel`). */
+export const ZTUNNEL_SERVICE_ACCOUNT = 'ztunnel';
+
 /** The ConfigMap istio-csr (cert-manager's CA API for Istio) writes with the mesh's root, which workloads trust. */
 export const CA_ROOT_CONFIGMAP = 'istio-ca-root-cert';
 
@@ -118,7 +121,18 @@ export class ControlPlaneUnit {
       // An external CA (cfssl: the cert-manager / istio-csr model) signs the workloads; the CA API keeps its serving
       // certificate from the mesh CA (it is not rotated, so it must not depend on the external CA's lifetimes).
       if (o.externalCa) this.externalCa = await CfsslSigner.open({ log: o.log, trustDomain: this.trustDomain, ...o.externalCa });
-      this.caServer = new CaServer({ signer: this.externalCa ?? this.ca, authenticator: this.tokens, tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1', ...(o.alsoListen ?? [])]), log: o.log });
+      this.caServer = new CaServer({
+        signer: this.externalCa ?? this.ca,
+        authenticator: this.tokens,
+        tls: await this.ca.serverCertificate(['istiod.istio-system.svc', '127.0.0.1', ...(o.alsoListen ?? [])]),
+        // Istio's node authorizer: the node proxy (ztunnel, in the control plane's namespace) gets the certificates of
+        // the ambient workloads on its node.
+        nodeAuthorizer: {
+          trustedNodeAccounts: [`${this.namespace}/${ZTUNNEL_SERVICE_ACCOUNT}`],
+          runsOn: (node, id) => this.cp.registry.workloads().some((w) => w.ambient && w.node === node && w.namespace === id.namespace && w.serviceAccount === id.serviceAccount),
+        },
+        log: o.log,
+      });
       this.caPort = await this.caServer.listen('127.0.0.1', o.ports.ca);
       this.caAddress = `127.0.0.1:${this.caPort}`;
       for (const a of o.alsoListen ?? []) await this.caServer.listen(a, this.caPort);
@@ -148,9 +162,9 @@ export class ControlPlaneUnit {
     return ['--xds', inPod.target(this.xdsPort), '--ca-address', ca, '--ca-root', inPod.caRootFile, '--trust-domain', this.trustDomain];
   }
 
-  /** The token a workload presents to this control plane's CA. */
-  token(namespace: string, serviceAccount: string): string {
-    return this.tokens.issue(namespace, serviceAccount);
+  /** The token a workload presents to this control plane's CA; a node proxy's also names its node. */
+  token(namespace: string, serviceAccount: string, node?: string): string {
+    return this.tokens.issue(namespace, serviceAccount, undefined, node);
   }
 
   /**

@@ -4,6 +4,7 @@
 
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlPlane } from '../controlplane/control-plane.js';
@@ -32,6 +33,10 @@ import type { NetworkMode } from './network-mode.js';
 import { bracket, NetnsNetwork, type ServiceTarget } from './netns/netns-network.js';
 import type { IpFamily } from './netns/address-plan.js';
 import type { MeshService, RegistrySnapshot } from '../controlplane/registry/service-registry.js';
+import { AmbientNode } from './ambient/ambient-node.js';
+import { WaypointDeployments } from './ambient/waypoint-deployments.js';
+import { anyAmbientLabel } from '../config/ambient.js';
+import { workloadUid } from '../controlplane/translate/names.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 
@@ -96,7 +101,12 @@ export interface GatewayPlan {
 interface RunningPod {
   plan: PodPlan;
   processes: string[];
+  /** Enrolled with the node proxy (ambient mode): its traffic goes through it. */
+  ambient: boolean;
 }
+
+/** The Kubernetes node name of this machine, which ambient workloads carry and the node proxy serves. */
+const NODE_NAME = hostname().split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'local';
 
 /** Which control plane (by namespace) a pod's sidecar belongs to; a change of it (or of `meshed`) restarts the pod. */
 const meshKey = (p: PodPlan) => `${p.meshed}|${p.meshed ? (p.controlPlane ?? '') : ''}`;
@@ -120,6 +130,8 @@ export class LocalMesh {
   consoleUrl: string | undefined;
   /** Gateway proxies deployed for Kubernetes Gateways (Istio's automated deployment). */
   gatewayApi: GatewayApiDeployments | undefined;
+  /** Ambient mode's waypoints (netns mode): one proxy pod per `istio-waypoint` Gateway. */
+  waypoints: WaypointDeployments | undefined;
   externalScrapeConfig: { config: string; targets: (t: Array<{ address: string; labels: Record<string, string> }>) => void } | undefined;
   private stopped = false;
   private reconciling: Promise<void> = Promise.resolve();
@@ -127,6 +139,11 @@ export class LocalMesh {
   net: NetnsNetwork | undefined;
   /** Each control plane's CA root where pods' sidecars (uid 1337) can read it: `namespace` → file. */
   private readonly podCaRoots = new Map<string, string>();
+  /** Ambient mode's node proxy and CNI agent, started with the first pod enrolled (netns mode only). */
+  ambient: AmbientNode | undefined;
+  private startingAmbient: Promise<AmbientNode> | undefined;
+  /** Containers waiting for their pod's enrolment (an ambient pod's app starts once its traffic is captured). */
+  private readonly pending = new Set<Promise<void>>();
 
   private constructor(readonly options: LocalMeshOptions) {
     this.log = options.log ?? ((l) => process.stdout.write(l + '\n'));
@@ -273,8 +290,26 @@ export class LocalMesh {
       log: this.log,
     });
     await this.gatewayApi.reconcile(this.gatewayApiResources());
+    if (this.net) {
+      const net = this.net;
+      this.waypoints = new WaypointDeployments({
+        net,
+        supervisor: this.supervisor,
+        proxy: (namespace, serviceAccount) => {
+          const unit = this.unitFor(namespace) ?? this.primary;
+          return { args: this.proxyArgs(unit, true), token: unit.token(namespace, serviceAccount) };
+        },
+        bin: BIN,
+        nodeName: NODE_NAME,
+        upsertWorkload: (w) => this.watchersOf(w.namespace).forEach((u) => u.cp.registry.upsertWorkload(w)),
+        removeWorkload: (ns, name) => this.watchersOf(ns).forEach((u) => u.cp.registry.removeWorkload(ns, name)),
+        log: this.log,
+      });
+      await this.waypoints.reconcile(this.source.list());
+    }
     for (const pod of plan) this.startPod(pod);
     this.syncWorkloads();
+    this.enrolPending();
     this.updateTargets();
     this.source.on('change', () => {
       this.reconciling = this.reconciling.then(() => this.reconcile()).catch((err) => this.log(`[runtime] ${(err as Error).message}`));
@@ -436,10 +471,20 @@ export class LocalMesh {
       const next = wanted.get(key);
       // Joining or leaving a mesh is a restart, as injection happens when a pod is created.
       if (!next || next.podIP !== running.plan.podIP || meshKey(next) !== meshKey(running.plan) || (next.meshed && !this.units.has(next.controlPlane ?? ''))) await this.stopPod(key);
+      // Joining or leaving ambient mode is not: the node proxy takes the running pod, or lets it go.
+      else if (this.ambientWanted(next) !== running.ambient) {
+        running.plan = next;
+        if (running.ambient) {
+          running.ambient = false;
+          await this.ambient?.unenroll(this.ambientPod(next));
+        } else running.ambient = true;
+      } else running.plan = next;
     }
     for (const [key, p] of wanted) if (!this.pods.has(key)) this.startPod(p);
     this.syncWorkloads();
+    this.enrolPending();
     await this.gatewayApi?.reconcile(this.gatewayApiResources());
+    await this.waypoints?.reconcile(this.source.list());
     this.updateTargets();
     this.writeState();
   }
@@ -463,6 +508,8 @@ export class LocalMesh {
    * where they are its own sidecars: a member pod of another mesh, or one outside any, is a plaintext endpoint.
    */
   private syncWorkloads(): void {
+    // With ambient mode in the mesh, captured sidecars also take HBONE on 15008 (Istio's sidecars beside ambient pods).
+    const ambientMesh = anyAmbientLabel([...this.source.list().filter((r) => r.group === '' && r.kind === 'Namespace').map((r) => r.metadata.labels), ...[...this.pods.values()].map((p) => p.plan.labels)]);
     for (const unit of this.controlPlanes()) {
       const registered = this.registered.get(unit.namespace)!;
       const wanted = new Map<string, PodPlan>();
@@ -475,7 +522,9 @@ export class LocalMesh {
       }
       for (const [key, pod] of wanted) {
         const meshed = pod.meshed && pod.controlPlane === unit.namespace;
-        const mk = `${meshed}|${pod.podIP}`;
+        const ambient = !!this.pods.get(key)?.ambient;
+        const hbone = meshed && pod.captured && ambientMesh;
+        const mk = `${meshed}|${ambient}|${hbone}|${pod.podIP}`;
         if (registered.get(key) === mk) continue;
         registered.set(key, mk);
         unit.cp.registry.upsertWorkload({
@@ -489,12 +538,16 @@ export class LocalMesh {
           appAddress: pod.appAddress,
           healthy: true,
           meshed,
+          ...(ambient ? { ambient } : {}),
+          ...(hbone ? { hbone } : {}),
+          ...(pod.captured ? { node: NODE_NAME } : {}),
+          workloadName: pod.owner ?? pod.name,
         });
       }
     }
   }
 
-  /** Prometheus scrapes every sidecar's merged stats port and every gateway's, as Kubernetes pod discovery would. */
+  /** Prometheus scrapes every sidecar's merged stats port, every gateway's and waypoint's and the node proxy's, as Kubernetes pod discovery would. */
   private updateTargets(): void {
     if (this.net) this.net.updateServices(serviceTargets(this.controlPlanes().map((u) => u.cp.registry.snapshot())));
     const sink = this.prometheus ? (t: Parameters<PrometheusRunner['setTargets']>[0]) => this.prometheus!.setTargets(t) : this.externalScrapeConfig?.targets;
@@ -504,6 +557,8 @@ export class LocalMesh {
       .map((p) => ({ address: `${bracket(p.plan.podIP)}:${PORTS.mergedStats}`, labels: { namespace: p.plan.namespace, pod: p.plan.name, ...(p.plan.labels.app ? { app: p.plan.labels.app } : {}) } }));
     for (const unit of this.controlPlanes()) for (const g of unit.gateways) targets.push({ address: `${bracket(g.address)}:${PORTS.mergedStats}`, labels: { namespace: g.namespace, pod: g.pod, app: g.spec.name } });
     for (const d of this.gatewayApi?.deployments() ?? []) targets.push({ address: `${bracket(d.address)}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: `${d.gateway}-${d.className}` } });
+    if (this.ambient) targets.push({ address: `${bracket(this.ambient.address)}:${PORTS.mergedStats}`, labels: { namespace: this.ambient.namespace, pod: this.ambient.pod, app: 'ztunnel' } });
+    for (const d of this.waypoints?.deployments() ?? []) targets.push({ address: `${bracket(d.address)}:${PORTS.mergedStats}`, labels: { namespace: d.namespace, pod: d.pod, app: d.gateway } });
     sink(targets);
   }
 
@@ -556,12 +611,64 @@ export class LocalMesh {
       });
       processes.push(name);
     }
-    for (const c of pod.containers) {
-      const name = podProcess(pod.namespace, pod.name, c.name);
-      this.supervisor.start({ name, ...inPod(c.command, c.args, 'app'), env: c.env });
-      processes.push(name);
+    const containers = pod.containers.map((c) => ({ name: podProcess(pod.namespace, pod.name, c.name), ...inPod(c.command, c.args, 'app'), env: c.env }));
+    processes.push(...containers.map((c) => c.name));
+    const ambient = this.ambientWanted(pod);
+    this.pods.set(key, { plan: pod, processes, ambient });
+    // An ambient pod's app starts once the node proxy serves it, as Istio's CNI plugin holds the pod until then.
+    if (!ambient) for (const c of containers) this.supervisor.start(c);
+    else {
+      const started = this.enrol(pod)
+        .catch((err: Error) => this.log(`[runtime] ${pod.name}.${pod.namespace}: ${err.message}; its containers start without ambient capture`))
+        .then(() => {
+          if (this.pods.get(key)?.processes === processes) for (const c of containers) this.supervisor.start(c);
+        })
+        .finally(() => this.pending.delete(started));
+      this.pending.add(started);
     }
-    this.pods.set(key, { plan: pod, processes });
+  }
+
+  /**
+   * Whether a pod is served by the node proxy: enrolled (ambient.ts's rule), in a namespace of its own, and in the
+   * primary control plane's mesh, whose node proxy this is.
+   */
+  private ambientWanted(pod: PodPlan): boolean {
+    if (!pod.ambient || !this.net) return false;
+    if (pod.controlPlane !== this.primary.namespace) {
+      this.log(`[runtime] ${pod.name}.${pod.namespace}: ambient mode is served by the primary control plane's node proxy (${this.primary.namespace}); it stays out of it`);
+      return false;
+    }
+    return true;
+  }
+
+  private ambientPod(pod: PodPlan): { key: string; uid: string; name: string; namespace: string; serviceAccount: string } {
+    return { key: `${pod.namespace}/${pod.name}`, uid: workloadUid({ origin: 'Local', namespace: pod.namespace, name: pod.name }), name: pod.name, namespace: pod.namespace, serviceAccount: pod.serviceAccount };
+  }
+
+  /** The node proxy, started on first use. */
+  private ambientNode(): Promise<AmbientNode> {
+    if (this.ambient) return Promise.resolve(this.ambient);
+    const unit = this.primary;
+    this.startingAmbient ??= AmbientNode.start({ net: this.net!, supervisor: this.supervisor, unit, proxyArgs: this.proxyArgs(unit, true), nodeName: NODE_NAME, bin: BIN, log: this.log }).then((node) => {
+      this.ambient = node;
+      this.updateTargets();
+      return node;
+    });
+    return this.startingAmbient;
+  }
+
+  private async enrol(pod: PodPlan): Promise<void> {
+    const node = await this.ambientNode();
+    await node.enroll(this.ambientPod(pod));
+  }
+
+  /** Running pods that joined ambient mode and are not enrolled yet (a namespace label added live). */
+  private enrolPending(): void {
+    for (const running of this.pods.values()) {
+      if (!running.ambient) continue;
+      const p = this.enrol(running.plan).catch((err: Error) => this.log(`[runtime] ${running.plan.name}.${running.plan.namespace}: ${err.message}`)).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
   }
 
   private async stopPod(key: string): Promise<void> {
@@ -573,6 +680,7 @@ export class LocalMesh {
       unit.cp.registry.removeWorkload(running.plan.namespace, running.plan.name);
     }
     await Promise.all(running.processes.map((p) => this.supervisor.stop(p, 3000)));
+    if (running.ambient) await this.ambient?.unenroll(this.ambientPod(running.plan), true);
     this.net?.removePod(key);
   }
 
@@ -604,9 +712,12 @@ export class LocalMesh {
       });
       const apps = this.net ? inside.map((_, i) => i < podsUp) : await Promise.all([...this.pods.values()].flatMap((p) => p.plan.ports.map((port) => canConnect(p.plan.appAddress, port.containerPort))));
       const sidecars = await Promise.all([...this.pods.values()].filter((p) => p.plan.meshed).flatMap((p) => this.sidecarPorts(p.plan).map((port) => canConnect(p.plan.podIP, port))));
-      const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
-      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean)) return;
-      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length})`);
+      const waypoints = this.waypoints?.deployments() ?? [];
+      const gateways = await Promise.all([...this.controlPlanes().flatMap((u) => u.gateways.map((g) => g.address)), ...gatewayApi.map((d) => d.address), ...waypoints.map((d) => d.address)].map((a) => canConnect(a, PORTS.proxyAdmin)));
+      // Ambient pods: enrolled with the node proxy, which has their certificates and listens in them.
+      const ambient = this.pending.size === 0 && (!this.ambient || (await this.ambient.settled()));
+      if (synced && apps.every(Boolean) && sidecars.every(Boolean) && gateways.every(Boolean) && ambient) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000}s (proxies synced: ${synced}, apps up: ${apps.filter(Boolean).length}/${apps.length}, sidecars up: ${sidecars.filter(Boolean).length}/${sidecars.length}, gateways up: ${gateways.filter(Boolean).length}/${gateways.length}, ambient pods enrolled: ${ambient})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -650,8 +761,10 @@ export class LocalMesh {
     }
     for (const p of [...this.pods.values()].sort((a, b) => a.plan.name.localeCompare(b.plan.name))) {
       const mesh = several && p.plan.meshed ? `  mesh ${p.plan.controlPlane}` : '';
-      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}${mesh}` : `  (no sidecar: ${p.plan.injection})`}`);
+      const mode = p.plan.meshed ? `  admin http://${bracket(p.plan.podIP)}:${PORTS.proxyAdmin}${mesh}` : p.ambient ? '  (ambient: through the node proxy)' : `  (no sidecar: ${p.plan.injection})`;
+      lines.push(`  pod         ${p.plan.name}.${p.plan.namespace}  ${p.plan.podIPs.join(' ')}${mode}`);
     }
+    if (this.ambient) lines.push(`  ztunnel     ${this.ambient.pod}.${this.ambient.namespace}  ${this.ambient.address}  admin http://${bracket(this.ambient.address)}:${PORTS.proxyAdmin}/config_dump  (node proxy of ambient mode)`);
     for (const d of this.gatewayApi?.deployments() ?? []) lines.push(`  gateway     ${d.pod}.${d.namespace}  ${d.address}  admin http://${d.address}:${PORTS.proxyAdmin}  Gateway ${d.key} on ${d.ports.map((p) => `http://${d.address}:${p}`).join(' ')}`);
     if (this.prometheus) lines.push(`  prometheus  ${this.prometheus.url}`);
     if (this.consoleUrl) lines.push(`  console     ${this.consoleUrl}`);
@@ -671,7 +784,8 @@ export class LocalMesh {
       gatewayApi: (this.gatewayApi?.deployments() ?? []).map((d) => ({ gateway: d.key, pod: d.pod, address: d.address, ports: d.ports })),
       console: this.consoleUrl,
       prometheus: this.prometheus?.url,
-      pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP, controlPlane: p.plan.meshed ? p.plan.controlPlane : undefined })),
+      pods: [...this.pods.values()].map((p) => ({ name: p.plan.name, namespace: p.plan.namespace, podIP: p.plan.podIP, controlPlane: p.plan.meshed ? p.plan.controlPlane : undefined, ...(p.ambient ? { dataplaneMode: 'ambient' } : {}) })),
+      ...(this.ambient ? { ztunnel: { pod: this.ambient.pod, namespace: this.ambient.namespace, address: this.ambient.address } } : {}),
     };
     writeFileSync(join(this.options.stateDir, 'mesh.json'), JSON.stringify(state, null, 2));
   }
@@ -680,7 +794,9 @@ export class LocalMesh {
     if (this.stopped) return;
     this.stopped = true;
     await this.reconciling;
+    await this.startingAmbient?.catch(() => undefined);
     await this.supervisor.stopAll(3000);
+    await this.ambient?.stop();
     await this.net?.stop();
     await this.prometheus?.stop();
     await this.console?.close();

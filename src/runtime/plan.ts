@@ -46,6 +46,13 @@ export interface PodPlan {
   /** Why the pod has a sidecar or not (the control plane's injection rule, in words). */
   injection: string;
   /**
+   * Enrolled in ambient mode (`istio.io/dataplane-mode=ambient` on its namespace or itself, no sidecar): the node proxy
+   * captures its traffic. Only where it has a network namespace of its own; changes live, without a restart.
+   */
+  ambient: boolean;
+  /** Why it is in ambient mode or not, in words. */
+  ambientReason: string;
+  /**
    * ProxyConfig `concurrency` for its sidecar (the pod's `proxy.istio.io/config` annotation, else the mesh config's
    * `defaultConfig`): worker processes, 0 = one per core; undefined = Trellis's default of one process.
    */
@@ -237,6 +244,10 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
     // Injection as the control plane that owns the namespace decides it (mesh-topology.ts).
     const injection = topology.injection(p.namespace, p.meta.labels ?? {}, annotations);
     const meshed = injection.inject;
+    const enrolment = topology.ambient(p.namespace, p.meta.labels ?? {}, annotations);
+    // Capture by the node proxy needs the pod's own network namespace.
+    const ambient = enrolment.ambient && !!own;
+    const ambientReason = enrolment.ambient && !own ? 'ambient mode needs --network netns (pods in network namespaces)' : enrolment.reason;
     const controlPlane = injection.controlPlane?.namespace;
     const serviceAccount = p.spec.serviceAccountName ?? 'default';
     const proxy = meshed ? proxySettings(podProxyConfig(p.r, annotations, p.ptr.replace(/\/spec$/, '')), meshDefaults.get(controlPlane!) ?? {}) : {};
@@ -276,6 +287,8 @@ export function planPods(resources: readonly Resource[], o: PlanOptions): PodPla
       meshed,
       controlPlane,
       injection: injection.reason,
+      ambient,
+      ambientReason,
       concurrency: proxy.concurrency,
       xdsMode: proxy.xdsMode,
       proxyMetadata: proxy.metadata ?? {},

@@ -5,6 +5,7 @@ import type { HttpRequestRecord, ProxyObserver, TcpConnectionRecord } from '../p
 import type { IstioMetrics, RequestLabels, TcpLabels } from './istio-metrics.js';
 import { decodePeerMetadata, PEER_METADATA, UNKNOWN, type WorkloadMetadata } from './workload-metadata.js';
 import { attributesOf, type StatsPolicy } from './proxy-telemetry.js';
+import { parseSpiffeId } from '../ca/identity.js';
 
 export interface CollectorOptions {
   local: WorkloadMetadata;
@@ -12,6 +13,8 @@ export interface CollectorOptions {
   domain?: string;
   /** Telemetry API overrides for a connection manager (by stat prefix). */
   policy?: (statPrefix: string) => StatsPolicy | undefined;
+  /** A waypoint's collector: Istio's reporter="waypoint", the source the client of the HBONE tunnel (its certificate). */
+  waypoint?: boolean;
 }
 
 interface Side {
@@ -65,19 +68,22 @@ export class MetricsCollector implements ProxyObserver {
   }
 
   onHttpRequest(r: HttpRequestRecord): void {
-    const inbound = r.upstreamCluster.startsWith('inbound|');
+    // A waypoint stands between the two sides: it reports the request as it passed, the client by its certificate.
+    const waypoint = this.o.waypoint === true;
+    const inbound = waypoint || r.upstreamCluster.startsWith('inbound|');
     // Principals are known only from certificates: the server side sees the client's; Istio reports both there.
     const mtls = inbound && r.connectionSecurity === 'mutual_tls';
     const local = side(this.o.local, mtls, this.domain);
     const peer = side(decodePeerMetadata(inbound ? r.requestHeaders[PEER_METADATA] : r.responseHeaders?.[PEER_METADATA]), mtls, this.domain);
     if (mtls && r.peerPrincipal) peer.principal = r.peerPrincipal;
+    if (waypoint && mtls && r.peerPrincipal) peer.namespace = parseSpiffeId(r.peerPrincipal)?.namespace ?? UNKNOWN;
     const src = inbound ? peer : local;
-    const dst = inbound ? local : peer;
+    const dst = waypoint ? { ...unknownSide } : inbound ? local : peer;
     const service = this.destinationService(r.upstreamCluster, r.authority);
     const svc = serviceParts(service);
     const grpc = String(r.requestHeaders['content-type'] ?? '').startsWith('application/grpc');
     const labels: RequestLabels = {
-      reporter: inbound ? 'destination' : 'source',
+      reporter: waypoint ? 'waypoint' : inbound ? 'destination' : 'source',
       source_workload: src.workload,
       source_workload_namespace: src.namespace,
       source_principal: src.principal,

@@ -32,6 +32,11 @@ export interface AdsClientOptions {
    * handed to the handler and ACKed (a throw NACKs it).
    */
   extraTypes?: Record<string, (resources: Json[]) => void>;
+  /**
+   * Whether this is an Envoy-style proxy that wants listeners and clusters (and what they reference). False for a node
+   * proxy (ztunnel), which takes only Istio's workload types (`extraTypes`).
+   */
+  envoyTypes?: boolean;
   log?: (line: string) => void;
 }
 
@@ -111,8 +116,10 @@ export class AdsClient extends EventEmitter {
     });
     call.on('end', retry);
     // Wildcard subscriptions first; reconnects resend what is known so the server can skip unchanged resources.
-    this.subscribe(TypeUrl.Cluster, [], true);
-    this.subscribe(TypeUrl.Listener, [], true);
+    if (this.opts.envoyTypes !== false) {
+      this.subscribe(TypeUrl.Cluster, [], true);
+      this.subscribe(TypeUrl.Listener, [], true);
+    }
     for (const t of Object.keys(this.opts.extraTypes ?? {})) this.subscribe(t, [], true);
     for (const t of [TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration, TypeUrl.Secret]) {
       const s = this.state(t);

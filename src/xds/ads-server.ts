@@ -15,9 +15,10 @@ import { decodeDeltaRequest, decodeRequest, encodeDeltaResponse, encodeResponse,
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 /** Make-before-break: clusters and their endpoints before the listeners and routes that point at them. */
-const PUSH_ORDER: string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret, TypeUrl.NameTable];
+// Workload authorizations before the addresses that name them, as Istio pushes WADS before WDS.
+const PUSH_ORDER: string[] = [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment, TypeUrl.Listener, TypeUrl.RouteConfiguration, TypeUrl.Secret, TypeUrl.NameTable, TypeUrl.Authorization, TypeUrl.Address];
 /** Types where an empty subscription means "everything" (Envoy's wildcard), unless the client is proxyless. */
-const WILDCARD_TYPES = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster, TypeUrl.NameTable]);
+const WILDCARD_TYPES = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster, TypeUrl.NameTable, TypeUrl.Authorization, TypeUrl.Address]);
 
 export const TYPE_SHORT: Record<string, string> = {
   [TypeUrl.Cluster]: 'CDS',
@@ -26,6 +27,8 @@ export const TYPE_SHORT: Record<string, string> = {
   [TypeUrl.RouteConfiguration]: 'RDS',
   [TypeUrl.Secret]: 'SDS',
   [TypeUrl.NameTable]: 'NDS',
+  [TypeUrl.Address]: 'WDS',
+  [TypeUrl.Authorization]: 'WADS',
 };
 
 export type SyncState = 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACK' | 'IGNORED';

@@ -49,6 +49,9 @@ const FILES = [
   'xds/type/v3/typed_struct.proto',
   // Istio's NameTable (NDS) for the sidecar's DNS proxy, from this repository's protos/ folder.
   'istio/networking/nds/v1/nds.proto',
+  // Istio's workload discovery (WDS) and L4 authorization for the ztunnel and waypoints (ambient mode).
+  'istio/workload/workload.proto',
+  'istio/security/authorization.proto',
 ];
 
 /** This repository's own .proto files (Istio's messages that no npm package ships). */

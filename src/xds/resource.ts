@@ -1,6 +1,7 @@
 // The contract between translation and transport: xDS resources in Envoy's proto3 JSON form, named and typed.
 
 import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration, Secret } from './envoy/index.js';
+import type { Address, Authorization } from './istio/workload.js';
 
 /** Type URLs of the xDS v3 resources Trellis serves. */
 export const TypeUrl = {
@@ -11,6 +12,10 @@ export const TypeUrl = {
   Secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
   /** Istio's NDS: the names a sidecar's DNS proxy answers (one resource, named ""). */
   NameTable: 'type.googleapis.com/istio.networking.nds.v1.NameTable',
+  /** Istio's workload discovery (WDS) for ztunnels and waypoints: workloads by uid, services by `namespace/hostname`. */
+  Address: 'type.googleapis.com/istio.workload.Address',
+  /** Istio's L4 authorization for ztunnels, by `namespace/name`. */
+  Authorization: 'type.googleapis.com/istio.security.Authorization',
 } as const;
 
 export type TypeUrlValue = (typeof TypeUrl)[keyof typeof TypeUrl];
@@ -23,6 +28,8 @@ export interface XdsMessages {
   [TypeUrl.ClusterLoadAssignment]: ClusterLoadAssignment;
   [TypeUrl.Secret]: Secret;
   [TypeUrl.NameTable]: NameTable;
+  [TypeUrl.Address]: Address;
+  [TypeUrl.Authorization]: Authorization;
 }
 
 /** Istio's NameTable in proto3 JSON: fully qualified host → its addresses (and, for Kubernetes, short name and namespace). */
@@ -50,7 +57,15 @@ export interface XdsResource<T extends object = object> {
 
 /** The resource name of a message: its `name`, or `clusterName` for a ClusterLoadAssignment. */
 export function resourceName<U extends TypeUrlValue>(typeUrl: U, value: XdsMessages[U]): string {
-  return (typeUrl === TypeUrl.ClusterLoadAssignment ? (value as ClusterLoadAssignment).clusterName : (value as { name?: string }).name) ?? '';
+  if (typeUrl === TypeUrl.ClusterLoadAssignment) return (value as ClusterLoadAssignment).clusterName ?? '';
+  if (typeUrl === TypeUrl.Address) return addressName(value as Address);
+  if (typeUrl === TypeUrl.Authorization) return `${(value as Authorization).namespace ?? ''}/${(value as Authorization).name ?? ''}`;
+  return (value as { name?: string }).name ?? '';
+}
+
+/** Istio's WDS keys: a workload's uid, a service's `namespace/hostname`. */
+export function addressName(a: Address): string {
+  return a.workload ? (a.workload.uid ?? '') : `${a.service?.namespace ?? ''}/${a.service?.hostname ?? ''}`;
 }
 
 /** A typed resource, named at the edge from its own message. */

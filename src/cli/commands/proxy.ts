@@ -1,9 +1,11 @@
-// `trellis proxy`: the data-plane proxy program (sidecar or gateway), configured over xDS or from a file.
+// `trellis proxy`: the data-plane proxy program (sidecar, gateway or waypoint), configured over xDS or from a file, or
+// the node proxy of ambient mode (`--role ztunnel`).
 
 import { UsageError, type Command } from '../command.js';
 import { parseProxyArgs, runProxy, type ProxyArgs } from '../../proxy/main.js';
 
-const USAGE = `Usage: trellis proxy --xds HOST:PORT [--role sidecar|gateway] [identity] [options]
+const USAGE = `Usage: trellis proxy --xds HOST:PORT [--role sidecar|gateway|waypoint] [identity] [options]
+       trellis proxy --role ztunnel --xds HOST:PORT --ca-address HOST:PORT --ca-root FILE --zds-socket PATH [--node NAME]
        trellis proxy --config FILE [--watch]
 
 Identity (Istio's node id and metadata; the control plane picks the config by them):
@@ -20,7 +22,11 @@ Options:
   --drain-time-s N         graceful drain on SIGTERM or /quitquitquit (default 5)
   --concurrency N          worker processes sharing the listeners (Envoy's --concurrency, Istio's ProxyConfig
                            concurrency); 0 = one per core; default 1, a single process
-  -l, --log-level LEVEL    trace, debug, info, warning, error`;
+  -l, --log-level LEVEL    trace, debug, info, warning, error
+
+The node proxy (ztunnel) takes ambient pods from the CNI agent's ZDS socket (the runtime's), holds a certificate for
+each of their service accounts (its token, in TRELLIS_CA_TOKEN, names --node) and serves them inside their network
+namespaces: admin on --admin-address:--admin-port, metrics on --stats-address (or --ip):15020.`;
 
 export const proxyCommand: Command = {
   name: 'proxy',

@@ -1,5 +1,8 @@
 // API routes built from Prometheus: the traffic graph, the overview, and the detail pages' charts.
 
+import { waypointReference } from '../../config/ambient.js';
+import { ISTIO_WAYPOINT_CLASS } from '../../config/types/gateway-api.js';
+import type { GraphOptions } from '../graph/build.js';
 import { fetchGraph } from '../graph/fetch.js';
 import { promString } from '../graph/queries.js';
 import { namespaceMtls } from '../mesh/applies.js';
@@ -21,6 +24,33 @@ function gatewayLookup(inv: MeshInventory): (ns: string, workload: string, app: 
   return (ns, workload, app) => gws.has(`${ns}/${workload}`) || /^istio-(ingress|egress)gateway$/.test(workload) || /^istio-(ingress|egress)gateway$/.test(app);
 }
 
+/** Workloads in ambient mode (a node of any graph type carries the workload of its traffic). */
+function ambientLookup(inv: MeshInventory): (ns: string, workload: string) => boolean {
+  const ambient = new Set(inv.workloads.filter((w) => w.dataplaneMode === 'ambient').map((w) => `${w.namespace}/${w.name}`));
+  return (ns, workload) => ambient.has(`${ns}/${workload}`);
+}
+
+/** Kiali's ambient nodes: waypoints (the workloads of `istio-waypoint` Gateways), which service uses which, the node proxy. */
+function ambientGraphOptions(inv: MeshInventory, namespaces: string[]): Pick<GraphOptions, 'isWaypoint' | 'waypointOf' | 'nodeProxy'> {
+  const waypoints = new Set(
+    inv.config
+      .filter((c) => c.kind === 'Gateway' && c.group === 'gateway.networking.k8s.io' && (c.object.spec as { gatewayClassName?: unknown } | undefined)?.gatewayClassName === ISTIO_WAYPOINT_CLASS)
+      .map((c) => `${c.namespace}/${c.name}`),
+  );
+  const nsLabels = new Map(inv.namespaces.map((n) => [n.name, n.labels]));
+  const services = new Map(inv.services.map((s) => [`${s.namespace}/${s.name}`, s.labels]));
+  // One node proxy per node; `trellis up` has one node, its ztunnel in the control plane's namespace.
+  const plane = inv.namespaces.find((n) => n.ambient && namespaces.includes(n.name))?.controlPlaneNamespace;
+  return {
+    isWaypoint: (ns, workload) => waypoints.has(`${ns}/${workload}`),
+    waypointOf: (ns, service) => {
+      const ref = waypointReference(services.get(`${ns}/${service}`) ?? {}, ns, nsLabels.get(ns) ?? {});
+      return ref && waypoints.has(`${ref.namespace}/${ref.name}`) ? { namespace: ref.namespace, workload: ref.name } : undefined;
+    },
+    ...(plane ? { nodeProxy: { namespace: plane, workload: 'ztunnel' } } : {}),
+  };
+}
+
 const TARGETS: Record<string, TargetKind> = { apps: 'app', workloads: 'workload', services: 'service' };
 
 export const metricsRoutes: Route[] = [
@@ -38,6 +68,8 @@ export const metricsRoutes: Route[] = [
         duration: durationParam(req.query, 'duration', 60),
         injectServiceNodes: boolParam(req.query, 'injectServiceNodes', true),
         isGateway: gatewayLookup(inv),
+        isAmbient: ambientLookup(inv),
+        ...ambientGraphOptions(inv, namespaces),
       });
     },
   },

@@ -230,6 +230,55 @@ test('gateways, other namespaces and duplicate series', () => {
   close(edge(g, 'svc_bookinfo_productpage', 'vapp_bookinfo_productpage-v1')!.rps, 5);
 });
 
+test('ambient workloads carry the badge on their nodes, services and others do not', () => {
+  const g = build('versionedApp', bookinfo(), { isAmbient: (_ns, workload) => workload.startsWith('reviews-') });
+  assert.equal(node(g, 'vapp_bookinfo_reviews-v2')!.isAmbient, true);
+  assert.equal(node(g, 'vapp_bookinfo_productpage-v1')!.isAmbient, undefined);
+  assert.equal(node(g, 'svc_bookinfo_reviews')!.isAmbient, undefined);
+});
+
+test('ambient: a waypoint is its own node between the client and the service; the node proxy is an infrastructure node', () => {
+  // The node proxy reports productpage → the waypoint (TCP, on the way to reviews); the waypoint reports the requests
+  // it passed on to reviews (reporter="waypoint"), the client known by its certificate only.
+  const toWaypoint: Hop['dst'] = [ns, 'reviews', 'waypoint', 'waypoint', ''];
+  const viaWaypoint = (code: string, rate: number): Sample => ({
+    metric: { ...req({ src: [ns, 'unknown', 'unknown', 'unknown'], dst: [ns, 'reviews', 'unknown', 'unknown', 'unknown'] }, rate, code).metric, source_principal: `spiffe://cluster.local/ns/${ns}/sa/bookinfo-productpage`, connection_security_policy: 'mutual_tls' },
+    value: rate,
+  });
+  const input: GraphInput = {
+    requests: [],
+    tcp: [{ metric: { ...labels({ src: productpage, dst: toWaypoint }), response_flags: '-' }, value: 500 }],
+    responseTime: [],
+    security: [],
+    waypointRequests: [viaWaypoint('200', 2), viaWaypoint('403', 0.5)],
+  };
+  const ambient = {
+    isAmbient: (_ns: string, workload: string) => workload === 'productpage-v1',
+    isWaypoint: (_ns: string, workload: string) => workload === 'waypoint',
+    waypointOf: (n: string, service: string) => (service === 'reviews' ? { namespace: n, workload: 'waypoint' } : undefined),
+    nodeProxy: { namespace: 'istio-system', workload: 'ztunnel' },
+  };
+  const g = build('versionedApp', input, ambient);
+  assert.equal(node(g, 'vapp_bookinfo_waypoint')!.isWaypoint, true);
+  assert.equal(edge(g, 'vapp_bookinfo_productpage-v1', 'vapp_bookinfo_waypoint')!.tcpBps, 500);
+  assert.equal(edge(g, 'vapp_bookinfo_productpage-v1', 'svc_bookinfo_reviews'), undefined, 'no service node in front of the waypoint');
+  const passed = edge(g, 'vapp_bookinfo_waypoint', 'svc_bookinfo_reviews')!;
+  assert.equal(passed.protocol, 'http');
+  close(passed.rps, 2.5);
+  close(passed.err4xx, 0.5);
+  assert.equal(passed.isMTLS, 100);
+  assert.equal(passed.sourcePrincipal, `spiffe://cluster.local/ns/${ns}/sa/bookinfo-productpage`);
+  assert.ok(!g.elements.nodes.some((n) => n.data.nodeType === 'unknown'), 'the waypoint\'s series make no unknown client node');
+  const ztunnel = node(g, 'wl_istio-system_ztunnel')!;
+  assert.equal(ztunnel.isZtunnel, true);
+  assert.equal(ztunnel.isOutside, true);
+  assert.ok(!g.elements.edges.some((e) => e.data.source === ztunnel.id || e.data.target === ztunnel.id), 'infrastructure: no traffic edges');
+  // No ambient workload in the graph: no node proxy; no waypoint for the service: its series are not drawn.
+  assert.equal(node(build('versionedApp', input, { ...ambient, isAmbient: () => false }), 'wl_istio-system_ztunnel'), undefined);
+  const { waypointOf: _w, ...noWaypoint } = ambient;
+  assert.equal(edge(build('versionedApp', input, noWaypoint), 'vapp_bookinfo_waypoint', 'svc_bookinfo_reviews'), undefined);
+});
+
 test('tcp traffic and requests to unknown hosts', () => {
   const input = bookinfo();
   input.tcp.push({ metric: { ...labels({ src: [ns, 'ratings-v2', 'ratings', 'v2'], dst: [ns, 'mongodb', 'mongodb-v1', 'mongodb', 'v1'] }), response_flags: '-' }, value: 2048 });
@@ -258,4 +307,5 @@ test("queries: Kiali's three selectors per metric, by namespace and duration", (
   assert.match(q.responseTime[2]!, /^histogram_quantile\(0\.95, sum\(rate\(istio_request_duration_milliseconds_bucket\{reporter="source",source_workload_namespace="bookinfo",response_code=~"2\[0-9\]\{2\}"\}\[300s\]\)\) by \(le,/);
   assert.match(q.security[1]!, /connection_security_policy\)/);
   assert.match(q.security[1]!, /reporter="destination",source_workload_namespace="bookinfo"/);
+  assert.match(q.waypointRequests[0]!, /istio_requests_total\{reporter="waypoint",destination_service_namespace="bookinfo"\}\[300s\]\)\) by \(.*,source_principal,connection_security_policy\)$/);
 });

@@ -11,6 +11,8 @@ export interface GraphInput {
   tcp: Sample[];
   responseTime: Sample[];
   security: Sample[];
+  /** `istio_requests_total{reporter="waypoint"}`: requests a waypoint passed on (Istio's waypoint telemetry). */
+  waypointRequests?: Sample[];
 }
 
 export interface GraphOptions {
@@ -22,6 +24,14 @@ export interface GraphOptions {
   injectServiceNodes?: boolean;
   /** Which workloads are gateways; by default those named like Istio's (`istio-ingressgateway`, …). */
   isGateway?: (namespace: string, workload: string, app: string) => boolean;
+  /** Which workloads (or apps) are in ambient mode; by default none. */
+  isAmbient?: (namespace: string, workload: string, app: string) => boolean;
+  /** Which workloads are ambient waypoints; by default none. */
+  isWaypoint?: (namespace: string, workload: string) => boolean;
+  /** The waypoint (its workload) a service's traffic goes through (`istio.io/use-waypoint`), if any. */
+  waypointOf?: (namespace: string, service: string) => { namespace: string; workload: string } | undefined;
+  /** The node proxy (ztunnel) of the ambient workloads: drawn as an infrastructure node when the graph has some. */
+  nodeProxy?: { namespace: string; workload: string };
   health?: HealthConfig;
   timestamp?: number;
 }
@@ -85,7 +95,7 @@ class TrafficMap {
   readonly nodes = new Map<string, NodeRec>();
   readonly edges = new Map<string, EdgeRec>();
 
-  constructor(private readonly o: Required<Pick<GraphOptions, 'graphType' | 'injectServiceNodes' | 'isGateway'>>) {}
+  constructor(private readonly o: Required<Pick<GraphOptions, 'graphType' | 'injectServiceNodes' | 'isGateway' | 'isAmbient' | 'isWaypoint'>>) {}
 
   /** Source and destination node ids for one series, with the service node in between when it is injected. */
   route(l: Labels): { src: string; svc?: string; dest: string } | undefined {
@@ -94,6 +104,8 @@ class TrafficMap {
     const src = this.node(l.srcKey);
     const dest = this.node(l.destKey);
     if (!src || !dest) return undefined;
+    // Traffic to a waypoint is on its way to the service, which the waypoint's own telemetry shows next.
+    if (this.nodes.get(dest.id)!.data.isWaypoint) return { src: src.id, dest: dest.id };
     if (this.o.injectServiceNodes && isOK(l.destSvcName) && dest.nodeType !== 'service') {
       const svc = this.node({ serviceNamespace: l.destSvcNs, service: l.destSvcName, workloadNamespace: '', workload: '', app: '', version: '' });
       if (svc) return { src: src.id, svc: svc.id, dest: dest.id };
@@ -110,6 +122,7 @@ class TrafficMap {
     const src = known(l.srcKey);
     const dest = known(l.destKey);
     if (!src || !dest) return undefined;
+    if (this.nodes.get(dest.id)!.data.isWaypoint) return { src: src.id, dest: dest.id };
     if (this.o.injectServiceNodes && isOK(l.destSvcName) && dest.nodeType !== 'service') {
       const svc = known({ serviceNamespace: l.destSvcNs, service: l.destSvcName, workloadNamespace: '', workload: '', app: '', version: '' });
       return svc ? { src: src.id, svc: svc.id, dest: dest.id } : undefined;
@@ -117,7 +130,7 @@ class TrafficMap {
     return { src: src.id, dest: dest.id };
   }
 
-  private node(k: NodeKey): NodeIdentity | undefined {
+  node(k: NodeKey): NodeIdentity | undefined {
     const ident = nodeIdentity(k, this.o.graphType);
     if (!ident) return undefined;
     let rec = this.nodes.get(ident.id);
@@ -130,6 +143,8 @@ class TrafficMap {
           if (isOK(k.app)) data.app = k.app;
           if (isOK(k.version) && this.o.graphType !== 'app') data.version = k.version;
           if (this.o.isGateway(ident.namespace, k.workload, k.app)) data.isGateway = true;
+          if (this.o.isAmbient(ident.namespace, k.workload, k.app)) data.isAmbient = true;
+          if (isOK(k.workload) && this.o.isWaypoint(ident.namespace, k.workload)) data.isWaypoint = true;
         }
       }
       rec = { data, destServices: new Set() };
@@ -154,6 +169,23 @@ class TrafficMap {
   }
 }
 
+/** Adds one request series to its edges (through the service node when there is one); returns those edges. */
+function addRequests(map: TrafficMap, r: { src: string; svc?: string; dest: string }, s: Sample, host: string): EdgeRec[] {
+  const protocol: Protocol = s.metric.request_protocol === 'grpc' ? 'grpc' : 'http';
+  const code = s.metric.response_code ?? '';
+  const flags = s.metric.response_flags || '-';
+  const rates = classify(s.value, protocol, code, s.metric.grpc_response_status);
+  const hops = r.svc ? [[r.src, r.svc], [r.svc, r.dest]] : [[r.src, r.dest]];
+  return hops.map(([a, b]) => {
+    const e = map.edge(a!, b!, protocol);
+    addRates(e.rates, rates);
+    const byFlags = (e.responses[code || '-'] ??= {});
+    byFlags[flags] = (byFlags[flags] ?? 0) + s.value;
+    if (isOK(host)) e.hosts.add(host);
+    return e;
+  });
+}
+
 /** Identical series can come back from two namespaces' queries; count each once. */
 function dedupe(samples: Sample[]): Sample[] {
   const seen = new Map<string, Sample>();
@@ -168,7 +200,13 @@ export function buildGraph(input: GraphInput, options: GraphOptions): Graph {
   const graphType = options.graphType;
   // The service graph is the workload graph with service nodes, reduced afterwards (as Kiali builds it).
   const baseType: GraphType = graphType === 'service' ? 'workload' : graphType;
-  const map = new TrafficMap({ graphType: baseType, injectServiceNodes: graphType === 'service' ? true : options.injectServiceNodes ?? true, isGateway: options.isGateway ?? defaultIsGateway });
+  const map = new TrafficMap({
+    graphType: baseType,
+    injectServiceNodes: graphType === 'service' ? true : options.injectServiceNodes ?? true,
+    isGateway: options.isGateway ?? defaultIsGateway,
+    isAmbient: options.isAmbient ?? (() => false),
+    isWaypoint: options.isWaypoint ?? (() => false),
+  });
 
   for (const s of dedupe(input.requests)) {
     if (!(s.value > 0)) continue;
@@ -176,20 +214,11 @@ export function buildGraph(input: GraphInput, options: GraphOptions): Graph {
     if (!l) continue;
     const r = map.route(l);
     if (!r) continue;
-    const protocol: Protocol = s.metric.request_protocol === 'grpc' ? 'grpc' : 'http';
-    const code = s.metric.response_code ?? '';
-    const flags = s.metric.response_flags || '-';
-    const rates = classify(s.value, protocol, code, s.metric.grpc_response_status);
-    const hops = r.svc ? [[r.src, r.svc], [r.svc, r.dest]] : [[r.src, r.dest]];
-    for (const [a, b] of hops) {
-      const e = map.edge(a!, b!, protocol);
-      addRates(e.rates, rates);
-      const byFlags = (e.responses[code || '-'] ??= {});
-      byFlags[flags] = (byFlags[flags] ?? 0) + s.value;
-      if (isOK(l.host)) e.hosts.add(l.host);
-    }
+    addRequests(map, r, s, l.host);
     if (isOK(l.destSvcName)) map.nodes.get(r.dest)!.destServices.add(l.destSvcName);
   }
+
+  addWaypointRequests(map, input.waypointRequests ?? [], options);
 
   for (const s of dedupe(input.tcp)) {
     if (!(s.value > 0)) continue;
@@ -244,11 +273,42 @@ export function buildGraph(input: GraphInput, options: GraphOptions): Graph {
     }
   }
 
+  if (options.nodeProxy && [...map.nodes.values()].some((n) => n.data.isAmbient)) {
+    const { namespace, workload } = options.nodeProxy;
+    const id = map.node({ serviceNamespace: '', service: '', workloadNamespace: namespace, workload, app: '', version: '' });
+    if (id) map.nodes.get(id.id)!.data.isZtunnel = true;
+  }
+
   let nodes = map.nodes;
   let edges = [...map.edges.values()];
   if (graphType === 'service') ({ nodes, edges } = reduceToServiceGraph(map, sourceToService));
 
   return finish(nodes, edges, options);
+}
+
+/**
+ * Istio's waypoint telemetry: the waypoint reports each request it passed on (`reporter="waypoint"`), the client
+ * known by its certificate. Drawn as Kiali draws a waypoint: an edge from the waypoint node to the destination (the
+ * service node, then its workload when the waypoint names it); the client → waypoint hop is the node proxy's TCP.
+ */
+function addWaypointRequests(map: TrafficMap, samples: Sample[], options: GraphOptions): void {
+  for (const s of dedupe(samples)) {
+    if (!(s.value > 0)) continue;
+    const l = readLabels(s.metric);
+    if (!l || !isOK(l.destSvcName)) continue;
+    const wp = options.waypointOf?.(l.destSvcNs, l.destSvcName);
+    if (!wp) continue;
+    // A waypoint has no app label: its canonical service (what the node proxy reports as its app) is its name.
+    const r = map.route({ ...l, srcKey: { serviceNamespace: '', service: '', workloadNamespace: wp.namespace, workload: wp.workload, app: wp.workload, version: '' } });
+    if (!r) continue;
+    const mtls = s.metric.connection_security_policy === 'mutual_tls';
+    for (const e of addRequests(map, r, s, l.host)) {
+      // The waypoint knows the security of what it passed on (HBONE: mutual TLS) and the client's certificate.
+      e.secTotal += s.value;
+      if (mtls) e.secMtls += s.value;
+      if (s.metric.source_principal && s.metric.source_principal !== UNKNOWN) e.sourcePrincipal = s.metric.source_principal;
+    }
+  }
 }
 
 /**

@@ -19,11 +19,16 @@ export const RESPONSE_TIME_GROUP_BY =
 export const SECURITY_GROUP_BY =
   'source_workload_namespace,source_workload,source_app,source_version,source_principal,destination_service_namespace,destination_service_name,destination_workload_namespace,destination_workload,destination_app,destination_version,destination_principal,connection_security_policy';
 
+/** Waypoint telemetry also says whether the client came over mutual TLS, and by which certificate. */
+export const WAYPOINT_GROUP_BY = `${REQUESTS_GROUP_BY},source_principal,connection_security_policy`;
+
 export interface GraphQueries {
   requests: string[];
   tcp: string[];
   responseTime: string[];
   security: string[];
+  /** Istio's waypoint telemetry for requests to the namespace's services. */
+  waypointRequests: string[];
 }
 
 /**
@@ -54,5 +59,6 @@ export function graphQueries(namespace: string, durationSeconds: number, quantil
       `reporter="destination",source_workload_namespace!=${ns},destination_service_namespace=${ns}`,
       `reporter="destination",source_workload_namespace=${ns}`,
     ].map((s) => `(${sumRate('istio_requests_total', s, SECURITY_GROUP_BY)} > 0) or (${sumRate('istio_tcp_sent_bytes_total', s, SECURITY_GROUP_BY)} > 0)`),
+    waypointRequests: [sumRate('istio_requests_total', `reporter="waypoint",destination_service_namespace=${ns}`, WAYPOINT_GROUP_BY)],
   };
 }

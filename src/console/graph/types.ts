@@ -35,6 +35,12 @@ export interface GraphNodeData {
   version?: string;
   service?: string;
   isGateway?: boolean;
+  /** Served by the node proxy (ztunnel) in ambient mode rather than a sidecar (Kiali's ambient badge). */
+  isAmbient?: boolean;
+  /** An ambient waypoint proxy (an `istio-waypoint` Gateway's workload), drawn as its own node as Kiali does. */
+  isWaypoint?: boolean;
+  /** The node proxy (ztunnel) that carries the ambient workloads' traffic: infrastructure, drawn without edges. */
+  isZtunnel?: boolean;
   /** Only sends traffic (Kiali's traffic source / root node). */
   isRoot?: boolean;
   /** In a namespace that was not asked for. */

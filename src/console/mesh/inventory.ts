@@ -1,5 +1,6 @@
 // Builds the console's inventory (namespaces, services, workloads, apps, Istio config) from loaded manifests (pure).
 
+import { ambientEnrolment, DATAPLANE_MODE_LABEL } from '../../config/ambient.js';
 import { meshTopologyOf, type MeshTopology } from '../../config/mesh-topology.js';
 import type { Diagnostic, Level } from '../../config/diagnostics.js';
 import { resolveHost, DEFAULT_DOMAIN } from '../../config/hosts.js';
@@ -141,6 +142,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
       const info: NamespaceInfo = { name: r.metadata.name, labels };
       if (labels['istio-injection'] === 'enabled' || labels['istio.io/rev']) info.injection = 'enabled';
       else if (labels['istio-injection'] === 'disabled') info.injection = 'disabled';
+      if (labels[DATAPLANE_MODE_LABEL] === 'ambient') info.ambient = true;
       namespaces.set(r.metadata.name, info);
     }
   }
@@ -149,7 +151,10 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
   const topology = meshTopologyOf(resources);
   for (const info of namespaces.values()) {
     const owner = topology.ownerOf(info.name);
-    if (owner) info.controlPlane = `${owner.namespace}/${owner.name}`;
+    if (owner) {
+      info.controlPlane = `${owner.namespace}/${owner.name}`;
+      info.controlPlaneNamespace = owner.namespace;
+    }
   }
 
   const workloads: WorkloadInfo[] = [];
@@ -159,6 +164,7 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
     if (!isController && !isBarePod) continue;
     const t = podTemplate(r);
     const decision = sidecarDecision(topology, r.metadata.namespace, t.labels, t.annotations, options.injectByDefault ?? true);
+    const ambient = ambientEnrolment(namespaces.get(r.metadata.namespace)?.labels ?? {}, t.labels, decision.sidecar);
     const w: WorkloadInfo = {
       namespace: r.metadata.namespace,
       name: r.metadata.name,
@@ -169,6 +175,8 @@ export function buildInventory(resources: readonly Resource[], diagnostics: read
       replicas: r.kind === 'Pod' ? 1 : Number((r.spec as { replicas?: number }).replicas ?? 1),
       sidecar: decision.sidecar,
       sidecarReason: decision.reason,
+      dataplaneMode: decision.sidecar ? 'sidecar' : ambient.ambient ? 'ambient' : 'none',
+      ambientReason: ambient.reason,
       services: [],
       validations: [],
       isGateway: (t.labels[gatewayLabel] ?? '').endsWith('gateway') || /^istio-(ingress|egress)gateway$/.test(r.metadata.name),

@@ -60,6 +60,20 @@ export interface Workload {
   healthy: boolean;
   /** Whether it has a sidecar (mTLS capable, metadata exchange). */
   meshed: boolean;
+  /**
+   * Enrolled in ambient mode (`istio.io/dataplane-mode=ambient`): no sidecar, its node proxy (ztunnel) captures its
+   * traffic and takes HBONE for it, so clients reach it over HBONE (Istio's workload `tunnel_protocol: HBONE`).
+   */
+  ambient?: boolean;
+  /**
+   * Takes HBONE on 15008 itself without being ambient: a sidecar that terminates HBONE (Istio's `ENABLE_HBONE`), a
+   * waypoint. The node proxy tunnels to it; sidecars still reach a sidecar with classic mutual TLS.
+   */
+  hbone?: boolean;
+  /** The node it runs on (Kubernetes' spec.nodeName): which node proxy serves it in ambient mode. */
+  node?: string;
+  /** What owns it, for telemetry (a pod's Deployment, `reviews-v1`); else derived from the pod's name. */
+  workloadName?: string;
   origin: 'Pod' | 'WorkloadEntry' | 'Local';
 }
 

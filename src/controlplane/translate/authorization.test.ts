@@ -17,7 +17,7 @@ import type { Resource } from '../../config/resource.js';
 import type { Listener, TypedExtension } from '../../xds/envoy/index.js';
 import { cla, defaultHttpFilters, edsCluster, request, routeConfig, routeTo, startProxy, startUpstream, T, vhost, type Upstream } from '../../proxy/testing.js';
 import type { TrellisProxy } from '../../proxy/proxy.js';
-import { authorizationFiltersOf } from './testing.js';
+import { authorizationFiltersOf, authorizationPolicyYaml } from './testing.js';
 import { policyApplies } from './policy-index.js';
 
 type Json = Record<string, unknown>;
@@ -105,16 +105,7 @@ interface Case {
   expect: Array<[Call, number]>;
 }
 
-const policy = (name: string, spec: string, extra = '') => `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: ${name}, namespace: default${extra}}
-spec:
-${spec
-  .split('\n')
-  .map((l) => `  ${l}`)
-  .join('\n')}
----
-`;
+const policy = (name: string, spec: string, extra = '') => authorizationPolicyYaml(name, spec, { metadata: extra });
 
 const PP = 'cluster.local/ns/default/sa/bookinfo-productpage';
 const CASES: Case[] = [

@@ -255,7 +255,11 @@ export function rbacFilter(kind: PortKind, config: Rbac): TypedExtension {
 
 /** The authorization filters for a workload port: [CUSTOM (RBAC shadow + ext_authz)], [AUDIT (LOG)], DENY, then ALLOW; none when no policy applies. */
 export function authorizationFilters(policies: PolicyIndex, mesh: Pick<MeshConfig, 'extensionProviders'>, w: WorkloadRef, kind: PortKind = 'http'): TypedExtension[] {
-  const applying = policies.authorizationPoliciesFor(w);
+  return policyFilters(policies.authorizationPoliciesFor(w), mesh, kind);
+}
+
+/** The authorization filters for the policies that apply (a workload's, or a waypoint's for one service). */
+export function policyFilters(applying: ReadonlyArray<Resource<AuthorizationPolicySpec>>, mesh: Pick<MeshConfig, 'extensionProviders'>, kind: PortKind = 'http'): TypedExtension[] {
   // CUSTOM (external authorization) goes first: Istio evaluates CUSTOM, then DENY, then ALLOW.
   const out: TypedExtension[] = customAuthorizationFilters(applying, mesh.extensionProviders, kind);
   for (const action of ['AUDIT', 'DENY', 'ALLOW'] as const) {

@@ -12,6 +12,12 @@ import { sdsSecrets } from './credentials.js';
 import { nameTable } from './name-table.js';
 import { effectiveTelemetry, telemetryForHcm, type EffectiveTelemetry } from '../../telemetry/telemetry-api.js';
 import { encodePeerMetadata, PEER_METADATA, workloadMetadata, workloadOfPod } from '../../telemetry/workload-metadata.js';
+import { wdsAddresses } from './ambient/workload-api.js';
+import { wdsAuthorizations } from './ambient/l4-authorization.js';
+import { connectOriginate, connectTerminateListener, hboneTargets, internalListenerCluster, sidecarHboneInbound, tunnelledEndpoints } from './ambient/hbone-config.js';
+import { waypointListener } from './ambient/waypoint-config.js';
+import { waypointsOf } from './ambient/waypoints.js';
+import { MAIN_INTERNAL, VIRTUAL_INBOUND } from './names.js';
 
 /**
  * What proxies of one shape — (flavour, role, namespace, labels) within one push context — have in common: the
@@ -52,8 +58,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
   private readonly blackHole = blackHoleCluster();
   private readonly passthrough = passthroughCluster();
   private readonly inboundPassthrough = [inboundPassthroughCluster(4), inboundPassthroughCluster(6)];
+  /** Istio's workload discovery, the same for every node proxy (and waypoint) of this push context. */
+  private wds: { addresses: XdsResource[]; authorizations: XdsResource[] } | undefined;
 
   constructor(readonly push: PushContext) {}
+
+  private workloadDiscovery(): { addresses: XdsResource[]; authorizations: XdsResource[] } {
+    return (this.wds ??= { addresses: this.resources(TypeUrl.Address, wdsAddresses(this.push)), authorizations: this.resources(TypeUrl.Authorization, wdsAuthorizations(this.push)) });
+  }
 
   private shape(id: ProxyIdentity, labels: Record<string, string>): Shape {
     const key = `${id.generator}|${id.role}|${id.namespace}|${labelsKey(labels)}`;
@@ -121,6 +133,14 @@ export class MeshConfigGenerator implements ConfigGenerator {
   generate(node: ProxyNode): ProxyResources {
     const id = proxyIdentity(node);
     const md = node.metadata ?? {};
+    if (id.role === 'ztunnel') {
+      // The node proxy consumes only Istio's workload API: every workload and service, and the L4 policies.
+      const wds = this.workloadDiscovery();
+      return new Map([
+        [TypeUrl.Authorization, wds.authorizations],
+        [TypeUrl.Address, wds.addresses],
+      ]);
+    }
     const workload = this.push.workloadFor(id.namespace, id.podName, id.ip);
     const labels = Object.keys(id.labels).length ? id.labels : (workload?.labels ?? {});
     const shape = this.shape(id, labels);
@@ -131,7 +151,11 @@ export class MeshConfigGenerator implements ConfigGenerator {
     // the other side's metrics can name it.
     const peer = encodePeerMetadata(workloadMetadata({ workload: workloadName, namespace: id.namespace, labels, serviceAccount: id.serviceAccount, cluster: id.clusterId }));
     const peerHeaders: HeaderValueOption[] = [{ header: { key: PEER_METADATA, value: peer }, appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
-    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, shape.endpoints));
+    // Endpoints that take HBONE (ambient pods, waypoints) are reached through connect_originate by proxies that have it.
+    const proxyKind = id.role === 'waypoint' ? 'waypoint' : id.role === 'sidecar' && scope.flavour === 'envoy' ? 'sidecar' : undefined;
+    const hbone = proxyKind ? hboneTargets(this.push, proxyKind) : undefined;
+    const tunnels = !!hbone && hbone.size > 0;
+    const endpoints = this.list(shape, 'endpoints', () => this.resources(TypeUrl.ClusterLoadAssignment, tunnels ? shape.endpoints.map((cla) => tunnelledEndpoints(cla, hbone)) : shape.endpoints));
     // Each list is the shape's shared part plus what is this proxy's own.
     let own: OwnSide;
     let listeners: Listener[];
@@ -148,6 +172,18 @@ export class MeshConfigGenerator implements ConfigGenerator {
       own = { listeners: gw.listeners, clusters: [this.blackHole], clustersKey: 'gateway', secrets: gw.secrets };
       listeners = gw.listeners;
       routes = this.resources(TypeUrl.RouteConfiguration, gw.routes.map((r) => ({ ...r, requestHeadersToAdd: peerHeaders })));
+    } else if (id.role === 'waypoint') {
+      // A waypoint: HBONE in (connect_terminate → main_internal, where its services' routes and L7 policies apply),
+      // HBONE out (connect_originate). Its routes are the mesh's outbound ones for its namespace.
+      if (!shape.listeners) ({ listeners: shape.listeners, routes: shape.routes } = sidecarOutbound(scope, telemetryForHcm(shape.telemetry, 'CLIENT')));
+      routes = this.routesFor(shape, peer, peerHeaders);
+      const waypoints = waypointsOf(this.push);
+      const wp = waypoints.ofProxy({ namespace: id.namespace, labels });
+      const tls = this.push.mesh.meshMTLS;
+      const originate = connectOriginate(tls);
+      const bind = id.ip.includes(':') ? '::' : '0.0.0.0';
+      listeners = [connectTerminateListener(bind, tls, MAIN_INTERNAL), waypointListener(this.push, { namespace: id.namespace, labels }, wp ? waypoints.servicesOf(wp) : [], telemetryForHcm(shape.telemetry, 'CLIENT')), originate.listener];
+      own = { listeners, clusters: [this.blackHole, this.passthrough, internalListenerCluster(MAIN_INTERNAL), originate.cluster], clustersKey: 'waypoint', secrets: [] };
     } else {
       if (!shape.listeners) ({ listeners: shape.listeners, routes: shape.routes } = sidecarOutbound(scope, telemetryForHcm(shape.telemetry, 'CLIENT')));
       routes = this.routesFor(shape, peer, peerHeaders);
@@ -160,6 +196,18 @@ export class MeshConfigGenerator implements ConfigGenerator {
       // Only virtualOutbound carries the proxy's own address.
       const outboundPort = Number(md.OUTBOUND_PORT ?? 15001);
       listeners = [...shape.listeners, virtualOutboundListener(allowsAny(scope), mode === 'REDIRECT' ? bind : id.ip || '127.0.0.1', outboundPort), ...own.listeners];
+      // Beside ambient pods: HBONE out to them, and (a sidecar that takes HBONE) HBONE in on 15008.
+      const tls = this.push.mesh.meshMTLS;
+      if (tunnels) {
+        const originate = connectOriginate(tls);
+        listeners.push(originate.listener);
+        own = { ...own, clusters: [...own.clusters, originate.cluster], clustersKey: `${own.clustersKey}|originate` };
+      }
+      const virtualInbound = own.listeners.find((l) => l.name === VIRTUAL_INBOUND);
+      if (workload?.hbone && virtualInbound) {
+        listeners.push(connectTerminateListener(bind, tls, MAIN_INTERNAL), sidecarHboneInbound(virtualInbound));
+        own = { ...own, clusters: [...own.clusters, internalListenerCluster(MAIN_INTERNAL)], clustersKey: `${own.clustersKey}|terminate` };
+      }
     }
     // Replicas have equal own clusters (inbound ones to the app's ports), so they share one cluster list.
     const clusters = this.list(shape, `clusters|${id.role}|${own.clustersKey}`, () => this.resources(TypeUrl.Cluster, [...shape.clusters, ...own.clusters]));

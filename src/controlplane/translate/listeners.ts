@@ -55,7 +55,7 @@ export function domainsFor(svc: MeshService, port: number, namespace: string): s
 }
 
 /** Is a port routed as HTTP by the sidecar? (Unknown protocols are too: Trellis's proxy sniffs them.) */
-const routedAsHttp = (p: Protocol) => isHttp(p) || p === 'UNKNOWN';
+export const routedAsHttp = (p: Protocol) => isHttp(p) || p === 'UNKNOWN';
 
 const routeScope = (s: ProxyScope, port: number): RouteScope => ({ port, gateway: MESH_GATEWAY, proxyLabels: s.labels, proxyNamespace: s.namespace, push: s.push, flavour: s.flavour });
 

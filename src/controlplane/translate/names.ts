@@ -49,3 +49,20 @@ export function gatewayApiConfigPath(kind: string, namespace: string, name: stri
 export function istioConfigPath(kind: 'virtual-service' | 'destination-rule' | 'sidecar' | 'gateway', namespace: string, name: string): string {
   return `/apis/networking.istio.io/v1/namespaces/${namespace}/${kind}/${name}`;
 }
+
+/** A workload's WDS uid, Istio's `<cluster>/<group>/<kind>/<namespace>/<name>` (a pod: `Kubernetes//Pod/default/x`). */
+export function workloadUid(w: { origin: 'Pod' | 'WorkloadEntry' | 'Local'; namespace: string; name: string }, cluster = 'Kubernetes'): string {
+  const [group, kind] = w.origin === 'WorkloadEntry' ? ['networking.istio.io', 'WorkloadEntry'] : ['', 'Pod'];
+  return `${cluster}/${group}/${kind}/${w.namespace}/${w.name}`;
+}
+
+/** A service's WDS key and a workload's `services` map key: `<namespace>/<hostname>`. */
+export const namespacedHostname = (namespace: string, hostname: string): string => `${namespace}/${hostname}`;
+
+/** An AuthorizationPolicy's WDS key (`<namespace>/<name>`), as workloads list the selector-based ones that apply to them. */
+export const authorizationKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+/** Istio's HBONE plumbing in a proxy: the listener that terminates HBONE, the internal listener behind it, the originator. */
+export const CONNECT_TERMINATE = 'connect_terminate';
+export const MAIN_INTERNAL = 'main_internal';
+export const CONNECT_ORIGINATE = 'connect_originate';

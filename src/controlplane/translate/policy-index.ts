@@ -104,6 +104,11 @@ export class PolicyIndex {
     return this.applying('ap', this.authorizationPolicies, w);
   }
 
+  /** Every AuthorizationPolicy in the mesh, by namespace then name (the node proxies' L4 policies are built from them). */
+  allAuthorizationPolicies(): Array<Resource<AuthorizationPolicySpec>> {
+    return this.remember('ap-all', () => this.authorizationPolicies.all().sort(byNamespaceThenName));
+  }
+
   requestAuthenticationsFor(w: WorkloadRef): ReadonlyArray<Resource<RequestAuthenticationSpec>> {
     return this.applying('ra', this.requestAuthentications, w);
   }

@@ -59,6 +59,16 @@ export function upstreamMtls(sni: string, sans: string[], tls: MeshTls): Transpo
   return { name: TLS, typedConfig: typed(TYPE.upstreamTls, { sni, commonTlsContext: istioMutual(tls, sans.length ? sans : undefined) }) };
 }
 
+/** HBONE's mutual TLS (Istio's workload certificate and mesh roots; HTTP/2 is negotiated by the transport): server side. */
+export function hboneDownstreamMtls(tls: MeshTls): TransportSocket {
+  return { name: TLS, typedConfig: typed(TYPE.downstreamTls, { commonTlsContext: { ...istioMutual(tls), alpnProtocols: ['h2'] }, requireClientCertificate: true }) };
+}
+
+/** HBONE's mutual TLS, client side: any workload of the mesh's roots (the tunnel's authority says where it goes). */
+export function hboneUpstreamMtls(tls: MeshTls): TransportSocket {
+  return { name: TLS, typedConfig: typed(TYPE.upstreamTls, { commonTlsContext: { ...istioMutual(tls), alpnProtocols: ['h2'] } }) };
+}
+
 /**
  * Should a client use Istio mutual TLS to these endpoints? DestinationRule `tls.mode` decides when set (ISTIO_MUTUAL
  * yes; DISABLE, SIMPLE and MUTUAL no: the last two are `upstreamUserTls`); otherwise auto mTLS when the mesh config

@@ -34,3 +34,12 @@ export function requestAuthenticationFiltersOf(resources: readonly Resource[], w
 export function pushContextOf(resources: readonly Resource[], registry = new ServiceRegistry(), jwks?: JwksSource): PushContext {
   return new PushContext(resources, registry.snapshot(), undefined, 0, jwks);
 }
+
+/** An AuthorizationPolicy document (with its `---`) whose spec is `spec`, indented under it; `metadata` adds fields. */
+export function authorizationPolicyYaml(name: string, spec: string, o: { namespace?: string; metadata?: string } = {}): string {
+  const indented = spec
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+  return `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ${name}, namespace: ${o.namespace ?? 'default'}${o.metadata ?? ''}}\nspec:\n${indented}\n---\n`;
+}

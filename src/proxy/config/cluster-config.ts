@@ -2,10 +2,12 @@
 
 import { isIP } from 'node:net';
 import type { Address, Cluster, ClusterLoadAssignment, OutlierDetection } from '../../xds/envoy/index.js';
+import { ORIGINAL_DST_METADATA } from '../../xds/envoy/index.js';
 import { ConfigCode, type IssueSink } from '../errors.js';
 import { enumName, uint } from './values.js';
 import { protoDurationMs, badProtoDuration } from '../../duration.js';
 import { compileUpstreamTls, type UpstreamTls } from '../tls/tls-context.js';
+import { parseHostPort } from '../http/router.js';
 
 export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV' | 'CLUSTER_PROVIDED' | 'LOAD_BALANCING_POLICY_CONFIG';
@@ -50,7 +52,14 @@ export interface EndpointSpec {
   hostname: string;
   /** Set for STRICT_DNS/LOGICAL_DNS endpoints whose address is a name to resolve. */
   needsResolve: boolean;
+  /**
+   * An internal listener of this proxy (`envoyInternalAddress`): connections go there in process. `address`/`port` are
+   * then what that listener sees as the original destination (the endpoint's `envoy.filters.listener.original_dst`
+   * metadata `local`, else its endpoint id), as Istio's HBONE endpoints carry them.
+   */
+  internal?: { listener: string; endpointId: string };
 }
+
 
 export interface CompiledCluster {
   /** Upstream TLS (Envoy's UpstreamTlsContext), when the cluster has a TLS transport socket. */
@@ -141,6 +150,16 @@ function readProtocol(c: Cluster, sink: IssueSink): { protocol: UpstreamProtocol
   return { protocol, idleTimeoutMs: idle, maxRequestsPerConnection: maxPerConn };
 }
 
+/** An internal endpoint's listener and the destination it stands for (`ip:port`, `[ip6]:port`). */
+function internalTarget(a: NonNullable<Address['envoyInternalAddress']>, originalDst: Record<string, unknown> | undefined): { address: string; port: number } | undefined {
+  if (!a.serverListenerName) return undefined;
+  const local = typeof originalDst?.local === 'string' ? originalDst.local : a.endpointId ?? '';
+  // Without a destination (Istio's main_internal) the connection says where it goes (a terminated CONNECT's authority).
+  if (!local) return { address: '', port: 0 };
+  const target = parseHostPort(local, 0);
+  return target && target.port > 0 && isIP(target.host) ? { address: target.host, port: target.port } : undefined;
+}
+
 export function readAddress(a: Address | undefined): { address: string; port: number } | undefined {
   const s = a?.socketAddress;
   if (!s || typeof s.address !== 'string') return undefined;
@@ -153,13 +172,15 @@ export function compileEndpoints(cla: ClusterLoadAssignment | undefined, sink: I
   (cla?.endpoints ?? []).forEach((loc, i) => {
     (loc.lbEndpoints ?? []).forEach((ep, j) => {
       const f = `${field}/endpoints/${i}/lbEndpoints/${j}`;
-      const addr = readAddress(ep.endpoint?.address);
+      const internal = ep.endpoint?.address?.envoyInternalAddress;
+      const addr = internal ? internalTarget(internal, ep.metadata?.filterMetadata?.[ORIGINAL_DST_METADATA]) : readAddress(ep.endpoint?.address);
       if (!addr) {
-        if (ep.endpoint?.address?.pipe || ep.endpoint?.address?.envoyInternalAddress) sink.warn(ConfigCode.UnsupportedField, f + '/endpoint/address', 'only socket addresses are supported');
+        if (internal) sink.error(ConfigCode.InvalidField, f + '/endpoint/address/envoyInternalAddress', 'an internal endpoint needs serverListenerName and an `ip:port` (endpointId or original_dst metadata `local`)');
+        else if (ep.endpoint?.address?.pipe) sink.warn(ConfigCode.UnsupportedField, f + '/endpoint/address', 'pipe addresses are not supported');
         else sink.error(ConfigCode.InvalidField, f + '/endpoint/address', 'endpoint has no socket address');
         return;
       }
-      const isName = isIP(addr.address) === 0;
+      const isName = !internal && isIP(addr.address) === 0;
       if (isName && !resolvable) sink.error(ConfigCode.InvalidField, f + '/endpoint/address/socketAddress/address', `"${addr.address}" is not an IP address (only DNS clusters resolve names)`);
       const h = enumName(ep.healthStatus, HEALTH, 'UNKNOWN');
       out.push({
@@ -173,6 +194,7 @@ export function compileEndpoints(cla: ClusterLoadAssignment | undefined, sink: I
         subZone: loc.locality?.subZone ?? '',
         hostname: ep.endpoint?.hostname ?? '',
         needsResolve: isName && resolvable,
+        ...(internal ? { internal: { listener: internal.serverListenerName!, endpointId: internal.endpointId ?? '' } } : {}),
       });
     });
   });

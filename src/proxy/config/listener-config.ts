@@ -75,6 +75,8 @@ export interface CompiledTcpProxy {
   readonly maxConnectAttempts: number;
   readonly hashSourceIp: boolean;
   readonly maxDownstreamConnectionDurationMs: number;
+  /** HTTP/2 CONNECT to the upstream host with this authority (`%DOWNSTREAM_LOCAL_ADDRESS%` substituted), e.g. HBONE. */
+  readonly tunnelingHostname: string | undefined;
 }
 
 export type ChainTerminal = { kind: 'http'; hcm: CompiledHcm } | { kind: 'tcp'; tcp: CompiledTcpProxy };
@@ -120,6 +122,8 @@ export interface CompiledListener {
   readonly listenerFiltersTimeoutMs: number;
   readonly continueOnListenerFiltersTimeout: boolean;
   readonly direction: 'INBOUND' | 'OUTBOUND' | 'UNSPECIFIED';
+  /** An internal listener: never bound, served connections from the proxy's own internal endpoints. */
+  readonly internal: boolean;
 }
 
 function compileChainMatch(m: FilterChainMatch | undefined, sink: IssueSink, field: string): CompiledChainMatch {
@@ -229,7 +233,18 @@ export function compileTcpProxy(t: TcpProxy, sink: IssueSink, field: string): Co
     maxConnectAttempts: Math.max(1, uint(t.maxConnectAttempts, 1)),
     hashSourceIp: (t.hashPolicy ?? []).some((h) => h.sourceIp !== undefined),
     maxDownstreamConnectionDurationMs: protoDurationMs(t.maxDownstreamConnectionDuration) ?? 0,
+    tunnelingHostname: t.tunnelingConfig ? tunnelingHostname(t.tunnelingConfig, sink, field + '/tunnelingConfig') : undefined,
   };
+}
+
+/** The authority of a tunnel: a literal, or Envoy's %DOWNSTREAM_LOCAL_ADDRESS% (what Istio's HBONE originator uses). */
+function tunnelingHostname(c: NonNullable<TcpProxy['tunnelingConfig']>, sink: IssueSink, field: string): string | undefined {
+  const h = c.hostname ?? '';
+  if (!h) sink.error(ConfigCode.InvalidField, field + '/hostname', 'a tunnel needs a hostname');
+  const unknown = [...h.matchAll(/%([A-Z_]+)%/g)].map((m) => m[1]).filter((v) => v !== 'DOWNSTREAM_LOCAL_ADDRESS');
+  if (unknown.length) sink.error(ConfigCode.UnsupportedField, field + '/hostname', `only %DOWNSTREAM_LOCAL_ADDRESS% is supported, not %${unknown[0]}%`);
+  if (c.usePost) sink.error(ConfigCode.UnsupportedField, field + '/usePost', 'tunnels use CONNECT');
+  return h;
 }
 
 function compileChain(c: FilterChain, sink: IssueSink, field: string): CompiledFilterChain {
@@ -260,12 +275,13 @@ export function compileListener(l: Listener, sink: IssueSink): CompiledListener 
   const name = l.name ?? '';
   sink.at(`Listener/${name}`);
   if (!name) sink.error(ConfigCode.InvalidField, '/name', 'listener has no name');
+  const internal = l.internalListener !== undefined;
   const addr = readAddress(l.address);
-  if (!addr) sink.error(ConfigCode.InvalidField, '/address', 'listener has no socket address');
+  if (!addr && !internal) sink.error(ConfigCode.InvalidField, '/address', 'listener has no socket address');
   const chains = (l.filterChains ?? []).map((c, i) => compileChain(c, sink, ptr('filterChains', i)));
   const defaultChain = l.defaultFilterChain ? compileChain(l.defaultFilterChain, sink, '/defaultFilterChain') : undefined;
   if (chains.length === 0 && !defaultChain) sink.error(ConfigCode.InvalidField, '/filterChains', 'listener has no filter chains');
-  const bindToPort = l.bindToPort ?? l.deprecatedV1?.bindToPort ?? true;
+  const bindToPort = !internal && (l.bindToPort ?? l.deprecatedV1?.bindToPort ?? true);
   const all = defaultChain ? [...chains, defaultChain] : chains;
   const sniff = all.some((c) => c.match.applicationProtocols !== undefined);
   const direction = enumName(l.trafficDirection, ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'] as const, 'UNSPECIFIED');
@@ -283,6 +299,7 @@ export function compileListener(l: Listener, sink: IssueSink): CompiledListener 
     listenerFiltersTimeoutMs: l.listenerFiltersTimeout !== undefined ? protoDurationMs(l.listenerFiltersTimeout) ?? 15_000 : 15_000,
     continueOnListenerFiltersTimeout: l.continueOnListenerFiltersTimeout === true,
     direction,
+    internal,
   };
 }
 

@@ -186,6 +186,8 @@ export interface ForwardAction {
   mirrors: CompiledMirror[];
   hashPolicies: CompiledHashPolicy[];
   upgrades: ReadonlyMap<string, boolean>;
+  /** CONNECT is terminated here (the route's CONNECT upgrade has connect_config): the stream's bytes go to the upstream as TCP. */
+  connectTerminate: boolean;
   /** When set, a grpc-timeout header bounds the request; 0 means no cap on it. */
   grpcTimeoutHeaderMaxMs: number | undefined;
   grpcTimeoutHeaderOffsetMs: number;
@@ -286,6 +288,7 @@ export function compileForwardAction(a: RouteAction, sink: IssueSink, field: str
     mirrors: a.requestMirrorPolicies ? compileMirrors(a.requestMirrorPolicies, sink, field + '/requestMirrorPolicies') : inheritedMirrors,
     hashPolicies: compileHashPolicies(a.hashPolicy, sink, field + '/hashPolicy'),
     upgrades,
+    connectTerminate: (a.upgradeConfigs ?? []).some((u) => u.upgradeType?.toUpperCase() === 'CONNECT' && u.enabled !== false && u.connectConfig !== undefined),
     grpcTimeoutHeaderMaxMs: grpcMax,
     grpcTimeoutHeaderOffsetMs: protoDurationMs(msd?.grpcTimeoutHeaderOffset ?? a.grpcTimeoutOffset) ?? 0,
     maxStreamDurationMs: protoDurationMs(msd?.maxStreamDuration) ?? 0,

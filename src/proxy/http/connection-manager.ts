@@ -15,6 +15,7 @@ import { parseHostPort } from './router.js';
 import { handleUpgrade } from './websocket.js';
 import { FastRequest, FastResponse, Http1ServerConnection, type FastHost } from './http1-server.js';
 import { addSweep } from '../sweeper.js';
+import { terminateConnect } from './connect-terminate.js';
 
 const logger = log('http');
 const kConn = Symbol('trellis connection');
@@ -125,6 +126,17 @@ export class ConnectionManager implements FastHost {
       if (this.isDraining) session.close();
     });
     h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => this.onRequest(req, res, true));
+    // CONNECT over HTTP/2: terminated where a route says so (HBONE); no such route answers 404.
+    h2.on('connect', (req: http2.Http2ServerRequest) => {
+      const conn = (req.stream.session as SessionWithConn | undefined)?.[kConn];
+      if (!conn) return void req.stream.destroy();
+      conn.active++;
+      req.stream.once('close', () => {
+        conn.active--;
+        if (this.isDraining && conn.active === 0) this.closeIdle(conn);
+      });
+      terminateConnect(this, conn.info, req.stream, req.headers);
+    });
     h2.on('sessionError', (err) => logger.debug(`http2 session error: ${err.message}`));
     this.h2 = h2;
     return h2;

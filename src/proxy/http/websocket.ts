@@ -4,7 +4,6 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { ForwardAction } from '../config/route-action.js';
 import { LocalReply } from '../errors.js';
-import { connectTcp } from '../upstream/connect.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { computeHash } from './hash-policy.js';
 import { HttpStream, type ConnectionInfo } from './http-stream.js';
@@ -97,7 +96,7 @@ export function tunnelUpgrade(s: HttpStream, action: ForwardAction): void {
     return;
   }
   const downstream = stream.res.socket as net.Socket;
-  const upstream = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, false, cluster.tlsOptions(), cluster.config.sourceAddress);
+  const upstream = cluster.dial(host, { allowHalfOpen: false, downstream: stream.conn }).socket;
   let connected = false;
   let released = false;
   const release = () => {

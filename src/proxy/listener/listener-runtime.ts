@@ -275,6 +275,8 @@ export class ListenerRuntime {
         return;
       }
       this.counters.ssl_handshake++;
+      // Node clears this only for sockets a tls.Server made; node:http2 would wait for a secureConnect that never comes.
+      (wrapped as unknown as { secureConnecting: boolean }).secureConnecting = false;
       const principal = peerPrincipal(wrapped);
       const sni = (wrapped as unknown as { servername?: string | false }).servername;
       const secured: ConnectionInfo = { ...info, tls: true, mtls: !!principal && cfg.requireClientCert, peerPrincipal: principal, ...(sni ? { sni } : {}) };

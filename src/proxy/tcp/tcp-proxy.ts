@@ -1,13 +1,13 @@
 // tcp_proxy: each downstream connection is piped to a host of the cluster, with connect timeout, max_connections and idle timeout.
 
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CompiledTcpProxy } from '../config/listener-config.js';
 import type { ConnectionInfo } from '../http/http-stream.js';
 import { hostPort } from '../http/http-stream.js';
 import { formatFlags, type ResponseFlag } from '../response-flags.js';
 import type { ProxyRuntime } from '../runtime.js';
 import type { StatGroup } from '../stats.js';
-import { connectTcp } from '../upstream/connect.js';
 import { murmur3 } from '../upstream/hash.js';
 import type { UpstreamCluster } from '../upstream/upstream-cluster.js';
 import type { UpstreamHost } from '../upstream/upstream-host.js';
@@ -66,7 +66,7 @@ class TcpSession {
   private cluster: UpstreamCluster | undefined;
   private clusterName = '';
   private host: UpstreamHost | undefined;
-  private upstream: net.Socket | undefined;
+  private upstream: Duplex | undefined;
   private connected = false;
   private attempts = 0;
   private details = '';
@@ -122,9 +122,10 @@ class TcpSession {
       ds.destroy();
       return;
     }
-    let tlsOptions;
+    if (this.proxy.config.tunnelingHostname !== undefined) return this.tunnel(cluster, host, this.proxy.config.tunnelingHostname);
+    let dialed;
     try {
-      tlsOptions = cluster.tlsOptions();
+      dialed = cluster.dial(host, { allowHalfOpen: true, downstream: this.info });
     } catch (err) {
       // A TLS cluster whose certificate or roots have not arrived: fail the connection, never fall back to plaintext.
       cluster.closeTcpConnection(host, 0, 0);
@@ -133,9 +134,9 @@ class TcpSession {
       ds.destroy();
       return;
     }
-    const up = connectTcp(host.address, host.port, cluster.config.connectTimeoutMs, true, tlsOptions, cluster.config.sourceAddress);
+    const up = dialed.socket;
     this.upstream = up;
-    up.once(tlsOptions ? 'secureConnect' : 'connect', () => this.onConnected(cluster, host, up));
+    up.once(dialed.ready, () => this.onConnected(cluster, host, up));
     up.on('error', (err) => {
       this.details = err.message;
       if (this.connected) return;
@@ -160,7 +161,41 @@ class TcpSession {
     });
   }
 
-  private onConnected(cluster: UpstreamCluster, host: UpstreamHost, up: net.Socket): void {
+  /**
+   * tcp_proxy's tunneling_config: the connection's bytes go in an HTTP/2 CONNECT stream to the host, its authority
+   * from the configured hostname (%DOWNSTREAM_LOCAL_ADDRESS%: the restored destination) — Istio's HBONE originator.
+   */
+  private tunnel(cluster: UpstreamCluster, host: UpstreamHost, hostname: string): void {
+    const ds = this.downstream;
+    const local = this.info.localAddress.includes(':') ? `[${this.info.localAddress}]:${this.info.localPort}` : `${this.info.localAddress}:${this.info.localPort}`;
+    const authority = hostname.replaceAll('%DOWNSTREAM_LOCAL_ADDRESS%', local);
+    cluster.tunnel(host, authority).then(
+      (stream) => {
+        if (ds.destroyed) return void stream.close();
+        this.upstream = stream;
+        let sent = 0;
+        let received = 0;
+        stream.on('data', (c: Buffer) => (received += c.length));
+        ds.on('data', (c: Buffer) => (sent += c.length));
+        stream.on('error', () => undefined);
+        stream.once('close', () => {
+          cluster.closeTcpConnection(host, received, sent);
+          if (!ds.destroyed && !stream.readableEnded) ds.destroy();
+        });
+        this.onConnected(cluster, host, stream);
+      },
+      (err: Error) => {
+        cluster.closeTcpConnection(host, 0, 0);
+        cluster.counters.upstream_cx_connect_fail++;
+        host.cxConnectFail++;
+        this.flags.push('UF');
+        this.details = err.message;
+        ds.destroy();
+      },
+    );
+  }
+
+  private onConnected(cluster: UpstreamCluster, host: UpstreamHost, up: Duplex): void {
     const ds = this.downstream;
     this.connected = true;
     cluster.reportLocalOrigin(host, 'connect_success');

@@ -19,6 +19,8 @@ export interface Http1PoolOptions {
   tls?: () => import('node:tls').ConnectionOptions;
   /** The cluster's upstreamBindConfig source address. */
   localAddress?: string;
+  /** Opens the connection another way (an internal listener); it emits `connect` when usable. */
+  dial?: () => import('node:net').Socket;
 }
 
 /** Largest response header block accepted (node:http's default is 16 KiB). */
@@ -222,7 +224,7 @@ export class Http1Pool implements HostPool {
   }
 
   private openConnection(): Conn {
-    const socket = connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs, false, this.opts.tls?.(), this.opts.localAddress);
+    const socket = this.opts.dial ? this.opts.dial() : connectTcp(this.opts.address, this.opts.port, this.opts.connectTimeoutMs, false, this.opts.tls?.(), this.opts.localAddress);
     const conn = new Conn(this, socket);
     this.connections++;
     if (!this.unsweep) this.unsweep = addSweep((now) => this.sweep(now));

@@ -16,6 +16,8 @@ export interface Http2PoolOptions {
   tls?: () => import('node:tls').ConnectionOptions;
   /** The cluster's upstreamBindConfig source address. */
   localAddress?: string;
+  /** Opens the connection another way (an internal listener). */
+  dial?: () => import('node:net').Socket;
 }
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -52,7 +54,11 @@ export class Http2Pool implements HostPool {
     const { address, port, connectTimeoutMs } = this.opts;
     const authority = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     const s: Session = {
-      session: http2.connect(authority, { createConnection: () => connectTcp(address, port, connectTimeoutMs, false, this.opts.tls ? { ...this.opts.tls(), ALPNProtocols: ['h2'] } : undefined, this.opts.localAddress) }),
+      session: http2.connect(authority, {
+        // Tunnels carry whole responses: a larger window than HTTP/2's 64 KiB keeps them from stalling.
+        settings: { initialWindowSize: 4 * 1024 * 1024 },
+        createConnection: () => (this.opts.dial ? this.opts.dial() : connectTcp(address, port, connectTimeoutMs, false, this.opts.tls ? { ...this.opts.tls(), ALPNProtocols: ['h2'] } : undefined, this.opts.localAddress)),
+      }),
       connected: false,
       streams: 0,
       total: 0,
@@ -119,6 +125,35 @@ export class Http2Pool implements HostPool {
     s.total++;
     if (this.opts.maxRequestsPerConnection > 0 && s.total >= this.opts.maxRequestsPerConnection) this.retire(s);
     new Http2Exchange(this, s, stream, handler);
+  }
+
+  /**
+   * A CONNECT tunnel to `authority` on this host's session (tcp_proxy's tunneling_config; HBONE): resolves with the
+   * stream once the peer answered 2xx, rejects with the status or the session's failure otherwise.
+   */
+  tunnel(authority: string): Promise<http2.ClientHttp2Stream> {
+    const s = this.session();
+    return new Promise((resolve, reject) => {
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = s.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
+      } catch (err) {
+        return reject(err as Error);
+      }
+      s.streams++;
+      s.total++;
+      stream.once('close', () => this.streamClosed(s));
+      const fail = (err: Error) => reject(err);
+      stream.once('error', fail);
+      stream.once('close', () => fail(new Error(`tunnel to ${authority}: closed before an answer (${s.connected ? 'reset' : 'connection failure'})`)));
+      stream.once('response', (h) => {
+        stream.removeListener('error', fail);
+        const status = Number(h[':status']);
+        if (status >= 200 && status < 300) return resolve(stream);
+        stream.close(NGHTTP2_CANCEL);
+        reject(new Error(`tunnel to ${authority}: ${status}`));
+      });
+    });
   }
 
   streamClosed(s: Session): void {

@@ -18,8 +18,11 @@ import { Http2Pool } from './http2-pool.js';
 import { OutlierDetector, type LocalOriginResult } from './outlier-detector.js';
 import type { HostPool, PoolEvents, UpstreamHandler, UpstreamRequestSpec, UpstreamStream } from './pool.js';
 import { UpstreamHost } from './upstream-host.js';
+import type net from 'node:net';
 import type tls from 'node:tls';
 import { upstreamConnectOptions, type SecretStore } from '../tls/tls-context.js';
+import type { ConnectionInfo } from '../http/http-stream.js';
+import { connectTcp } from './connect.js';
 
 const logger = log('upstream');
 
@@ -39,6 +42,21 @@ export interface UpstreamRequestHandle {
 }
 
 export const OVERFLOW = 'overflow' as const;
+
+/** How a cluster reaches its internal hosts: the proxy's internal listeners, in process (Envoy's internal connections). */
+export interface InternalConnector {
+  /**
+   * A connection to internal listener `listener`, which serves it as a connection to `target` (the destination it
+   * restores) from `downstream`'s peer when given (its identity, for a CONNECT the proxy terminated), else from itself.
+   */
+  connectInternal(listener: string, target: { address: string; port: number }, downstream?: ConnectionInfo): net.Socket;
+}
+
+/** A connection to a host as a cluster opens it: the socket, and the event that says it is usable. */
+export interface HostConnection {
+  socket: net.Socket;
+  ready: 'connect' | 'secureConnect';
+}
 
 export class UpstreamCluster {
   config: CompiledCluster;
@@ -65,6 +83,8 @@ export class UpstreamCluster {
     private readonly secrets?: SecretStore,
     /** Time for outlier detection, DNS refresh and ORIGINAL_DST host cleanup. */
     private readonly clock: Clock = realClock,
+    /** The proxy's internal listeners, for hosts at internal addresses. */
+    private readonly internal?: InternalConnector,
   ) {
     this.config = config;
     this.stats.register(`cluster.${config.name}.`, this.counters, this.gauges);
@@ -275,9 +295,32 @@ export class UpstreamCluster {
       connectTimeoutMs: this.config.connectTimeoutMs,
       idleTimeoutMs: this.config.idleTimeoutMs,
       maxRequestsPerConnection: this.config.maxRequestsPerConnection,
-      tls: this.config.tls ? () => this.tlsOptions()! : undefined,
+      // An internal host's listener does the transport (Envoy's internal_upstream): no TLS of the cluster's on top.
+      tls: this.config.tls && !host.internal ? () => this.tlsOptions()! : undefined,
       localAddress: this.config.sourceAddress,
+      ...(host.internal ? { dial: () => this.connectInternal(host) } : {}),
     };
+  }
+
+  private connectInternal(host: UpstreamHost, downstream?: ConnectionInfo, target?: { address: string; port: number }): net.Socket {
+    if (!this.internal) throw new Error(`cluster ${this.name}: internal address ${host.id} but the proxy has no internal listeners`);
+    return this.internal.connectInternal(host.internal!.listener, target ?? { address: host.address, port: host.port }, downstream);
+  }
+
+  /** A CONNECT tunnel through a host (tcp_proxy's tunneling_config, HBONE): on its HTTP/2 session, with the cluster's TLS. */
+  tunnel(host: UpstreamHost, authority: string): Promise<import('node:http2').ClientHttp2Stream> {
+    return (this.pool(host, 'http2') as Http2Pool).tunnel(authority);
+  }
+
+  /**
+   * A raw connection to a host (tcp_proxy, WebSocket upgrades, terminated CONNECT): TCP with the cluster's TLS and
+   * source address, or an internal connection for an internal host. Throws when TLS is needed but not ready.
+   */
+  dial(host: UpstreamHost, o: { allowHalfOpen: boolean; downstream?: ConnectionInfo; target?: { address: string; port: number } }): HostConnection {
+    // `target`: what an internal listener serves the connection as (a terminated CONNECT's authority), else the host's.
+    if (host.internal) return { socket: this.connectInternal(host, o.downstream, o.target), ready: 'connect' };
+    const tlsOptions = this.tlsOptions();
+    return { socket: connectTcp(host.address, host.port, this.config.connectTimeoutMs, o.allowHalfOpen, tlsOptions, this.config.sourceAddress), ready: tlsOptions ? 'secureConnect' : 'connect' };
   }
 
   /** Options for a new TLS connection to this cluster's hosts (undefined for plaintext clusters). */

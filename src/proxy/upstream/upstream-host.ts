@@ -15,6 +15,8 @@ export class UpstreamHost {
   zone: string;
   subZone: string;
   hostname: string;
+  /** An internal listener of this proxy stands in for the host (Envoy's internal address; Istio's HBONE originator). */
+  readonly internal: { listener: string; endpointId: string } | undefined;
 
   /** Set by outlier detection; an ejected host is left out of load balancing. */
   ejected = false;
@@ -42,7 +44,9 @@ export class UpstreamHost {
   constructor(spec: Pick<EndpointSpec, 'address' | 'port'> & Partial<EndpointSpec>) {
     this.address = spec.address;
     this.port = spec.port;
-    this.id = spec.address.includes(':') ? `[${spec.address}]:${spec.port}` : `${spec.address}:${spec.port}`;
+    this.internal = spec.internal;
+    // Envoy prints internal addresses as `envoy://<listener>/<endpoint id>`.
+    this.id = spec.internal ? `envoy://${spec.internal.listener}/${spec.internal.endpointId || `${spec.address}:${spec.port}`}` : spec.address.includes(':') ? `[${spec.address}]:${spec.port}` : `${spec.address}:${spec.port}`;
     this.weight = spec.weight ?? 1;
     this.health = spec.health ?? 'healthy';
     this.priority = spec.priority ?? 0;

@@ -34,7 +34,7 @@ export class InProcessDataplane implements Dataplane {
     const t = new ProxyTelemetry({ nodeId: setup.nodeId, serviceName: `${local.canonicalService}.${local.namespace}`, log: this.warn });
     this.telemetry = t;
     this.metrics = metrics;
-    this.proxy.observe(new MetricsCollector({ metrics, local, policy: (prefix) => t.statsPolicy(prefix) }));
+    this.proxy.observe(new MetricsCollector({ metrics, local, ...(setup.waypoint ? { waypoint: true } : {}), policy: (prefix) => t.statsPolicy(prefix) }));
     this.proxy.observe(t);
     return metrics;
   }

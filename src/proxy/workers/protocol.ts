@@ -24,6 +24,8 @@ export interface WorkerSetup {
 export interface TelemetrySetup {
   nodeId: string;
   local: WorkloadMetadata;
+  /** A waypoint: its requests are reported with reporter="waypoint", the client known by its certificate. */
+  waypoint?: boolean;
 }
 
 export const WORKER_SETUP_ENV = 'TRELLIS_PROXY_WORKER';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CaptureAnnotationError, captureOptionsOf, captureRules, serviceDnatRules } from './capture-rules.js';
+import { ambientRules, CaptureAnnotationError, captureOptionsOf, captureRules, serviceDnatRules } from './capture-rules.js';
 
 const rules = (annotations: Record<string, string>, family: 4 | 6 = 4, dnsCapture = false) => captureRules(captureOptionsOf(annotations, { dnsCapture, extraInboundExclusions: [15000] }), family).split('\n');
 
@@ -54,4 +54,16 @@ test('pods without a sidecar: each ClusterIP:port DNATs to its endpoints with eq
     '-A TRELLIS_SERVICES -d 10.200.16.1/32 -p tcp --dport 9080 -m statistic --mode random --probability 0.50000 -j DNAT --to-destination 10.200.0.4:9080',
     '-A TRELLIS_SERVICES -d 10.200.16.1/32 -p tcp --dport 9080 -j DNAT --to-destination 10.200.0.5:9080',
   ]);
+});
+
+test("ambient pods: Istio's in-pod nat rules send outbound TCP to the node proxy's 15001, inbound (not HBONE) to 15006, the proxy's mark and lo excluded", () => {
+  const v4 = ambientRules(4);
+  assert.match(v4, /^\*nat\n/);
+  assert.ok(v4.includes('-A ISTIO_PRERT -m mark --mark 0x539/0xfff -j ACCEPT'));
+  assert.ok(v4.includes('-A ISTIO_PRERT ! -d 127.0.0.1/32 -p tcp ! --dport 15008 -j REDIRECT --to-ports 15006'));
+  assert.ok(v4.includes('-A ISTIO_OUTPUT -m mark --mark 0x539/0xfff -j ACCEPT'));
+  assert.ok(v4.includes('-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -j ACCEPT'));
+  assert.ok(v4.includes('-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -p tcp -j REDIRECT --to-ports 15001'));
+  assert.ok(!v4.includes('TRELLIS_SERVICES'), 'no DNAT: the node proxy balances services');
+  assert.ok(ambientRules(6).includes('! -d ::1/128 -p tcp -j REDIRECT --to-ports 15001'));
 });

@@ -4,6 +4,7 @@
 // and rule order are Istio's, so `iptables-save` in a pod reads like one of Istio's.
 
 import { PORTS } from '../../ports.js';
+import { PROXY_MARK } from '../../proxy/ztunnel/pod-sockets.js';
 
 /** The uid (and gid) the sidecar runs as: Istio's istio-proxy user. */
 export const PROXY_UID = 1337;
@@ -26,7 +27,7 @@ export interface CaptureOptions {
 }
 
 /** Ports Istio never captures inbound: HBONE, Envoy's stats, the health port, the merged stats port. */
-const ALWAYS_EXCLUDED_INBOUND = [15008, 15090, PORTS.readiness, PORTS.mergedStats];
+const ALWAYS_EXCLUDED_INBOUND = [PORTS.hbone, 15090, PORTS.readiness, PORTS.mergedStats];
 
 export const ANNOTATIONS = {
   includeOutboundIPRanges: 'traffic.sidecar.istio.io/includeOutboundIPRanges',
@@ -114,6 +115,31 @@ export function captureRules(o: CaptureOptions, family: 4 | 6): string {
   }
   r.push('COMMIT');
   return r.join('\n') + '\n';
+}
+
+/**
+ * Istio's in-pod redirection for an ambient pod (istio-cni's nat rules, the REDIRECT variant), as iptables-restore input
+ * for the whole nat table: TCP the pod sends goes to the node proxy's 15001 and TCP arriving for it (but HBONE on 15008)
+ * to its 15006 — the node proxy listens on both inside the pod. Its own sockets carry the mark 0x539 and pass; so does
+ * traffic to the pod itself over `lo`. No DNAT for ClusterIPs: the node proxy balances services itself.
+ */
+export function ambientRules(family: 4 | 6): string {
+  const localhost = family === 4 ? '127.0.0.1/32' : '::1/128';
+  const mark = `0x${PROXY_MARK.toString(16)}/0xfff`;
+  return [
+    '*nat',
+    ':ISTIO_PRERT - [0:0]',
+    ':ISTIO_OUTPUT - [0:0]',
+    '-A PREROUTING -j ISTIO_PRERT',
+    '-A OUTPUT -j ISTIO_OUTPUT',
+    `-A ISTIO_PRERT -m mark --mark ${mark} -j ACCEPT`,
+    `-A ISTIO_PRERT ! -d ${localhost} -p tcp ! --dport ${PORTS.hbone} -j REDIRECT --to-ports ${PORTS.inbound}`,
+    `-A ISTIO_OUTPUT -m mark --mark ${mark} -j ACCEPT`,
+    `-A ISTIO_OUTPUT ! -d ${localhost} -o lo -j ACCEPT`,
+    `-A ISTIO_OUTPUT ! -d ${localhost} -p tcp -j REDIRECT --to-ports ${PORTS.outbound}`,
+    'COMMIT',
+    '',
+  ].join('\n');
 }
 
 /**

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { cidrsOf, planAddresses, podAddresses, serviceAddresses, ulaOf, type AddressPlan, type IpFamily } from './address-plan.js';
-import { captureOptionsOf, captureRules, PROXY_UID, serviceDnatRules } from './capture-rules.js';
+import { ambientRules, captureOptionsOf, captureRules, PROXY_UID, serviceDnatRules } from './capture-rules.js';
 import { clusterDns, podHosts, podResolvConf } from './cluster-dns.js';
 import type { DnsServer, NameLookup } from '../../dns/dns-server.js';
 import { removeRunNetwork, removeStaleNetworks } from './cleanup.js';
@@ -46,7 +46,9 @@ const OUTSIDE_HOSTS_FROM = 4090;
 
 export class NetnsNetwork {
   readonly plan: AddressPlan;
-  private readonly pods = new Map<string, PodNetwork & { dnat: boolean }>();
+  private readonly pods = new Map<string, PodNetwork & { dnat: boolean; ambient: boolean }>();
+  /** The services as the DNAT rules last had them (an ambient pod that leaves ambient mode gets them back). */
+  private services: readonly ServiceTarget[] = [];
   private readonly serviceNumbers = new Map<string, number>();
   private dns: DnsServer | undefined;
   private stopped = false;
@@ -146,7 +148,7 @@ export class NetnsNetwork {
     const addresses = podAddresses(this.plan, pod.number + 1);
     const files = { hosts: podHosts(pod.name, addresses), resolvConf: podResolvConf(this.hostAddresses, pod.namespace, this.o.domain ?? 'cluster.local') };
     const pn = createPodNetwork(this.prefix, this.plan, pod.number + 1, pod.name, files);
-    this.pods.set(pod.key, { ...pn, dnat: pod.rules === 'dnat' });
+    this.pods.set(pod.key, { ...pn, dnat: pod.rules === 'dnat', ambient: false });
     try {
       // The sidecar's connections to its app come from 127.0.0.6 / ::6 (Istio's inbound passthrough source).
       if (this.plan.v6) run('ip', ['-n', pn.netns, 'addr', 'add', '::6/128', 'dev', 'lo', 'nodad']);
@@ -165,11 +167,32 @@ export class NetnsNetwork {
 
   /** Pods without a sidecar reach ClusterIPs through DNAT to the endpoints (kube-proxy's role); kept current. */
   updateServices(targets: readonly ServiceTarget[]): void {
-    for (const p of this.pods.values()) {
-      if (!p.dnat) continue;
-      if (this.plan.v4) replaceRules(p.netns, 4, serviceDnatRules(targets, 4));
-      if (this.plan.v6) replaceRules(p.netns, 6, serviceDnatRules(targets, 6));
+    this.services = targets;
+    for (const p of this.pods.values()) if (p.dnat && !p.ambient) this.loadNat(p);
+  }
+
+  /** A pod's whole nat table: Istio's in-pod redirection in ambient mode, else DNAT to the services' endpoints. */
+  private loadNat(p: PodNetwork & { ambient: boolean }): void {
+    for (const family of [...(this.plan.v4 ? [4 as const] : []), ...(this.plan.v6 ? [6 as const] : [])]) {
+      replaceRules(p.netns, family, p.ambient ? ambientRules(family) : serviceDnatRules(this.services, family));
     }
+  }
+
+  /**
+   * Enrols a pod without a sidecar in ambient mode (its traffic to the node proxy listening inside it) or takes it out
+   * again (DNAT as before), live: the pod's processes keep running.
+   */
+  setAmbient(key: string, ambient: boolean): void {
+    const p = this.pods.get(key);
+    if (!p || !p.dnat || p.ambient === ambient) return;
+    p.ambient = ambient;
+    this.loadNat(p);
+  }
+
+  /** The path of a pod's namespace, which the node proxy opens to make its sockets inside. */
+  netnsPath(key: string): string | undefined {
+    const p = this.pods.get(key);
+    return p ? `/run/netns/${p.netns}` : undefined;
   }
 
   /** The command line that runs a program in the pod (the sidecar as Istio's uid 1337, whose traffic is not captured). */
@@ -205,7 +228,7 @@ export class NetnsNetwork {
     const n = OUTSIDE_HOSTS_FROM - k;
     const addresses = podAddresses(this.plan, n);
     const pn = createPodNetwork(this.prefix, this.plan, n, `outside-${name}`, { hosts: podHosts(name, addresses), resolvConf: podResolvConf(this.hostAddresses, 'default', this.o.domain ?? 'cluster.local') });
-    this.pods.set(`outside/${name}`, { ...pn, dnat: false });
+    this.pods.set(`outside/${name}`, { ...pn, dnat: false, ambient: false });
     return pn;
   }
 

@@ -92,10 +92,14 @@ export interface SocketAddress {
   ipv4Compat?: boolean;
 }
 
+/** Envoy's metadata key for the destination an internal listener restores (Istio's tunnel endpoints set `local`). */
+export const ORIGINAL_DST_METADATA = 'envoy.filters.listener.original_dst';
+
 export interface Address {
   socketAddress?: SocketAddress;
   pipe?: { path?: string };
-  envoyInternalAddress?: { serverListenerName?: string };
+  /** An internal listener of the same proxy (Envoy's internal connections; Istio's HBONE plumbing uses them). */
+  envoyInternalAddress?: { serverListenerName?: string; endpointId?: string };
 }
 
 export interface CidrRange {

@@ -47,6 +47,8 @@ export interface TcpProxy {
   maxDownstreamConnectionDuration?: Duration;
   hashPolicy?: Array<{ sourceIp?: unknown }>;
   accessLog?: AccessLog[];
+  /** Tunnel the connection over HTTP/2 CONNECT to the upstream host, `hostname` (with %DOWNSTREAM_LOCAL_ADDRESS%) as authority. */
+  tunnelingConfig?: { hostname?: string; usePost?: boolean; headersToAdd?: unknown[] };
 }
 
 // ---------------------------------------------------------------- HTTP filters

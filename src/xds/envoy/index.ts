@@ -2,7 +2,7 @@
 // (which builds these values) and the proxy (which reads them). Every part of Trellis imports Envoy's shapes from here.
 
 export type * from './core.js';
-export { ADS_SOURCE } from './core.js';
+export { ADS_SOURCE, ORIGINAL_DST_METADATA } from './core.js';
 export type * from './listener.js';
 export type * from './route.js';
 export type * from './cluster.js';

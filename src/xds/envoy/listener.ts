@@ -43,4 +43,6 @@ export interface Listener {
   perConnectionBufferLimitBytes?: number;
   drainType?: string;
   apiListener?: ApiListener;
+  /** An internal listener: not bound, reached only through `envoyInternalAddress` endpoints. */
+  internalListener?: Record<string, never>;
 }

@@ -5,6 +5,8 @@ import type { Any, DataSource, Duration, HeaderMatcher, HeaderValueOption, Metad
 export interface UpgradeConfig {
   upgradeType?: string;
   enabled?: boolean;
+  /** On a route's CONNECT upgrade: terminate CONNECT and send the stream's bytes to the upstream as TCP. */
+  connectConfig?: Record<string, unknown>;
 }
 
 

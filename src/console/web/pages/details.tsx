@@ -205,6 +205,19 @@ export function WorkloadPage({ namespace, name }: { namespace: string; name: str
                           </DescriptionListDescription>
                         </DescriptionListGroup>
                         <DescriptionListGroup>
+                          <DescriptionListTerm>Data plane</DescriptionListTerm>
+                          <DescriptionListDescription data-test="workload-dataplane">
+                            {w.dataplaneMode === 'ambient' ? (
+                              <Label isCompact color="blue">
+                                ambient (ztunnel)
+                              </Label>
+                            ) : (
+                              w.dataplaneMode
+                            )}{' '}
+                            <span className="trellis-muted">({w.dataplaneMode === 'sidecar' ? w.sidecarReason : w.ambientReason})</span>
+                          </DescriptionListDescription>
+                        </DescriptionListGroup>
+                        <DescriptionListGroup>
                           <DescriptionListTerm>Services</DescriptionListTerm>
                           <DescriptionListDescription>
                             <ServiceLinks namespace={namespace} services={data.services} />

@@ -51,6 +51,27 @@ const SHAPES: Record<GraphNodeData['nodeType'], NodeShape> = {
   unknown: NodeShape.rhombus,
 };
 
+/** Kiali draws a waypoint as a workload with its own badge; the node proxy is infrastructure, set apart by shape. */
+function shapeOf(d: GraphNodeData): NodeShape {
+  return d.isZtunnel ? NodeShape.octagon : d.isWaypoint ? NodeShape.hexagon : SHAPES[d.nodeType];
+}
+
+/** The glyph inside a node: what kind of thing it is. */
+function glyphOf(d: GraphNodeData): string {
+  if (d.isZtunnel) return 'ZT';
+  if (d.isWaypoint) return 'WP';
+  if (d.isGateway) return 'GW';
+  return d.nodeType === 'service' ? 'S' : d.nodeType === 'workload' ? 'W' : d.nodeType === 'app' ? 'A' : '?';
+}
+
+/** The badge above a node: ambient mode's parts (Kiali's ambient, waypoint and ztunnel markers). */
+function badgeOf(d: GraphNodeData): { test: string; text: string } | undefined {
+  if (d.isZtunnel) return { test: 'graph-node-ztunnel', text: 'ztunnel (node proxy)' };
+  if (d.isWaypoint) return { test: 'graph-node-waypoint', text: 'waypoint' };
+  if (d.isAmbient) return { test: 'graph-node-ambient', text: 'ambient' };
+  return undefined;
+}
+
 function status(h: HealthStatus): NodeStatus {
   return h === 'Failure' ? NodeStatus.danger : h === 'Degraded' ? NodeStatus.warning : h === 'Healthy' ? NodeStatus.success : NodeStatus.default;
 }
@@ -80,12 +101,27 @@ const GraphNode = observer(({ element, onSelect, selected }: { element: GraphEle
   const d = node.getData() as GraphNodeData;
   const { label, secondary } = nodeLabel(d);
   const { width, height } = node.getBounds();
+  const badge = badgeOf(d);
   return (
-    <g data-test="graph-node" data-node-id={d.id} data-node-type={d.nodeType} data-health={d.health} data-label={label}>
+    <g
+      data-test="graph-node"
+      data-node-id={d.id}
+      data-node-type={d.nodeType}
+      data-health={d.health}
+      data-label={label}
+      data-ambient={d.isAmbient ? 'true' : undefined}
+      data-waypoint={d.isWaypoint ? 'true' : undefined}
+      data-ztunnel={d.isZtunnel ? 'true' : undefined}
+    >
       <DefaultNode element={node} onSelect={onSelect} selected={selected} nodeStatus={status(d.health)} showStatusDecorator={d.health === 'Failure' || d.health === 'Degraded'} label={label} {...(secondary ? { secondaryLabel: secondary } : {})} truncateLength={28}>
         <text x={width / 2} y={height / 2 + 5} textAnchor="middle" fontSize="13" fontWeight="600" fill="#151515" pointerEvents="none">
-          {d.isGateway ? 'GW' : d.nodeType === 'service' ? 'S' : d.nodeType === 'workload' ? 'W' : d.nodeType === 'app' ? 'A' : '?'}
+          {glyphOf(d)}
         </text>
+        {badge ? (
+          <text data-test={badge.test} x={width / 2} y={-6} textAnchor="middle" fontSize="10" fill="#0066cc" pointerEvents="none">
+            {badge.text}
+          </text>
+        ) : null}
       </DefaultNode>
     </g>
   );
@@ -144,7 +180,7 @@ const factory: ComponentFactory = (kind) => {
 function toModel(graph: Graph, labelMode: EdgeLabelMode, showSecurity: boolean): Model {
   return {
     graph: { id: 'trellis-graph', type: 'graph', layout: 'Dagre' },
-    nodes: graph.elements.nodes.map((n) => ({ id: n.data.id, type: 'node', width: NODE_SIZE, height: NODE_SIZE, shape: SHAPES[n.data.nodeType], status: status(n.data.health), label: nodeLabel(n.data).label, data: n.data })),
+    nodes: graph.elements.nodes.map((n) => ({ id: n.data.id, type: 'node', width: NODE_SIZE, height: NODE_SIZE, shape: shapeOf(n.data), status: status(n.data.health), label: nodeLabel(n.data).label, data: n.data })),
     edges: graph.elements.edges.map((e) => ({ id: e.data.id, type: 'edge', source: e.data.source, target: e.data.target, data: { ...e.data, labelMode, showSecurity } satisfies EdgeView })),
   };
 }

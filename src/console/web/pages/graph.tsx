@@ -52,7 +52,7 @@ function NodeDetails({ d }: { d: GraphNodeData }) {
         {label} {secondary ?? ''}
       </Title>
       <DescriptionList isCompact isHorizontal>
-        <Row term="Type">{d.isGateway ? `${d.nodeType} (gateway)` : d.nodeType}</Row>
+        <Row term="Type">{d.isZtunnel ? 'node proxy (ztunnel)' : d.isWaypoint ? `${d.nodeType} (waypoint)` : d.isGateway ? `${d.nodeType} (gateway)` : d.nodeType}</Row>
         <Row term="Namespace">{d.namespace}</Row>
         {d.workload ? <Row term="Workload">{d.workload}</Row> : null}
         {d.destServices?.length ? <Row term="Services">{d.destServices.join(', ')}</Row> : null}

@@ -52,7 +52,19 @@ const WORKLOAD_COLUMNS: Array<Column<WorkloadItem>> = [
   { title: 'Namespace', cell: (w) => w.namespace },
   { title: 'Type', cell: (w) => w.kind },
   { title: 'Labels', cell: (w) => [w.app && `app=${w.app}`, w.version && `version=${w.version}`].filter(Boolean).join(' ') },
-  { title: 'Sidecar', cell: (w) => (w.sidecar ? <Label isCompact color="green">sidecar</Label> : <Label isCompact color="orange">no sidecar</Label>) },
+  {
+    title: 'Data plane',
+    cell: (w) =>
+      w.dataplaneMode === 'sidecar' ? (
+        <Label isCompact color="green">sidecar</Label>
+      ) : w.dataplaneMode === 'ambient' ? (
+        <Label isCompact color="blue" data-test="ambient-badge">
+          ambient
+        </Label>
+      ) : (
+        <Label isCompact color="orange">no sidecar</Label>
+      ),
+  },
 ];
 
 const SERVICE_COLUMNS: Array<Column<ServiceItem>> = [

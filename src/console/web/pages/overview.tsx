@@ -1,6 +1,6 @@
 // Overview: one card per namespace with its apps' health, mTLS and inbound traffic (Kiali's landing page).
 
-import { Card, CardBody, CardFooter, CardTitle, Gallery, PageSection } from '@patternfly/react-core';
+import { Card, CardBody, CardFooter, CardTitle, Gallery, Label, PageSection } from '@patternfly/react-core';
 import { api } from '../api';
 import { Sparkline } from '../components/chart';
 import { Loading, MetricsWarning, PageHeader } from '../components/page';
@@ -45,6 +45,14 @@ export function OverviewPage() {
                   </div>
                   <div className="trellis-card-line" data-test="mesh-of-namespace">
                     {n.namespace.controlPlane ? `Mesh: ${n.namespace.controlPlane}` : 'Not in a mesh'}
+                    {n.namespace.ambient ? (
+                      <>
+                        {' '}
+                        <Label isCompact color="blue" data-test="namespace-ambient-badge">
+                          ambient
+                        </Label>
+                      </>
+                    ) : null}
                   </div>
                   <div className="trellis-card-line">
                     <MtlsLabel mtls={n.mtls} percent={n.mtlsTrafficPercent} />

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "pod_socket",
+      "sources": ["pod_socket.c"],
+      "cflags": ["-Wall", "-O2"]
+    }
+  ]
+}
