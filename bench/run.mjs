@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--rounds N] [--only dataplane|http|grpc|tcp|sidecar|capture|ambient|controlplane|telemetry]: installs the
+// npm run bench [-- --quick] [--rounds N] [--only dataplane|http|grpc|tcp|sidecar|capture|ambient|controlplane|kubernetes|telemetry]: installs the
 // peers it needs, runs everything on loopback, prints Markdown tables and writes them to bench-results/<time>.md as
 // well. Figures are compared side by side within one run (the machine is noisy); a run that cannot be believed is
 // reported as FAILED with why (bench/lib/verdict.mjs); the goals judged by this run close the report. Every process
@@ -18,6 +18,7 @@ import { runSidecar } from './sidecar.mjs';
 import { loadLine } from './lib/machine.mjs';
 import { table } from './lib/table.mjs';
 import { runCapture } from './capture.mjs';
+import { runKubernetes } from './kubernetes.mjs';
 import { runAmbient } from './ambient.mjs';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, rounds: { type: 'string' } } });
@@ -134,6 +135,11 @@ try {
     const changes = Math.max(3, rounds ?? 3);
     const o = quick ? { services: [10, 100], proxies: [10, 100], changes } : { services: [10, 100, 1000], proxies: [10, 100, 500], extra: [[5000, 1000]], changes };
     out(part(await runControlplane(o)) + '\n\n');
+  }
+
+  if (want('kubernetes')) {
+    out('## Kubernetes mode\n\n');
+    out((await runKubernetes(quick ? { namespaces: 20, perNamespace: 10 } : { namespaces: 100, perNamespace: 10 })) + '\n\n');
   }
 
   if (want('telemetry')) {

@@ -10,6 +10,11 @@ const TEST_TIMEOUT_MS = Number(process.env.TRELLIS_TEST_TIMEOUT_MS ?? 600_000);
 const SUITE_DEADLINE_MS = Number(process.env.TRELLIS_SUITE_DEADLINE_MS ?? 40 * 60_000);
 
 ensureSystemDeps('test');
+// The Kubernetes-mode tests need a kube-apiserver: unpacked from ../shared/k8s, or built here once per machine (8-13 min),
+// before any test file's timeout starts counting.
+const { kubeApiserverBinary } = await import('../dist/k8s/testing/kube-apiserver-binary.js');
+const apiserver = await kubeApiserverBinary();
+console.error('unavailable' in apiserver ? `run-tests: Kubernetes-mode tests will be skipped: ${apiserver.unavailable}` : `run-tests: kube-apiserver ${apiserver.path} (${apiserver.source})`);
 const args = ['--test', `--test-timeout=${TEST_TIMEOUT_MS}`, ...process.argv.slice(2)];
 // bench/lib holds the benchmark's reporting rules and their tests (plain .mjs, not compiled).
 if (process.argv.length <= 2) args.push('dist/', 'bench/lib/');

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 const NEEDS = {
   // ip, iptables-restore and setpriv: pods in network namespaces with Istio's capture rules (trellis up --network netns).
   // tcpdump: the ambient tests capture the run's bridge to show that pod-to-pod bytes are TLS records only.
-  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux', tcpdump: 'tcpdump' },
+  // etcd, kubectl, xz: the Kubernetes-mode tests' etcd + kube-apiserver (src/k8s/testing).
+  test: { cfssl: 'golang-cfssl', cfssljson: 'golang-cfssl', openssl: 'openssl', prometheus: 'prometheus', chromium: 'chromium', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux', tcpdump: 'tcpdump', etcd: 'etcd-server', kubectl: 'kubernetes-client', xz: 'xz-utils' },
   demo: { prometheus: 'prometheus', ip: 'iproute2', 'iptables-restore': 'iptables', setpriv: 'util-linux' },
   bench: { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client' },
 };

@@ -20,12 +20,16 @@ export const PORTS = {
   xds: 15010,
   /** istiod's xDS and CA API over TLS; `trellis up` serves Istio's CA API (CreateCertificate) there. */
   xdsTls: 15012,
+  /** istiod's sidecar injection webhook (HTTPS; the API server calls it when a pod is created). */
+  injectionWebhook: 15017,
   /** istiod's monitoring port: its metrics, and the /debug endpoints (syncz, config_dump) in Trellis. */
   controlPlaneMonitoring: 15014,
   /** The agent's merged Prometheus port on every proxy (Istio's metrics plus the app's own) and /healthz/ready. */
   mergedStats: 15020,
   /** The readiness port Istio's gateways expose (`status-port` on the ingress Service, /healthz/ready). */
   readiness: 15021,
+  /** Envoy's own Prometheus stats on every proxy (`http-envoy-prom`); never captured. */
+  envoyStats: 15090,
   /** Prometheus, as Istio's addon installs it. */
   prometheus: 9090,
   /** Kiali's port: the console. */

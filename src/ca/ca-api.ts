@@ -57,7 +57,7 @@ export class CaServer {
 
   private async create(call: grpc.ServerUnaryCall<CertificateRequest, unknown>, cb: grpc.sendUnaryData<{ certChain: string[] }>): Promise<void> {
     const auth = String(call.metadata.get('authorization')[0] ?? '');
-    const caller = this.o.authenticator.authenticate(auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    const caller = await this.o.authenticator.authenticate(auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
     if (caller instanceof Error) {
       this.o.log?.(`ca: refused a certificate request: ${caller.message}`);
       return cb({ code: grpc.status.UNAUTHENTICATED, message: caller.message });

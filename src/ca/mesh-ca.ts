@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CaServer } from './ca-api.js';
 import { CertificateAuthority, type CaStatus, type Signer } from './ca.js';
 import { CfsslSigner, type CfsslSignerOptions } from './cfssl-signer.js';
-import { WorkloadTokens } from './token.js';
+import { WorkloadTokens, type Authenticator } from './token.js';
 
 export interface MeshCaOptions {
   /** Holds the self-signed root (when nothing else signs), the workload token key and `root-cert.pem`. */
@@ -20,6 +20,8 @@ export interface MeshCaOptions {
   externalCa?: CfsslSignerOptions;
   /** Names in the CA API's serving certificate (Istio's istiod service name and the listening address). */
   serverNames?: string[];
+  /** Who callers are (default: the workload tokens this CA issues; on Kubernetes, TokenReview of service-account tokens). */
+  authenticator?: Authenticator;
   log?: (line: string) => void;
 }
 
@@ -40,7 +42,7 @@ export async function openMeshCa(o: MeshCaOptions): Promise<MeshCa> {
   const meshCa = await CertificateAuthority.open({ stateDir: o.stateDir, trustDomain: o.trustDomain, pluggedIn: o.pluggedIn });
   const signer = o.externalCa ? await CfsslSigner.open({ trustDomain: o.trustDomain, log: o.log, ...o.externalCa }) : meshCa;
   const tokens = WorkloadTokens.open(join(o.stateDir, 'token-key'), o.trustDomain);
-  const server = new CaServer({ signer, authenticator: tokens, tls: await meshCa.serverCertificate(o.serverNames ?? ['istiod.istio-system.svc', '127.0.0.1']), log: o.log });
+  const server = new CaServer({ signer, authenticator: o.authenticator ?? tokens, tls: await meshCa.serverCertificate(o.serverNames ?? ['istiod.istio-system.svc', '127.0.0.1']), log: o.log });
   const rootFile = join(o.stateDir, 'root-cert.pem');
   writeFileSync(rootFile, meshCa.trustBundle());
   return { signer, tokens, server, rootFile, listen: (host, port) => server.listen(host, port), close: () => server.close() };

@@ -10,8 +10,8 @@ import type { Identity } from './identity.js';
 export type Caller = Identity & { node?: string };
 
 export interface Authenticator {
-  /** The identity a bearer token proves, or an Error saying why not. */
-  authenticate(token: string | undefined): Caller | Error;
+  /** The identity a bearer token proves, or an Error saying why not (asynchronously when someone else decides). */
+  authenticate(token: string | undefined): Caller | Error | Promise<Caller | Error>;
 }
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');

@@ -12,6 +12,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'codes', summary: 'List every code Trellis reports (config, proxy, console API) with its level or status and meaning', load: async () => (await import('./commands/codes.js')).codesCommand },
   { name: 'demo', summary: 'Run the Bookinfo sample as a local mesh (what npm start does)', load: async () => (await import('./commands/demo.js')).demoCommand },
   { name: 'controlplane', summary: 'Run the control plane: watched config directory, xDS server, debug endpoints', load: async () => (await import('./commands/controlplane.js')).controlplaneCommand },
+  { name: 'install', summary: 'Print the Kubernetes objects of the control planes an SMCP describes (Deployment, Service, RBAC; --crds)', load: async () => (await import('./commands/install.js')).installCommand },
   { name: 'proxy', summary: 'Run the proxy (sidecar or gateway) with config from the control plane over xDS', load: async () => (await import('./commands/proxy.js')).proxyCommand },
   { name: 'proxy-status', summary: 'List connected proxies and their xDS sync state (istioctl proxy-status)', load: async () => (await import('./commands/proxy-status.js')).proxyStatusCommand },
   { name: 'proxy-config', summary: "Show a proxy's listeners, routes, clusters or endpoints (istioctl proxy-config)", load: async () => (await import('./commands/proxy-config.js')).proxyConfigCommand },

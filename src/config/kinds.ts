@@ -58,6 +58,8 @@ export const KINDS: readonly KindInfo[] = [
   { group: '', kind: 'Secret', versions: ['v1'], namespaced: true, plural: 'secrets' },
   { group: '', kind: 'ConfigMap', versions: ['v1'], namespaced: true, plural: 'configmaps' },
   { group: '', kind: 'Endpoints', versions: ['v1'], namespaced: true, plural: 'endpoints' },
+  // Kubernetes 1.21 made EndpointSlice v1; 1.20 serves only v1beta1.
+  { group: 'discovery.k8s.io', kind: 'EndpointSlice', versions: ['v1', 'v1beta1'], namespaced: true, plural: 'endpointslices' },
   { group: '', kind: 'Node', versions: ['v1'], namespaced: false, plural: 'nodes' },
   { group: 'apps', kind: 'Deployment', versions: ['v1'], namespaced: true, plural: 'deployments' },
   { group: 'apps', kind: 'StatefulSet', versions: ['v1'], namespaced: true, plural: 'statefulsets' },

@@ -169,6 +169,15 @@ export function loadDocumentText(text: string, file: string, identity: DocumentI
   return { resource, errors };
 }
 
+/**
+ * One object as an API server returns it (JSON, no file) as a resource, with the loader's rules for metadata (namespace,
+ * labels, annotations). `source` names where it came from in messages (the object's API path); it has no positions.
+ */
+export function objectToResource(value: Record<string, unknown>, source: string): { resource: Resource } | { error: LoadError } {
+  const made = toResources(value, { file: source, documentIndex: 0, position: { line: 1, column: 1 }, positions: new Map() }, {});
+  return made.length === 1 ? made[0]! : { error: { code: 'NotAnObject', file: source, line: 1, column: 1, message: 'not one Kubernetes object' } };
+}
+
 type Made = { resource: Resource } | { error: LoadError };
 
 interface DocSource {

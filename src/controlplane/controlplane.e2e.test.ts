@@ -4,26 +4,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { startEcho } from '../xds/testing/raw-echo.js';
+import { startControlPlane } from '../cli/testing/controlplane-process.js';
 
 const bin = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
 const HOST = 'echo.default.svc.cluster.local';
-
-async function startEcho(name: string): Promise<{ port: number; server: grpc.Server }> {
-  const server = new grpc.Server();
-  const raw = (b: Buffer) => b;
-  server.addService(
-    { Echo: { path: '/test.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } } as grpc.ServiceDefinition,
-    { Echo: (_c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(name)) },
-  );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return { port, server };
-}
 
 const workloads = (v1: number, v2: number) => `apiVersion: v1
 kind: Service
@@ -75,27 +66,12 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): P
   }
 }
 
-function startControlPlane(dir: string): Promise<{ child: ChildProcess; xds: number; debug: number; stderr: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'controlplane', '--config-dir', dir, '--xds-port', '0', '--debug-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /xDS on [^:]+:(\d+), debug on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ child, xds: Number(m[1]), debug: Number(m[2]), stderr: () => err });
-    });
-    child.once('exit', (code) => reject(new Error(`controlplane exited (${code}): ${err}`)));
-  });
-}
-
 test('trellis controlplane drives a proxyless gRPC client through live routing changes from its watched directory', { timeout: 90_000 }, async () => {
   const v1 = await startEcho('v1');
   const v2 = await startEcho('v2');
   const dir = await mkdtemp(join(tmpdir(), 'trellis-cp-'));
   await writeFile(join(dir, 'echo.yaml'), workloads(v1.port, v2.port));
-  const cp = await startControlPlane(dir);
+  const cp = await startControlPlane(['--config-dir', dir]);
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
     xds_servers: [{ server_uri: `127.0.0.1:${cp.xds}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
     node: { id: 'sidecar~127.0.0.1~client-7f9.default~default.svc.cluster.local', cluster: 'client', locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default', LABELS: { app: 'client' } } },

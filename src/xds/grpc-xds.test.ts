@@ -7,22 +7,11 @@ import * as grpc from '@grpc/grpc-js';
 import { AdsServer } from './ads-server.js';
 import type { ConfigGenerator, ProxyResources } from './generator.js';
 import { TypeUrl, type XdsResource } from './resource.js';
+import { startEcho } from './testing/raw-echo.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const TARGET = 'echo.default.svc.cluster.local:7070';
-
-/** A raw-bytes unary service that answers with its own name. */
-async function startEcho(name: string): Promise<{ port: number; server: grpc.Server }> {
-  const server = new grpc.Server();
-  const raw = (b: Buffer) => b;
-  server.addService(
-    { Echo: { path: '/test.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } } as grpc.ServiceDefinition,
-    { Echo: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(name)) },
-  );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return { port, server };
-}
 
 function config(ports: Record<string, number>, weights: Record<string, number>): ProxyResources {
   const r = (typeUrl: string, name: string, value: Record<string, unknown>): XdsResource => ({ typeUrl, name, value });

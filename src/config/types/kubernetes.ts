@@ -106,6 +106,20 @@ export type ServiceAccount = Resource<Record<string, never>>;
 export type Secret = Resource<Record<string, never>>;
 export type ConfigMap = Resource<Record<string, never>>;
 
+/**
+ * The top-level fields of a discovery.k8s.io EndpointSlice (in `raw`), as v1 and v1beta1 (all Kubernetes 1.20 serves)
+ * both write them; v1beta1 keeps the zone in `topology`, v1 in `zone`.
+ */
+export interface EndpointSliceFields {
+  addressType?: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean }; zone?: string; topology?: Record<string, string> }>;
+  ports?: Array<{ name?: string; port?: number; protocol?: string; appProtocol?: string }>;
+}
+export type EndpointSlice = Resource<Record<string, never>>;
+
+/** The label that ties an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
 /** The pod template of a workload kind (Deployment, StatefulSet, DaemonSet, ReplicaSet), or a Pod's own spec. */
 export function podTemplateOf(r: Resource): PodTemplate | undefined {
   if (r.group === '' && r.kind === 'Pod') return { metadata: { labels: r.metadata.labels, annotations: r.metadata.annotations }, spec: r.spec as PodSpec };

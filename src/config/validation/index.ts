@@ -1,5 +1,6 @@
 // Schema validation for every kind Trellis reads: one validator per group/kind, gathered from the per-group modules.
 
+import type { SchemaObject } from 'ajv';
 import type { Resource } from '../resource.js';
 import type { FieldIssue, KindValidator } from './validator.js';
 import { networkingValidators } from './networking.js';
@@ -27,6 +28,11 @@ const validators = new Map<string, KindValidator>(
 export function validateResource(resource: Resource): FieldIssue[] {
   const validate = validators.get(`${resource.group}/${resource.kind}`);
   return validate ? validate(resource) : [];
+}
+
+/** The structural schema of a kind's whole object at an API version, when its validator has one. */
+export function validationSchema(group: string, kind: string, version: string): SchemaObject | undefined {
+  return validators.get(`${group}/${kind}`)?.schema?.(version);
 }
 
 export function hasValidator(group: string, kind: string): boolean {

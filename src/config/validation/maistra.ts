@@ -166,6 +166,7 @@ const smcpV1 = objectValidator({ name: 'dns-subdomain', schema: smcpV1Schema, ch
 
 /** maistra.io/v2 is the shape people write today; v1 objects keep their Helm values. */
 const validateControlPlane: KindValidator = (resource) => (resource.version === 'v1' ? smcpV1 : smcpV2)(resource);
+validateControlPlane.schema = (version) => (version === 'v1' ? smcpV1Schema : smcpV2Schema);
 
 // ---------------------------------------------------------------- ServiceMeshMemberRoll, ServiceMeshMember
 

@@ -19,10 +19,12 @@ export const SPEC = '/spec';
  */
 export function networkingValidator(opts: ObjectValidatorOptions): KindValidator {
   const validate = objectValidator(opts);
-  return (resource) => {
+  const withoutNulls: KindValidator = (resource) => {
     if (!('spec' in resource.raw)) return validate(resource);
     return validate({ ...resource, raw: { ...resource.raw, spec: withoutNullFields(resource.raw.spec) } });
   };
+  withoutNulls.schema = validate.schema;
+  return withoutNulls;
 }
 
 function withoutNullFields(value: unknown): unknown {

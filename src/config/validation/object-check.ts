@@ -75,7 +75,7 @@ export interface ObjectValidatorOptions {
 /** A validator running the metadata rules, the schema and the semantic checks of one kind. */
 export function objectValidator(opts: ObjectValidatorOptions): KindValidator {
   const schemaCheck = compileSchema(opts.schema);
-  return (resource) => {
+  const validate: KindValidator = (resource) => {
     const raw = { ...resource.raw };
     // `spec:` with nothing after it is null in YAML; Kubernetes reads it as absent.
     if (raw.spec === null) delete raw.spec;
@@ -89,6 +89,8 @@ export function objectValidator(opts: ObjectValidatorOptions): KindValidator {
     opts.check?.(raw, out, resource);
     return out.list;
   };
+  validate.schema = () => opts.schema;
+  return validate;
 }
 
 /** RFC 7230 token characters: what an HTTP header name may contain. */

@@ -1,5 +1,6 @@
 // The contract of schema validation: a validator per kind returns field-level issues located by JSON Pointer.
 
+import type { SchemaObject } from 'ajv';
 import type { Resource } from '../resource.js';
 
 export interface FieldIssue {
@@ -10,4 +11,8 @@ export interface FieldIssue {
   level: 'Error' | 'Warning';
 }
 
-export type KindValidator = (resource: Resource) => FieldIssue[];
+/**
+ * Validates one resource. `schema` gives the structural schema of the whole object for an API version, where the kind
+ * has one: the Kubernetes mode turns it into its CustomResourceDefinition's OpenAPI schema (src/k8s/crds.ts).
+ */
+export type KindValidator = ((resource: Resource) => FieldIssue[]) & { schema?: (version: string) => SchemaObject | undefined };

@@ -48,3 +48,47 @@ test('workloadOf: by namespace and name, else by address, the first in registry 
   assert.equal(registry.snapshot().workloadOf('default', 'reviews-v1', '10.0.0.2')?.name, 'reviews-v2');
   assert.equal(registry.snapshot().workloadOf('other', 'reviews-v1'), undefined);
 });
+
+test('a Service without a selector takes its endpoints from its EndpointSlices, v1 and v1beta1 alike', () => {
+  const slices = `apiVersion: v1
+kind: Service
+metadata: {name: legacy}
+spec: {ports: [{name: http, port: 80, targetPort: 8080}, {name: grpc, port: 7070}]}
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata: {name: legacy-a, labels: {kubernetes.io/service-name: legacy}}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: grpc, port: 7071}]
+endpoints:
+- {addresses: [10.1.0.1], conditions: {ready: true}, topology: {topology.kubernetes.io/zone: a}}
+- {addresses: [10.1.0.2], conditions: {ready: false}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: legacy-b, labels: {kubernetes.io/service-name: legacy}}
+addressType: IPv4
+ports: [{name: http, port: 8081}]
+endpoints:
+- {addresses: [10.1.0.3], zone: b}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: other, labels: {kubernetes.io/service-name: reviews}}
+addressType: IPv4
+ports: [{name: http, port: 1}]
+endpoints: [{addresses: [10.9.9.9]}]`;
+  const registry = new ServiceRegistry();
+  const loaded = loadText(`${yaml}\n---\n${slices}`, 'r.yaml');
+  assert.deepEqual(loaded.errors, []);
+  registry.setResources(loaded.resources);
+  const snapshot = registry.snapshot();
+  const legacy = snapshot.service('legacy.default.svc.cluster.local')!;
+  const [http, grpc] = legacy.ports;
+  assert.deepEqual(snapshot.endpoints(legacy, http!).map((e) => `${e.address}:${e.port} ${e.healthy ? 'ready' : 'not ready'}`), ['10.1.0.1:8080 ready', '10.1.0.2:8080 not ready', '10.1.0.3:8081 ready']);
+  // A slice without the port falls back to the Service's target port.
+  assert.deepEqual(snapshot.endpoints(legacy, grpc!).map((e) => `${e.address}:${e.port}`), ['10.1.0.1:7071', '10.1.0.2:7071', '10.1.0.3:7070']);
+  // A Service with a selector keeps its pods' endpoints: a stray slice does not add to them.
+  const reviews = snapshot.service('reviews.default.svc.cluster.local')!;
+  assert.deepEqual(snapshot.endpoints(reviews, reviews.ports[0]!).map((e) => e.address), ['10.0.0.2', '10.0.0.1']);
+});

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { resolveHost, serviceFqdn } from '../../config/hosts.js';
 import type { Resource } from '../../config/resource.js';
-import type { Deployment, Pod, Service as K8sService } from '../../config/types/kubernetes.js';
+import { SERVICE_NAME_LABEL, type Deployment, type EndpointSlice, type EndpointSliceFields, type Pod, type Service as K8sService } from '../../config/types/kubernetes.js';
 import type { ServiceEntry, WorkloadEntry } from '../../config/types/networking.js';
 import { istioProtocol, portProtocol, type Protocol } from './protocol.js';
 import { matchesLabels, nonEmptySelectorMatches } from '../../config/labels.js';
@@ -33,7 +33,7 @@ export interface MeshService {
   resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
   location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
   /** Inline ServiceEntry endpoints (STATIC/DNS). */
-  staticEndpoints?: Array<{ address: string; ports: Record<string, number>; labels: Record<string, string>; locality?: string; weight?: number }>;
+  staticEndpoints?: Array<{ address: string; ports: Record<string, number>; labels: Record<string, string>; locality?: string; weight?: number; healthy?: boolean }>;
   resource?: Resource<unknown>;
 }
 
@@ -135,7 +135,7 @@ export class RegistrySnapshot {
       for (const e of svc.staticEndpoints) {
         if (!matchesLabels(subsetLabels, e.labels)) continue;
         const p = e.ports[port.name] ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
-        out.push({ address: e.address, port: p, workload: undefined, labels: e.labels, locality: e.locality, weight: e.weight, healthy: true });
+        out.push({ address: e.address, port: p, workload: undefined, labels: e.labels, locality: e.locality, weight: e.weight, healthy: e.healthy ?? true });
       }
       return out;
     }
@@ -192,8 +192,9 @@ export class ServiceRegistry extends EventEmitter<{ change: [] }> {
     this.resources = resources;
     const services: MeshService[] = [];
     const workloads: Workload[] = [];
+    const slices = endpointSlicesByService(resources);
     for (const r of resources) {
-      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain, this.clusterIps));
+      if (r.group === '' && r.kind === 'Service') services.push(...fromKubernetesService(r as K8sService, this.domain, this.clusterIps, slices));
       else if (r.group === 'networking.istio.io' && r.kind === 'ServiceEntry') services.push(...fromServiceEntry(r as ServiceEntry));
       else if (r.group === '' && r.kind === 'Pod') {
         const w = fromPod(r as Pod);
@@ -292,12 +293,48 @@ function exportToOf(r: Pick<Resource, 'metadata'>, spec?: string[]): string[] {
 /** ClusterIPs (one per IP family, the primary first) for a Service without one. */
 export type ClusterIpAllocator = (namespace: string, name: string) => string[];
 
-function fromKubernetesService(r: K8sService, domain: string, allocate?: ClusterIpAllocator): MeshService[] {
+/** EndpointSlices by `namespace/service` (their kubernetes.io/service-name label). */
+function endpointSlicesByService(resources: readonly Resource[]): Map<string, EndpointSlice[]> {
+  const out = new Map<string, EndpointSlice[]>();
+  for (const r of resources) {
+    const service = r.group === 'discovery.k8s.io' && r.kind === 'EndpointSlice' ? r.metadata.labels?.[SERVICE_NAME_LABEL] : undefined;
+    if (!service) continue;
+    const key = `${r.metadata.namespace}/${service}`;
+    out.set(key, [...(out.get(key) ?? []), r as EndpointSlice]);
+  }
+  return out;
+}
+
+/**
+ * The endpoints of a Service without a selector, from its EndpointSlices (as Kubernetes and Istio read them: whoever
+ * manages the slices decides the endpoints). A slice's port is matched to the Service port of the same name.
+ */
+function sliceEndpoints(slices: readonly EndpointSlice[], ports: readonly ServicePort[]): NonNullable<MeshService['staticEndpoints']> {
+  const out: NonNullable<MeshService['staticEndpoints']> = [];
+  for (const slice of slices) {
+    const fields = slice.raw as EndpointSliceFields;
+    if (fields.addressType === 'FQDN') continue;
+    const slicePorts: Record<string, number> = {};
+    for (const p of fields.ports ?? []) {
+      // An unnamed slice port belongs to the Service's only port.
+      const name = p.name || (ports.length === 1 ? ports[0]!.name : undefined);
+      if (name !== undefined && typeof p.port === 'number') slicePorts[name] = p.port;
+    }
+    for (const e of fields.endpoints ?? []) {
+      for (const address of e.addresses ?? []) out.push({ address, ports: slicePorts, labels: {}, healthy: e.conditions?.ready !== false });
+    }
+  }
+  return out;
+}
+
+function fromKubernetesService(r: K8sService, domain: string, allocate?: ClusterIpAllocator, slices?: ReadonlyMap<string, readonly EndpointSlice[]>): MeshService[] {
   const spec = r.spec ?? {};
   if (spec.type === 'ExternalName') return [];
   const ports: ServicePort[] = (spec.ports ?? [])
     .filter((p) => (p.protocol ?? 'TCP') === 'TCP' && typeof p.port === 'number')
     .map((p) => ({ name: p.name ?? String(p.port), port: p.port!, targetPort: p.targetPort ?? p.port!, protocol: portProtocol(p.name, p.appProtocol) }));
+  // Without a selector, Kubernetes leaves the endpoints to whoever writes the Service's EndpointSlices.
+  const ownSlices = spec.selector ? undefined : slices?.get(`${r.metadata.namespace}/${r.metadata.name}`);
   return [
     {
       hostname: serviceFqdn(r.metadata.name, r.metadata.namespace, domain),
@@ -310,6 +347,7 @@ function fromKubernetesService(r: K8sService, domain: string, allocate?: Cluster
       origin: 'Kubernetes',
       resolution: 'STATIC',
       location: 'MESH_INTERNAL',
+      ...(ownSlices ? { staticEndpoints: sliceEndpoints(ownSlices, ports) } : {}),
       resource: r,
     },
   ];

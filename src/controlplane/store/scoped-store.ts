@@ -19,6 +19,8 @@ export class ScopedStore extends BaseStore implements ConfigStore {
     private readonly source: ConfigStore,
     /** The control plane's namespace, which identifies it in the topology. */
     readonly controlPlaneNamespace: string,
+    /** Close the source too (when this view is its only user, as in `trellis controlplane --kubeconfig`). */
+    private readonly ownsSource = false,
   ) {
     super();
     this.refresh('initial');
@@ -59,5 +61,6 @@ export class ScopedStore extends BaseStore implements ConfigStore {
     this.source.off('change', this.onChange);
     this.source.off('rejected', this.onRejected);
     this.removeAllListeners();
+    if (this.ownsSource) await this.source.close();
   }
 }
