@@ -3,11 +3,7 @@
 // through the same two sidecars: captured (wrk dials the server's ClusterIP; iptables redirects it to 15001 and the
 // sidecar restores the original destination) and the proxy-variable path (wrk dials the sidecar's 15001 itself with
 // the service in Host, as an HTTP_PROXY client does). Needs root and network namespaces; says why when it cannot run.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LocalMesh } from '../dist/runtime/local-mesh.js';
-import { netnsAvailability } from '../dist/runtime/network-mode.js';
+import { withNetnsMesh } from './lib/netns-mesh.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 import { fmt, median, table } from './lib/table.mjs';
 import { wrk } from './lib/wrk.mjs';
@@ -37,14 +33,7 @@ spec:
 `;
 
 export async function runCapture(o) {
-  const netns = netnsAvailability();
-  if (!netns.ok) return `_skipped: ${netns.reason}_`;
-  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-capture-'));
-  let mesh;
-  try {
-    writeFileSync(join(dir, 'pods.yaml'), PODS);
-    mesh = await LocalMesh.start({ dir, stateDir: join(dir, '.trellis'), ingressPort: 0, xdsPort: 0, debugPort: 0, caPort: 0, addressBase: 63, network: 'netns', log: () => {} });
-    await mesh.waitReady(60_000);
+  return withNetnsMesh({ name: 'capture', manifests: PODS, addressBase: 63, readyMs: 60_000 }, async (mesh) => {
     const client = mesh.podPlans().find((p) => p.name.startsWith('client-'));
     const wrap = ['ip', 'netns', 'exec', mesh.net.namespaceOf(`${client.namespace}/${client.name}`)];
     const vip = mesh.controlPlane.registry.snapshot().service('httpbin.default.svc.cluster.local').addresses[0];
@@ -82,8 +71,5 @@ export async function runCapture(o) {
       '',
       table(['path', 'max rps', `p50 @${o.rate} rps (ms)`, `p90 @${o.rate} rps (ms)`, 'both sidecars: CPU s per 1k requests'], rows),
     ].join('\n');
-  } finally {
-    await mesh?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

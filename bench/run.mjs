@@ -56,7 +56,9 @@ const out = (text) => {
   appendFileSync(resultsFile, text);
 };
 const goals = [];
+// A part returns { text, goals }, or only text when it was skipped (no netns, say).
 const part = (r) => {
+  if (typeof r === 'string') return r;
   goals.push(...r.goals);
   return r.text;
 };
@@ -127,7 +129,7 @@ try {
 
   if (want('ambient')) {
     out('## Ambient mode beside sidecars (netns mode)\n\n');
-    out((await runAmbient(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
+    out(part(await runAmbient(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
   }
 
   if (want('controlplane')) {
