@@ -2,7 +2,8 @@
 // Kubernetes objects the registry reads, turned into the same Resource model the watched directory produces, screened
 // by the same validation (a bad object is rejected and its last good version stays). A multi-tenant control plane
 // watches only its own namespace and its members (an informer per type and namespace, as OpenShift Service Mesh's
-// istiod does); a cluster-wide one watches each type once across the cluster.
+// istiod does), and so does a cluster-wide one whose mesh config has discoverySelectors (the namespaces they select);
+// any other cluster-wide one watches each type once across the cluster.
 
 import { GROUPS } from '../config/kinds.js';
 import { objectToResource } from '../config/loader.js';
@@ -129,14 +130,18 @@ export class KubernetesStore extends BaseStore implements ConfigStore {
     if (this.o.ownsClient) this.o.client.close();
   }
 
-  /** A multi-tenant control plane watches its namespace and members; anything else (and Istio's) the whole cluster. */
+  /**
+   * A multi-tenant control plane watches its namespace and members; a cluster-wide one (an SMCP's or Istio's) the whole
+   * cluster, or with the mesh config's discoverySelectors only its namespace and the namespaces they select.
+   */
   private desiredScope(): WatchScope {
     const all = this.current;
     const hasSmcp = all.some((r) => r.group === 'maistra.io' && r.kind === 'ServiceMeshControlPlane');
-    if (!hasSmcp) return { cluster: true };
-    const plane = meshTopologyOf(all).controlPlanes.find((p) => p.namespace === this.controlPlaneNamespace);
-    if (plane?.mode === 'ClusterWide') return { cluster: true };
-    return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, ...(plane?.members ?? [])]) };
+    const topology = meshTopologyOf(all);
+    const plane = hasSmcp ? topology.controlPlanes.find((p) => p.namespace === this.controlPlaneNamespace) : topology.controlPlanes[0];
+    if (!plane || plane.mode === 'MultiTenant') return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, ...(plane?.members ?? [])]) };
+    if (!plane.model.config.discoverySelectors.length) return { cluster: true };
+    return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, plane.namespace, ...[...topology.namespaces.keys()].filter((ns) => plane.watches(ns))]) };
   }
 
   private sameScope(a: WatchScope, b: WatchScope): boolean {
