@@ -121,11 +121,14 @@ export class StatusWriter {
     }
   }
 
-  /** A status write to an object deleted meanwhile is not an error. */
+  /**
+   * A status write to an object deleted meanwhile is not an error; one that fails otherwise (forbidden: a GatewayClass
+   * for a control plane without cluster-wide rights) is logged and does not stop the others (retried on the next change).
+   */
   private async writeIfPresent(type: WatchedType, namespace: string, name: string, status: unknown): Promise<void> {
     await this.patcher.write(type, namespace, name, status).catch((err: unknown) => {
-      if ((err as { status?: number }).status !== 404) throw err;
-      this.patcher.forget(type, namespace, name);
+      if ((err as { status?: number }).status === 404) this.patcher.forget(type, namespace, name);
+      else this.log(`kubernetes: writing the status of ${type.kind} ${namespace ? `${namespace}/` : ''}${name} failed: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
 }
