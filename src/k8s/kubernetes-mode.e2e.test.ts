@@ -222,12 +222,26 @@ describe('Kubernetes mode', { skip }, () => {
         return seen.has('v1') && seen.has('v2');
       };
 
-      // A Trellis sidecar for a client pod; its admin port shows the routes it was sent.
-      proxy = spawn(process.execPath, [bin, 'proxy', '--xds', `127.0.0.1:${cp.xds}`, '--pod', 'sleep-1', '--namespace', 'default', '--ip', '127.0.0.77', '--labels', 'app=sleep', '--admin-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // A Trellis sidecar for a client pod, configured as an injected one is: Istio's pod environment and the projected
+      // istio-ca token (a TokenRequest for its service account), which the CA checks by TokenReview before it signs.
+      const caPort = Number(/CA API on [^:]+:(\d+)/.exec(cp.started)?.[1]);
+      const caRootFile = /--ca-root: ([^)]+)\)/.exec(cp.started)![1]!;
+      const tokenFile = join(dir, 'istio-token');
+      const tokenApi = await KubeClient.fromKubeconfig(cluster.kubeconfig);
+      try {
+        const sa = await tokenApi.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/echo/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['istio-ca'], expirationSeconds: 3600 } } });
+        writeFileSync(tokenFile, sa.status.token, { mode: 0o600 });
+      } finally {
+        tokenApi.close();
+      }
+      const podEnv = { POD_NAME: 'sleep-1', POD_NAMESPACE: 'default', INSTANCE_IP: '127.0.0.77', SERVICE_ACCOUNT: 'echo', CA_ADDR: `127.0.0.1:${caPort}` };
+      const { TRELLIS_CA_TOKEN: _unused, ...env } = process.env;
+      proxy = spawn(process.execPath, [bin, 'proxy', '--xds', `127.0.0.1:${cp.xds}`, '--labels', 'app=sleep', '--admin-port', '0', '--ca-root', caRootFile, '--ca-token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, ...podEnv } });
       let proxyLog = '';
       proxy.stderr!.on('data', (c) => (proxyLog += c));
       let adminPort = 0;
       await until('the proxy admin port', () => !!(adminPort = Number(/admin listening on [^:]+:(\d+)/.exec(proxyLog)?.[1] ?? 0)));
+      await until('the proxy got its certificate with the token file', () => proxyLog.includes('ca: certificate for spiffe://cluster.local/ns/default/sa/echo'));
       const proxyRoute = async (): Promise<string> => {
         const dump = await fetch(`http://127.0.0.1:${adminPort}/config_dump`, { signal: AbortSignal.timeout(3000) }).then((r) => r.text(), () => '');
         // The route's target (a DestinationRule's subsets are clusters whatever the routes say).
@@ -264,8 +278,7 @@ describe('Kubernetes mode', { skip }, () => {
       assert.equal(containers, 'sleep istio-proxy', 'trellis controlplane --kubeconfig injects through its webhook');
 
       // Its CA takes the pod's istio-ca service-account token (TokenReview), as an injected sidecar sends it.
-      const caPort = Number(/CA API on [^:]+:(\d+)/.exec(cp.started)?.[1]);
-      const caRoot = readFileSync(/--ca-root: ([^)]+)\)/.exec(cp.started)![1]!, 'utf8');
+      const caRoot = readFileSync(caRootFile, 'utf8');
       const api = await KubeClient.fromKubeconfig(cluster.kubeconfig);
       try {
         const sa = await api.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/echo/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['istio-ca'], expirationSeconds: 3600 } } });

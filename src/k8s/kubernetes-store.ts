@@ -2,8 +2,10 @@
 // Kubernetes objects the registry reads, turned into the same Resource model the watched directory produces, screened
 // by the same validation (a bad object is rejected and its last good version stays). A multi-tenant control plane
 // watches only its own namespace and its members (an informer per type and namespace, as OpenShift Service Mesh's
-// istiod does); a cluster-wide one watches each type once across the cluster.
+// istiod does), and so does a cluster-wide one whose mesh config has discoverySelectors (the namespaces they select);
+// any other cluster-wide one watches each type once across the cluster.
 
+import { GROUPS } from '../config/kinds.js';
 import { objectToResource } from '../config/loader.js';
 import { meshTopologyOf } from '../config/mesh-topology.js';
 import { resourceKey, resourceLabel, type Resource } from '../config/resource.js';
@@ -34,9 +36,20 @@ interface Entry {
   resourceVersion: string | undefined;
   /** The accepted version (the last good one when the latest was rejected). */
   accepted: Resource | undefined;
+  /** The status as last seen (of kinds whose status the control plane writes, kept out of `accepted`). */
+  status: unknown;
 }
 
+/**
+ * Groups whose status the control plane or operator writes (validationMessages, Gateway API conditions, Maistra
+ * status): their status and resourceVersion stay out of the Resource, so a status write does not come back as a
+ * config change and a push.
+ */
+const STATUS_WRITTEN_GROUPS: ReadonlySet<string> = new Set([GROUPS.ISTIO_NET, GROUPS.ISTIO_SEC, GROUPS.ISTIO_TEL, 'extensions.istio.io', GROUPS.GATEWAY_API, GROUPS.MAISTRA]);
+
 const byCreation = (a: Resource, b: Resource) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || resourceKey(a).localeCompare(resourceKey(b));
+
+const entryKey = (type: WatchedType, namespace: string, name: string) => `${type.group}/${type.kind}/${type.namespaced ? namespace : ''}/${name}`;
 
 export class KubernetesStore extends BaseStore implements ConfigStore {
   private readonly entries = new Map<string, Entry>();
@@ -97,6 +110,11 @@ export class KubernetesStore extends BaseStore implements ConfigStore {
     return this.o.client;
   }
 
+  /** An object's status as last seen (for kinds whose status Trellis writes, not part of its Resource). */
+  statusOf(type: WatchedType, namespace: string, name: string): unknown {
+    return this.entries.get(entryKey(type, namespace, name))?.status;
+  }
+
   /** The served type of a kind, for writers (status, labels). */
   typeOf(group: string, kind: string): WatchedType | undefined {
     return this.types.find((t) => t.group === group && t.kind === kind);
@@ -112,14 +130,18 @@ export class KubernetesStore extends BaseStore implements ConfigStore {
     if (this.o.ownsClient) this.o.client.close();
   }
 
-  /** A multi-tenant control plane watches its namespace and members; anything else (and Istio's) the whole cluster. */
+  /**
+   * A multi-tenant control plane watches its namespace and members; a cluster-wide one (an SMCP's or Istio's) the whole
+   * cluster, or with the mesh config's discoverySelectors only its namespace and the namespaces they select.
+   */
   private desiredScope(): WatchScope {
     const all = this.current;
     const hasSmcp = all.some((r) => r.group === 'maistra.io' && r.kind === 'ServiceMeshControlPlane');
-    if (!hasSmcp) return { cluster: true };
-    const plane = meshTopologyOf(all).controlPlanes.find((p) => p.namespace === this.controlPlaneNamespace);
-    if (plane?.mode === 'ClusterWide') return { cluster: true };
-    return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, ...(plane?.members ?? [])]) };
+    const topology = meshTopologyOf(all);
+    const plane = hasSmcp ? topology.controlPlanes.find((p) => p.namespace === this.controlPlaneNamespace) : topology.controlPlanes[0];
+    if (!plane || plane.mode === 'MultiTenant') return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, ...(plane?.members ?? [])]) };
+    if (!plane.model.config.discoverySelectors.length) return { cluster: true };
+    return { cluster: false, namespaces: new Set([this.controlPlaneNamespace, plane.namespace, ...[...topology.namespaces.keys()].filter((ns) => plane.watches(ns))]) };
   }
 
   private sameScope(a: WatchScope, b: WatchScope): boolean {
@@ -168,11 +190,15 @@ export class KubernetesStore extends BaseStore implements ConfigStore {
     const path = objectPath(type, meta.namespace ?? '', meta.name ?? '');
     // The API server's field-ownership bookkeeping is large and nobody downstream reads it.
     const { managedFields: _managed, ...metadata } = meta;
-    const made = objectToResource({ ...obj, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind, metadata }, path);
-    const key = `${type.group}/${type.kind}/${type.namespaced ? meta.namespace ?? '' : ''}/${meta.name ?? ''}`;
-    const entry = this.entries.get(key) ?? { type, resourceVersion: undefined, accepted: undefined };
+    const key = entryKey(type, meta.namespace ?? '', meta.name ?? '');
+    const entry = this.entries.get(key) ?? { type, resourceVersion: undefined, accepted: undefined, status: undefined };
     this.entries.set(key, entry);
     entry.resourceVersion = meta.resourceVersion;
+    const { status, ...rest } = obj as KubeObject & { status?: unknown };
+    const { resourceVersion: _version, ...kept } = metadata;
+    entry.status = status;
+    const object: KubeObject = STATUS_WRITTEN_GROUPS.has(type.group) ? { ...rest, metadata: kept } : { ...obj, metadata };
+    const made = objectToResource({ ...object, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind }, path);
     const diagnostics = 'error' in made ? [] : screen([made.resource]).errors;
     if ('resource' in made && !diagnostics.length) {
       this.pending = { count: this.pending.count + 1, last: `${resourceLabel(made.resource)} ${entry.accepted ? 'changed' : 'added'}` };
@@ -188,7 +214,7 @@ export class KubernetesStore extends BaseStore implements ConfigStore {
 
   private forget(type: WatchedType, obj: KubeObject): void {
     const meta = obj.metadata ?? {};
-    const key = `${type.group}/${type.kind}/${type.namespaced ? meta.namespace ?? '' : ''}/${meta.name ?? ''}`;
+    const key = entryKey(type, meta.namespace ?? '', meta.name ?? '');
     if (this.entries.delete(key)) this.pending = { count: this.pending.count + 1, last: `${type.kind} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name} deleted` };
     this.rejected.delete(key);
   }

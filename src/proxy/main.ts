@@ -2,6 +2,7 @@
 // stop(), starts it and exits when it has stopped (0 after a drain, 1 when start-up failed). The program itself, its
 // parts and their order are in proxy-program.ts.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PORTS } from '../ports.js';
 import { nodeId } from '../xds/node.js';
@@ -16,8 +17,14 @@ const logger = log('main');
 /** The Envoy-style proxy (sidecar, gateway, waypoint), or the node proxy (ztunnel), which is a program of its own. */
 export type ProxyArgs = { logLevel?: string } & ({ options: ProxyProgramOptions; ztunnel?: undefined } | { ztunnel: ZtunnelProgramOptions; options?: undefined });
 
-/** The command line, checked. Everything it throws is the caller's usage error. */
-export function parseProxyArgs(argv: string[]): ProxyArgs {
+/** Where Kubernetes projects the pod's istio-ca service-account token (Istio's third-party JWT). */
+export const ISTIO_TOKEN_FILE = '/var/run/secrets/tokens/istio-token';
+
+/**
+ * The command line, checked, over Istio's pod environment (POD_NAME, POD_NAMESPACE, INSTANCE_IP, SERVICE_ACCOUNT,
+ * CA_ADDR: flags win). Everything it throws is the caller's usage error.
+ */
+export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ProxyArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -36,10 +43,10 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
       'xds-mode': { type: 'string' },
       role: { type: 'string', default: 'sidecar' },
       pod: { type: 'string' },
-      namespace: { type: 'string', default: 'default' },
-      ip: { type: 'string', default: '127.0.0.1' },
+      namespace: { type: 'string' },
+      ip: { type: 'string' },
       labels: { type: 'string', default: '' },
-      'service-account': { type: 'string', default: 'default' },
+      'service-account': { type: 'string' },
       metadata: { type: 'string' },
       'stats-port': { type: 'string' },
       // Where the stats port listens when not on --ip (a gateway's listeners bind --ip, its own ports elsewhere).
@@ -47,6 +54,8 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
       // The agent: the CA to get this workload's certificate from (the token comes in TRELLIS_CA_TOKEN).
       'ca-address': { type: 'string' },
       'ca-root': { type: 'string' },
+      // The CA token: TRELLIS_CA_TOKEN, else this file, read at each request (Kubernetes rotates it).
+      'ca-token-file': { type: 'string' },
       'trust-domain': { type: 'string', default: 'cluster.local' },
       'app-metrics': { type: 'string' },
       // The node proxy (ztunnel): the CNI agent's ZDS socket and the node it serves.
@@ -54,6 +63,13 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
       node: { type: 'string' },
     },
   });
+  values.pod ??= env.POD_NAME;
+  values.namespace ??= env.POD_NAMESPACE ?? 'default';
+  values.ip ??= env.INSTANCE_IP ?? '127.0.0.1';
+  values['service-account'] ??= env.SERVICE_ACCOUNT ?? 'default';
+  values['ca-address'] ??= env.CA_ADDR;
+  const tokenFile = values['ca-token-file'] ?? ISTIO_TOKEN_FILE;
+  const token = () => env.TRELLIS_CA_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
   const role = values.role === 'gateway' ? 'router' : values.role;
   if (role !== 'sidecar' && role !== 'router' && role !== 'ztunnel' && role !== 'waypoint') throw new Error(`--role must be sidecar, gateway, waypoint or ztunnel, not "${values.role}"`);
   // Delta xDS unless asked otherwise, as Istio's agent since 1.22 (ISTIO_DELTA_XDS=false turns it off there too).
@@ -79,7 +95,7 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
         admin: { address: values['admin-address']!, port: port('admin-port', values['admin-port']!) },
         stats: { address: values['stats-address'] ?? ip, port: port('stats-port', values['stats-port'] ?? String(PORTS.mergedStats)) },
         xds: { address: values.xds },
-        ca: { address: values['ca-address'], rootFile: values['ca-root']!, trustDomain: values['trust-domain']!, token: () => process.env.TRELLIS_CA_TOKEN ?? '' },
+        ca: { address: values['ca-address'], rootFile: values['ca-root']!, trustDomain: values['trust-domain']!, token },
         zdsSocket: values['zds-socket'],
       },
     };
@@ -101,7 +117,7 @@ export function parseProxyArgs(argv: string[]): ProxyArgs {
       drainMs: drainS * 1000,
       concurrency: parseConcurrency(values.concurrency),
       ...(values.config ? { config: { file: values.config, watch: values.watch! } } : {}),
-      ...(values['ca-address'] ? { ca: { address: values['ca-address'], rootFile: values['ca-root']!, trustDomain: values['trust-domain']!, token: () => process.env.TRELLIS_CA_TOKEN ?? '' } } : {}),
+      ...(values['ca-address'] ? { ca: { address: values['ca-address'], rootFile: values['ca-root']!, trustDomain: values['trust-domain']!, token } } : {}),
       ...(values.xds ? { xds: { address: values.xds, mode } } : {}),
       ...(values['stats-port'] ? { stats: { address: values['stats-address'] ?? ip, port: port('stats-port', values['stats-port']), appMetricsUrl: values['app-metrics'] } } : {}),
     },

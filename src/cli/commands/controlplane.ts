@@ -14,6 +14,7 @@ import { openKubernetesSource } from '../../k8s/kubernetes-source.js';
 import { DEFAULT_PROXY_IMAGE, INJECT_PATH, InjectionWebhook, registerWebhook } from '../../k8s/injection/injection-webhook.js';
 import { CertificateAuthority } from '../../ca/ca.js';
 import { ControlPlaneOperator } from '../../k8s/operator/control-plane-operator.js';
+import { StatusWriter } from '../../k8s/status/status-writer.js';
 import { TokenReviewAuthenticator } from '../../k8s/auth/token-review.js';
 import { KubeClient } from '../../k8s/client/kube-client.js';
 
@@ -26,7 +27,8 @@ from (file:line, or the object's API path) and the last good config stays in for
 
 Options:
   --config-dir DIR      the watched configuration directory (created if missing)
-  --kubeconfig FILE     read config and services from the API server of this kubeconfig's current context
+  --kubeconfig FILE     read config and services from the API server of this kubeconfig's current context, and
+                        write status back (Istio objects' validationMessages, Gateway API conditions)
   --in-cluster          the same from inside a pod (its service account and KUBERNETES_SERVICE_HOST)
   --namespace NS        the control plane's namespace (default istio-system): its ServiceMeshControlPlane, if any,
                         decides what is watched (a MultiTenant one: only its namespace and its members)
@@ -37,7 +39,7 @@ Options:
                         --in-cluster, else https://BIND:PORT)
   --webhook-service N   istiod's Service that --in-cluster registers (default istiod)
   --operator            also run the operator loop: every ServiceMeshControlPlane's istiod Deployment, Service,
-                        ServiceAccount and RBAC applied (see trellis install), SMCP/SMMR status written back
+                        ServiceAccount and RBAC applied (see trellis install), SMCP/SMMR/SMM status written back
   --control-plane-image IMAGE   the image the operator's Deployments run
   --proxy-image IMAGE   the proxy image the webhook injects (default ${DEFAULT_PROXY_IMAGE})
   --xds-port N          plaintext xDS port (default ${PORTS.xds})
@@ -152,6 +154,9 @@ export const controlplaneCommand: Command = {
       await registerWebhook(source.client, { caBundle: signer.trustBundle(), url, serviceNamespace: values.namespace, serviceName: values['webhook-service'] });
       caLine += `, injection webhook on https://${values.bind}:${webhook.port}${INJECT_PATH}`;
     }
+    // As istiod: Gateway API status and Istio objects' validationMessages written back to the cluster.
+    const statusWriter = 'kubernetes' in source ? new StatusWriter({ controlPlane: cp, store: source.kubernetes, log }) : undefined;
+    await statusWriter?.start();
     let operator: ControlPlaneOperator | undefined;
     if ('kubernetes' in source && values.operator) {
       operator = new ControlPlaneOperator({ store: source.kubernetes, client: source.client, image: values['control-plane-image'], log });
@@ -164,6 +169,7 @@ export const controlplaneCommand: Command = {
       process.once('SIGTERM', resolve);
     });
     await operator?.stop();
+    await statusWriter?.stop();
     await webhook?.close();
     await ca?.close();
     caClient?.close();

@@ -17,8 +17,9 @@ Options:
   --admin-port N           Envoy-style admin port (default 15000; 0 picks one), --admin-address (127.0.0.1)
   --stats-port N           Istio's merged metrics and /healthz/ready (15020 in a pod; xDS mode), on --ip or
                            --stats-address ADDR
-  --ca-address HOST:PORT   get this workload's certificate from Istio's CA API (token in TRELLIS_CA_TOKEN),
-                           --ca-root FILE (the CA's root, PEM), --trust-domain (cluster.local)
+  --ca-address HOST:PORT   get this workload's certificate from Istio's CA API (token in TRELLIS_CA_TOKEN, else
+                           --ca-token-file, default /var/run/secrets/tokens/istio-token), --ca-root FILE (the CA's
+                           root, PEM), --trust-domain (cluster.local)
   --drain-time-s N         graceful drain on SIGTERM or /quitquitquit (default 5)
   --concurrency N          worker processes sharing the listeners (Envoy's --concurrency, Istio's ProxyConfig
                            concurrency); 0 = one per core; default 1, a single process
@@ -26,7 +27,9 @@ Options:
 
 The node proxy (ztunnel) takes ambient pods from the CNI agent's ZDS socket (the runtime's), holds a certificate for
 each of their service accounts (its token, in TRELLIS_CA_TOKEN, names --node) and serves them inside their network
-namespaces: admin on --admin-address:--admin-port, metrics on --stats-address (or --ip):15020.`;
+namespaces: admin on --admin-address:--admin-port, metrics on --stats-address (or --ip):15020.
+
+In a pod, Istio's environment gives what flags do not: POD_NAME, POD_NAMESPACE, INSTANCE_IP, SERVICE_ACCOUNT, CA_ADDR.`;
 
 export const proxyCommand: Command = {
   name: 'proxy',

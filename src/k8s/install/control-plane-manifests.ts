@@ -46,7 +46,7 @@ const NAMESPACED_RULES = [
   { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'secrets', 'configmaps', 'serviceaccounts'], verbs: READ },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
   { apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io'], resources: ['*'], verbs: READ },
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['*/status'], verbs: ['update', 'patch'] },
+  { apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io', 'gateway.networking.k8s.io'], resources: ['*/status'], verbs: ['update', 'patch'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'update', 'patch'] },
 ];
 /** What any topology needs cluster-wide: the kinds that decide membership, token reviews, its webhook configuration. */

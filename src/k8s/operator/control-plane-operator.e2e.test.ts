@@ -1,6 +1,6 @@
 // The operator loop against a genuine kube-apiserver: a ServiceMeshControlPlane applied with kubectl becomes istiod's
 // Deployment (on infrastructure nodes: its runtime nodeSelector, tolerations, replicas and resources), Service,
-// ServiceAccount and per-member RBAC; its status and its member roll's appear in `kubectl get smcp,smmr -o yaml`;
+// ServiceAccount and per-member RBAC; its status, its member roll's and its members' appear in `kubectl get smcp,smmr,smm -o yaml`;
 // member namespaces get maistra.io/member-of; deleting the SMCP removes what the operator made.
 
 import { after, before, describe, test } from 'node:test';
@@ -127,6 +127,16 @@ describe('control plane operator', { skip }, () => {
     cluster.kubectl(['create', 'namespace', 'missing']);
     await until('the new member is configured', async () => (await statuses()).smmr?.configuredMembers?.includes('missing') === true);
     await until('its Role', () => get(['get', 'role', 'istiod-basic', '-n', 'missing', '-o', 'name']) !== '');
+
+    // ServiceMeshMembers: one naming this SMCP joins; one naming an SMCP that does not exist says so in its status.
+    cluster.kubectl(['create', 'namespace', 'backend']);
+    cluster.kubectl(['create', 'namespace', 'orphan']);
+    const member = (ns: string, plane: string) => `apiVersion: maistra.io/v1\nkind: ServiceMeshMember\nmetadata: {name: default, namespace: ${ns}}\nspec:\n  controlPlaneRef: {name: ${plane}, namespace: mesh-system}\n`;
+    cluster.kubectl(['apply', '-f', '-'], `${member('backend', 'basic')}---\n${member('orphan', 'nope')}`);
+    const ready = (ns: string) => (YAML.parse(get(['get', 'smm', 'default', '-n', ns, '-o', 'yaml']) || '{}') as { status?: Status }).status?.conditions?.find((c) => c.type === 'Ready');
+    // (The first status may come before the namespace is seen: the member is configured once it is.)
+    await until('the joined member Ready', () => ready('backend')?.status === 'True' && ready('backend')?.reason === 'Configured');
+    await until('the orphan member not Ready', () => ready('orphan')?.status === 'False' && ready('orphan')?.reason === 'SMCPMissing');
 
     cluster.kubectl(['delete', 'smcp', 'basic', '-n', 'mesh-system']);
     await until('what the operator made is gone', () => get(['get', 'deployment,service,serviceaccount', '-n', 'mesh-system', '-l', 'maistra.io/owner=mesh-system', '-o', 'name']) === '' && get(['get', 'clusterrole', 'istiod-basic-mesh-system', '-o', 'name']) === '' && get(['get', 'role', '-n', 'frontend', '-o', 'name']) === '');

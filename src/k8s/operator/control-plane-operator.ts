@@ -4,12 +4,15 @@
 // store changes (SMCP, SMMR, SMM, Namespaces) and when one of its Deployments does (their readiness is the SMCP's).
 
 import { MEMBER_OF_LABEL, meshTopologyOf, type ControlPlaneInfo, type MeshTopology } from '../../config/mesh-topology.js';
-import { controlPlaneStatus, memberRollStatus } from '../../controlplane/status/maistra-status.js';
+import { controlPlaneStatus, memberRollStatus, memberStatus } from '../../controlplane/status/maistra-status.js';
+import type { ServiceMeshMemberSpec } from '../../config/types/maistra.js';
+import type { Resource } from '../../config/resource.js';
 import type { KubeClient, KubeObject } from '../client/kube-client.js';
 import { KubeApiError } from '../client/kube-client.js';
 import { Informer } from '../informer.js';
 import type { KubernetesStore } from '../kubernetes-store.js';
-import { objectPath } from '../resource-types.js';
+import { SerialLoop } from '../serial-loop.js';
+import { StatusPatcher } from '../status/status-patcher.js';
 import { renderControlPlane, type RenderOptions } from '../install/control-plane-manifests.js';
 
 type Json = Record<string, unknown>;
@@ -41,16 +44,14 @@ export interface ControlPlaneOperatorOptions extends RenderOptions {
 export class ControlPlaneOperator {
   /** What was applied, by control plane (`namespace/name`): API paths. */
   private readonly applied = new Map<string, Set<string>>();
-  /** The status last written, by object path: a status write comes back as a change and must not loop. */
-  private readonly written = new Map<string, string>();
-  private running: Promise<void> = Promise.resolve();
-  private again = false;
-  private busy = false;
-  private stopped = false;
+  /** Status writes, each only when changed: a status write comes back as a change and must not loop. */
+  private readonly status: StatusPatcher;
+  private readonly loop = new SerialLoop(() => this.reconcile(), (err) => this.log(`operator: ${(err as Error).message}`));
   private readonly deployments: Informer;
   private readonly onChange = () => this.schedule();
 
   constructor(private readonly o: ControlPlaneOperatorOptions) {
+    this.status = new StatusPatcher(o.client);
     this.deployments = new Informer({ client: o.client, path: '/apis/apps/v1/deployments', labelSelector: 'app.kubernetes.io/managed-by=trellis', log: o.log });
   }
 
@@ -64,14 +65,13 @@ export class ControlPlaneOperator {
 
   /** Resolves once no reconcile is running or due. */
   async idle(): Promise<void> {
-    while (this.busy || this.again) await this.running;
+    await this.loop.idle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.o.store.off('change', this.onChange);
     await this.deployments.stop();
-    await this.running;
+    await this.loop.stop();
   }
 
   private log(line: string): void {
@@ -80,23 +80,7 @@ export class ControlPlaneOperator {
 
   /** One reconcile at a time; changes meanwhile make one more. */
   private schedule(): void {
-    if (this.stopped) return;
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.reconcile();
-        } catch (err) {
-          this.log(`operator: ${(err as Error).message}`);
-        }
-      } while (this.again && !this.stopped);
-      this.busy = false;
-    })();
+    this.loop.request();
   }
 
   private async reconcile(): Promise<void> {
@@ -110,6 +94,12 @@ export class ControlPlaneOperator {
       this.log(`operator: ${key} deleted: removed ${paths.size} objects`);
     }
     for (const plane of planes) await this.reconcilePlane(plane, topology);
+    // Every ServiceMeshMember says whether its namespace joined (a member of a missing SMCP too).
+    for (const member of this.o.store.list()) {
+      if (member.group !== 'maistra.io' || member.kind !== 'ServiceMeshMember') continue;
+      const status = memberStatus(member as Resource<ServiceMeshMemberSpec>, topology).status;
+      await this.writeStatus(member.group, member.kind, member.metadata.namespace, member.metadata.name, status);
+    }
   }
 
   private async reconcilePlane(plane: ControlPlaneInfo, topology: MeshTopology): Promise<void> {
@@ -142,11 +132,6 @@ export class ControlPlaneOperator {
   /** Writes an object's status subresource when it differs from what was last written. */
   private async writeStatus(group: string, kind: string, namespace: string, name: string, status: unknown): Promise<void> {
     const type = this.o.store.typeOf(group, kind);
-    if (!type || status === undefined) return;
-    const path = `${objectPath(type, namespace, name)}/status`;
-    const text = JSON.stringify(status);
-    if (this.written.get(path) === text) return;
-    await this.o.client.request<KubeObject>('PATCH', path, { body: { status } });
-    this.written.set(path, text);
+    if (type && status !== undefined) await this.status.write(type, namespace, name, status);
   }
 }
