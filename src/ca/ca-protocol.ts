@@ -5,11 +5,18 @@
 import protobuf from 'protobufjs';
 import { CA_MESSAGES, CA_REQUEST_TYPE, CA_RESPONSE_TYPE, CREATE_CERTIFICATE_PATH, IMPERSONATED_IDENTITY } from './ca-messages.js';
 
-/** The CA's messages with google.protobuf.Struct (their metadata's type) resolved, for protobufjs reflection. */
+let messagesRoot: protobuf.Root | undefined;
+
+/**
+ * The CA's messages with google.protobuf.Struct (their metadata's type) resolved, for protobufjs reflection: one Root
+ * for the server's serializers here and the grpc-js clients' codec (codec-reflection.ts).
+ */
 export function caMessagesRoot(): protobuf.Root {
-  const root = new protobuf.Root();
-  root.addJSON(protobuf.common.get('google/protobuf/struct.proto')!.nested!).addJSON(CA_MESSAGES.nested);
-  return root;
+  if (!messagesRoot) {
+    messagesRoot = new protobuf.Root();
+    messagesRoot.addJSON(protobuf.common.get('google/protobuf/struct.proto')!.nested!).addJSON(CA_MESSAGES.nested);
+  }
+  return messagesRoot;
 }
 
 const root = caMessagesRoot();
