@@ -3,34 +3,12 @@
 // through the same two sidecars: captured (wrk dials the server's ClusterIP; iptables redirects it to 15001 and the
 // sidecar restores the original destination) and the proxy-variable path (wrk dials the sidecar's 15001 itself with
 // the service in Host, as an HTTP_PROXY client does). Needs root and network namespaces; says why when it cannot run.
-import { withNetnsMesh } from './lib/netns-mesh.mjs';
+import { httpbinAndClient, withNetnsMesh } from './lib/netns-mesh.mjs';
 import { cpuSeconds } from './lib/proc.mjs';
 import { fmt, median, table } from './lib/table.mjs';
 import { wrk } from './lib/wrk.mjs';
 
-const PODS = `apiVersion: v1
-kind: Service
-metadata: {name: httpbin}
-spec: {selector: {app: httpbin}, ports: [{name: http, port: 8000, targetPort: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin}
-spec:
-  selector: {matchLabels: {app: httpbin}}
-  template:
-    metadata: {labels: {app: httpbin}}
-    spec: {containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client}
-spec:
-  selector: {matchLabels: {app: client}}
-  template:
-    metadata: {labels: {app: client}}
-    spec: {containers: [{name: client, image: curlimages/curl, command: ["/bin/sleep", "infinity"]}]}
-`;
+const PODS = httpbinAndClient('default');
 
 export async function runCapture(o) {
   return withNetnsMesh({ name: 'capture', manifests: PODS, addressBase: 63, readyMs: 60_000 }, async (mesh) => {
@@ -66,10 +44,11 @@ export async function runCapture(o) {
       const m = (f) => median(r.map(f));
       return [label, fmt(m((x) => x.max)), fmt(m((x) => x.p50)), fmt(m((x) => x.p90)), fmt(m((x) => x.cpuPer1k))];
     });
-    return [
+    const text = [
       `### Two sidecars with mutual TLS, client → httpbin stand-in, from inside the client pod (${o.rounds} round(s), medians)`,
       '',
       table(['path', 'max rps', `p50 @${o.rate} rps (ms)`, `p90 @${o.rate} rps (ms)`, 'both sidecars: CPU s per 1k requests'], rows),
     ].join('\n');
+    return { text, goals: [] };
   });
 }

@@ -56,9 +56,7 @@ const out = (text) => {
   appendFileSync(resultsFile, text);
 };
 const goals = [];
-// A part returns { text, goals }, or only text when it was skipped (no netns, say).
 const part = (r) => {
-  if (typeof r === 'string') return r;
   goals.push(...r.goals);
   return r.text;
 };
@@ -124,7 +122,7 @@ try {
 
   if (want('capture')) {
     out('## Transparent capture (netns mode)\n\n');
-    out((await runCapture(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
+    out(part(await runCapture(quick ? { rounds: 1, seconds: 3, connections: 16, rate: 500 } : { rounds: 3, seconds: 5, connections: 32, rate: 1000 })) + '\n\n');
   }
 
   if (want('ambient')) {
